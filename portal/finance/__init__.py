@@ -1,0 +1,1 @@
+"""Finance: the ledger and everything that moves money (savings, loans, dividends, banking, reports)."""

@@ -1,0 +1,1 @@
+"""The public website: Wagtail pages, site-wide SACCO settings, navigation and footer."""

@@ -1,0 +1,1 @@
+"""Members: the custom user, the Member profile, membership numbers and roles."""

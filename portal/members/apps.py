@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MembersConfig(AppConfig):
+    name = "portal.members"
+    label = "members"
+    verbose_name = "Members"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,130 @@
+"""Demo people: one login per role and a membership with realistic Kenyan names.
+
+Deterministic (a seeded random generator) and idempotent: people are found by email, so running the
+command twice creates nobody twice.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from . import roles
+from .models import Member, User
+from .services import member_create
+
+DEMO_PASSWORD = "Harambee-2026!"  # noqa: S105 - printed for the demo on purpose
+
+FIRST_NAMES = [
+    "Amina", "Wanjiru", "Brian", "Achieng", "Kevin", "Njeri", "Dennis", "Chebet", "Faith", "Otieno",
+    "Mercy", "Kiprop", "Grace", "Mutua", "Halima", "Peter", "Wambui", "Collins", "Akinyi", "Joseph",
+    "Nyambura", "Samuel", "Nekesa", "Daniel", "Jeruto", "Moses", "Zawadi", "Hassan", "Beatrice", "Kibet",
+    "Esther", "Wafula", "Lucy", "Omondi", "Fatuma", "Stephen", "Naliaka", "George", "Wairimu", "Abdi",
+]
+LAST_NAMES = [
+    "Kamau", "Otieno", "Mwangi", "Wanjiku", "Ochieng", "Kiprotich", "Mutua", "Njoroge", "Odhiambo", "Wafula",
+    "Barasa", "Kariuki", "Ndungu", "Muthoni", "Kiptoo", "Omondi", "Hassan", "Maina", "Gitau", "Njuguna",
+    "Owino", "Korir", "Rotich", "Langat", "Mugo", "Waweru", "Kimani", "Chepkoech", "Onyango", "Mohamed",
+]
+EMPLOYERS = [
+    ("Teachers Service Commission", "TSC"),
+    ("Nairobi City County", "NCC"),
+    ("Kenya Power", "KPLC"),
+    ("Ministry of Health", "MOH"),
+    ("Kenyatta National Hospital", "KNH"),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    is_member: bool = False
+
+
+DEMO_LOGINS = [
+    DemoLogin("admin@sacco.example", "Grace", "Mutiso", roles.ADMINISTRATORS),
+    DemoLogin("clerk@sacco.example", "Peter", "Kiprono", roles.CLERKS),
+    DemoLogin("loans@sacco.example", "Lucy", "Wangari", roles.LOANS_OFFICERS),
+    DemoLogin("committee@sacco.example", "Joseph", "Ouma", roles.CREDIT_COMMITTEE, is_member=True),
+    DemoLogin("treasurer@sacco.example", "Fatuma", "Abdalla", roles.TREASURER, is_member=True),
+    DemoLogin("auditor@sacco.example", "Daniel", "Kiplagat", roles.AUDITORS),
+    DemoLogin("member@sacco.example", "Amina", "Wanjiru", roles.MEMBERS, is_member=True),
+]
+
+
+def _ensure_user(*, email, first_name, last_name, password_hash, is_staff=False) -> tuple[User, bool]:
+    user, created = User.objects.get_or_create(
+        email=email,
+        defaults={"first_name": first_name, "last_name": last_name, "is_staff": is_staff, "password": password_hash},
+    )
+    return user, created
+
+
+def _phone(rng: random.Random) -> str:
+    return f"+2547{rng.randint(10, 99)}{rng.randint(100000, 999999)}"
+
+
+@transaction.atomic
+def people_seed(*, members: int, years: int, seed: int = 2026) -> list[DemoLogin]:
+    """Create the demo logins and `members` ordinary members who joined over the last `years` years."""
+    rng = random.Random(seed)
+    password_hash = make_password(DEMO_PASSWORD)
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=365 * years)
+
+    for position, login in enumerate(DEMO_LOGINS):
+        user, _ = _ensure_user(
+            email=login.email,
+            first_name=login.first_name,
+            last_name=login.last_name,
+            password_hash=password_hash,
+            is_staff=login.role != roles.MEMBERS,
+        )
+        if login.role == roles.ADMINISTRATORS and not user.is_superuser:
+            user.is_superuser = True
+            user.save(update_fields=["is_superuser"])
+        user.groups.add(Group.objects.get(name=login.role))
+        if login.is_member:
+            user.groups.add(Group.objects.get(name=roles.MEMBERS))
+            if not Member.objects.filter(user=user).exists():
+                employer, prefix = EMPLOYERS[0]
+                member_create(
+                    user=user,
+                    join_date=start + datetime.timedelta(days=rng.randint(0, 60)),
+                    phone_number=_phone(rng),
+                    national_id=str(rng.randint(20_000_000, 39_999_999)),
+                    employer=employer,
+                    payroll_number=f"{prefix}{100000 + position}",
+                )
+
+    members_group = Group.objects.get(name=roles.MEMBERS)
+    # Join dates in order, so membership numbers rise with seniority as they would have in real life.
+    offsets = sorted(rng.randint(0, max(1, (today - start).days - 30)) for _ in range(members))
+    for index, offset in enumerate(offsets, start=1):
+        first = rng.choice(FIRST_NAMES)
+        last = rng.choice(LAST_NAMES)
+        employer, prefix = rng.choice(EMPLOYERS)
+        phone = _phone(rng)
+        national_id = str(rng.randint(20_000_000, 39_999_999))
+        payroll = f"{prefix}{200000 + index}"
+        email = f"{first}.{last}.{index}@members.example".lower()
+        user, created = _ensure_user(email=email, first_name=first, last_name=last, password_hash=password_hash)
+        if created:
+            user.groups.add(members_group)
+        if not Member.objects.filter(user=user).exists():
+            member_create(
+                user=user,
+                join_date=start + datetime.timedelta(days=offset),
+                phone_number=phone,
+                national_id=national_id,
+                employer=employer,
+                payroll_number=payroll,
+            )
+    return DEMO_LOGINS

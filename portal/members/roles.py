@@ -1,0 +1,125 @@
+"""Roles as Django groups, and the permissions each one gets.
+
+The matrix below is the single source for docs/roles.md and for the tests that enforce it. It is applied
+by a data migration (and again by `manage.py sync_roles`), so a fresh database always has the groups.
+Permissions of apps added later are granted by those apps' own migrations calling `roles_sync`.
+"""
+
+MEMBERS = "Members"
+CLERKS = "Clerks"
+LOANS_OFFICERS = "Loans officers"
+CREDIT_COMMITTEE = "Credit committee"
+TREASURER = "Treasurer"
+AUDITORS = "Auditors"
+ADMINISTRATORS = "Administrators"
+
+STAFF_ROLES = [CLERKS, LOANS_OFFICERS, CREDIT_COMMITTEE, TREASURER, AUDITORS, ADMINISTRATORS]
+ALL_ROLES = [MEMBERS, *STAFF_ROLES]
+
+ACCESS_ADMIN = "wagtailadmin.access_admin"
+
+# Model and admin permissions, "app_label.codename".
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    MEMBERS: [],
+    CLERKS: [ACCESS_ADMIN, "members.view_member", "members.add_member", "members.change_member", "members.view_user"],
+    LOANS_OFFICERS: [ACCESS_ADMIN, "members.view_member"],
+    CREDIT_COMMITTEE: [ACCESS_ADMIN, "members.view_member"],
+    TREASURER: [ACCESS_ADMIN, "members.view_member", "home.change_saccosettings"],
+    AUDITORS: [ACCESS_ADMIN, "members.view_member", "members.view_user"],
+    ADMINISTRATORS: [
+        ACCESS_ADMIN,
+        "members.view_member",
+        "members.add_member",
+        "members.change_member",
+        "members.view_user",
+        "members.add_user",
+        "members.change_user",
+        "auth.view_group",
+        "auth.change_group",
+        "home.change_saccosettings",
+        "wagtailcore.add_workflow",
+        "wagtailcore.change_workflow",
+        "wagtailcore.add_task",
+        "wagtailcore.change_task",
+        "wagtailredirects.add_redirect",
+        "wagtailredirects.change_redirect",
+        "wagtailredirects.delete_redirect",
+    ],
+}
+
+# Page permissions on the whole page tree (public site content).
+ROLE_PAGE_PERMISSIONS: dict[str, list[str]] = {
+    CLERKS: ["add_page", "change_page"],
+    ADMINISTRATORS: ["add_page", "change_page", "publish_page", "bulk_delete_page", "lock_page", "unlock_page"],
+}
+
+# Document and image permissions on the root collection (by-laws, forms, photos).
+ROLE_COLLECTION_PERMISSIONS: dict[str, list[str]] = {
+    CLERKS: ["wagtaildocs.add_document", "wagtaildocs.choose_document", "wagtailimages.choose_image"],
+    ADMINISTRATORS: [
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+        "wagtaildocs.delete_document",
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtailimages.delete_image",
+    ],
+}
+
+
+def _permission(Permission, dotted: str):
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+
+
+def roles_sync(apps=None) -> list[str]:
+    """Create the groups and grant the matrix's permissions; idempotent.
+
+    `apps` is the historical registry inside a migration, or None for the live models. Returns the
+    permissions that do not exist yet (their app is not migrated), which callers may report.
+    """
+    if apps is None:
+        from django.apps import apps as live_apps
+
+        apps = live_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    Page = apps.get_model("wagtailcore", "Page")
+    GroupPagePermission = apps.get_model("wagtailcore", "GroupPagePermission")
+    Collection = apps.get_model("wagtailcore", "Collection")
+    GroupCollectionPermission = apps.get_model("wagtailcore", "GroupCollectionPermission")
+
+    missing: list[str] = []
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in ALL_ROLES}
+    for name, dotted_names in ROLE_PERMISSIONS.items():
+        for dotted in dotted_names:
+            permission = _permission(Permission, dotted)
+            if permission is None:
+                missing.append(dotted)
+            else:
+                groups[name].permissions.add(permission)
+
+    root_page = Page.objects.filter(depth=1).order_by("path").first()
+    if root_page is not None:
+        for name, codenames in ROLE_PAGE_PERMISSIONS.items():
+            for codename in codenames:
+                permission = _permission(Permission, f"wagtailcore.{codename}")
+                if permission is None:
+                    missing.append(f"wagtailcore.{codename}")
+                    continue
+                GroupPagePermission.objects.get_or_create(group=groups[name], page=root_page, permission=permission)
+
+    root_collection = Collection.objects.filter(depth=1).order_by("path").first()
+    if root_collection is not None:
+        for name, dotted_names in ROLE_COLLECTION_PERMISSIONS.items():
+            for dotted in dotted_names:
+                permission = _permission(Permission, dotted)
+                if permission is None:
+                    missing.append(dotted)
+                    continue
+                GroupCollectionPermission.objects.get_or_create(
+                    group=groups[name], collection=root_collection, permission=permission
+                )
+    return missing

@@ -1,0 +1,16 @@
+"""Test settings: fast hashing, locmem email, jobs run synchronously."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, Q_CLUSTER, database_from_environment
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key"  # noqa: S105 - tests only
+ALLOWED_HOSTS = ["*"]
+DATABASES = {"default": database_from_environment(BASE_DIR / "var" / "test.sqlite3")}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["TEST"] = {"NAME": None}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+WAGTAILADMIN_BASE_URL = "http://testserver"

@@ -1,0 +1,1 @@
+"""Wagtail workflow tasks and handlers (committee quorum, maker-checker) for approval objects."""
