@@ -91,15 +91,18 @@ def people_seed(*, members: int, years: int, seed: int = 2026) -> list[DemoLogin
             user.is_superuser = True
             user.save(update_fields=["is_superuser"])
         user.groups.add(Group.objects.get(name=login.role))
+        # Draw the random values whether or not the member exists, so a second run sees the same sequence.
+        join_date = start + datetime.timedelta(days=rng.randint(0, 60))
+        phone, national_id = _phone(rng), str(rng.randint(20_000_000, 39_999_999))
         if login.is_member:
             user.groups.add(Group.objects.get(name=roles.MEMBERS))
             if not Member.objects.filter(user=user).exists():
                 employer, prefix = EMPLOYERS[0]
                 member_create(
                     user=user,
-                    join_date=start + datetime.timedelta(days=rng.randint(0, 60)),
-                    phone_number=_phone(rng),
-                    national_id=str(rng.randint(20_000_000, 39_999_999)),
+                    join_date=join_date,
+                    phone_number=phone,
+                    national_id=national_id,
                     employer=employer,
                     payroll_number=f"{prefix}{100000 + position}",
                 )
