@@ -20,7 +20,15 @@ class ApiRootView(APIView):
     @extend_schema(exclude=True)
     def get(self, request):
         links = {}
-        for name in ["schema", "docs", "redoc", "token_obtain_pair", "token_refresh", "member-profile", "member-dashboard"]:
+        for name in [
+            "schema",
+            "docs",
+            "redoc",
+            "token_obtain_pair",
+            "token_refresh",
+            "member-profile",
+            "member-dashboard",
+        ]:
             try:
                 links[name] = reverse(f"api:{name}", request=request)
             except NoReverseMatch:  # pragma: no cover - a renamed route

@@ -53,7 +53,9 @@ class StepsBlock(blocks.StructBlock):
     """Numbered steps, e.g. how to join or how to apply for a loan."""
 
     heading = blocks.CharBlock(max_length=120)
-    steps = blocks.ListBlock(blocks.StructBlock([("title", blocks.CharBlock(max_length=80)), ("text", blocks.TextBlock())]))
+    steps = blocks.ListBlock(
+        blocks.StructBlock([("title", blocks.CharBlock(max_length=80)), ("text", blocks.TextBlock())])
+    )
 
     class Meta:
         icon = "list-ol"

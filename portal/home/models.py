@@ -42,7 +42,9 @@ class SaccoSettings(BaseGenericSetting):
     footer_text = models.TextField(blank=True, default="Regulated by the Commissioner for Co-operative Development.")
 
     currency = models.CharField(max_length=3, default="KES")
-    share_value = models.DecimalField(**MONEY, default=Decimal("1000.00"), validators=[MinValueValidator(Decimal("0.01"))])
+    share_value = models.DecimalField(
+        **MONEY, default=Decimal("1000.00"), validators=[MinValueValidator(Decimal("0.01"))]
+    )
     minimum_shares = models.PositiveIntegerField(default=20, validators=[MinValueValidator(1)])
     default_share_capital_term_months = models.PositiveSmallIntegerField(
         "default share capital term (months)", choices=[(12, "12 months"), (24, "24 months")], default=12
@@ -51,25 +53,32 @@ class SaccoSettings(BaseGenericSetting):
         **MONEY, default=Decimal("1000.00"), validators=[MinValueValidator(Decimal("0.01"))]
     )
     loan_multiple = models.DecimalField(
-        "loan multiple of deposits", max_digits=5, decimal_places=2, default=Decimal("3.00"),
+        "loan multiple of deposits",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("3.00"),
         validators=[MinValueValidator(Decimal("0.01"))],
     )
-    minimum_membership_months = models.PositiveSmallIntegerField(
-        "membership months before a loan", default=6
-    )
+    minimum_membership_months = models.PositiveSmallIntegerField("membership months before a loan", default=6)
     max_active_guarantees = models.PositiveSmallIntegerField("loans one member may guarantee at once", default=3)
     penalty_rate_monthly = models.DecimalField(
-        "penalty rate (% per month on the overdue amount)", **RATE, default=Decimal("1.0000"),
+        "penalty rate (% per month on the overdue amount)",
+        **RATE,
+        default=Decimal("1.0000"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     withholding_tax_rate = models.DecimalField(
-        "withholding tax on dividends (%)", **RATE, default=Decimal("5.0000"),
+        "withholding tax on dividends (%)",
+        **RATE,
+        default=Decimal("5.0000"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     lockout_threshold = models.PositiveSmallIntegerField(
         "failed logins before lockout", default=5, validators=[MinValueValidator(1)]
     )
-    lockout_minutes = models.PositiveIntegerField("lockout period (minutes)", default=30, validators=[MinValueValidator(1)])
+    lockout_minutes = models.PositiveIntegerField(
+        "lockout period (minutes)", default=30, validators=[MinValueValidator(1)]
+    )
 
     panels = [
         MultiFieldPanel(
@@ -92,7 +101,9 @@ class SaccoSettings(BaseGenericSetting):
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("currency"), FieldPanel("share_value"), FieldPanel("minimum_shares")]),
-                FieldRowPanel([FieldPanel("default_share_capital_term_months"), FieldPanel("minimum_monthly_contribution")]),
+                FieldRowPanel(
+                    [FieldPanel("default_share_capital_term_months"), FieldPanel("minimum_monthly_contribution")]
+                ),
             ],
             heading="Shares and savings",
         ),
@@ -132,14 +143,24 @@ class HomePage(Page):
 
     content_panels = Page.content_panels + [
         MultiFieldPanel(
-            [FieldPanel("hero_heading"), FieldPanel("hero_text"), FieldRowPanel([FieldPanel("hero_button_text"), FieldPanel("hero_button_page")])],
+            [
+                FieldPanel("hero_heading"),
+                FieldPanel("hero_text"),
+                FieldRowPanel([FieldPanel("hero_button_text"), FieldPanel("hero_button_page")]),
+            ],
             heading="Hero",
         ),
         FieldPanel("body"),
     ]
     search_fields = Page.search_fields + [index.SearchField("hero_text"), index.SearchField("body")]
     max_count = 1
-    subpage_types = ["home.StandardPage", "home.NewsIndexPage", "home.FaqPage", "home.DownloadsPage", "home.ContactPage"]
+    subpage_types = [
+        "home.StandardPage",
+        "home.NewsIndexPage",
+        "home.FaqPage",
+        "home.DownloadsPage",
+        "home.ContactPage",
+    ]
 
     class Meta:
         verbose_name = "home page"

@@ -47,9 +47,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
-    is_staff = models.BooleanField(
-        default=False, help_text="Designates whether the user can log into the admin site."
-    )
+    is_staff = models.BooleanField(default=False, help_text="Designates whether the user can log into the admin site.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -110,7 +108,9 @@ class Member(index.Indexed, models.Model):
         index.SearchField("payroll_number"),
         index.SearchField("phone_number"),
         index.AutocompleteField("membership_number"),
-        index.RelatedFields("user", [index.SearchField("email"), index.SearchField("first_name"), index.SearchField("last_name")]),
+        index.RelatedFields(
+            "user", [index.SearchField("email"), index.SearchField("first_name"), index.SearchField("last_name")]
+        ),
         index.FilterField("status"),
         index.FilterField("join_date"),
     ]

@@ -29,10 +29,13 @@ def membership_number_next(*, join_date: datetime.date) -> str:
     while True:
         MembershipNumberCounter.objects.filter(year=year).update(last_value=F("last_value") + 1)
         sequence = MembershipNumberCounter.objects.values_list("last_value", flat=True).get(year=year)
-        number = membership_number_format(join_date=join_date, sequence=sequence)
-        # Numbers brought in from an older system may already hold this sequence: skip past them.
-        if not Member.objects.filter(membership_number=number).exists():
-            return number
+        # A sequence already used this year (numbers restored or imported from an older system) is skipped.
+        taken = Member.objects.filter(
+            membership_number__startswith=f"{MEMBERSHIP_NUMBER_PREFIX}-{year}",
+            membership_number__endswith=f"-{sequence:05d}",
+        ).exists()
+        if not taken:
+            return membership_number_format(join_date=join_date, sequence=sequence)
 
 
 @transaction.atomic

@@ -42,15 +42,35 @@ class MemberViewSet(SnippetViewSet):
         "join_date",
         "status",
     ]
-    list_export = ["membership_number", "user__first_name", "user__last_name", "user__email", "phone_number",
-                   "national_id", "employer", "payroll_number", "join_date", "status"]
+    list_export = [
+        "membership_number",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+        "phone_number",
+        "national_id",
+        "employer",
+        "payroll_number",
+        "join_date",
+        "status",
+    ]
     export_filename = "members"
     list_filter = ["status", "join_date", "employer"]
     search_fields = ["membership_number", "national_id", "payroll_number", "phone_number"]
     ordering = ["membership_number"]
     list_per_page = 50
-    inspect_view_fields = ["membership_number", "user", "join_date", "status", "status_reason", "phone_number",
-                           "national_id", "employer", "payroll_number", "created_at"]
+    inspect_view_fields = [
+        "membership_number",
+        "user",
+        "join_date",
+        "status",
+        "status_reason",
+        "phone_number",
+        "national_id",
+        "employer",
+        "payroll_number",
+        "created_at",
+    ]
 
     panels = [
         FieldPanel("user"),
@@ -70,4 +90,3 @@ class MemberViewSet(SnippetViewSet):
 
 
 register_snippet(MemberViewSet)
-

@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["portal.api.schema.only_public_api"],
 }
 SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
@@ -215,6 +216,9 @@ Q_CLUSTER = {
 DEFAULT_FROM_EMAIL = "SACCO Office <office@sacco.example>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[SACCO] "
+
+# seed_demo writes known passwords: allowed everywhere but production.
+DEMO_DATA_ALLOWED = True
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/semantic.html"
 

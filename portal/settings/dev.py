@@ -6,3 +6,7 @@ DEBUG = True
 SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105 - dev only
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Static files come from the finders (no collectstatic needed outside production).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

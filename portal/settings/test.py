@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 from .base import BASE_DIR, Q_CLUSTER, database_from_environment
 
 DEBUG = False
-SECRET_KEY = "test-only-secret-key"  # noqa: S105 - tests only
+SECRET_KEY = "test-only-secret-key-long-enough-for-hmac-sha256-signing"  # noqa: S105 - tests only
 ALLOWED_HOSTS = ["*"]
 DATABASES = {"default": database_from_environment(BASE_DIR / "var" / "test.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -14,3 +14,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 WAGTAILADMIN_BASE_URL = "http://testserver"
+
+# Static files come from the finders (no collectstatic needed outside production).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -30,7 +30,8 @@ def create_homepage(apps, schema_editor):
         hero_text="A member-owned savings and credit co-operative.",
     )
     Site.objects.update_or_create(
-        is_default_site=True, defaults={"hostname": "localhost", "root_page": homepage, "port": 80, "site_name": "SACCO"}
+        is_default_site=True,
+        defaults={"hostname": "localhost", "root_page": homepage, "port": 80, "site_name": "SACCO"},
     )
     Page.objects.filter(depth=1).update(numchild=1)
 

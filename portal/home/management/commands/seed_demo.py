@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--years", type=int, default=5, help="Years of history (default 5).")
 
     def handle(self, *args, members, years, **options):
-        if "production" in settings.SETTINGS_MODULE:
+        if not getattr(settings, "DEMO_DATA_ALLOWED", False):
             raise CommandError("seed_demo loads known demo passwords; it refuses to run with production settings.")
         if members < 0 or years < 1:
             raise CommandError("--members must be 0 or more and --years at least 1.")

@@ -1,0 +1,57 @@
+"""seed_demo: realistic, idempotent, one login per role, and refuses production settings."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from wagtail.models import Page
+
+from portal.members import roles
+from portal.members.demo import DEMO_LOGINS, DEMO_PASSWORD
+from portal.members.models import Member, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return User.objects.count(), Member.objects.count(), Page.objects.count()
+
+
+def test_seed_demo_twice_creates_everything_once(settings, tmp_path, capsys):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", members=15, years=3)
+    first = _counts()
+    call_command("seed_demo", members=15, years=3)
+    assert _counts() == first
+    users, members, pages = first
+    assert members == 15 + sum(1 for login in DEMO_LOGINS if login.is_member)
+    assert users == 15 + len(DEMO_LOGINS)
+    output = capsys.readouterr().out
+    assert DEMO_PASSWORD in output
+    for login in DEMO_LOGINS:
+        assert login.email in output
+
+
+def test_every_demo_login_signs_in_and_has_its_role(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", members=3, years=2)
+    for login in DEMO_LOGINS:
+        user = User.objects.get(email=login.email)
+        assert user.groups.filter(name=login.role).exists()
+        assert user.is_staff == (login.role != roles.MEMBERS)
+        assert Client().login(email=login.email, password=DEMO_PASSWORD)
+
+
+def test_demo_members_have_kenyan_names_and_spread_join_dates(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", members=40, years=5)
+    members = Member.objects.select_related("user")
+    years = {m.join_date.year for m in members}
+    assert len(years) >= 4
+    assert all(m.user.first_name and m.user.last_name and m.phone_number.startswith("+2547") for m in members)
+    assert len({m.membership_number for m in members}) == members.count()
+
+
+def test_seed_demo_refuses_production_settings(settings):
+    settings.DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
