@@ -92,15 +92,25 @@ def _text_document(title: str, filename: str, text: str) -> Document:
     return document
 
 
-def site_seed() -> HomePage:
-    settings_seed()
+def home_page_ensure() -> HomePage:
+    """The home page at the top of the tree, served by the default site; created if missing."""
     home = HomePage.objects.first()
-    site = Site.objects.get(is_default_site=True)
-    if site.root_page_id != home.pk or site.hostname != "localhost":
+    if home is None:
+        home = HomePage(title="Home", slug="home")
+        Page.get_first_root_node().add_child(instance=home)
+        home.save_revision().publish()
+    site = Site.objects.filter(is_default_site=True).first() or Site(is_default_site=True, port=80)
+    if site.pk is None or site.root_page_id != home.pk or site.hostname != "localhost":
         site.root_page = home
         site.hostname = "localhost"
         site.site_name = SOCIETY["short_name"]
         site.save()
+    return home
+
+
+def site_seed() -> HomePage:
+    settings_seed()
+    home = home_page_ensure()
 
     about = _child(
         home,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from . import roles
 from .models import Member, User
+from .roles import roles_sync
 from .services import member_create
 
 DEMO_PASSWORD = "Harambee-2026!"  # noqa: S105 - printed for the demo on purpose
@@ -137,6 +138,7 @@ def _phone(rng: random.Random) -> str:
 @transaction.atomic
 def people_seed(*, members: int, years: int, seed: int = 2026) -> list[DemoLogin]:
     """Create the demo logins and `members` ordinary members who joined over the last `years` years."""
+    roles_sync()  # the groups normally exist from the migration; make sure
     rng = random.Random(seed)
     password_hash = make_password(DEMO_PASSWORD)
     today = timezone.localdate()

@@ -8,7 +8,10 @@ SECRET_KEY = "test-only-secret-key-long-enough-for-hmac-sha256-signing"  # noqa:
 ALLOWED_HOSTS = ["*"]
 DATABASES = {"default": database_from_environment(BASE_DIR / "var" / "test.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"]["TEST"] = {"NAME": None}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so the browser tests' live server thread has its own connection.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

@@ -22,8 +22,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(transactional_db):
+    """Function-scoped on purpose, and started after the database fixture: while Playwright's sync API runs,
+    Django's per-context connection handler hands out a fresh connection object, which would hide the
+    serialized test data that a transactional test restores at set-up."""
     if not CHROMIUM.exists():
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing but REQUIRE_BROWSER=1; install Debian's chromium package.")

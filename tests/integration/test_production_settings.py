@@ -23,7 +23,8 @@ GOOD_ENV = {
 
 
 def _manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in GOOD_ENV}
+    # Only the variables a server would have: nothing from the test environment (e.g. DJANGO_ALLOW_ASYNC_UNSAFE).
+    clean = {k: v for k, v in os.environ.items() if k not in GOOD_ENV and not k.startswith("DJANGO_")}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
