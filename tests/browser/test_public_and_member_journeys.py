@@ -54,3 +54,28 @@ def test_demo_member_signs_in_and_sees_the_dashboard(page, live_server, demo_sit
     page.get_by_role("heading", name="Habari, Amina").wait_for()
     assert member.membership_number in page.locator(".membership-number").inner_text()
     page.screenshot(path=str(output_dir / "dashboard.png"), full_page=True)
+
+
+A11Y_CHECK = """() => {
+  const problems = [];
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    const labelled = (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label')
+      || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    if (!labelled) problems.push('unlabelled ' + el.tagName + ' ' + (el.name || ''));
+  }
+  for (const img of document.querySelectorAll('img')) {
+    if (!img.hasAttribute('alt')) problems.push('image without alt ' + img.src);
+  }
+  for (const tag of ['header', 'main', 'footer', 'nav']) {
+    if (!document.querySelector(tag)) problems.push('missing landmark ' + tag);
+  }
+  if (document.querySelectorAll('h1').length !== 1) problems.push('expected exactly one h1');
+  if (!document.documentElement.lang) problems.push('missing lang');
+  return problems;
+}"""
+
+
+def test_public_pages_pass_a_basic_accessibility_check(page, live_server, demo_site):
+    for path in ["/", "/about-us/", "/membership/", "/news/", "/faqs/", "/downloads/", "/contact/", "/accounts/login/"]:
+        page.goto(live_server.url + path)
+        assert page.evaluate(A11Y_CHECK) == [], path
