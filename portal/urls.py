@@ -7,8 +7,11 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from portal.members.account_views import InvitationAcceptView
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
+    path("accounts/invitation/<str:token>/", InvitationAcceptView.as_view(), name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("portal/", include("portal.members.urls")),
     path("api/", include("portal.api.urls")),

@@ -76,6 +76,9 @@ class SaccoSettings(BaseGenericSetting):
     lockout_threshold = models.PositiveSmallIntegerField(
         "failed logins before lockout", default=5, validators=[MinValueValidator(1)]
     )
+    invitation_valid_days = models.PositiveSmallIntegerField(
+        "invitation links stay valid for (days)", default=7, validators=[MinValueValidator(1)]
+    )
     lockout_minutes = models.PositiveIntegerField(
         "lockout period (minutes)", default=30, validators=[MinValueValidator(1)]
     )
@@ -116,7 +119,10 @@ class SaccoSettings(BaseGenericSetting):
             heading="Loans and dividends",
         ),
         MultiFieldPanel(
-            [FieldRowPanel([FieldPanel("lockout_threshold"), FieldPanel("lockout_minutes")])],
+            [
+                FieldRowPanel([FieldPanel("lockout_threshold"), FieldPanel("lockout_minutes")]),
+                FieldPanel("invitation_valid_days"),
+            ],
             heading="Security",
         ),
     ]

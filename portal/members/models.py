@@ -96,6 +96,12 @@ class Member(index.Indexed, models.Model):
     join_date = models.DateField(default=timezone.localdate)
     phone_number = models.CharField(max_length=20, blank=True, help_text="In international form, e.g. +254712345678.")
     national_id = models.CharField("national ID number", max_length=20, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    postal_address = models.CharField(max_length=200, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    bank_branch = models.CharField(max_length=100, blank=True)
+    bank_account_name = models.CharField(max_length=150, blank=True)
+    bank_account_number = models.CharField(max_length=30, blank=True)
     employer = models.CharField(max_length=150, blank=True)
     payroll_number = models.CharField(max_length=30, blank=True, help_text="Used to match payroll check-off rows.")
     status = models.CharField(max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
@@ -145,3 +151,128 @@ class MembershipNumberCounter(models.Model):
 
     def __str__(self):
         return f"{self.year}: {self.last_value}"
+
+
+class ActivityAction(models.TextChoices):
+    LOGIN = "login", "Signed in"
+    LOGOUT = "logout", "Signed out"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    LOCKED_OUT = "locked_out", "Locked out"
+    UNLOCKED = "unlocked", "Unlocked by staff"
+    OTP_VERIFIED = "otp_verified", "Second factor verified"
+    OTP_FAILED = "otp_failed", "Second factor failed"
+    OTP_ENROLLED = "otp_enrolled", "Second factor enrolled"
+    OTP_RESET = "otp_reset", "Second factor reset by staff"
+    INVITED = "invited", "Invited"
+    INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+    REGISTERED = "registered", "Completed registration"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    PROFILE_CHANGED = "profile_changed", "Profile changed"
+    BANK_DETAILS_CHANGED = "bank_details_changed", "Bank details changed"
+    STATUS_CHANGED = "status_changed", "Member status changed"
+    DOCUMENT_UPLOADED = "document_uploaded", "Document uploaded"
+    DOCUMENT_REVIEWED = "document_reviewed", "Document reviewed"
+
+
+class ActivityLog(models.Model):
+    """One authentication or profile event: who, what, when, from where. Append-only.
+
+    `user` is empty for failures against an unknown email; `email` keeps what was typed.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="activity")
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who did it, if not the user.",
+    )
+    email = models.EmailField(blank=True)
+    action = models.CharField(max_length=30, choices=ActivityAction.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.email}"
+
+
+class Invitation(models.Model):
+    """A staff invitation to join: the only way an account is created.
+
+    The token is sent by email and only its SHA-256 is stored, so a database leak does not leak usable links.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    phone_number = models.CharField(max_length=20, blank=True)
+    employer = models.CharField(max_length=150, blank=True)
+    payroll_number = models.CharField(max_length=30, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField()
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(default=0)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} <{self.email}>"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "pending"
+
+
+class Nominee(models.Model):
+    """Who receives a member's savings on death; a member's nominees' shares sum to 100 %."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="nominees")
+    full_name = models.CharField(max_length=150)
+    relationship = models.CharField(max_length=50)
+    national_id = models.CharField("national ID or birth certificate number", max_length=20, blank=True)
+    phone_number = models.CharField(max_length=20, blank=True)
+    share_percent = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["-share_percent", "full_name"]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.share_percent}%)"

@@ -1,12 +1,21 @@
 """Wagtail admin for members: a Member snippet with search, filters, export and an inspect view."""
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.widgets import HeaderButton
 from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, SnippetViewSet
+from wagtail.snippets.views.snippets import CreateView, EditView, IndexView, SnippetViewSet
 
-from .models import Member
+from . import admin_views
+from .invitations import invitation_create
+from .models import ActivityLog, Invitation, Member
 from .services import member_create
 
 
@@ -33,7 +42,7 @@ class MemberViewSet(SnippetViewSet):
     menu_label = "Members"
     menu_order = 100
     add_to_admin_menu = True
-    create_view_class = MemberCreateView
+    add_view_class = MemberCreateView
     inspect_view_enabled = True
     list_display = [
         "membership_number",
@@ -90,3 +99,126 @@ class MemberViewSet(SnippetViewSet):
 
 
 register_snippet(MemberViewSet)
+
+
+class InvitationCreateView(CreateView):
+    """Inviting goes through `invitation_create`: checks the address, issues the token, emails the link."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            self.produced_error_code = "invalid"
+            self.produced_error_message = " ".join(exc.messages)
+            return self.form_invalid(form)
+
+    def save_instance(self):
+        data = self.form.cleaned_data
+        instance = invitation_create(
+            email=data["email"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            phone_number=data.get("phone_number", ""),
+            employer=data.get("employer", ""),
+            payroll_number=data.get("payroll_number", ""),
+            invited_by=self.request.user,
+            request=self.request,
+        )
+        log(instance=instance, action="wagtail.create", content_changed=True)
+        return instance
+
+
+class InvitationEditView(EditView):
+    """Invitations are not edited: a wrong address is revoked and invited again."""
+
+    def dispatch(self, request, *args, **kwargs):
+        messages.info(request, "Invitations cannot be edited. Revoke it and invite the person again.")
+        return redirect("wagtailsnippets_members_invitation:list")
+
+
+class InvitationIndexView(IndexView):
+    @property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if self.request.user.has_perm("members.add_invitation"):
+            buttons.append(
+                HeaderButton("Invite a list (CSV)", url=reverse("members_invitation_import"), icon_name="upload")
+            )
+        return buttons
+
+    def get_list_more_buttons(self, instance):
+        buttons = [b for b in super().get_list_more_buttons(instance) if b.label != "Edit"]
+        if instance.is_open or instance.status == "expired":
+            buttons.append(
+                MenuItem(
+                    "Resend", url=reverse("members_invitation_resend", args=[instance.pk]), icon_name="mail", priority=5
+                )
+            )
+        if not instance.accepted_at and not instance.revoked_at:
+            buttons.append(
+                MenuItem(
+                    "Revoke",
+                    url=reverse("members_invitation_revoke", args=[instance.pk]),
+                    icon_name="cross",
+                    priority=6,
+                )
+            )
+        return buttons
+
+
+class InvitationViewSet(SnippetViewSet):
+    model = Invitation
+    icon = "mail"
+    menu_label = "Invitations"
+    menu_order = 110
+    add_to_admin_menu = True
+    index_view_class = InvitationIndexView
+    add_view_class = InvitationCreateView
+    edit_view_class = InvitationEditView
+    inspect_view_enabled = True
+    list_display = ["email", "first_name", "last_name", "status", "expires_at", "send_count", "created_at"]
+    list_filter = ["accepted_at", "revoked_at", "expires_at"]
+    search_fields = ["email", "first_name", "last_name", "payroll_number"]
+    list_export = ["email", "first_name", "last_name", "status", "expires_at", "sent_at", "accepted_at", "revoked_at"]
+    export_filename = "invitations"
+    panels = [
+        FieldPanel("email"),
+        FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
+        FieldPanel("phone_number"),
+        FieldRowPanel([FieldPanel("employer"), FieldPanel("payroll_number")]),
+    ]
+
+
+register_snippet(InvitationViewSet)
+
+
+class ActivityLogViewSet(SnippetViewSet):
+    """The activity log, read only: staff search it by email, filter by action and date."""
+
+    model = ActivityLog
+    icon = "history"
+    menu_label = "Activity log"
+    menu_order = 900
+    add_to_settings_menu = False
+    add_to_admin_menu = True
+    inspect_view_enabled = True
+    list_display = ["created_at", "action", "email", "ip_address", "user_agent"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["email", "ip_address"]
+    list_export = ["created_at", "action", "email", "user__email", "actor__email", "ip_address", "user_agent", "detail"]
+    export_filename = "activity-log"
+    list_per_page = 100
+
+
+register_snippet(ActivityLogViewSet)
+
+
+@hooks.register("register_admin_urls")
+def member_admin_urls():
+    return [
+        path("invitations/import/", admin_views.invitation_import_view, name="members_invitation_import"),
+        path("invitations/<uuid:pk>/resend/", admin_views.invitation_resend_view, name="members_invitation_resend"),
+        path("invitations/<uuid:pk>/revoke/", admin_views.invitation_revoke_view, name="members_invitation_revoke"),
+    ]

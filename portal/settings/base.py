@@ -13,6 +13,7 @@ INSTALLED_APPS = [
     "portal.members",
     "portal.finance",
     "portal.workflows",
+    "portal.notifications",
     "portal.api",
     # Wagtail
     "wagtail.contrib.forms",
@@ -219,6 +220,8 @@ EMAIL_SUBJECT_PREFIX = "[SACCO] "
 
 # seed_demo writes known passwords: allowed everywhere but production.
 DEMO_DATA_ALLOWED = True
+
+SMS_BACKEND = "portal.notifications.sms.ConsoleSmsBackend"
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/semantic.html"
 

@@ -21,3 +21,4 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 # Static files come from the finders (no collectstatic needed outside production).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+SMS_BACKEND = "portal.notifications.sms.LocmemSmsBackend"

@@ -94,3 +94,31 @@ def test_sacco_settings_are_edited_by_treasurer_and_administrators_only(client, 
     response = client.get(reverse("wagtailsettings:edit", args=["home", "saccosettings"]), follow=True)
     reached_form = response.status_code == 200 and "saccosettings" in response.request["PATH_INFO"]
     assert reached_form is allowed
+
+
+def test_clerk_adds_a_member_in_the_admin_and_the_number_is_issued(client, staff_user, make_user):
+    from portal.members.models import Member
+
+    person = make_user("kibet@example.com", first_name="Kibet", last_name="Rotich")
+    client.force_login(staff_user(roles.CLERKS))
+    response = client.post(
+        reverse("wagtailsnippets_members_member:add"),
+        {
+            "user": person.pk,
+            "join_date": "2026-02-03",
+            "status": "active",
+            "status_reason": "",
+            "phone_number": "",
+            "national_id": "",
+            "employer": "",
+            "payroll_number": "",
+            "date_of_birth": "",
+            "postal_address": "",
+            "bank_name": "",
+            "bank_branch": "",
+            "bank_account_name": "",
+            "bank_account_number": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Member.objects.get(user=person).membership_number == "MB-202602-00001"

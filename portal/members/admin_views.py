@@ -1,0 +1,106 @@
+"""Wagtail admin action views for invitations and accounts: each checks permission, then calls a service."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from .invitations import invitation_resend, invitation_revoke, invitations_import_csv
+from .models import Invitation
+
+INVITATIONS_LIST = "wagtailsnippets_members_invitation:list"
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _confirm(request, *, title, message, action_label, obj):
+    return TemplateResponse(
+        request,
+        "wagtailadmin_custom/confirm_action.html",
+        {
+            "title": title,
+            "message": message,
+            "action_label": action_label,
+            "object": obj,
+            "cancel_url": reverse(INVITATIONS_LIST),
+        },
+    )
+
+
+def invitation_resend_view(request, pk):
+    _require(request, "members.change_invitation")
+    invitation = get_object_or_404(Invitation, pk=pk)
+    if request.method != "POST":
+        return _confirm(
+            request,
+            title=f"Resend invitation to {invitation.email}",
+            message="A new link is emailed; the previous link stops working.",
+            action_label="Resend",
+            obj=invitation,
+        )
+    try:
+        invitation_resend(invitation=invitation, by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Invitation resent to {invitation.email}.")
+    return redirect(INVITATIONS_LIST)
+
+
+def invitation_revoke_view(request, pk):
+    _require(request, "members.change_invitation")
+    invitation = get_object_or_404(Invitation, pk=pk)
+    if request.method != "POST":
+        return _confirm(
+            request,
+            title=f"Revoke invitation to {invitation.email}",
+            message="The link stops working at once. You can invite the person again later.",
+            action_label="Revoke",
+            obj=invitation,
+        )
+    try:
+        invitation_revoke(invitation=invitation, by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Invitation to {invitation.email} revoked.")
+    return redirect(INVITATIONS_LIST)
+
+
+class InvitationCsvForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Header row: email, first_name, last_name, and optionally phone_number, employer, payroll_number.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 2 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 2 MB; split it into smaller lists.")
+        return upload
+
+
+def invitation_import_view(request):
+    _require(request, "members.add_invitation")
+    form = InvitationCsvForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = invitations_import_csv(
+                data=form.cleaned_data["file"].read(), invited_by=request.user, request=request
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"{len(created)} invitations sent.")
+            return redirect(INVITATIONS_LIST)
+    return TemplateResponse(
+        request,
+        "wagtailadmin_custom/invitation_import.html",
+        {"form": form, "errors": errors, "cancel_url": reverse(INVITATIONS_LIST)},
+    )

@@ -1,0 +1,27 @@
+"""Auth signal handlers: each records one activity entry (M5) and does nothing else."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .activity import activity_record
+from .models import ActivityAction
+
+
+@receiver(user_logged_in)
+def record_login(sender, request, user, **kwargs):
+    activity_record(action=ActivityAction.LOGIN, request=request, user=user)
+
+
+@receiver(user_logged_out)
+def record_logout(sender, request, user, **kwargs):
+    if user is not None:
+        activity_record(action=ActivityAction.LOGOUT, request=request, user=user)
+
+
+@receiver(user_login_failed)
+def record_login_failure(sender, credentials, request=None, **kwargs):
+    from .models import User
+
+    email = (credentials.get("email") or credentials.get("username") or "").strip().lower()
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    activity_record(action=ActivityAction.LOGIN_FAILED, request=request, user=user, email=email)

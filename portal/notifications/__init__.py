@@ -1,0 +1,1 @@
+"""Notifications: email after commit, an in-portal inbox, and a pluggable SMS backend."""
