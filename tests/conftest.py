@@ -92,3 +92,13 @@ def output_dir():
     path = OUTPUT_DIR / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits (allauth) and settings live in the cache; no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

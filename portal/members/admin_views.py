@@ -104,3 +104,27 @@ def invitation_import_view(request):
         "wagtailadmin_custom/invitation_import.html",
         {"form": form, "errors": errors, "cancel_url": reverse(INVITATIONS_LIST)},
     )
+
+
+def lockout_unlock_view(request, pk):
+    """Unlock one locked email (deletes its axes attempt record) and log who did it."""
+    from axes.models import AccessAttempt
+
+    from .lockout_services import lockout_unlock
+
+    _require(request, "axes.delete_accessattempt")
+    attempt = get_object_or_404(AccessAttempt, pk=pk)
+    if request.method != "POST":
+        return TemplateResponse(
+            request,
+            "wagtailadmin_custom/confirm_action.html",
+            {
+                "title": f"Unlock {attempt.username}",
+                "message": "The person can sign in again at once.",
+                "action_label": "Unlock",
+                "cancel_url": reverse("wagtailsnippets_axes_accessattempt:list"),
+            },
+        )
+    lockout_unlock(email=attempt.username, by=request.user, request=request)
+    messages.success(request, f"{attempt.username} is unlocked.")
+    return redirect("wagtailsnippets_axes_accessattempt:list")

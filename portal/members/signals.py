@@ -1,5 +1,6 @@
 """Auth signal handlers: each records one activity entry (M5) and does nothing else."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -25,3 +26,11 @@ def record_login_failure(sender, credentials, request=None, **kwargs):
     email = (credentials.get("email") or credentials.get("username") or "").strip().lower()
     user = User.objects.filter(email__iexact=email).first() if email else None
     activity_record(action=ActivityAction.LOGIN_FAILED, request=request, user=user, email=email)
+
+
+@receiver(user_locked_out)
+def record_lockout(sender, request, username, ip_address, **kwargs):
+    from .models import User
+
+    user = User.objects.filter(email__iexact=username).first() if username else None
+    activity_record(action=ActivityAction.LOCKED_OUT, request=request, user=user, email=username or "")

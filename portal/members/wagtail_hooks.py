@@ -1,5 +1,6 @@
 """Wagtail admin for members: a Member snippet with search, filters, export and an inspect view."""
 
+from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
@@ -215,10 +216,61 @@ class ActivityLogViewSet(SnippetViewSet):
 register_snippet(ActivityLogViewSet)
 
 
+class AccessAttemptIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = [b for b in super().get_list_more_buttons(instance) if b.label not in {"Edit", "Delete"}]
+        if self.request.user.has_perm("axes.delete_accessattempt"):
+            buttons.append(
+                MenuItem("Unlock", url=reverse("members_lockout_unlock", args=[instance.pk]), icon_name="lock-open")
+            )
+        return buttons
+
+
+class AccessAttemptViewSet(SnippetViewSet):
+    """Sign-in failures per email (django-axes). An email at the threshold is locked until unlocked or cooled off."""
+
+    model = AccessAttempt
+    icon = "lock"
+    menu_label = "Locked accounts"
+    menu_order = 910
+    add_to_admin_menu = True
+    index_view_class = AccessAttemptIndexView
+    inspect_view_enabled = True
+    list_display = ["username", "failures_since_start", "attempt_time", "ip_address", "user_agent"]
+    list_filter = ["attempt_time"]
+    search_fields = ["username", "ip_address"]
+    list_export = ["username", "failures_since_start", "attempt_time", "ip_address", "user_agent"]
+    export_filename = "sign-in-failures"
+
+
+register_snippet(AccessAttemptViewSet)
+
+
+class AccessFailureLogViewSet(SnippetViewSet):
+    """Every failed sign-in, kept for the auditors."""
+
+    model = AccessFailureLog
+    icon = "warning"
+    menu_label = "Failed sign-ins"
+    menu_order = 920
+    add_to_admin_menu = True
+    inspect_view_enabled = True
+    list_display = ["username", "attempt_time", "ip_address", "user_agent", "locked_out"]
+    list_filter = ["locked_out", "attempt_time"]
+    search_fields = ["username", "ip_address"]
+    list_export = ["username", "attempt_time", "ip_address", "user_agent", "locked_out"]
+    export_filename = "failed-sign-ins"
+    list_per_page = 100
+
+
+register_snippet(AccessFailureLogViewSet)
+
+
 @hooks.register("register_admin_urls")
 def member_admin_urls():
     return [
         path("invitations/import/", admin_views.invitation_import_view, name="members_invitation_import"),
         path("invitations/<uuid:pk>/resend/", admin_views.invitation_resend_view, name="members_invitation_resend"),
         path("invitations/<uuid:pk>/revoke/", admin_views.invitation_revoke_view, name="members_invitation_revoke"),
+        path("lockouts/<int:pk>/unlock/", admin_views.lockout_unlock_view, name="members_lockout_unlock"),
     ]

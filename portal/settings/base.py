@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     # Accounts
     "allauth",
     "allauth.account",
+    "axes",
     # API
     "rest_framework",
     "rest_framework_simplejwt",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -128,6 +130,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked accounts before any password check
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -159,6 +162,27 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+
+# allauth's own failed-login limit is off: django-axes does lockout (settings-driven, visible to staff).
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+
+# --- Lockout (django-axes): by email typed, threshold and period from SaccoSettings ------------------
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = "portal.members.lockout.failure_limit"
+AXES_COOLOFF_TIME = "portal.members.lockout.cooloff_time"
+AXES_USERNAME_CALLABLE = "portal.members.lockout.username_from_request"
+AXES_LOCKOUT_CALLABLE = "portal.members.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "otp_token", "token"]
+# Number of reverse proxies in front of the app; their X-Forwarded-For hops are trusted for the client IP.
+NUM_PROXIES = 0
+# Locking by IP as well would let one attacker behind a shared NAT lock out a whole office (architecture.md).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # --- Wagtail --------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "SACCO member portal"

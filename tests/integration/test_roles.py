@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from portal.members import roles
 from portal.members.roles import ROLE_COLLECTION_PERMISSIONS, ROLE_PAGE_PERMISSIONS, ROLE_PERMISSIONS, roles_sync
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +49,7 @@ def test_roles_sync_is_idempotent():
 
 
 def test_members_cannot_enter_the_admin(client, member):
-    client.login(email=member.user.email, password=PASSWORD)
+    client.force_login(member.user)
     response = client.get(reverse("wagtailadmin_home"))
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"] or "/login" in response["Location"]

@@ -15,6 +15,6 @@ def sync(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0003_identity")]
+    dependencies = [("members", "0003_identity"), ("axes", "__latest__")]
 
     operations = [migrations.RunPython(sync, migrations.RunPython.noop)]
