@@ -7,11 +7,16 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from portal.members import otp_views
 from portal.members.account_views import InvitationAcceptView
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("accounts/invitation/<str:token>/", InvitationAcceptView.as_view(), name="invitation_accept"),
+    path("accounts/otp/verify/", otp_views.otp_verify_view, name="otp_verify"),
+    path("accounts/otp/setup/", otp_views.otp_setup_view, name="otp_setup"),
+    path("accounts/otp/setup/email/", otp_views.otp_setup_email_view, name="otp_setup_email"),
+    path("accounts/otp/backup-codes/", otp_views.otp_backup_codes_view, name="otp_backup_codes"),
     path("accounts/", include("allauth.urls")),
     path("portal/", include("portal.members.urls")),
     path("api/", include("portal.api.urls")),

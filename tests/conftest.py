@@ -102,3 +102,17 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def sign_in_verified(client, user):
+    """Sign in as if the user had passed the password and the second factor (a confirmed TOTP device)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Test app", confirmed=True
+    )
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return device

@@ -8,3 +8,14 @@ def member_for_user(*, user: User) -> Member | None:
     if not user.is_authenticated:
         return None
     return Member.objects.select_related("user").filter(user=user).first()
+
+
+def activity_for_user(*, user: User):
+    """Activity entries about this user, newest first."""
+    from .models import ActivityLog
+
+    return (
+        ActivityLog.objects.filter(user=user)
+        .only("created_at", "action", "ip_address", "user_agent", "email")
+        .order_by("-created_at")
+    )

@@ -19,3 +19,37 @@ class DashboardView(MemberAreaMixin, TemplateView):
     """The first page after sign-in: a greeting with the membership number; balances arrive with the ledger."""
 
     template_name = "portal/dashboard.html"
+
+
+class SecurityView(MemberAreaMixin, TemplateView):
+    """Second-factor devices and backup codes (P2 security page)."""
+
+    template_name = "portal/security.html"
+
+    def get_context_data(self, **kwargs):
+        from django_otp import devices_for_user
+        from django_otp.plugins.otp_static.models import StaticDevice
+
+        context = super().get_context_data(**kwargs)
+        devices = list(devices_for_user(self.request.user, confirmed=True))
+        context["devices"] = [d for d in devices if not isinstance(d, StaticDevice)]
+        backup = next((d for d in devices if isinstance(d, StaticDevice)), None)
+        context["backup_codes_left"] = backup.token_set.count() if backup else 0
+        return context
+
+
+class ActivityView(MemberAreaMixin, TemplateView):
+    """The member's own activity log (M5), newest first, 50 at a time."""
+
+    template_name = "portal/activity.html"
+
+    def get_context_data(self, **kwargs):
+        from django.core.paginator import Paginator
+
+        from .selectors import activity_for_user
+
+        context = super().get_context_data(**kwargs)
+        context["entries"] = Paginator(activity_for_user(user=self.request.user), 50).get_page(
+            self.request.GET.get("page")
+        )
+        return context

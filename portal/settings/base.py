@@ -4,6 +4,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from portal.members.otp_issuer import issuer as otp_issuer
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
 
@@ -35,6 +37,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_email",
     # API
     "rest_framework",
     "rest_framework_simplejwt",
@@ -63,8 +69,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.members.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -183,6 +191,12 @@ NUM_PROXIES = 0
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# --- Second factor (django-otp) ----------------------------------------------------------------------
+OTP_TOTP_ISSUER = otp_issuer  # a callable: the society's short name from SaccoSettings
+OTP_EMAIL_SUBJECT = "Your sign-in code: {token}"
+OTP_EMAIL_BODY_TEMPLATE_PATH = "email/otp_code.txt"
+OTP_EMAIL_TOKEN_VALIDITY = 300
 
 # --- Wagtail --------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "SACCO member portal"

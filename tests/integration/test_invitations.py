@@ -13,6 +13,7 @@ from django.utils import timezone
 from portal.members import roles
 from portal.members.invitations import invitation_accept, invitation_create, invitations_import_csv
 from portal.members.models import ActivityLog, Invitation, Member, User
+from tests.conftest import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 GOOD_PASSWORD = "Mvua-ya-Masika-2026"
@@ -195,7 +196,7 @@ def test_invitation_accept_service_is_atomic(clerk, monkeypatch):
 
 
 def test_staff_invite_from_the_wagtail_admin(client, clerk):
-    client.force_login(clerk)
+    sign_in_verified(client, clerk)
     response = client.post(
         reverse("wagtailsnippets_members_invitation:add"),
         {
@@ -214,7 +215,7 @@ def test_staff_invite_from_the_wagtail_admin(client, clerk):
 
 def test_admin_refuses_a_duplicate_invitation_with_a_form_error(client, clerk):
     _invite(clerk)
-    client.force_login(clerk)
+    sign_in_verified(client, clerk)
     response = client.post(
         reverse("wagtailsnippets_members_invitation:add"),
         {"email": "wanjiru@example.com", "first_name": "W", "last_name": "K"},
@@ -226,7 +227,7 @@ def test_admin_refuses_a_duplicate_invitation_with_a_form_error(client, clerk):
 def test_admin_csv_import_lists_row_errors(client, clerk):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client.force_login(clerk)
+    sign_in_verified(client, clerk)
     upload = SimpleUploadedFile("list.csv", b"email,first_name,last_name\nbad,X,Y\n", content_type="text/csv")
     response = client.post(reverse("members_invitation_import"), {"file": upload})
     assert "Row 2, email: Enter a valid email address." in response.content.decode()
@@ -234,6 +235,6 @@ def test_admin_csv_import_lists_row_errors(client, clerk):
 
 
 def test_auditors_cannot_invite(client, staff_user):
-    client.force_login(staff_user(roles.AUDITORS))
+    sign_in_verified(client, staff_user(roles.AUDITORS))
     response = client.get(reverse("members_invitation_import"))
     assert response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from portal.home.models import SaccoSettings
 from portal.members import roles
 from portal.members.models import ActivityLog
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_staff_see_locked_accounts_and_unlock_them(client, member, staff_user):
         _login(client, member.user.email, "wrong-password-x")
     clerk = staff_user(roles.CLERKS)
     staff = type(client)()
-    staff.force_login(clerk)
+    sign_in_verified(staff, clerk)
     listing = staff.get(reverse("wagtailsnippets_axes_accessattempt:list"))
     assert member.user.email in listing.content.decode()
     assert AccessFailureLog.objects.filter(username=member.user.email).count() == 3
@@ -86,7 +86,7 @@ def test_staff_see_locked_accounts_and_unlock_them(client, member, staff_user):
 def test_auditors_see_but_cannot_unlock(client, member, staff_user):
     for _ in range(3):
         _login(client, member.user.email, "wrong-password-x")
-    client.force_login(staff_user(roles.AUDITORS))
+    sign_in_verified(client, staff_user(roles.AUDITORS))
     assert client.get(reverse("wagtailsnippets_axes_accessattempt:list")).status_code == 200
     attempt = AccessAttempt.objects.get(username=member.user.email)
     client.post(reverse("members_lockout_unlock", args=[attempt.pk]))

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from portal.members import roles
 from portal.members.roles import ROLE_COLLECTION_PERMISSIONS, ROLE_PAGE_PERMISSIONS, ROLE_PERMISSIONS, roles_sync
+from tests.conftest import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_members_cannot_enter_the_admin(client, member):
 
 @pytest.mark.parametrize("role", roles.STAFF_ROLES)
 def test_every_staff_role_reaches_the_admin_and_the_member_list(client, staff_user, role):
-    client.force_login(staff_user(role))
+    sign_in_verified(client, staff_user(role))
     assert client.get(reverse("wagtailadmin_home")).status_code == 200
     assert client.get(reverse("wagtailsnippets_members_member:list")).status_code == 200
 
@@ -74,7 +75,7 @@ def test_every_staff_role_reaches_the_admin_and_the_member_list(client, staff_us
     ],
 )
 def test_only_clerks_and_administrators_edit_members(client, staff_user, member, role, can_edit):
-    client.force_login(staff_user(role))
+    sign_in_verified(client, staff_user(role))
     response = client.get(reverse("wagtailsnippets_members_member:edit", args=[member.pk]))
     if can_edit:
         assert response.status_code == 200
@@ -89,7 +90,7 @@ def test_only_clerks_and_administrators_edit_members(client, staff_user, member,
     [(roles.TREASURER, True), (roles.ADMINISTRATORS, True), (roles.CLERKS, False), (roles.AUDITORS, False)],
 )
 def test_sacco_settings_are_edited_by_treasurer_and_administrators_only(client, staff_user, role, allowed):
-    client.force_login(staff_user(role))
+    sign_in_verified(client, staff_user(role))
     response = client.get(reverse("wagtailsettings:edit", args=["home", "saccosettings"]), follow=True)
     reached_form = response.status_code == 200 and "saccosettings" in response.request["PATH_INFO"]
     assert reached_form is allowed
@@ -99,7 +100,7 @@ def test_clerk_adds_a_member_in_the_admin_and_the_number_is_issued(client, staff
     from portal.members.models import Member
 
     person = make_user("kibet@example.com", first_name="Kibet", last_name="Rotich")
-    client.force_login(staff_user(roles.CLERKS))
+    sign_in_verified(client, staff_user(roles.CLERKS))
     response = client.post(
         reverse("wagtailsnippets_members_member:add"),
         {
