@@ -116,3 +116,19 @@ def sign_in_verified(client, user):
     session["otp_device_id"] = device.persistent_id
     session.save()
     return device
+
+
+def api_token_pair(api, email, password=PASSWORD):
+    """The API's two-step sign-in: otp-login (emails a code), then verify-otp with that code."""
+    import re
+
+    from django.core import mail
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        step1 = api.post("/api/auth/otp-login/", {"email": email, "password": password}, format="json")
+    assert step1.status_code == 200, step1.content
+    code = re.search(r"code is (\d{6})", mail.outbox[-1].body).group(1)
+    step2 = api.post("/api/auth/verify-otp/", {"otp_session": step1.json()["otp_session"], "code": code}, format="json")
+    assert step2.status_code == 200, step2.content
+    return step2.json()

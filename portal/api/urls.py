@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from . import views
+from . import admin_views, auth_views, views
 
 app_name = "api"
 
@@ -13,9 +13,19 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
-    # Password-only JWT for the foundation; the identity issue puts the OTP step in front of it.
-    path("auth/token/", views.LockoutAwareTokenObtainPairView.as_view(), name="token_obtain_pair"),
+    # Sign-in: password (otp-login), then the second factor (verify-otp) issues the JWT pair.
+    path("auth/otp-login/", auth_views.OtpLoginView.as_view(), name="otp-login"),
+    path("auth/verify-otp/", auth_views.VerifyOtpView.as_view(), name="verify-otp"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("auth/invite/", auth_views.InviteView.as_view(), name="invite"),
+    path("auth/complete-registration/", auth_views.CompleteRegistrationView.as_view(), name="complete-registration"),
+    path("auth/admin/reset-user-otp/<uuid:user_id>/", admin_views.ResetUserOtpView.as_view(), name="reset-user-otp"),
+    path(
+        "auth/admin/toggle-user-status/<uuid:user_id>/",
+        admin_views.UserToggleStatusView.as_view(),
+        name="toggle-user-status",
+    ),
+    path("members/<uuid:pk>/toggle-active/", admin_views.MemberToggleActiveView.as_view(), name="member-toggle-active"),
     path("members/profile/", views.MemberProfileView.as_view(), name="member-profile"),
     path("members/dashboard/", views.MemberDashboardView.as_view(), name="member-dashboard"),
 ]

@@ -128,3 +128,27 @@ def lockout_unlock_view(request, pk):
     lockout_unlock(email=attempt.username, by=request.user, request=request)
     messages.success(request, f"{attempt.username} is unlocked.")
     return redirect("wagtailsnippets_axes_accessattempt:list")
+
+
+def otp_reset_view(request, pk):
+    """Remove a person's second-factor devices after staff have checked who they are (M11)."""
+    from .models import User
+    from .otp import otp_devices_reset
+
+    _require(request, "members.change_user")
+    user = get_object_or_404(User, pk=pk)
+    if request.method != "POST":
+        return TemplateResponse(
+            request,
+            "wagtailadmin_custom/confirm_action.html",
+            {
+                "title": f"Reset the second factor of {user.get_full_name() or user.email}",
+                "message": "Their authenticator app, emailed codes and backup codes stop working. Do this only after "
+                "checking their identity (national ID in person or a call-back to the registered phone).",
+                "action_label": "Reset",
+                "cancel_url": reverse("wagtailsnippets_members_member:list"),
+            },
+        )
+    otp_devices_reset(user=user, by=request.user, request=request)
+    messages.success(request, f"Second factor reset for {user.email}. They enrol again at their next sign-in.")
+    return redirect("wagtailsnippets_members_member:list")

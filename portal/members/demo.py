@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_email.models import EmailDevice
 
 from . import roles
 from .models import Member, User
@@ -156,6 +157,9 @@ def people_seed(*, members: int, years: int, seed: int = 2026) -> list[DemoLogin
             user.is_superuser = True
             user.save(update_fields=["is_superuser"])
         user.groups.add(Group.objects.get(name=login.role))
+        if user.is_staff:
+            # Staff need a second factor for the admin; demo staff get emailed codes (printed on the console).
+            EmailDevice.objects.get_or_create(user=user, name="Email", defaults={"confirmed": True})
         # Draw the random values whether or not the member exists, so a second run sees the same sequence.
         join_date = start + datetime.timedelta(days=rng.randint(0, 60))
         phone, national_id = _phone(rng), str(rng.randint(20_000_000, 39_999_999))

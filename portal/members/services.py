@@ -64,3 +64,59 @@ def member_create(
     member.full_clean(exclude=["user"])
     member.save()
     return member
+
+
+class MemberStatusError(ValueError):
+    """A status change that is not allowed (e.g. no reason for a hold)."""
+
+
+@transaction.atomic
+def member_status_set(*, member: Member, status: str, reason: str, by: User | None, request=None) -> Member:
+    """Change a member's status (M8). Anything but active needs a reason; every change is logged.
+
+    On hold blocks new loans; exited members keep their login to read statements.
+    """
+    from .activity import activity_record
+    from .models import ActivityAction, MemberStatus
+
+    if status not in MemberStatus.values:
+        raise MemberStatusError(f"Unknown status {status!r}; use one of {', '.join(MemberStatus.values)}.")
+    reason = (reason or "").strip()
+    if status != MemberStatus.ACTIVE and not reason:
+        raise MemberStatusError("A reason is required to put a member on hold, make them inactive or exit them.")
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    previous = member.status
+    member.status = status
+    member.status_reason = reason
+    member.save(update_fields=["status", "status_reason"])
+    activity_record(
+        action=ActivityAction.STATUS_CHANGED,
+        request=request,
+        user=member.user,
+        actor=by,
+        detail={"from": previous, "to": status, "reason": reason},
+    )
+    return member
+
+
+@transaction.atomic
+def user_active_toggle(*, user: User, by: User | None, reason: str, request=None) -> User:
+    """Enable or disable a login (staff or member). Disabling needs a reason and never applies to yourself."""
+    from .activity import activity_record
+    from .models import ActivityAction
+
+    if by is not None and by.pk == user.pk:
+        raise MemberStatusError("You cannot disable your own account.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active and not (reason or "").strip():
+        raise MemberStatusError("A reason is required to disable an account.")
+    user.is_active = not user.is_active
+    user.save(update_fields=["is_active"])
+    activity_record(
+        action=ActivityAction.STATUS_CHANGED,
+        request=request,
+        user=user,
+        actor=by,
+        detail={"login_enabled": user.is_active, "reason": (reason or "").strip()},
+    )
+    return user

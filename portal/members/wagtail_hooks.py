@@ -37,6 +37,43 @@ class MemberCreateView(CreateView):
         return instance
 
 
+class MemberEditView(EditView):
+    """A status change made in the form goes through `member_status_set` (reason required, logged)."""
+
+    def form_valid(self, form):
+        from .services import MemberStatusError, member_status_set
+
+        previous = Member.objects.values_list("status", flat=True).get(pk=self.object.pk)
+        new_status = form.cleaned_data.get("status")
+        if new_status != previous:
+            try:
+                member_status_set(
+                    member=self.object,
+                    status=new_status,
+                    reason=form.cleaned_data.get("status_reason"),
+                    by=self.request.user,
+                    request=self.request,
+                )
+            except MemberStatusError as exc:
+                form.add_error("status_reason", str(exc))
+                self.produced_error_code = "invalid"
+                self.produced_error_message = str(exc)
+                return self.form_invalid(form)
+        return super().form_valid(form)
+
+
+class MemberIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if self.request.user.has_perm("members.change_user"):
+            buttons.append(
+                MenuItem(
+                    "Reset second factor", url=reverse("members_otp_reset", args=[instance.user_id]), icon_name="key"
+                )
+            )
+        return buttons
+
+
 class MemberViewSet(SnippetViewSet):
     model = Member
     icon = "group"
@@ -44,6 +81,8 @@ class MemberViewSet(SnippetViewSet):
     menu_order = 100
     add_to_admin_menu = True
     add_view_class = MemberCreateView
+    edit_view_class = MemberEditView
+    index_view_class = MemberIndexView
     inspect_view_enabled = True
     list_display = [
         "membership_number",
@@ -272,5 +311,6 @@ def member_admin_urls():
         path("invitations/import/", admin_views.invitation_import_view, name="members_invitation_import"),
         path("invitations/<uuid:pk>/resend/", admin_views.invitation_resend_view, name="members_invitation_resend"),
         path("invitations/<uuid:pk>/revoke/", admin_views.invitation_revoke_view, name="members_invitation_revoke"),
+        path("users/<uuid:pk>/reset-otp/", admin_views.otp_reset_view, name="members_otp_reset"),
         path("lockouts/<int:pk>/unlock/", admin_views.lockout_unlock_view, name="members_lockout_unlock"),
     ]

@@ -5,7 +5,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from portal.members import roles
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +15,9 @@ def api():
 
 
 def _token_pair(api, email):
-    response = api.post("/api/auth/token/", {"email": email, "password": PASSWORD}, format="json")
-    assert response.status_code == 200, response.content
-    return response.json()
+    from tests.conftest import api_token_pair
+
+    return api_token_pair(api, email)
 
 
 def test_schema_and_docs_are_served_without_signing_in(api):
@@ -35,6 +34,7 @@ def test_api_root_lists_entry_points(api):
     data = api.get("/api/").json()
     assert data["docs"].endswith("/api/docs/")
     assert data["token_refresh"].endswith("/api/auth/token/refresh/")
+    assert data["otp-login"].endswith("/api/auth/otp-login/")
 
 
 def test_member_reads_own_profile_with_a_jwt(api, member, other_member):
@@ -70,8 +70,9 @@ def test_bad_refresh_token_is_a_clear_401_not_a_500(api):
 
 
 def test_wrong_password_gets_no_token(api, member):
-    response = api.post("/api/auth/token/", {"email": member.user.email, "password": "wrong-wrong"}, format="json")
+    response = api.post("/api/auth/otp-login/", {"email": member.user.email, "password": "wrong-wrong"}, format="json")
     assert response.status_code == 401
+    assert "access" not in response.json()
 
 
 def test_anonymous_calls_are_refused(api):

@@ -62,8 +62,8 @@ def test_locking_one_email_does_not_lock_another_from_the_same_office(client, me
 def test_api_token_endpoint_shares_the_lockout(member):
     api = APIClient()
     for _ in range(3):
-        api.post("/api/auth/token/", {"email": member.user.email, "password": "wrong"}, format="json")
-    response = api.post("/api/auth/token/", {"email": member.user.email, "password": PASSWORD}, format="json")
+        api.post("/api/auth/otp-login/", {"email": member.user.email, "password": "wrong"}, format="json")
+    response = api.post("/api/auth/otp-login/", {"email": member.user.email, "password": PASSWORD}, format="json")
     assert response.status_code == 429
     assert response.json()["code"] == "account_locked"
 

@@ -122,3 +122,44 @@ def test_clerk_adds_a_member_in_the_admin_and_the_number_is_issued(client, staff
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Member.objects.get(user=person).membership_number == "MB-202602-00001"
+
+
+def test_status_change_in_the_admin_needs_a_reason_and_is_logged(client, staff_user, member):
+    from portal.members.models import ActivityLog
+
+    clerk = staff_user(roles.CLERKS)
+    sign_in_verified(client, clerk)
+    url = reverse("wagtailsnippets_members_member:edit", args=[member.pk])
+    form = {
+        "user": member.user.pk,
+        "join_date": "2024-03-15",
+        "status": "on_hold",
+        "status_reason": "",
+        "phone_number": "",
+        "national_id": "",
+        "employer": "",
+        "payroll_number": "",
+        "date_of_birth": "",
+        "postal_address": "",
+        "bank_name": "",
+        "bank_branch": "",
+        "bank_account_name": "",
+        "bank_account_number": "",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 200 and "A reason is required" in response.content.decode()
+    member.refresh_from_db()
+    assert member.status == "active"
+    client.post(url, {**form, "status_reason": "Loan default under review"})
+    member.refresh_from_db()
+    assert member.status == "on_hold"
+    assert ActivityLog.objects.filter(user=member.user, action="status_changed", actor=clerk).exists()
+
+
+def test_administrator_resets_a_member_second_factor_from_the_admin(client, staff_user, member):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=member.user, name="App", confirmed=True)
+    sign_in_verified(client, staff_user(roles.ADMINISTRATORS))
+    assert client.post(reverse("members_otp_reset", args=[member.user.pk])).status_code == 302
+    assert not TOTPDevice.objects.filter(user=member.user).exists()

@@ -1,0 +1,86 @@
+"""Staff endpoints from the seed: status toggles and second-factor reset. Each checks a permission and calls
+one service."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.members.models import Member, MemberStatus, User
+from portal.members.otp import otp_devices_reset
+from portal.members.services import MemberStatusError, member_status_set, user_active_toggle
+
+from .permissions import HasModelPermission
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class MemberStatusOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    membership_number = serializers.CharField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+
+
+class UserStatusOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    is_active = serializers.BooleanField()
+
+
+class MemberToggleActiveView(APIView):
+    """POST /api/members/<pk>/toggle-active/: active ↔ inactive (a reason is needed to deactivate)."""
+
+    permission_classes = [HasModelPermission("members.change_member")]
+
+    @extend_schema(request=ReasonSerializer, responses={200: MemberStatusOutSerializer})
+    def post(self, request, pk):
+        member = get_object_or_404(Member, pk=pk)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = MemberStatus.INACTIVE if member.status == MemberStatus.ACTIVE else MemberStatus.ACTIVE
+        try:
+            member = member_status_set(
+                member=member,
+                status=target,
+                reason=data.validated_data["reason"],
+                by=request.user,
+                request=request._request,
+            )
+        except MemberStatusError as exc:
+            return Response({"reason": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(MemberStatusOutSerializer(member).data)
+
+
+class UserToggleStatusView(APIView):
+    """POST /api/auth/admin/toggle-user-status/<user_id>/: enable or disable a login."""
+
+    permission_classes = [HasModelPermission("members.change_user")]
+
+    @extend_schema(request=ReasonSerializer, responses={200: UserStatusOutSerializer})
+    def post(self, request, user_id):
+        user = get_object_or_404(User, pk=user_id)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = user_active_toggle(
+                user=user, by=request.user, reason=data.validated_data["reason"], request=request._request
+            )
+        except MemberStatusError as exc:
+            return Response({"reason": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(UserStatusOutSerializer(user).data)
+
+
+class ResetUserOtpView(APIView):
+    """POST /api/auth/admin/reset-user-otp/<user_id>/: remove the person's second-factor devices (M11)."""
+
+    permission_classes = [HasModelPermission("members.change_user")]
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request, user_id):
+        user = get_object_or_404(User, pk=user_id)
+        removed = otp_devices_reset(user=user, by=request.user, request=request._request)
+        return Response({"id": str(user.pk), "devices_removed": removed})

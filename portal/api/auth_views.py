@@ -1,0 +1,199 @@
+"""API authentication under /api/auth/: password then second factor, then a JWT pair.
+
+There is no password-only token: `otp-login` checks the password (and the lockout) and starts a second-factor
+challenge; `verify-otp` checks the code and issues the JWT pair.
+"""
+
+from django.contrib.auth import authenticate
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django_otp import devices_for_user
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from portal.members.invitations import InvitationError, invitation_accept, invitation_create
+from portal.members.lockout import lockout_response
+from portal.members.models import User
+from portal.members.otp import otp_email_challenge, otp_email_enrol, otp_verify
+
+from .permissions import HasModelPermission
+
+OTP_SESSION_SALT = "portal.api.otp-login"
+OTP_SESSION_MAX_AGE = 300
+
+
+class AuthThrottle(AnonRateThrottle):
+    scope = "auth"
+
+
+def _is_locked(request, email: str) -> bool:
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler.is_locked(request._request, {"email": email})
+
+
+class OtpLoginSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class OtpLoginResponseSerializer(serializers.Serializer):
+    otp_required = serializers.BooleanField()
+    otp_session = serializers.CharField(help_text="Send it back to verify-otp with the code; valid 5 minutes.")
+    methods = serializers.ListField(child=serializers.ChoiceField(choices=["totp", "email", "backup"]))
+
+
+class OtpLoginView(APIView):
+    """Step 1: email and password. Answers with an `otp_session` for verify-otp; emails a code when the
+    account uses emailed codes. An account without any device is enrolled for emailed codes."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=OtpLoginSerializer, responses={200: OtpLoginResponseSerializer})
+    def post(self, request):
+        data = OtpLoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        email = data.validated_data["email"].strip().lower()
+        if _is_locked(request, email):
+            return lockout_response(request._request)
+        user = authenticate(request._request, email=email, password=data.validated_data["password"])
+        if user is None:
+            if _is_locked(request, email):
+                return lockout_response(request._request)
+            return Response({"detail": "Email or password is not correct."}, status=status.HTTP_401_UNAUTHORIZED)
+        devices = list(devices_for_user(user, confirmed=True))
+        if not any(isinstance(d, (TOTPDevice, EmailDevice)) for d in devices):
+            devices.append(otp_email_enrol(user=user, request=request._request))
+        methods = []
+        if any(isinstance(d, TOTPDevice) for d in devices):
+            methods.append("totp")
+        if any(isinstance(d, EmailDevice) for d in devices):
+            methods.append("email")
+            if "totp" not in methods:
+                otp_email_challenge(user=user)
+        if any(isinstance(d, StaticDevice) for d in devices):
+            methods.append("backup")
+        otp_session = signing.dumps({"uid": str(user.pk)}, salt=OTP_SESSION_SALT)
+        return Response({"otp_required": True, "otp_session": otp_session, "methods": methods})
+
+
+class VerifyOtpSerializer(serializers.Serializer):
+    otp_session = serializers.CharField()
+    code = serializers.CharField(max_length=12)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class VerifyOtpView(APIView):
+    """Step 2: the code from the app, the email, or a backup code. Answers with the JWT pair."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=VerifyOtpSerializer, responses={200: TokenPairSerializer})
+    def post(self, request):
+        data = VerifyOtpSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            payload = signing.loads(
+                data.validated_data["otp_session"], salt=OTP_SESSION_SALT, max_age=OTP_SESSION_MAX_AGE
+            )
+        except signing.SignatureExpired:
+            return Response({"otp_session": ["Expired: sign in again."]}, status=status.HTTP_400_BAD_REQUEST)
+        except signing.BadSignature:
+            return Response({"otp_session": ["Not valid: sign in again."]}, status=status.HTTP_400_BAD_REQUEST)
+        user = User.objects.filter(pk=payload.get("uid"), is_active=True).first()
+        if user is None:
+            return Response({"otp_session": ["Not valid: sign in again."]}, status=status.HTTP_400_BAD_REQUEST)
+        device = otp_verify(user=user, token=data.validated_data["code"], request=request._request)
+        if device is None:
+            return Response({"code": ["That code is not right or has expired."]}, status=status.HTTP_400_BAD_REQUEST)
+        refresh = RefreshToken.for_user(user)
+        refresh["otp_device"] = device.persistent_id
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class InviteSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    phone_number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    employer = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    payroll_number = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+
+
+class InvitationOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+def _validation_response(exc: ValidationError) -> Response:
+    body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+class InviteView(APIView):
+    """POST /api/auth/invite/: staff invite one person by email (M1)."""
+
+    permission_classes = [HasModelPermission("members.add_invitation")]
+
+    @extend_schema(request=InviteSerializer, responses={201: InvitationOutSerializer})
+    def post(self, request):
+        data = InviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            invitation = invitation_create(invited_by=request.user, request=request._request, **data.validated_data)
+        except ValidationError as exc:
+            return _validation_response(exc)
+        return Response(InvitationOutSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class CompleteRegistrationSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False)
+    national_id = serializers.CharField(max_length=9)
+    phone_number = serializers.CharField(max_length=20)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    accept_bylaws = serializers.BooleanField()
+
+
+class RegisteredSerializer(serializers.Serializer):
+    membership_number = serializers.CharField()
+    email = serializers.EmailField(source="user.email")
+
+
+class CompleteRegistrationView(APIView):
+    """POST /api/auth/complete-registration/: accept an invitation (creates the account and the member)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=CompleteRegistrationSerializer, responses={201: RegisteredSerializer})
+    def post(self, request):
+        data = CompleteRegistrationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            member = invitation_accept(request=request._request, **data.validated_data)
+        except InvitationError as error:
+            code = status.HTTP_404_NOT_FOUND if error.reason == "unknown" else status.HTTP_410_GONE
+            return Response({"token": [str(error)], "reason": error.reason}, status=code)
+        except ValidationError as exc:
+            return _validation_response(exc)
+        return Response(RegisteredSerializer(member).data, status=status.HTTP_201_CREATED)
