@@ -197,3 +197,52 @@ class CompleteRegistrationView(APIView):
         except ValidationError as exc:
             return _validation_response(exc)
         return Response(RegisteredSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class ResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class ResetPasswordSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    new_password = serializers.CharField(trim_whitespace=False)
+    otp_code = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ResetPasswordRequestView(APIView):
+    """POST /api/auth/reset-password-request/: emails a reset token. Same answer for every address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=ResetRequestSerializer, responses={202: dict})
+    def post(self, request):
+        from portal.members.password_reset import password_reset_request
+
+        data = ResetRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_request(email=data.validated_data["email"], request=request._request)
+        return Response(
+            {"detail": "If the address has an account, a reset token is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ResetPasswordView(APIView):
+    """POST /api/auth/reset-password/: token from the email, new password, and the app code if enrolled."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=ResetPasswordSerializer, responses={200: dict})
+    def post(self, request):
+        from portal.members.password_reset import password_reset_complete
+
+        data = ResetPasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            password_reset_complete(request=request._request, **data.validated_data)
+        except ValidationError as exc:
+            return _validation_response(exc)
+        return Response({"detail": "Password changed. Sign in with the new password."})

@@ -1,5 +1,6 @@
 """Auth signal handlers: each records one activity entry (M5) and does nothing else."""
 
+from allauth.account.signals import password_changed, password_reset
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -34,3 +35,13 @@ def record_lockout(sender, request, username, ip_address, **kwargs):
 
     user = User.objects.filter(email__iexact=username).first() if username else None
     activity_record(action=ActivityAction.LOCKED_OUT, request=request, user=user, email=username or "")
+
+
+@receiver(password_reset)
+def record_password_reset(sender, request, user, **kwargs):
+    activity_record(action=ActivityAction.PASSWORD_RESET, request=request, user=user, detail={"via": "email link"})
+
+
+@receiver(password_changed)
+def record_password_change(sender, request, user, **kwargs):
+    activity_record(action=ActivityAction.PASSWORD_CHANGED, request=request, user=user)
