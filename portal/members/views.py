@@ -12,6 +12,7 @@ class MemberAreaMixin(LoginRequiredMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["member"] = member_for_user(user=self.request.user)
+        context["unread_notifications"] = self.request.user.notifications.filter(read_at__isnull=True).count()
         return context
 
 
@@ -53,3 +54,26 @@ class ActivityView(MemberAreaMixin, TemplateView):
             self.request.GET.get("page")
         )
         return context
+
+
+class NotificationsView(MemberAreaMixin, TemplateView):
+    """The inbox (P3): approvals, reminders, guarantor requests and account events. POST marks all read."""
+
+    template_name = "portal/notifications.html"
+
+    def get_context_data(self, **kwargs):
+        from django.core.paginator import Paginator
+
+        context = super().get_context_data(**kwargs)
+        context["notifications"] = Paginator(self.request.user.notifications.all(), 25).get_page(
+            self.request.GET.get("page")
+        )
+        return context
+
+    def post(self, request):
+        from django.shortcuts import redirect
+
+        from portal.notifications.services import notifications_mark_read
+
+        notifications_mark_read(user=request.user)
+        return redirect("member_area:notifications")
