@@ -2,10 +2,17 @@
 
 from rest_framework import serializers
 
-from portal.members.models import Member
+from portal.members.models import Member, Nominee
+
+
+class NomineeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Nominee
+        fields = ["full_name", "relationship", "national_id", "phone_number", "share_percent"]
 
 
 class MemberProfileSerializer(serializers.ModelSerializer):
+    nominees = NomineeSerializer(many=True, read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     last_name = serializers.CharField(source="user.last_name", read_only=True)
@@ -24,6 +31,13 @@ class MemberProfileSerializer(serializers.ModelSerializer):
             "national_id",
             "employer",
             "payroll_number",
+            "date_of_birth",
+            "postal_address",
+            "bank_name",
+            "bank_branch",
+            "bank_account_name",
+            "bank_account_number",
+            "nominees",
         ]
         read_only_fields = fields
 

@@ -28,6 +28,7 @@ urlpatterns = [
         name="toggle-user-status",
     ),
     path("members/<uuid:pk>/toggle-active/", admin_views.MemberToggleActiveView.as_view(), name="member-toggle-active"),
+    path("auth/profile/", views.MemberProfileView.as_view(), name="auth-profile"),
     path("members/profile/", views.MemberProfileView.as_view(), name="member-profile"),
     path("members/dashboard/", views.MemberDashboardView.as_view(), name="member-dashboard"),
 ]

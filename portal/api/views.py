@@ -33,13 +33,56 @@ class ApiRootView(APIView):
 
 
 class MemberProfileView(generics.RetrieveAPIView):
-    """GET /api/members/profile/: the caller's own member profile."""
+    """GET/PATCH /api/members/profile/ (and /api/auth/profile/): the caller's own profile.
+
+    PATCH changes contacts and nominees; bank details also need `otp_code`, a current code from the caller's
+    second factor. Fields the member may not change (role, status, membership number, identity) are refused
+    with 400 naming the field — never silently ignored.
+    """
 
     serializer_class = MemberProfileSerializer
     permission_classes = [IsMember]
 
     def get_object(self):
         return self.request.user.member
+
+    @extend_schema(request=MemberProfileSerializer, responses={200: MemberProfileSerializer})
+    def patch(self, request):
+        from django.core.exceptions import ValidationError
+        from rest_framework import status
+
+        from portal.members.otp import otp_verify
+        from portal.members.profile import (
+            BANK_FIELDS,
+            member_bank_details_update,
+            member_nominees_replace,
+            member_profile_update,
+        )
+
+        member = self.get_object()
+        data = dict(request.data)
+        otp_code = str(data.pop("otp_code", "") or "")
+        nominees = data.pop("nominees", None)
+        bank = {field: data.pop(field) for field in BANK_FIELDS if field in data}
+        try:
+            if bank:
+                if not otp_code or otp_verify(user=request.user, token=otp_code, request=request._request) is None:
+                    return Response(
+                        {"otp_code": ["Bank details need a current code from your second factor."]},
+                        status=status.HTTP_403_FORBIDDEN,
+                    )
+                member_bank_details_update(member=member, changes=bank, by=request.user, request=request._request)
+            if data:
+                member_profile_update(member=member, changes=data, by=request.user, request=request._request)
+            if nominees is not None:
+                member_nominees_replace(
+                    member=member, nominees=list(nominees), by=request.user, request=request._request
+                )
+        except ValidationError as exc:
+            body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        member.refresh_from_db()
+        return Response(self.get_serializer(member).data)
 
 
 class MemberDashboardView(generics.RetrieveAPIView):

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import profile_views, views
 
 app_name = "member_area"
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("profile/", profile_views.ProfileView.as_view(), name="profile"),
+    path("profile/bank/", profile_views.BankDetailsView.as_view(), name="bank_details"),
     path("security/", views.SecurityView.as_view(), name="security"),
     path("notifications/", views.NotificationsView.as_view(), name="notifications"),
     path("activity/", views.ActivityView.as_view(), name="activity"),

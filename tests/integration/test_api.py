@@ -48,12 +48,47 @@ def test_member_reads_own_profile_with_a_jwt(api, member, other_member):
     assert other_member.membership_number not in str(profile) + str(dashboard)
 
 
-def test_profile_is_read_only_here(api, member):
+@pytest.mark.parametrize("path", ["/api/members/profile/", "/api/auth/profile/"])
+@pytest.mark.parametrize(
+    "field", ["membership_number", "role", "status", "is_staff", "national_id", "payroll_number", "groups"]
+)
+def test_a_member_cannot_promote_themselves_or_change_identity(api, member, path, field):
     api.force_authenticate(member.user)
-    response = api.patch("/api/members/profile/", {"membership_number": "MB-000000-00001"}, format="json")
-    assert response.status_code == 405
+    response = api.patch(path, {field: "ADMIN"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {field: ["You cannot change this field."]}
     member.refresh_from_db()
-    assert member.membership_number != "MB-000000-00001"
+    member.user.refresh_from_db()
+    assert member.membership_number != "ADMIN" and member.status == "active" and not member.user.is_staff
+
+
+def test_member_patches_contacts_and_nominees_over_the_api(api, member):
+    api.force_authenticate(member.user)
+    response = api.patch(
+        "/api/auth/profile/",
+        {
+            "phone_number": "+254799000000",
+            "nominees": [{"full_name": "Baraka", "relationship": "Son", "share_percent": "100"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["phone_number"] == "+254799000000"
+    assert response.json()["nominees"][0]["share_percent"] == "100.00"
+    bad = api.patch(
+        "/api/auth/profile/",
+        {"nominees": [{"full_name": "A", "relationship": "B", "share_percent": "50"}]},
+        format="json",
+    )
+    assert bad.status_code == 400 and "exactly 100" in bad.json()["nominees"][0]
+
+
+def test_bank_details_over_the_api_need_a_code(api, member):
+    api.force_authenticate(member.user)
+    response = api.patch("/api/members/profile/", {"bank_account_number": "1234567890"}, format="json")
+    assert response.status_code == 403 and "otp_code" in response.json()
+    member.refresh_from_db()
+    assert member.bank_account_number == ""
 
 
 def test_refresh_rotates_the_refresh_token(api, member):

@@ -1,0 +1,114 @@
+"""Portal profile pages (M6): contacts, nominees, and bank details behind a fresh second factor."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views import View
+
+from .forms import BankDetailsForm, ContactsForm, NomineeFormSet
+from .otp_views import fresh_otp_required
+from .profile import member_bank_details_update, member_nominees_replace, member_profile_update
+from .selectors import member_for_user
+
+
+def _member_or_404(request):
+    member = member_for_user(user=request.user)
+    if member is None:
+        raise Http404("No member record")
+    return member
+
+
+def _add_errors(form, exc: ValidationError):
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@method_decorator(login_required, name="dispatch")
+class ProfileView(View):
+    template_name = "portal/profile.html"
+
+    def _nominee_initial(self, member):
+        rows = [
+            {
+                "full_name": n.full_name,
+                "relationship": n.relationship,
+                "national_id": n.national_id,
+                "phone_number": n.phone_number,
+                "share_percent": n.share_percent,
+            }
+            for n in member.nominees.all()
+        ]
+        return rows + [{}] * (5 - len(rows))
+
+    def get(self, request, contacts=None, nominees=None, nominee_errors=None, status=200):
+        member = _member_or_404(request)
+        contacts = contacts or ContactsForm(
+            initial={"phone_number": member.phone_number, "postal_address": member.postal_address}
+        )
+        nominees = nominees or NomineeFormSet(initial=self._nominee_initial(member), prefix="nominees")
+        return render(
+            request,
+            self.template_name,
+            {"member": member, "contacts": contacts, "nominees": nominees, "nominee_errors": nominee_errors or []},
+            status=status,
+        )
+
+    def post(self, request):
+        member = _member_or_404(request)
+        if "save_contacts" in request.POST:
+            contacts = ContactsForm(request.POST)
+            if contacts.is_valid():
+                try:
+                    member_profile_update(
+                        member=member, changes=contacts.cleaned_data, by=request.user, request=request
+                    )
+                except ValidationError as exc:
+                    _add_errors(contacts, exc)
+                else:
+                    messages.success(request, "Your contacts are saved.")
+                    return redirect("member_area:profile")
+            return self.get(request, contacts=contacts, status=400)
+        nominees = NomineeFormSet(request.POST, prefix="nominees")
+        if nominees.is_valid():
+            rows = [form.cleaned_data for form in nominees.forms if form.cleaned_data.get("full_name")]
+            try:
+                member_nominees_replace(member=member, nominees=rows, by=request.user, request=request)
+            except ValidationError as exc:
+                return self.get(
+                    request,
+                    nominees=nominees,
+                    status=400,
+                    nominee_errors=[f"{'; '.join(msgs)}" for msgs in exc.message_dict.values()],
+                )
+            messages.success(request, "Your nominees are saved.")
+            return redirect("member_area:profile")
+        return self.get(request, nominees=nominees, status=400)
+
+
+@method_decorator(login_required, name="dispatch")
+@method_decorator(fresh_otp_required, name="dispatch")
+class BankDetailsView(View):
+    """Changing where money is paid out is a sensitive action: it needs a code from the last few minutes."""
+
+    template_name = "portal/bank_details.html"
+
+    def get(self, request):
+        member = _member_or_404(request)
+        form = BankDetailsForm(initial={f: getattr(member, f) for f in BankDetailsForm.base_fields})
+        return render(request, self.template_name, {"member": member, "form": form})
+
+    def post(self, request):
+        member = _member_or_404(request)
+        form = BankDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                member_bank_details_update(member=member, changes=form.cleaned_data, by=request.user, request=request)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "Your bank details are saved. We emailed you a confirmation.")
+                return redirect("member_area:profile")
+        return render(request, self.template_name, {"member": member, "form": form}, status=400)
