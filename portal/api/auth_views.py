@@ -24,7 +24,7 @@ from portal.members.lockout import lockout_response
 from portal.members.models import User
 from portal.members.otp import otp_email_challenge, otp_email_enrol, otp_verify
 
-from .permissions import HasModelPermission
+from .permissions import HasModelPermission, IsMember
 
 OTP_SESSION_SALT = "portal.api.otp-login"
 OTP_SESSION_MAX_AGE = 300
@@ -246,3 +246,75 @@ class ResetPasswordView(APIView):
         except ValidationError as exc:
             return _validation_response(exc)
         return Response({"detail": "Password changed. Sign in with the new password."})
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    document_type = serializers.CharField()
+    file = serializers.FileField()
+
+
+class DocumentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    document_type = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+    review_status = serializers.CharField()
+    reason = serializers.SerializerMethodField()
+
+    def get_reason(self, document) -> str:
+        decision = getattr(document, "decision", None)
+        return decision.reason if decision else ""
+
+
+class UploadDocumentView(APIView):
+    """POST /api/auth/upload-document/ (multipart): the caller uploads one of their KYC documents."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(request={"multipart/form-data": DocumentUploadSerializer}, responses={201: DocumentSerializer})
+    def post(self, request):
+        from portal.members.kyc import kyc_document_upload
+
+        try:
+            document = kyc_document_upload(
+                member=request.user.member,
+                document_type=request.data.get("document_type", ""),
+                upload=request.FILES.get("file"),
+                by=request.user,
+                request=request._request,
+            )
+        except ValidationError as exc:
+            return _validation_response(exc)
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class VerifyDocumentSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class VerifyDocumentView(APIView):
+    """POST /api/auth/admin/verify-document/<id>/: approve or reject through the same Wagtail workflow."""
+
+    permission_classes = [HasModelPermission("members.change_kycdocument")]
+
+    @extend_schema(request=VerifyDocumentSerializer, responses={200: DocumentSerializer})
+    def post(self, request, document_id):
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import get_object_or_404
+
+        from portal.members.kyc import kyc_review_act
+        from portal.members.models import KycDocument
+
+        document = get_object_or_404(KycDocument, pk=document_id)
+        data = VerifyDocumentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            kyc_review_act(document=document, user=request.user, **data.validated_data)
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except ValidationError as exc:
+            return _validation_response(exc)
+        document = KycDocument.objects.select_related("decision").get(pk=document.pk)
+        return Response(DocumentSerializer(document).data)

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from . import admin_views, auth_views, views
+from . import admin_views, auth_views, member_views, views
 
 app_name = "api"
 
@@ -19,6 +19,12 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("auth/reset-password-request/", auth_views.ResetPasswordRequestView.as_view(), name="reset-password-request"),
     path("auth/reset-password/", auth_views.ResetPasswordView.as_view(), name="reset-password"),
+    path("auth/upload-document/", auth_views.UploadDocumentView.as_view(), name="upload-document"),
+    path(
+        "auth/admin/verify-document/<uuid:document_id>/",
+        auth_views.VerifyDocumentView.as_view(),
+        name="verify-document",
+    ),
     path("auth/invite/", auth_views.InviteView.as_view(), name="invite"),
     path("auth/complete-registration/", auth_views.CompleteRegistrationView.as_view(), name="complete-registration"),
     path("auth/admin/reset-user-otp/<uuid:user_id>/", admin_views.ResetUserOtpView.as_view(), name="reset-user-otp"),
@@ -29,6 +35,12 @@ urlpatterns = [
     ),
     path("members/<uuid:pk>/toggle-active/", admin_views.MemberToggleActiveView.as_view(), name="member-toggle-active"),
     path("auth/profile/", views.MemberProfileView.as_view(), name="auth-profile"),
+    path("members/", member_views.MemberListView.as_view(), name="member-list"),
+    path("members/<uuid:pk>/", member_views.MemberDetailView.as_view(), name="member-detail"),
+    path("members/<uuid:pk>/documents/", member_views.MemberDocumentsView.as_view(), name="member-documents"),
+    path(
+        "members/<uuid:pk>/activity-logs/", member_views.MemberActivityLogsView.as_view(), name="member-activity-logs"
+    ),
     path("members/profile/", views.MemberProfileView.as_view(), name="member-profile"),
     path("members/dashboard/", views.MemberDashboardView.as_view(), name="member-dashboard"),
 ]

@@ -8,8 +8,10 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils import timezone
+from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 from wagtail.search import index
 
 
@@ -276,3 +278,90 @@ class Nominee(models.Model):
 
     def __str__(self):
         return f"{self.full_name} ({self.share_percent}%)"
+
+
+class KycDocumentType(models.TextChoices):
+    NATIONAL_ID_FRONT = "national_id_front", "National ID (front)"
+    NATIONAL_ID_BACK = "national_id_back", "National ID (back)"
+    PASSPORT_PHOTO = "passport_photo", "Passport photo"
+    KRA_PIN = "kra_pin", "KRA PIN certificate"
+    PAYSLIP = "payslip", "Latest payslip"
+
+
+REQUIRED_KYC_TYPES = [
+    KycDocumentType.NATIONAL_ID_FRONT,
+    KycDocumentType.NATIONAL_ID_BACK,
+    KycDocumentType.PASSPORT_PHOTO,
+    KycDocumentType.KRA_PIN,
+]
+
+
+def kyc_upload_to(instance, filename):
+    return f"kyc/{instance.member_id}/{instance.id}{filename[filename.rfind('.') :] if '.' in filename else ''}"
+
+
+def _private_storage():
+    from .storage import private_storage
+
+    return private_storage()
+
+
+class KycDocument(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+    """A KYC document a member uploaded, reviewed through the "KYC review" workflow.
+
+    The decision is not stored here (publishing copies revision fields over the row): it lives in KycDecision,
+    written by the workflow handler.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="kyc_documents")
+    document_type = models.CharField(max_length=30, choices=KycDocumentType.choices)
+    file = models.FileField(upload_to=kyc_upload_to, storage=_private_storage, max_length=200)
+    content_type = models.CharField(max_length=60, editable=False)
+    size = models.PositiveIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    uploaded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="kycdocument")
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="kycdocument",
+        for_concrete_model=False,
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = "KYC document"
+
+    def __str__(self):
+        return f"{self.get_document_type_display()} — {self.member}"
+
+    @property
+    def revisions(self):
+        return self._revisions
+
+    @property
+    def review_status(self) -> str:
+        decision = getattr(self, "decision", None)
+        if decision is not None:
+            return decision.status
+        return "pending"
+
+
+class KycDecision(models.Model):
+    """The outcome of a KYC review: verified, or rejected with the reviewer's reason."""
+
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+    document = models.OneToOneField(KycDocument, on_delete=models.PROTECT, related_name="decision")
+    status = models.CharField(max_length=10, choices=[(VERIFIED, "Verified"), (REJECTED, "Rejected")])
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.document}: {self.status}"

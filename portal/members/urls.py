@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import profile_views, views
+from . import kyc_views, profile_views, views
 
 app_name = "member_area"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("profile/", profile_views.ProfileView.as_view(), name="profile"),
     path("profile/bank/", profile_views.BankDetailsView.as_view(), name="bank_details"),
+    path("documents/", kyc_views.documents_view, name="documents"),
+    path("documents/<uuid:pk>/file/", kyc_views.document_file_view, name="document_file"),
     path("security/", views.SecurityView.as_view(), name="security"),
     path("notifications/", views.NotificationsView.as_view(), name="notifications"),
     path("activity/", views.ActivityView.as_view(), name="activity"),

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Panel
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import HeaderButton
@@ -16,7 +16,7 @@ from wagtail.snippets.views.snippets import CreateView, EditView, IndexView, Sni
 
 from . import admin_views
 from .invitations import invitation_create
-from .models import ActivityLog, Invitation, Member
+from .models import ActivityLog, Invitation, KycDocument, Member
 from .services import member_create
 
 
@@ -303,6 +303,45 @@ class AccessFailureLogViewSet(SnippetViewSet):
 
 
 register_snippet(AccessFailureLogViewSet)
+
+
+class KycFilePanel(Panel):
+    """Shows the uploaded file through the permission-checked view (the file has no public URL)."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "wagtailadmin_custom/kyc_file_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["document"] = self.instance
+            return context
+
+
+class KycDocumentViewSet(SnippetViewSet):
+    """KYC documents waiting for review or reviewed. Reviewers open one and use the workflow actions."""
+
+    model = KycDocument
+    icon = "doc-full"
+    menu_label = "KYC documents"
+    menu_order = 120
+    add_to_admin_menu = True
+    inspect_view_enabled = True
+    list_display = ["member", "document_type", "uploaded_at", Column("review_status", label="Review")]
+    list_filter = ["document_type", "uploaded_at"]
+    search_fields = ["member__membership_number"]
+    list_export = ["member__membership_number", "document_type", "uploaded_at", "content_type", "size", "sha256"]
+    export_filename = "kyc-documents"
+    panels = [
+        FieldPanel("member", read_only=True),
+        FieldPanel("document_type", read_only=True),
+        KycFilePanel(heading="File"),
+    ]
+
+    def get_queryset(self, request):
+        return KycDocument.objects.select_related("member__user", "decision")
+
+
+register_snippet(KycDocumentViewSet)
 
 
 @hooks.register("register_admin_urls")

@@ -153,6 +153,9 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "var" / "media"
+# KYC documents, receipts, backups: never under MEDIA_ROOT, served only by permission-checked views.
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "private"
+KYC_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -204,6 +207,8 @@ WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
 WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# The last approver publishes without a "publish" permission; no group holds publish on approval objects.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "portal.workflows.actions.publish_approved"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_USER_CUSTOM_FIELDS = []

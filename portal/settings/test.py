@@ -22,3 +22,4 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 SMS_BACKEND = "portal.notifications.sms.LocmemSmsBackend"
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private"

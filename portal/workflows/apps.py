@@ -6,3 +6,6 @@ class WorkflowsConfig(AppConfig):
     label = "workflows"
     verbose_name = "Workflows"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import handlers  # noqa: F401 - connects the workflow signal handlers

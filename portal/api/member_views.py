@@ -1,0 +1,92 @@
+"""/api/members/…: staff see every member (with view permission); a member sees only their own records,
+and gets 404 — not 403 — for anyone else's, so ids reveal nothing."""
+
+from django.http import Http404
+from rest_framework import generics, serializers
+from rest_framework.permissions import IsAuthenticated
+
+from portal.members.models import ActivityLog, KycDocument, Member
+
+from .auth_views import DocumentSerializer
+from .permissions import HasModelPermission
+from .serializers import MemberProfileSerializer
+
+
+def member_visible_to(user, pk) -> Member:
+    """The member with this id if the caller may see it; Http404 otherwise."""
+    member = Member.objects.select_related("user").filter(pk=pk).first()
+    if member is None:
+        raise Http404
+    if member.user_id == user.pk or (user.is_staff and user.has_perm("members.view_member")):
+        return member
+    raise Http404
+
+
+class MemberListView(generics.ListAPIView):
+    """GET /api/members/: the member register for staff; filter by status, search by number or name."""
+
+    serializer_class = MemberProfileSerializer
+    permission_classes = [HasModelPermission("members.view_member")]
+    filterset_fields = ["status", "employer"]
+
+    def get_queryset(self):
+        queryset = Member.objects.select_related("user").prefetch_related("nominees").order_by("membership_number")
+        term = self.request.query_params.get("search", "").strip()
+        if term:
+            from django.db.models import Q
+
+            queryset = queryset.filter(
+                Q(membership_number__icontains=term)
+                | Q(user__first_name__icontains=term)
+                | Q(user__last_name__icontains=term)
+                | Q(user__email__icontains=term)
+            )
+        return queryset
+
+
+class MemberDetailView(generics.RetrieveAPIView):
+    """GET /api/members/<pk>/: one member (own record, or staff)."""
+
+    serializer_class = MemberProfileSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_object(self):
+        return member_visible_to(self.request.user, self.kwargs["pk"])
+
+
+class MemberDocumentsView(generics.ListAPIView):
+    """GET /api/members/<pk>/documents/: KYC documents with their review status."""
+
+    serializer_class = DocumentSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return KycDocument.objects.none()
+        member = member_visible_to(self.request.user, self.kwargs["pk"])
+        if member.user_id != self.request.user.pk and not self.request.user.has_perm("members.view_kycdocument"):
+            raise Http404
+        return KycDocument.objects.filter(member=member).select_related("decision").order_by("-uploaded_at")
+
+
+class ActivityLogSerializer(serializers.ModelSerializer):
+    action_display = serializers.CharField(source="get_action_display")
+
+    class Meta:
+        model = ActivityLog
+        fields = ["id", "created_at", "action", "action_display", "ip_address", "user_agent"]
+
+
+class MemberActivityLogsView(generics.ListAPIView):
+    """GET /api/members/<pk>/activity-logs/: sign-ins and changes on this member's account (M5)."""
+
+    serializer_class = ActivityLogSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ActivityLog.objects.none()
+        member = member_visible_to(self.request.user, self.kwargs["pk"])
+        if member.user_id != self.request.user.pk and not self.request.user.has_perm("members.view_activitylog"):
+            raise Http404
+        return ActivityLog.objects.filter(user=member.user).order_by("-created_at")

@@ -1,0 +1,156 @@
+"""KYC documents (M9): upload checked by content, stored privately, reviewed in the "KYC review" workflow.
+
+The member is verified when every required document type has a verified document.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import TaskState
+
+from portal.notifications.services import notify
+
+from .activity import activity_record
+from .models import (
+    REQUIRED_KYC_TYPES,
+    ActivityAction,
+    KycDecision,
+    KycDocument,
+    KycDocumentType,
+    Member,
+    User,
+)
+
+# Allowed formats, recognised by their first bytes (the file name and the browser's claim are not trusted).
+SIGNATURES = [
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+]
+
+
+def sniff_content_type(head: bytes) -> tuple[str, str] | None:
+    for signature, content_type, extension in SIGNATURES:
+        if head.startswith(signature):
+            return content_type, extension
+    return None
+
+
+def _check_upload(upload, document_type: str) -> tuple[str, str]:
+    errors = {}
+    if document_type not in KycDocumentType.values:
+        errors["document_type"] = [f"Choose one of: {', '.join(KycDocumentType.labels)}."]
+    if upload is None:
+        errors["file"] = ["Choose a file to upload."]
+        raise ValidationError(errors)
+    limit = settings.KYC_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        errors["file"] = [f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {limit // 1024 // 1024} MB."]
+    elif upload.size == 0:
+        errors["file"] = ["The file is empty."]
+    upload.seek(0)
+    sniffed = sniff_content_type(upload.read(16))
+    upload.seek(0)
+    if sniffed is None and "file" not in errors:
+        errors["file"] = ["Only PDF, JPEG or PNG files are accepted; this file's content is none of them."]
+    if errors:
+        raise ValidationError(errors)
+    return sniffed
+
+
+def kyc_document_upload(*, member: Member, document_type: str, upload, by: User, request=None) -> KycDocument:
+    """Store the file privately, create the document and start its review; nothing remains if any step fails."""
+    content_type, extension = _check_upload(upload, document_type)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    document = KycDocument(
+        member=member,
+        document_type=document_type,
+        content_type=content_type,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=by,
+        live=False,
+    )
+    document.file.save(f"upload{extension}", upload, save=False)
+    try:
+        with transaction.atomic():
+            document.save()
+            document.save_revision(user=by, log_action=True)
+            workflow = document.get_workflow()
+            if workflow is not None:
+                workflow.start(document, by)
+            activity_record(
+                action=ActivityAction.DOCUMENT_UPLOADED,
+                request=request,
+                user=member.user,
+                actor=by,
+                detail={"document": str(document.pk), "type": document_type},
+            )
+    except Exception:
+        document.file.delete(save=False)
+        raise
+    return document
+
+
+@transaction.atomic
+def kyc_decision_record(*, document: KycDocument, status: str, reason: str, by: User | None) -> KycDecision:
+    """Record the review outcome once (workflow handlers may fire twice) and tell the member."""
+    decision, created = KycDecision.objects.get_or_create(
+        document=document, defaults={"status": status, "reason": reason, "decided_by": by, "decided_at": timezone.now()}
+    )
+    if created:
+        activity_record(
+            action=ActivityAction.DOCUMENT_REVIEWED,
+            user=document.member.user,
+            actor=by,
+            detail={"document": str(document.pk), "status": status, "reason": reason},
+        )
+        label = document.get_document_type_display()
+        body = (
+            f"Your {label} was verified."
+            if status == KycDecision.VERIFIED
+            else f"Your {label} was not accepted: {reason}\nPlease upload it again."
+        )
+        if status == KycDecision.VERIFIED and kyc_status(member=document.member) == "verified":
+            body += "\nAll your documents are verified: your membership is fully verified."
+        notify(
+            user=document.member.user,
+            subject=f"{label}: {'verified' if status == 'verified' else 'rejected'}",
+            template="generic",
+            context={"body": body},
+            link="/portal/documents/",
+        )
+    return decision
+
+
+def kyc_review_act(*, document: KycDocument, user: User, action: str, reason: str = "") -> None:
+    """Approve or reject through the document's current workflow task (the seed's verify-document endpoint)."""
+    if action not in {"approve", "reject"}:
+        raise ValidationError({"action": ["Use approve or reject."]})
+    if action == "reject" and not reason.strip():
+        raise ValidationError({"reason": ["Say why the document is rejected; the member sees it."]})
+    task_state = document.current_workflow_task_state
+    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
+        raise ValidationError({"document": ["This document is not waiting for review."]})
+    task = task_state.task.specific
+    if not [a for a in task.get_actions(document, user) if a[0] == action]:
+        raise PermissionDenied("Your role cannot review KYC documents.")
+    task.on_action(task_state, user, action, comment=reason.strip())
+
+
+def kyc_status(*, member: Member) -> str:
+    """verified (every required type verified), rejected (a required type's latest is rejected), or pending."""
+    latest = {}
+    for document in member.kyc_documents.select_related("decision").order_by("uploaded_at"):
+        latest[document.document_type] = document.review_status
+    if all(latest.get(t) == KycDecision.VERIFIED for t in REQUIRED_KYC_TYPES):
+        return "verified"
+    if any(latest.get(t) == KycDecision.REJECTED for t in REQUIRED_KYC_TYPES):
+        return "rejected"
+    return "pending"

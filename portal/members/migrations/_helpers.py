@@ -1,0 +1,13 @@
+"""Shared code for data migrations that re-apply the role matrix after new models arrive."""
+
+from django.contrib.auth.management import create_permissions
+
+
+def sync_roles(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    from portal.members.roles import roles_sync
+
+    roles_sync(apps)
