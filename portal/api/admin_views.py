@@ -84,3 +84,36 @@ class ResetUserOtpView(APIView):
         user = get_object_or_404(User, pk=user_id)
         removed = otp_devices_reset(user=user, by=request.user, request=request._request)
         return Response({"id": str(user.pk), "devices_removed": removed})
+
+
+class MassEmailInSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    body = serializers.CharField()
+    audience = serializers.ChoiceField(choices=["all", "active", "on_hold", "inactive", "exited"], default="active")
+    employer = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class MassEmailOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    total = serializers.IntegerField()
+    sent_count = serializers.IntegerField()
+    failed_count = serializers.IntegerField()
+
+
+class SendMassEmailView(APIView):
+    """POST /api/auth/admin/send-mass-email/: compose and queue in one call; answers 202 with progress counters."""
+
+    permission_classes = [HasModelPermission("notifications.add_massemail")]
+
+    @extend_schema(request=MassEmailInSerializer, responses={202: MassEmailOutSerializer})
+    def post(self, request):
+        from portal.notifications.mass_email import mass_email_queue
+        from portal.notifications.models import MassEmail
+
+        data = MassEmailInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        mass_email = MassEmail.objects.create(created_by=request.user, **data.validated_data)
+        mass_email = mass_email_queue(mass_email=mass_email, by=request.user)
+        return Response(MassEmailOutSerializer(mass_email).data, status=status.HTTP_202_ACCEPTED)

@@ -25,6 +25,7 @@ urlpatterns = [
         auth_views.VerifyDocumentView.as_view(),
         name="verify-document",
     ),
+    path("auth/admin/send-mass-email/", admin_views.SendMassEmailView.as_view(), name="send-mass-email"),
     path("auth/invite/", auth_views.InviteView.as_view(), name="invite"),
     path("auth/complete-registration/", auth_views.CompleteRegistrationView.as_view(), name="complete-registration"),
     path("auth/admin/reset-user-otp/<uuid:user_id>/", admin_views.ResetUserOtpView.as_view(), name="reset-user-otp"),

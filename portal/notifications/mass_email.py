@@ -1,0 +1,83 @@
+"""Mass email (M12): queue a message for an audience, then django-q2 sends it in batches.
+
+Each recipient is one MassEmailDelivery row (unique per member), so a retried batch never emails anyone twice.
+"""
+
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from .models import MassEmail, MassEmailAudience, MassEmailDelivery
+
+BATCH_SIZE = 200
+
+
+def mass_email_recipients(*, audience: str, employer: str = ""):
+    from portal.members.models import Member
+
+    members = Member.objects.select_related("user").filter(user__is_active=True)
+    if audience != MassEmailAudience.ALL:
+        members = members.filter(status=audience)
+    if employer.strip():
+        members = members.filter(employer__iexact=employer.strip())
+    return members
+
+
+@transaction.atomic
+def mass_email_queue(*, mass_email: MassEmail, by) -> MassEmail:
+    """Freeze the recipient list and hand the sending to the background worker."""
+    mass_email = MassEmail.objects.select_for_update().get(pk=mass_email.pk)
+    if mass_email.status != MassEmail.DRAFT:
+        return mass_email
+    recipients = mass_email_recipients(audience=mass_email.audience, employer=mass_email.employer)
+    MassEmailDelivery.objects.bulk_create(
+        [MassEmailDelivery(mass_email=mass_email, member=m, email=m.user.email) for m in recipients.iterator()],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    mass_email.total = mass_email.deliveries.count()
+    mass_email.status = MassEmail.QUEUED
+    mass_email.queued_at = timezone.now()
+    mass_email.save(update_fields=["total", "status", "queued_at"])
+    transaction.on_commit(
+        lambda: async_task("portal.notifications.mass_email.mass_email_send_batch", str(mass_email.pk))
+    )
+    return mass_email
+
+
+def mass_email_send_batch(mass_email_id: str, batch_size: int = BATCH_SIZE) -> int:
+    """Send up to `batch_size` pending deliveries over one SMTP connection; queue the next batch if any remain."""
+    mass_email = MassEmail.objects.get(pk=mass_email_id)
+    MassEmail.objects.filter(pk=mass_email.pk, status=MassEmail.QUEUED).update(status=MassEmail.SENDING)
+    with transaction.atomic():
+        pending = list(
+            MassEmailDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("member__user")
+            .filter(mass_email=mass_email, status=MassEmailDelivery.PENDING)
+            .order_by("pk")[:batch_size]
+        )
+        connection = get_connection()
+        sent = failed = 0
+        for delivery in pending:
+            body = mass_email.body.replace("{first_name}", delivery.member.user.first_name or "member").replace(
+                "{membership_number}", delivery.member.membership_number
+            )
+            try:
+                EmailMessage(mass_email.subject, body, to=[delivery.email], connection=connection).send()
+            except Exception as exc:  # noqa: BLE001 - one bad address must not stop the batch
+                delivery.status, delivery.error = MassEmailDelivery.FAILED, str(exc)[:300]
+                failed += 1
+            else:
+                delivery.status, delivery.sent_at = MassEmailDelivery.SENT, timezone.now()
+                sent += 1
+        MassEmailDelivery.objects.bulk_update(pending, ["status", "error", "sent_at"])
+        MassEmail.objects.filter(pk=mass_email.pk).update(
+            sent_count=F("sent_count") + sent, failed_count=F("failed_count") + failed
+        )
+    if MassEmailDelivery.objects.filter(mass_email=mass_email, status=MassEmailDelivery.PENDING).exists():
+        async_task("portal.notifications.mass_email.mass_email_send_batch", str(mass_email.pk), batch_size)
+    else:
+        MassEmail.objects.filter(pk=mass_email.pk).update(status=MassEmail.SENT, finished_at=timezone.now())
+    return len(pending)
