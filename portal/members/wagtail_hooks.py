@@ -14,6 +14,8 @@ from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, IndexView, SnippetViewSet
 
+from portal.workflows.views import ReviewEditView
+
 from . import admin_views
 from .invitations import invitation_create
 from .models import ActivityLog, Invitation, KycDocument, Member
@@ -321,6 +323,7 @@ class KycDocumentViewSet(SnippetViewSet):
     """KYC documents waiting for review or reviewed. Reviewers open one and use the workflow actions."""
 
     model = KycDocument
+    edit_view_class = ReviewEditView
     icon = "doc-full"
     menu_label = "KYC documents"
     menu_order = 120

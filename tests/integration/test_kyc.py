@@ -179,3 +179,39 @@ def test_reviewer_approves_in_the_wagtail_admin(client, member, staff_user):
     assert response.status_code in (200, 302)
     document.refresh_from_db()
     assert document.decision.status == "verified"
+
+
+def test_approve_from_the_edit_page_finishes_the_review(client, member, staff_user):
+    """Regression: the edit view used to save a new revision first, which (with reapproval on edit) restarted
+    the review instead of finishing it."""
+    from tests.conftest import sign_in_verified
+
+    document = _upload(member)
+    sign_in_verified(client, staff_user(roles.CLERKS))
+    url = reverse("wagtailsnippets_members_kycdocument:edit", args=[document.pk])
+    response = client.post(url, {"action-workflow-action": "true", "workflow-action-name": "approve"})
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.decision.status == "verified"
+    assert document.workflow_states.get().status == "approved"
+    assert document.revisions.count() == 1
+
+
+def test_reject_from_the_edit_page_needs_and_keeps_the_reason(client, member, staff_user):
+    import json
+
+    from tests.conftest import sign_in_verified
+
+    document = _upload(member)
+    sign_in_verified(client, staff_user(roles.CLERKS))
+    url = reverse("wagtailsnippets_members_kycdocument:edit", args=[document.pk])
+    client.post(
+        url,
+        {
+            "action-workflow-action": "true",
+            "workflow-action-name": "reject",
+            "workflow-action-extra-data": json.dumps({"comment": "Expired ID"}),
+        },
+    )
+    document.refresh_from_db()
+    assert document.decision.status == "rejected" and document.decision.reason == "Expired ID"
