@@ -61,7 +61,28 @@ class MemberEditView(EditView):
                 self.produced_error_code = "invalid"
                 self.produced_error_message = str(exc)
                 return self.form_invalid(form)
-        return super().form_valid(form)
+        tracked = [f for f in form.fields if f not in {"status", "status_reason", "user"}]
+        before = Member.objects.values(*tracked).get(pk=self.object.pk)
+        response = super().form_valid(form)
+        after = Member.objects.values(*tracked).get(pk=self.object.pk)
+        changed = [f for f in tracked if before[f] != after[f]]
+        if changed:
+            from .activity import activity_record
+            from .models import ActivityAction
+
+            action = (
+                ActivityAction.BANK_DETAILS_CHANGED
+                if any(f.startswith("bank_") for f in changed)
+                else ActivityAction.PROFILE_CHANGED
+            )
+            activity_record(
+                action=action,
+                request=self.request,
+                user=self.object.user,
+                actor=self.request.user,
+                detail={"fields": changed, "via": "admin"},
+            )
+        return response
 
 
 class MemberIndexView(IndexView):

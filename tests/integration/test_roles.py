@@ -154,6 +154,11 @@ def test_status_change_in_the_admin_needs_a_reason_and_is_logged(client, staff_u
     member.refresh_from_db()
     assert member.status == "on_hold"
     assert ActivityLog.objects.filter(user=member.user, action="status_changed", actor=clerk).exists()
+    client.post(
+        url, {**form, "status": "on_hold", "status_reason": "Loan default under review", "payroll_number": "TSC4242"}
+    )
+    entry = ActivityLog.objects.get(user=member.user, action="profile_changed", actor=clerk)
+    assert entry.detail == {"fields": ["payroll_number"], "via": "admin"}
 
 
 def test_administrator_resets_a_member_second_factor_from_the_admin(client, staff_user, member):
