@@ -200,3 +200,73 @@ def people_seed(*, members: int, years: int, seed: int = 2026) -> list[DemoLogin
                 payroll_number=payroll,
             )
     return DEMO_LOGINS
+
+
+DEMO_INVITATIONS = [
+    ("wanjiku.muthoni@members.example", "Wanjiku", "Muthoni", "Teachers Service Commission", "TSC300001"),
+    ("kiprono.langat@members.example", "Kiprono", "Langat", "Kenya Power", "KPLC300002"),
+    ("halima.abdi@members.example", "Halima", "Abdi", "Nairobi City County", "NCC300003"),
+]
+
+
+def _specimen_pdf(label: str) -> bytes:
+    import io
+
+    from xhtml2pdf import pisa
+
+    output = io.BytesIO()
+    pisa.CreatePDF(f"<h1>SPECIMEN</h1><p>{label}</p><p>Demo document, not a real identity document.</p>", dest=output)
+    return output.getvalue()
+
+
+def identity_seed() -> None:
+    """Pending invitations, and KYC documents in every state: verified, in review and rejected.
+
+    Emails these would send go to an in-memory outbox, so `make run` does not print a page of demo mail.
+    """
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.utils import override_settings
+
+    from .invitations import invitation_create
+    from .kyc import kyc_document_upload, kyc_review_act
+    from .models import REQUIRED_KYC_TYPES, Invitation
+
+    clerk = User.objects.get(email="clerk@sacco.example")
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        for email, first, last, employer, payroll in DEMO_INVITATIONS:
+            if not Invitation.objects.filter(email=email).exists() and not User.objects.filter(email=email).exists():
+                invitation_create(
+                    email=email,
+                    first_name=first,
+                    last_name=last,
+                    employer=employer,
+                    payroll_number=payroll,
+                    invited_by=clerk,
+                )
+        pdfs = {t: _specimen_pdf(t.label) for t in REQUIRED_KYC_TYPES}
+
+        def upload_all(member):
+            return [
+                kyc_document_upload(
+                    member=member, document_type=t, by=member.user, upload=SimpleUploadedFile(f"{t.value}.pdf", pdfs[t])
+                )
+                for t in REQUIRED_KYC_TYPES
+            ]
+
+        amina = Member.objects.get(user__email="member@sacco.example")
+        if not amina.kyc_documents.exists():
+            for document in upload_all(amina):
+                kyc_review_act(document=document, user=clerk, action="approve")
+        for index, member in enumerate(
+            Member.objects.filter(user__email__endswith="@members.example").order_by("-join_date")[:3]
+        ):
+            if member.kyc_documents.exists():
+                continue
+            documents = upload_all(member)
+            if index == 2:  # one member's ID photo was unreadable
+                kyc_review_act(
+                    document=documents[0],
+                    user=clerk,
+                    action="reject",
+                    reason="The photo of the ID is blurred; please upload a clearer scan.",
+                )

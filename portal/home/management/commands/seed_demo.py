@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.home.demo import site_seed
-from portal.members.demo import DEMO_PASSWORD, people_seed
+from portal.members.demo import DEMO_PASSWORD, identity_seed, people_seed
 
 
 class Command(BaseCommand):
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         site_seed()
         self.stdout.write(f"People: demo logins and {members} members over {years} years…")
         logins = people_seed(members=members, years=years)
+        self.stdout.write("Invitations and KYC documents…")
+        identity_seed()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for login in logins:
