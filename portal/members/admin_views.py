@@ -32,44 +32,45 @@ def _confirm(request, *, title, message, action_label, obj):
     )
 
 
-def invitation_resend_view(request, pk):
+def _invitation_action(request, pk, *, service, title, message, label, done):
+    """Confirm on GET, act on POST through `service`, then back to the list with the outcome."""
     _require(request, "members.change_invitation")
     invitation = get_object_or_404(Invitation, pk=pk)
     if request.method != "POST":
         return _confirm(
-            request,
-            title=f"Resend invitation to {invitation.email}",
-            message="A new link is emailed; the previous link stops working.",
-            action_label="Resend",
-            obj=invitation,
+            request, title=title.format(email=invitation.email), message=message, action_label=label, obj=invitation
         )
     try:
-        invitation_resend(invitation=invitation, by=request.user, request=request)
+        service(invitation=invitation, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Invitation resent to {invitation.email}.")
+        messages.success(request, done.format(email=invitation.email))
     return redirect(INVITATIONS_LIST)
+
+
+def invitation_resend_view(request, pk):
+    return _invitation_action(
+        request,
+        pk,
+        service=invitation_resend,
+        title="Resend invitation to {email}",
+        message="A new link is emailed; the previous link stops working.",
+        label="Resend",
+        done="Invitation resent to {email}.",
+    )
 
 
 def invitation_revoke_view(request, pk):
-    _require(request, "members.change_invitation")
-    invitation = get_object_or_404(Invitation, pk=pk)
-    if request.method != "POST":
-        return _confirm(
-            request,
-            title=f"Revoke invitation to {invitation.email}",
-            message="The link stops working at once. You can invite the person again later.",
-            action_label="Revoke",
-            obj=invitation,
-        )
-    try:
-        invitation_revoke(invitation=invitation, by=request.user, request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Invitation to {invitation.email} revoked.")
-    return redirect(INVITATIONS_LIST)
+    return _invitation_action(
+        request,
+        pk,
+        service=invitation_revoke,
+        title="Revoke invitation to {email}",
+        message="The link stops working at once. You can invite the person again later.",
+        label="Revoke",
+        done="Invitation to {email} revoked.",
+    )
 
 
 class InvitationCsvForm(forms.Form):

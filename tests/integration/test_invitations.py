@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -238,3 +239,16 @@ def test_auditors_cannot_invite(client, staff_user):
     sign_in_verified(client, staff_user(roles.AUDITORS))
     response = client.get(reverse("members_invitation_import"))
     assert response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")
+
+
+def test_resend_and_revoke_from_the_admin(client, clerk):
+    invitation, _ = _invite(clerk)
+    sign_in_verified(client, clerk)
+    assert "Resend" in client.get(reverse("members_invitation_resend", args=[invitation.pk])).content.decode()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("members_invitation_resend", args=[invitation.pk]))
+    assert Invitation.objects.get(pk=invitation.pk).send_count == 2
+    client.post(reverse("members_invitation_revoke", args=[invitation.pk]))
+    assert Invitation.objects.get(pk=invitation.pk).status == "revoked"
+    response = client.post(reverse("members_invitation_resend", args=[invitation.pk]), follow=True)
+    assert "cannot be resent" in response.content.decode()

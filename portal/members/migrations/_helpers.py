@@ -4,6 +4,7 @@ from django.contrib.auth.management import create_permissions
 
 
 def sync_roles(apps, schema_editor):
+    # Permissions are normally created after `migrate` finishes; create them now so the groups can hold them.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
