@@ -104,8 +104,10 @@ def _clear_cache():
     cache.clear()
 
 
-def sign_in_verified(client, user):
-    """Sign in as if the user had passed the password and the second factor (a confirmed TOTP device)."""
+def sign_in_verified(client, user, *, fresh=True):
+    """Sign in as if the user had just passed the password and the second factor (a confirmed TOTP device).
+
+    `fresh=False` leaves the code old, as after a while: sensitive actions then ask again."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
@@ -114,6 +116,10 @@ def sign_in_verified(client, user):
     client.force_login(user)
     session = client.session
     session["otp_device_id"] = device.persistent_id
+    if fresh:
+        import time
+
+        session["otp_verified_at"] = int(time.time())
     session.save()
     return device
 

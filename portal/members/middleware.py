@@ -17,8 +17,16 @@ OPEN_PREFIXES = (
 )
 
 
+def _is_approval_action(request) -> bool:
+    """A POST that approves or rejects in a Wagtail workflow (edit-form action or the dashboard's action URL)."""
+    if request.method != "POST" or not request.path.startswith("/admin/"):
+        return False
+    return "/workflow/action/" in request.path or bool(request.POST.get("workflow-action-name"))
+
+
 class SecondFactorMiddleware:
-    """Sends a signed-in but unverified user to verify (or, for staff without a device, to enrol)."""
+    """Sends a signed-in but unverified user to verify (or, for staff without a device, to enrol), and asks
+    for a fresh code before a workflow approval or rejection (a sensitive action)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -38,4 +46,13 @@ class SecondFactorMiddleware:
 
             target = "otp_verify" if user_has_device(user, confirmed=True) else "otp_setup"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        if user is not None and user.is_authenticated and _is_approval_action(request):
+            from .otp import otp_is_fresh
+
+            if not otp_is_fresh(request):
+                back = request.META.get("HTTP_REFERER") or reverse("wagtailadmin_home")
+                from django.contrib import messages
+
+                messages.info(request, "Approvals need a fresh code. Enter it, then press the button again.")
+                return redirect(f"{reverse('otp_verify')}?{urlencode({'next': back, 'fresh': 1})}")
         return self.get_response(request)

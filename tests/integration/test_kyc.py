@@ -215,3 +215,15 @@ def test_reject_from_the_edit_page_needs_and_keeps_the_reason(client, member, st
     )
     document.refresh_from_db()
     assert document.decision.status == "rejected" and document.decision.reason == "Expired ID"
+
+
+def test_an_approval_needs_a_fresh_code(client, member, staff_user):
+    from tests.conftest import sign_in_verified
+
+    document = _upload(member)
+    sign_in_verified(client, staff_user(roles.CLERKS), fresh=False)
+    url = reverse("wagtailsnippets_members_kycdocument:edit", args=[document.pk])
+    response = client.post(url, {"action-workflow-action": "true", "workflow-action-name": "approve"}, HTTP_REFERER=url)
+    assert response["Location"].startswith(reverse("otp_verify"))
+    document.refresh_from_db()
+    assert document.review_status == "pending"

@@ -113,7 +113,7 @@ def test_portal_bank_details_need_a_fresh_code(client, member):
 
     from tests.conftest import sign_in_verified
 
-    device = sign_in_verified(client, member.user)
+    device = sign_in_verified(client, member.user, fresh=False)
     response = client.get(reverse("member_area:bank_details"))
     assert response["Location"].startswith(reverse("otp_verify"))  # verified at sign-in is not fresh enough
     device = TOTPDevice.objects.get(pk=device.pk)
