@@ -1,0 +1,91 @@
+"""Chart of accounts and the journal. Journal rows are immutable: the database refuses UPDATE and DELETE on them
+(triggers from a migration), and on PostgreSQL it also refuses an unbalanced entry at commit."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    EQUITY = "equity", "Equity"
+    INCOME = "income", "Income"
+    EXPENSE = "expense", "Expense"
+
+
+# Accounts whose normal balance is a debit; the others are credit-normal.
+DEBIT_NORMAL = {AccountType.ASSET, AccountType.EXPENSE}
+
+
+class Account(models.Model):
+    """One account of the chart (domain.md's starter chart is loaded by a migration)."""
+
+    code = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=120)
+    type = models.CharField(max_length=10, choices=AccountType.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    is_contra = models.BooleanField(default=False, help_text="A contra account, e.g. the loan loss provision.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def debit_normal(self) -> bool:
+        return (self.type in DEBIT_NORMAL) != self.is_contra
+
+
+class JournalEntry(models.Model):
+    """One business event, posted once: its lines balance and its idempotency key is unique."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    date = models.DateField(default=timezone.localdate)
+    memo = models.CharField(max_length=255)
+    source = models.CharField(max_length=100, blank=True, help_text="The document behind it, e.g. a file or receipt.")
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    reversal_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date", "-posted_at"]
+        verbose_name_plural = "journal entries"
+        indexes = [models.Index(fields=["date"])]
+
+    def __str__(self):
+        return f"{self.date} {self.memo}"
+
+
+class JournalLine(models.Model):
+    """A debit or a credit on one account, optionally for one member (sub-ledger)."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    debit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    credit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    member = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines"
+    )
+    description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0, credit=0) | Q(debit=0, credit__gt=0)),
+                name="journalline_one_positive_side",
+            )
+        ]
+        indexes = [models.Index(fields=["account", "member"])]
+
+    def __str__(self):
+        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
+        return f"{self.account.code} {side}"

@@ -1,0 +1,74 @@
+"""Reads from the ledger: balances and the trial balance, aggregated in SQL and quantized to cents.
+
+SQLite sums decimals in floating point, so every money aggregate passes through `_cents`.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from portal.finance.money import to_cents
+
+from .models import Account, JournalLine
+
+
+def _cents(value) -> Decimal:
+    return to_cents(str(value)) if value is not None else Decimal("0.00")
+
+
+def account_balance(*, code: str, member=None, as_of: datetime.date | None = None) -> Decimal:
+    """The balance in the account's normal direction (credit-normal accounts positive when in credit)."""
+    account = Account.objects.get(code=code)
+    lines = JournalLine.objects.filter(account=account)
+    if member is not None:
+        lines = lines.filter(member=member)
+    if as_of is not None:
+        lines = lines.filter(entry__date__lte=as_of)
+    totals = lines.aggregate(debit=Sum("debit"), credit=Sum("credit"))
+    net = _cents(totals["debit"]) - _cents(totals["credit"])
+    return net if account.debit_normal else -net
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    code: str
+    name: str
+    type: str
+    debit: Decimal
+    credit: Decimal
+
+
+def trial_balance(*, as_of: datetime.date | None = None) -> list[TrialBalanceRow]:
+    """Every account with activity: its net balance on the debit or the credit side. The columns are equal."""
+    lines = JournalLine.objects.all()
+    if as_of is not None:
+        lines = lines.filter(entry__date__lte=as_of)
+    sums = {row["account"]: row for row in lines.values("account").annotate(d=Sum("debit"), c=Sum("credit"))}
+    rows = []
+    for account in Account.objects.filter(pk__in=sums).order_by("code"):
+        net = _cents(sums[account.pk]["d"]) - _cents(sums[account.pk]["c"])
+        rows.append(
+            TrialBalanceRow(
+                account.code,
+                account.name,
+                account.type,
+                net if net > 0 else Decimal("0.00"),
+                -net if net < 0 else Decimal("0.00"),
+            )
+        )
+    return rows
+
+
+def unbalanced_entries():
+    """Entries whose lines do not balance or that have fewer than two lines (should always be empty)."""
+    from django.db.models import Count, F, Q
+
+    from .models import JournalEntry
+
+    return (
+        JournalEntry.objects.annotate(d=Sum("lines__debit"), c=Sum("lines__credit"), n=Count("lines"))
+        .filter(Q(n__lt=2) | ~Q(d=F("c")))
+        .order_by("date")
+    )

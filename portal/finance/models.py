@@ -1,0 +1,3 @@
+"""Finance models, one module per domain; imported here so Django registers them under the `finance` label."""
+
+from .ledger.models import Account, AccountType, JournalEntry, JournalLine  # noqa: F401
