@@ -65,15 +65,18 @@ SYSTEM_ADMIN = [
     "wagtailredirects.delete_redirect",
 ]
 
+LEDGER_READ = ["finance.view_account", "finance.view_journalentry", "finance.view_journalline"]
+LEDGER_CHART = ["finance.add_account", "finance.change_account"]
+
 # Model and admin permissions, "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MEMBERS: [],
     CLERKS: [ACCESS_ADMIN, *MEMBER_DESK],
     LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ],
     CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ],
-    TREASURER: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, "home.change_saccosettings"],
-    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ],
-    ADMINISTRATORS: [ACCESS_ADMIN, *MEMBER_DESK, *SYSTEM_ADMIN],
+    TREASURER: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, "home.change_saccosettings", *LEDGER_READ, *LEDGER_CHART],
+    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ, *LEDGER_READ],
+    ADMINISTRATORS: [ACCESS_ADMIN, *MEMBER_DESK, *SYSTEM_ADMIN, *LEDGER_READ, *LEDGER_CHART],
 }
 
 # Page permissions on the whole page tree (public site content).

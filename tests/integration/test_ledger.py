@@ -154,3 +154,43 @@ def test_any_sequence_of_postings_and_reversals_keeps_the_books_balanced(make_me
         for entry in JournalEntry.objects.prefetch_related("lines"):
             assert sum(ln.debit for ln in entry.lines.all()) == sum(ln.credit for ln in entry.lines.all())
         transaction.savepoint_rollback(sid)
+
+
+def test_admin_journal_is_read_only_even_for_superusers(client, member, staff_user):
+    from django.urls import reverse
+
+    from portal.members import roles
+    from tests.conftest import sign_in_verified
+
+    entry = _deposit(member, "250.00", "k-admin").entry
+    admin = staff_user(roles.ADMINISTRATORS)
+    admin.is_superuser = True
+    admin.save()
+    sign_in_verified(client, admin)
+    listing = client.get(reverse("wagtailsnippets_finance_journalentry:list"))
+    assert listing.status_code == 200 and "Monthly contribution" in listing.content.decode()
+    assert client.get(reverse("wagtailsnippets_finance_journalentry:inspect", args=[entry.pk])).status_code == 200
+    for name in ["add"]:
+        assert client.get(reverse(f"wagtailsnippets_finance_journalentry:{name}")).status_code in (302, 403)
+    for name in ["edit", "delete"]:
+        response = client.get(reverse(f"wagtailsnippets_finance_journalentry:{name}", args=[entry.pk]))
+        assert response.status_code in (302, 403)
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("Treasurer", True), ("Auditors", True), ("Administrators", True), ("Clerks", False), ("Credit committee", False)],
+)
+def test_trial_balance_page(client, member, staff_user, role, allowed):
+    from django.urls import reverse
+
+    from tests.conftest import sign_in_verified
+
+    _deposit(member, "1234.50", "k-tb")
+    sign_in_verified(client, staff_user(role))
+    response = client.get(reverse("finance_trial_balance"))
+    if allowed:
+        html = response.content.decode()
+        assert response.status_code == 200 and "1,234.50" in html and "The columns are equal" in html
+    else:
+        assert response.status_code in (302, 403)

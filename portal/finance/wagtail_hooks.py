@@ -1,0 +1,109 @@
+"""Admin for the ledger: the chart of accounts, the journal (read only: nothing posted is edited) and the
+trial balance."""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.dateparse import parse_date
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .ledger.models import Account, JournalEntry, JournalLine
+from .ledger.selectors import trial_balance
+from .permissions import ReadOnlyPermissionPolicy
+
+
+class AccountViewSet(SnippetViewSet):
+    model = Account
+    icon = "list-ul"
+    menu_label = "Chart of accounts"
+    list_display = ["code", "name", "type", "is_contra", "active"]
+    list_filter = ["type", "active"]
+    search_fields = ["code", "name"]
+    list_export = ["code", "name", "type", "is_contra", "active"]
+    export_filename = "chart-of-accounts"
+    panels = [
+        FieldPanel("code"),
+        FieldPanel("name"),
+        FieldPanel("type"),
+        FieldPanel("parent"),
+        FieldPanel("is_contra"),
+        FieldPanel("active"),
+    ]
+
+
+class JournalEntryViewSet(SnippetViewSet):
+    """Posted entries, read only: corrections are reversals made by the services."""
+
+    model = JournalEntry
+    permission_policy = ReadOnlyPermissionPolicy(JournalEntry)
+    icon = "doc-full-inverse"
+    menu_label = "Journal"
+    inspect_view_enabled = True
+    list_display = ["date", "memo", "source", "idempotency_key", "posted_by", "reversal_of"]
+    list_filter = ["date"]
+    search_fields = ["memo", "idempotency_key", "source"]
+    list_export = ["date", "memo", "source", "idempotency_key", "posted_by__email", "posted_at"]
+    export_filename = "journal"
+    inspect_view_fields = ["date", "memo", "source", "idempotency_key", "posted_by", "posted_at", "reversal_of"]
+
+
+class JournalLineViewSet(SnippetViewSet):
+    model = JournalLine
+    permission_policy = ReadOnlyPermissionPolicy(JournalLine)
+    icon = "list-ol"
+    menu_label = "Journal lines"
+    list_display = ["entry", "account", "debit", "credit", "member"]
+    list_filter = ["account"]
+    list_export = ["entry__date", "entry__memo", "account__code", "debit", "credit", "member__membership_number"]
+    export_filename = "journal-lines"
+
+    def get_queryset(self, request):
+        return JournalLine.objects.select_related("entry", "account", "member")
+
+
+class LedgerGroup(SnippetViewSetGroup):
+    items = (AccountViewSet, JournalEntryViewSet, JournalLineViewSet)
+    menu_icon = "doc-full-inverse"
+    menu_label = "Ledger"
+    menu_name = "ledger"
+    menu_order = 200
+
+
+register_snippet(LedgerGroup)
+
+
+def trial_balance_view(request):
+    if not request.user.has_perm("finance.view_journalentry"):
+        raise PermissionDenied
+    as_of = parse_date(request.GET.get("as_of") or "")
+    rows = trial_balance(as_of=as_of)
+    return TemplateResponse(
+        request,
+        "wagtailadmin_custom/trial_balance.html",
+        {
+            "rows": rows,
+            "as_of": as_of,
+            "total_debit": sum((r.debit for r in rows), Decimal("0.00")),
+            "total_credit": sum((r.credit for r in rows), Decimal("0.00")),
+        },
+    )
+
+
+@hooks.register("register_admin_urls")
+def finance_admin_urls():
+    return [path("ledger/trial-balance/", trial_balance_view, name="finance_trial_balance")]
+
+
+@hooks.register("register_admin_menu_item")
+def trial_balance_menu_item():
+    class TrialBalanceMenuItem(MenuItem):
+        def is_shown(self, request):
+            return request.user.has_perm("finance.view_journalentry")
+
+    return TrialBalanceMenuItem("Trial balance", reverse("finance_trial_balance"), icon_name="table", order=210)
