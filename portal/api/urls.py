@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from . import admin_views, auth_views, member_views, views
+from . import admin_views, auth_views, banking_views, member_views, views
 
 app_name = "api"
 
@@ -36,6 +36,12 @@ urlpatterns = [
     ),
     path("members/<uuid:pk>/toggle-active/", admin_views.MemberToggleActiveView.as_view(), name="member-toggle-active"),
     path("auth/profile/", views.MemberProfileView.as_view(), name="auth-profile"),
+    path("transactions/bank-accounts/", banking_views.BankAccountListView.as_view(), name="bank-accounts"),
+    path(
+        "transactions/bank-accounts/<uuid:pk>/set-as-primary/",
+        banking_views.BankAccountSetPrimaryView.as_view(),
+        name="bank-account-set-primary",
+    ),
     path("members/", member_views.MemberListView.as_view(), name="member-list"),
     path("members/<uuid:pk>/", member_views.MemberDetailView.as_view(), name="member-detail"),
     path("members/<uuid:pk>/documents/", member_views.MemberDocumentsView.as_view(), name="member-documents"),

@@ -1,3 +1,4 @@
 """Finance models, one module per domain; imported here so Django registers them under the `finance` label."""
 
+from .banking.models import BankAccount, BankAccountKind  # noqa: F401
 from .ledger.models import Account, AccountType, JournalEntry, JournalLine  # noqa: F401

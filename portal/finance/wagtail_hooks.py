@@ -10,9 +10,12 @@ from django.utils.dateparse import parse_date
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel
+from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import CreateView, SnippetViewSet, SnippetViewSetGroup
 
+from .banking.models import BankAccount
+from .banking.services import bank_account_create
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.selectors import trial_balance
 from .permissions import ReadOnlyPermissionPolicy
@@ -67,8 +70,42 @@ class JournalLineViewSet(SnippetViewSet):
         return JournalLine.objects.select_related("entry", "account", "member")
 
 
+class BankAccountCreateView(CreateView):
+    """New bank accounts go through `bank_account_create`, which opens their ledger account."""
+
+    def save_instance(self):
+        data = self.form.cleaned_data
+        instance = bank_account_create(
+            name=data["name"],
+            kind=data["kind"],
+            bank_name=data.get("bank_name", ""),
+            branch=data.get("branch", ""),
+            account_number=data.get("account_number", ""),
+        )
+        log(instance=instance, action="wagtail.create", content_changed=True)
+        return instance
+
+
+class BankAccountViewSet(SnippetViewSet):
+    model = BankAccount
+    icon = "home"
+    menu_label = "Bank accounts"
+    add_view_class = BankAccountCreateView
+    list_display = ["name", "kind", "bank_name", "account_number", "ledger_account", "is_primary", "active"]
+    list_filter = ["kind", "active"]
+    list_export = ["name", "kind", "bank_name", "branch", "account_number", "ledger_account__code", "is_primary"]
+    export_filename = "bank-accounts"
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("kind"),
+        FieldPanel("bank_name"),
+        FieldPanel("branch"),
+        FieldPanel("account_number"),
+    ]
+
+
 class LedgerGroup(SnippetViewSetGroup):
-    items = (AccountViewSet, JournalEntryViewSet, JournalLineViewSet)
+    items = (AccountViewSet, BankAccountViewSet, JournalEntryViewSet, JournalLineViewSet)
     menu_icon = "doc-full-inverse"
     menu_label = "Ledger"
     menu_name = "ledger"

@@ -67,6 +67,8 @@ SYSTEM_ADMIN = [
 
 LEDGER_READ = ["finance.view_account", "finance.view_journalentry", "finance.view_journalline"]
 LEDGER_CHART = ["finance.add_account", "finance.change_account"]
+BANKING_READ = ["finance.view_bankaccount"]
+BANKING = ["finance.view_bankaccount", "finance.add_bankaccount", "finance.change_bankaccount"]
 
 # Model and admin permissions, "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -74,9 +76,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERKS: [ACCESS_ADMIN, *MEMBER_DESK],
     LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ],
     CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ],
-    TREASURER: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, "home.change_saccosettings", *LEDGER_READ, *LEDGER_CHART],
-    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ, *LEDGER_READ],
-    ADMINISTRATORS: [ACCESS_ADMIN, *MEMBER_DESK, *SYSTEM_ADMIN, *LEDGER_READ, *LEDGER_CHART],
+    TREASURER: [
+        ACCESS_ADMIN,
+        *MEMBER_REGISTER_READ,
+        "home.change_saccosettings",
+        *LEDGER_READ,
+        *LEDGER_CHART,
+        *BANKING,
+    ],
+    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ, *LEDGER_READ, *BANKING_READ],
+    ADMINISTRATORS: [ACCESS_ADMIN, *MEMBER_DESK, *SYSTEM_ADMIN, *LEDGER_READ, *LEDGER_CHART, *BANKING],
 }
 
 # Page permissions on the whole page tree (public site content).

@@ -1,0 +1,1 @@
+"""Banking: the SACCO's bank and M-Pesa accounts, each backed by a ledger account."""
