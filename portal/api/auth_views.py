@@ -24,6 +24,7 @@ from portal.members.lockout import lockout_response
 from portal.members.models import User
 from portal.members.otp import otp_email_challenge, otp_email_enrol, otp_verify
 
+from .errors import validation_error_response
 from .permissions import HasModelPermission, IsMember
 
 OTP_SESSION_SALT = "portal.api.otp-login"
@@ -143,11 +144,6 @@ class InvitationOutSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-def _validation_response(exc: ValidationError) -> Response:
-    body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
 class InviteView(APIView):
     """POST /api/auth/invite/: staff invite one person by email (M1)."""
 
@@ -160,7 +156,7 @@ class InviteView(APIView):
         try:
             invitation = invitation_create(invited_by=request.user, request=request._request, **data.validated_data)
         except ValidationError as exc:
-            return _validation_response(exc)
+            return validation_error_response(exc)
         return Response(InvitationOutSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
@@ -195,7 +191,7 @@ class CompleteRegistrationView(APIView):
             code = status.HTTP_404_NOT_FOUND if error.reason == "unknown" else status.HTTP_410_GONE
             return Response({"token": [str(error)], "reason": error.reason}, status=code)
         except ValidationError as exc:
-            return _validation_response(exc)
+            return validation_error_response(exc)
         return Response(RegisteredSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
@@ -244,7 +240,7 @@ class ResetPasswordView(APIView):
         try:
             password_reset_complete(request=request._request, **data.validated_data)
         except ValidationError as exc:
-            return _validation_response(exc)
+            return validation_error_response(exc)
         return Response({"detail": "Password changed. Sign in with the new password."})
 
 
@@ -285,7 +281,7 @@ class UploadDocumentView(APIView):
                 request=request._request,
             )
         except ValidationError as exc:
-            return _validation_response(exc)
+            return validation_error_response(exc)
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -315,6 +311,6 @@ class VerifyDocumentView(APIView):
         except PermissionDenied as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         except ValidationError as exc:
-            return _validation_response(exc)
+            return validation_error_response(exc)
         document = KycDocument.objects.select_related("decision").get(pk=document.pk)
         return Response(DocumentSerializer(document).data)

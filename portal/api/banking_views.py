@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from portal.finance.banking.models import BankAccount, BankAccountKind
 from portal.finance.banking.services import bank_account_create, bank_account_set_primary
 
+from .errors import validation_error_response
 from .permissions import HasModelPermission
 
 
@@ -47,8 +48,7 @@ class BankAccountListView(generics.ListAPIView):
         try:
             account = bank_account_create(**data.validated_data)
         except ValidationError as exc:
-            body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+            return validation_error_response(exc)
         return Response(BankAccountSerializer(account).data, status=status.HTTP_201_CREATED)
 
 

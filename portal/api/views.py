@@ -59,6 +59,8 @@ class MemberProfileView(generics.RetrieveAPIView):
             member_profile_update,
         )
 
+        from .errors import validation_error_response
+
         member = self.get_object()
         data = dict(request.data)
         otp_code = str(data.pop("otp_code", "") or "")
@@ -79,8 +81,7 @@ class MemberProfileView(generics.RetrieveAPIView):
                     member=member, nominees=list(nominees), by=request.user, request=request._request
                 )
         except ValidationError as exc:
-            body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+            return validation_error_response(exc)
         member.refresh_from_db()
         return Response(self.get_serializer(member).data)
 
