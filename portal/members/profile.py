@@ -35,24 +35,25 @@ def _apply(member: Member, changes: dict, allowed: list[str]) -> list[str]:
     return changed
 
 
+def _save_and_log(*, member: Member, changes: dict, allowed: list[str], by: User, action, request) -> list[str]:
+    """Apply the allowed changes, save only what changed, and log the field names."""
+    changed = _apply(member, changes, allowed)
+    if changed:
+        member.save(update_fields=changed)
+        activity_record(action=action, request=request, user=member.user, actor=by, detail={"fields": changed})
+    return changed
+
+
 @transaction.atomic
 def member_profile_update(*, member: Member, changes: dict, by: User, request=None) -> list[str]:
     """Contacts for the member themself; identity and payroll fields for staff. Returns the changed fields."""
     member = Member.objects.select_for_update().get(pk=member.pk)
-    allowed = STAFF_EDITABLE if _is_staff_editor(by, member) else MEMBER_EDITABLE
     if by.pk != member.user_id and not _is_staff_editor(by, member):
         raise ValidationError("You may only change your own profile.")
-    changed = _apply(member, changes, allowed)
-    if changed:
-        member.save(update_fields=changed)
-        activity_record(
-            action=ActivityAction.PROFILE_CHANGED,
-            request=request,
-            user=member.user,
-            actor=by,
-            detail={"fields": changed},
-        )
-    return changed
+    allowed = STAFF_EDITABLE if _is_staff_editor(by, member) else MEMBER_EDITABLE
+    return _save_and_log(
+        member=member, changes=changes, allowed=allowed, by=by, action=ActivityAction.PROFILE_CHANGED, request=request
+    )
 
 
 @transaction.atomic
@@ -62,16 +63,15 @@ def member_bank_details_update(*, member: Member, changes: dict, by: User, reque
     member = Member.objects.select_for_update().get(pk=member.pk)
     if by.pk != member.user_id and not _is_staff_editor(by, member):
         raise ValidationError("You may only change your own bank details.")
-    changed = _apply(member, changes, BANK_FIELDS)
+    changed = _save_and_log(
+        member=member,
+        changes=changes,
+        allowed=BANK_FIELDS,
+        by=by,
+        action=ActivityAction.BANK_DETAILS_CHANGED,
+        request=request,
+    )
     if changed:
-        member.save(update_fields=changed)
-        activity_record(
-            action=ActivityAction.BANK_DETAILS_CHANGED,
-            request=request,
-            user=member.user,
-            actor=by,
-            detail={"fields": changed},
-        )
         notify(
             user=member.user,
             subject="Your bank details were changed",
