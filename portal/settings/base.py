@@ -14,6 +14,7 @@ INSTALLED_APPS = [
     "portal.home",
     "portal.members",
     "portal.finance",
+    "portal.contributions",
     "portal.workflows",
     "portal.notifications",
     "portal.api",

@@ -154,3 +154,69 @@ def ledger_reverse(
         source=f"reversal of {entry.pk}",
         reversal_of=entry,
     )
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One entry to post in bulk with `ledger_post_many`."""
+
+    memo: str
+    lines: list[Line]
+    idempotency_key: str
+    date: datetime.date | None = None
+    source: str = ""
+
+
+def ledger_post_many(*, postings: list[Posting], posted_by=None, chunk_size: int = 2000) -> list[PostResult]:
+    """Post many entries in a few queries (check-off files, batches, demo history), with the same rules as
+    `ledger_post`: each balanced, each key once. Runs in one transaction: any bad posting posts nothing.
+    Keys already in the journal are returned as created=False and not posted again."""
+    keys = [p.idempotency_key for p in postings]
+    if any(not key for key in keys):
+        raise LedgerError("An idempotency key is required.")
+    if len(set(keys)) != len(keys):
+        raise LedgerError("The same idempotency key appears twice in one bulk posting.")
+    checked = [_validated_lines(p.lines) for p in postings]
+    codes = {line.account for lines in checked for line, _, _ in lines}
+    accounts = {a.code: a for a in Account.objects.filter(code__in=codes, active=True)}
+    missing = sorted(codes - set(accounts))
+    if missing:
+        raise LedgerError(f"Unknown or inactive account(s): {', '.join(missing)}.")
+    existing: dict[str, JournalEntry] = {}
+    for start in range(0, len(keys), chunk_size):
+        for entry in JournalEntry.objects.filter(idempotency_key__in=keys[start : start + chunk_size]):
+            existing[entry.idempotency_key] = entry
+    today = timezone.localdate()
+    now = timezone.now()
+    results: list[PostResult] = []
+    new_entries: list[JournalEntry] = []
+    new_lines: list[JournalLine] = []
+    for posting, lines in zip(postings, checked, strict=True):
+        if posting.idempotency_key in existing:
+            results.append(PostResult(existing[posting.idempotency_key], False))
+            continue
+        entry = JournalEntry(
+            date=posting.date or today,
+            memo=posting.memo[:255],
+            source=posting.source[:100],
+            idempotency_key=posting.idempotency_key,
+            posted_by=posted_by,
+            posted_at=now,
+        )
+        new_entries.append(entry)
+        new_lines.extend(
+            JournalLine(
+                entry=entry,
+                account=accounts[line.account],
+                debit=debit,
+                credit=credit,
+                member_id=line.member_id,
+                description=line.description[:255],
+            )
+            for line, debit, credit in lines
+        )
+        results.append(PostResult(entry, True))
+    with transaction.atomic():
+        JournalEntry.objects.bulk_create(new_entries, batch_size=chunk_size)
+        JournalLine.objects.bulk_create(new_lines, batch_size=chunk_size)
+    return results

@@ -1,0 +1,201 @@
+"""Share capital and monthly contributions (C1–C8).
+
+Money lives in the ledger: each payment record points at the journal entry that moved the money, and is
+written once, together with that entry, by the services. Nothing here is edited after it is posted; a
+mistake is corrected by reversing the entry (`payment_reverse`).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from .periods import format_period
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class ShareCapitalTerm(models.IntegerChoices):
+    TWELVE = 12, "12 months"
+    TWENTY_FOUR = 24, "24 months"
+
+
+class PaymentSource(models.TextChoices):
+    COUNTER = "counter", "Entered by staff"
+    BULK = "bulk", "Bulk entry"
+    CHECKOFF = "checkoff", "Payroll check-off"
+    BATCH = "batch", "Transaction batch"
+    API = "api", "API"
+    DEMO = "demo", "Demo history"
+
+
+class MemberContributionSchedule(models.Model):
+    """What one member has agreed to pay: a monthly amount above the minimum (blank = the minimum) and the
+    term over which they complete their share capital."""
+
+    member = models.OneToOneField("members.Member", on_delete=models.CASCADE, related_name="contribution_schedule")
+    monthly_amount = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Leave blank to pay the SACCO's minimum monthly contribution.",
+    )
+    share_capital_term_months = models.PositiveSmallIntegerField(
+        "share capital term", choices=ShareCapitalTerm.choices, default=ShareCapitalTerm.TWELVE
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = "contribution schedule"
+
+    def __str__(self):
+        return f"Schedule of {self.member}"
+
+
+class MemberPayment(models.Model):
+    """What the two payment kinds share: the member, the amount, the entry that posted it and who did it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    date = models.DateField(help_text="The day the money was received.")
+    reference = models.CharField(max_length=100, blank=True, help_text="Receipt, bank slip or file reference.")
+    source = models.CharField(max_length=10, choices=PaymentSource.choices, default=PaymentSource.COUNTER)
+    bank_account = models.ForeignKey("finance.BankAccount", on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_reversed(self) -> bool:
+        return hasattr(self.entry, "reversed_by")
+
+
+class ShareCapitalPayment(MemberPayment):
+    """Share capital bought by a member: Dr bank / Cr 3000 Share capital [member]."""
+
+    entry = models.ForeignKey("finance.JournalEntry", on_delete=models.PROTECT, related_name="share_capital_payments")
+
+    class Meta:
+        ordering = ["-date", "-recorded_at"]
+        constraints = [models.UniqueConstraint(fields=["entry"], name="one_share_payment_per_entry")]
+        indexes = [models.Index(fields=["member", "date"])]
+
+    def __str__(self):
+        return f"Share capital {self.amount} from {self.member_id} on {self.date}"
+
+
+class MonthlyContribution(MemberPayment):
+    """A monthly deposit for a period (YYYY-MM): Dr bank / Cr 2000 Member deposits [member].
+
+    Below the member's due amount it needs a staff override with a reason, kept here."""
+
+    entry = models.ForeignKey("finance.JournalEntry", on_delete=models.PROTECT, related_name="monthly_contributions")
+    period = models.DateField(help_text="The month this pays for (stored as its first day).")
+    below_minimum_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-period", "-date"]
+        constraints = [models.UniqueConstraint(fields=["entry"], name="one_contribution_per_entry")]
+        indexes = [models.Index(fields=["member", "period"]), models.Index(fields=["period"])]
+
+    def __str__(self):
+        return f"Contribution {self.amount} for {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        return format_period(self.period)
+
+
+class MemberShareSummary(models.Model):
+    """A cache of each member's share capital and deposits, for lists over thousands of members. Written only by
+    `summaries_refresh`, which recomputes it from the ledger under a row lock; `recalculate_shares` rebuilds it."""
+
+    member = models.OneToOneField(
+        "members.Member", on_delete=models.CASCADE, primary_key=True, related_name="share_summary"
+    )
+    share_capital = models.DecimalField(**MONEY, default=0)
+    deposits = models.DecimalField(**MONEY, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "member share summary"
+        verbose_name_plural = "member share summaries"
+
+    def __str__(self):
+        return f"Summary of {self.member_id}"
+
+
+class CheckoffImport(models.Model):
+    """One payroll check-off or payment file that was posted. The file's SHA-256 is unique, so the same file
+    posts once; its rows' entries carry keys `checkoff:<sha256>:<row>`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    file_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64, unique=True)
+    period = models.DateField()
+    bank_account = models.ForeignKey("finance.BankAccount", on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField()
+    row_count = models.PositiveIntegerField(default=0)
+    total_amount = models.DecimalField(**MONEY, default=0)
+    below_minimum_reason = models.CharField(max_length=255, blank=True)
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-posted_at"]
+        verbose_name = "check-off import"
+
+    def __str__(self):
+        return f"{self.file_name} ({format_period(self.period)})"
+
+    @property
+    def period_label(self) -> str:
+        return format_period(self.period)
+
+
+class CheckoffRow(models.Model):
+    """One row of a posted check-off file, as read (django-import-export creates these in bulk)."""
+
+    checkoff = models.ForeignKey(CheckoffImport, on_delete=models.PROTECT, related_name="rows")
+    row_number = models.PositiveIntegerField()
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    share_capital = models.DecimalField(**MONEY, default=0)
+    deposits = models.DecimalField(**MONEY, default=0)
+    loan_repayment = models.DecimalField(**MONEY, default=0)
+    entry = models.OneToOneField(
+        "finance.JournalEntry", null=True, on_delete=models.PROTECT, related_name="checkoff_row"
+    )
+
+    class Meta:
+        ordering = ["checkoff", "row_number"]
+        constraints = [models.UniqueConstraint(fields=["checkoff", "row_number"], name="one_checkoff_row_number")]
+
+    def __str__(self):
+        return f"Row {self.row_number} of {self.checkoff_id}"
+
+    @property
+    def total(self):
+        return self.share_capital + self.deposits + self.loan_repayment
+
+
+class ContributionReminder(models.Model):
+    """A reminder sent to a member missing a period's contribution; one per member and period."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="contribution_reminders")
+    period = models.DateField()
+    amount_due = models.DecimalField(**MONEY)
+    amount_paid = models.DecimalField(**MONEY)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period", "-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["member", "period"], name="one_reminder_per_period")]
+
+    def __str__(self):
+        return f"Reminder to {self.member_id} for {format_period(self.period)}"

@@ -1,0 +1,243 @@
+"""Reads for savings: a member's balances and progress, histories, the missing and incomplete lists, reports.
+
+Balances come from the ledger (one indexed aggregate per member); lists over all members read the summary
+cache, which `summaries_refresh` keeps equal to the ledger."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from portal.finance.ledger.models import JournalLine
+from portal.finance.money import to_cents
+from portal.members.models import Member, MemberStatus
+
+from .models import MemberContributionSchedule, MemberShareSummary, MonthlyContribution, ShareCapitalPayment
+from .periods import add_months, period_end, period_of
+from .rules import ShareCapitalProgress, contribution_due, share_capital_progress, share_capital_target
+from .services import DEPOSITS_ACCOUNT, SHARE_CAPITAL_ACCOUNT
+
+ZERO = Decimal("0.00")
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _cents(value) -> Decimal:
+    return to_cents(str(value)) if value is not None else ZERO
+
+
+@dataclass(frozen=True)
+class MemberBalances:
+    share_capital: Decimal
+    deposits: Decimal
+    share_capital_progress: ShareCapitalProgress
+    monthly_due: Decimal
+    pool_percent: Decimal  # the member's share of all share capital, %
+
+
+def member_balances(*, member: Member) -> MemberBalances:
+    """Share capital and deposits from the ledger, and progress against the share capital target. Four queries."""
+    totals = {
+        row["account__code"]: _cents(row["credit"]) - _cents(row["debit"])
+        for row in JournalLine.objects.filter(
+            member=member, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT]
+        )
+        .values("account__code")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    }
+    share_capital = totals.get(SHARE_CAPITAL_ACCOUNT, ZERO)
+    schedule = MemberContributionSchedule.objects.filter(member=member).first()
+    from portal.home.models import SaccoSettings
+
+    sacco = SaccoSettings.load()
+    term = schedule.share_capital_term_months if schedule else sacco.default_share_capital_term_months
+    progress = share_capital_progress(
+        paid=share_capital,
+        term_months=term,
+        target=share_capital_target(share_value=sacco.share_value, minimum_shares=sacco.minimum_shares),
+    )
+    pool = _cents(MemberShareSummary.objects.aggregate(total=Sum("share_capital"))["total"])
+    pool_percent = (share_capital / pool * 100).quantize(Decimal("0.01")) if pool > 0 else ZERO
+    return MemberBalances(
+        share_capital=share_capital,
+        deposits=totals.get(DEPOSITS_ACCOUNT, ZERO),
+        share_capital_progress=progress,
+        monthly_due=contribution_due(
+            schedule.monthly_amount if schedule else None, minimum=sacco.minimum_monthly_contribution
+        ),
+        pool_percent=pool_percent,
+    )
+
+
+def savings_series(*, member: Member, months: int = 24, today: datetime.date | None = None) -> list[dict]:
+    """Month-end share capital and deposits over the last `months` months, for the dashboard chart. One query:
+    the balance before the window plus the movements per month inside it."""
+    today = today or datetime.date.today()
+    last = period_of(today)
+    first = add_months(last, -(months - 1))
+    lines = JournalLine.objects.filter(member=member, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT])
+    opening = {SHARE_CAPITAL_ACCOUNT: ZERO, DEPOSITS_ACCOUNT: ZERO}
+    moves: dict[tuple, Decimal] = {}
+    for row in lines.values("account__code", "entry__date").annotate(d=Sum("debit"), c=Sum("credit")):
+        net = _cents(row["c"]) - _cents(row["d"])
+        month = period_of(row["entry__date"])
+        if month < first:
+            opening[row["account__code"]] += net
+        else:
+            key = (row["account__code"], month)
+            moves[key] = moves.get(key, ZERO) + net
+    series = []
+    running = dict(opening)
+    for i in range(months):
+        month = add_months(first, i)
+        for code in running:
+            running[code] += moves.get((code, month), ZERO)
+        series.append(
+            {"period": month, "share_capital": running[SHARE_CAPITAL_ACCOUNT], "deposits": running[DEPOSITS_ACCOUNT]}
+        )
+    return series
+
+
+def member_contributions(*, member: Member, year: int | None = None):
+    qs = MonthlyContribution.objects.filter(member=member).select_related("entry__reversed_by", "bank_account")
+    if year:
+        qs = qs.filter(period__year=year)
+    return qs.order_by("-period", "-date", "-recorded_at")
+
+
+def member_share_capital_payments(*, member: Member, year: int | None = None):
+    qs = ShareCapitalPayment.objects.filter(member=member).select_related("entry__reversed_by", "bank_account")
+    if year:
+        qs = qs.filter(date__year=year)
+    return qs.order_by("-date", "-recorded_at")
+
+
+def contribution_years(*, member: Member) -> list[int]:
+    return sorted(
+        {d.year for d in MonthlyContribution.objects.filter(member=member).dates("period", "year")}, reverse=True
+    )
+
+
+def _due_expression(minimum: Decimal):
+    return Coalesce(
+        Subquery(
+            MemberContributionSchedule.objects.filter(member=OuterRef("pk"), monthly_amount__gt=minimum).values(
+                "monthly_amount"
+            )[:1]
+        ),
+        Value(minimum),
+        output_field=MONEY_FIELD,
+    )
+
+
+def missing_contributions(*, period: datetime.date):
+    """Active members who had joined by the end of the period and whose (unreversed) contributions for it sum
+    below what they owe. Annotated with `paid` and `due`."""
+    from portal.home.models import SaccoSettings
+
+    minimum = SaccoSettings.load().minimum_monthly_contribution
+    paid = (
+        MonthlyContribution.objects.filter(member=OuterRef("pk"), period=period, entry__reversed_by__isnull=True)
+        .values("member")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return (
+        Member.objects.filter(status=MemberStatus.ACTIVE, join_date__lte=period_end(period))
+        .annotate(
+            paid=Coalesce(Subquery(paid), Value(ZERO), output_field=MONEY_FIELD),
+            due=_due_expression(minimum),
+        )
+        .filter(paid__lt=F("due"))
+        .select_related("user")
+        .order_by("membership_number")
+    )
+
+
+def incomplete_share_capital():
+    """Members (not exited) whose share capital is below the target, with `paid` annotated; lowest first."""
+    target = share_capital_target()
+    return (
+        Member.objects.exclude(status=MemberStatus.EXITED)
+        .annotate(paid=Coalesce(F("share_summary__share_capital"), Value(ZERO), output_field=MONEY_FIELD))
+        .filter(paid__lt=target)
+        .select_related("user", "contribution_schedule")
+        .order_by("paid", "membership_number")
+    )
+
+
+def share_capital_pool() -> Decimal:
+    return _cents(MemberShareSummary.objects.aggregate(total=Sum("share_capital"))["total"])
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    membership_number: str
+    name: str
+    periods: dict  # period -> amount paid
+    total: Decimal
+    due: Decimal
+    missing_periods: int
+
+
+@dataclass(frozen=True)
+class ContributionReport:
+    title: str
+    periods: list[datetime.date]
+    rows: list[ReportRow]
+    totals: dict  # period -> total
+    grand_total: Decimal
+    share_capital_total: Decimal  # share capital received in the same months
+    members_missing: int
+
+
+def contribution_report(*, periods: list[datetime.date], title: str) -> ContributionReport:
+    """Contributions per member and period for one month or a quarter (C7), with who fell short."""
+    from portal.home.models import SaccoSettings
+
+    minimum = SaccoSettings.load().minimum_monthly_contribution
+    last_end = period_end(periods[-1])
+    members = list(
+        Member.objects.filter(join_date__lte=last_end)
+        .exclude(status=MemberStatus.EXITED)
+        .annotate(due=_due_expression(minimum))
+        .select_related("user")
+        .order_by("membership_number")
+    )
+    paid: dict[tuple, Decimal] = {}
+    for row in (
+        MonthlyContribution.objects.filter(period__in=periods, entry__reversed_by__isnull=True)
+        .values("member_id", "period")
+        .annotate(total=Sum("amount"))
+    ):
+        paid[(row["member_id"], row["period"])] = _cents(row["total"])
+    rows = []
+    totals = {p: ZERO for p in periods}
+    members_missing = 0
+    for member in members:
+        amounts = {p: paid.get((member.pk, p), ZERO) for p in periods}
+        due = _cents(member.due)
+        eligible = [p for p in periods if member.join_date <= period_end(p)]
+        missing = sum(1 for p in eligible if amounts[p] < due) if member.status == MemberStatus.ACTIVE else 0
+        members_missing += 1 if missing else 0
+        for p in periods:
+            totals[p] += amounts[p]
+        rows.append(
+            ReportRow(
+                member.membership_number,
+                member.user.get_full_name() or member.user.email,
+                amounts,
+                sum(amounts.values(), ZERO),
+                due,
+                missing,
+            )
+        )
+    share_capital_total = _cents(
+        ShareCapitalPayment.objects.filter(
+            date__gte=periods[0], date__lte=last_end, entry__reversed_by__isnull=True
+        ).aggregate(total=Sum("amount"))["total"]
+    )
+    return ContributionReport(
+        title, periods, rows, totals, sum(totals.values(), ZERO), share_capital_total, members_missing
+    )

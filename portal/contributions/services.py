@@ -1,0 +1,428 @@
+"""Posting share capital and monthly contributions. One path for one payment, many (bulk entry, API bulk-create,
+batches) and the demo history: validate every item, then post all of them through the ledger in one
+transaction, or nothing. An external reference makes a payment idempotent: the same reference twice posts once.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from portal.finance.banking.models import BankAccount
+from portal.finance.banking.services import bank_account_primary
+from portal.finance.ledger.models import JournalLine
+from portal.finance.ledger.services import Line, Posting, ledger_post_many, ledger_reverse
+from portal.finance.money import InvalidAmount, format_money, parse_amount, to_cents
+from portal.members.models import Member, MemberStatus
+
+from .models import (
+    MemberContributionSchedule,
+    MemberShareSummary,
+    MonthlyContribution,
+    PaymentSource,
+    ShareCapitalPayment,
+    ShareCapitalTerm,
+)
+from .periods import InvalidPeriod, add_months, format_period, parse_period, period_of
+from .rules import contribution_due
+
+SHARE_CAPITAL = "share_capital"
+MONTHLY = "monthly"
+KINDS = {
+    SHARE_CAPITAL: ("3000", ShareCapitalPayment, "share-capital"),
+    MONTHLY: ("2000", MonthlyContribution, "monthly"),
+}
+SHARE_CAPITAL_ACCOUNT = "3000"
+DEPOSITS_ACCOUNT = "2000"
+SUSPENSE_ACCOUNT = "2300"
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def __str__(self):
+        return f"Row {self.row}, {self.field}: {self.message}"
+
+
+class PaymentsInvalid(ValidationError):
+    """Some items of a payment request are wrong; nothing was posted. `row_errors` names each row and field."""
+
+    def __init__(self, row_errors: list[RowError]):
+        self.row_errors = row_errors
+        super().__init__([str(e) for e in row_errors])
+
+
+@dataclass
+class PaymentItem:
+    """One payment to record. `amount` and `period` may be raw text (from a form, file or API) or parsed values;
+    `row` numbers the item in its request for error messages."""
+
+    member: Member | None
+    amount: object
+    period: object = None  # monthly contributions only: "YYYY-MM" or a date
+    date: datetime.date | None = None
+    reference: str = ""
+    below_minimum_reason: str = ""
+    row: int = 1
+    member_label: str = ""  # what the request named the member by, for the message when it was not found
+
+
+@dataclass
+class PaymentResult:
+    record: MonthlyContribution | ShareCapitalPayment
+    created: bool
+
+
+@dataclass
+class _Checked:
+    item: PaymentItem
+    amount: Decimal
+    period: datetime.date | None
+    date: datetime.date
+    key: str
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _key(kind: str, reference: str) -> str:
+    prefix = KINDS[kind][2]
+    return f"{prefix}:{reference}" if reference else f"{prefix}:auto:{uuid.uuid4()}"
+
+
+def payments_validate(*, kind: str, items: list[PaymentItem], today: datetime.date | None = None) -> list[_Checked]:
+    """Check every item; return them parsed, each with its errors (empty when it can be posted)."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown payment kind {kind!r}.")
+    today = today or timezone.localdate()
+    latest_period = add_months(period_of(today), 12)
+    checked: list[_Checked] = []
+    seen_references: dict[str, int] = {}
+    for item in items:
+        errors: list[RowError] = []
+        row = item.row
+        amount = Decimal("0")
+        try:
+            if isinstance(item.amount, float):
+                raise InvalidAmount("Amounts must not be floats.")
+            amount = parse_amount(str(item.amount))
+        except InvalidAmount as exc:
+            errors.append(RowError(row, "amount", str(exc)))
+        if item.member is None:
+            label = f" {item.member_label!r}" if item.member_label else ""
+            errors.append(RowError(row, "member", f"No member{label} was found."))
+        elif item.member.status == MemberStatus.EXITED:
+            errors.append(RowError(row, "member", f"{item.member.membership_number} has exited the SACCO."))
+        day = item.date or today
+        if day > today:
+            errors.append(RowError(row, "date", f"{day.isoformat()} is in the future."))
+        period = None
+        if kind == MONTHLY:
+            try:
+                period = item.period if isinstance(item.period, datetime.date) else parse_period(item.period or "")
+                period = period_of(period)
+                if period > latest_period:
+                    errors.append(
+                        RowError(row, "period", f"{format_period(period)} is more than 12 months ahead of today.")
+                    )
+            except InvalidPeriod as exc:
+                errors.append(RowError(row, "period", str(exc)))
+        reference = (item.reference or "").strip()
+        if len(reference) > 100:
+            errors.append(RowError(row, "reference", "The reference is longer than 100 characters."))
+        if reference:
+            if reference in seen_references:
+                errors.append(
+                    RowError(row, "reference", f"{reference!r} is already used by row {seen_references[reference]}.")
+                )
+            seen_references.setdefault(reference, row)
+        checked.append(_Checked(item, amount, period, day, _key(kind, reference), errors))
+    _check_existing_references(kind, checked)
+    if kind == MONTHLY:
+        _check_minimum(checked)
+    return checked
+
+
+def _check_existing_references(kind: str, checked: list[_Checked]) -> None:
+    """A reference already posted is fine when it is the same payment (a retry), wrong when it is another."""
+    _, model, _ = KINDS[kind]
+    keys = [c.key for c in checked if not c.key.split(":", 2)[1] == "auto"]
+    existing = {
+        p.entry.idempotency_key: p
+        for p in model.objects.filter(entry__idempotency_key__in=keys).select_related("entry")
+    }
+    for c in checked:
+        payment = existing.get(c.key)
+        if payment is None or c.item.member is None:
+            continue
+        same = payment.member_id == c.item.member.pk and payment.amount == c.amount
+        if kind == MONTHLY:
+            same = same and payment.period == c.period
+        if not same:
+            c.errors.append(
+                RowError(c.item.row, "reference", f"{c.item.reference!r} was already used for another payment.")
+            )
+
+
+def _check_minimum(checked: list[_Checked]) -> None:
+    """A period's contributions must reach the member's due amount, unless staff give a reason."""
+    candidates = [c for c in checked if not c.errors and not c.item.below_minimum_reason.strip()]
+    if not candidates:
+        return
+    member_ids = {c.item.member.pk for c in candidates}
+    periods = {c.period for c in candidates}
+    paid: dict[tuple, Decimal] = {}
+    rows = (
+        MonthlyContribution.objects.filter(
+            member_id__in=member_ids, period__in=periods, entry__reversed_by__isnull=True
+        )
+        .values("member_id", "period")
+        .annotate(total=Sum("amount"))
+    )
+    for row in rows:
+        paid[(row["member_id"], row["period"])] = to_cents(str(row["total"]))
+    schedules = dict(
+        MemberContributionSchedule.objects.filter(member_id__in=member_ids).values_list("member_id", "monthly_amount")
+    )
+    in_request: dict[tuple, Decimal] = {}
+    for c in checked:
+        if not c.errors:
+            pair = (c.item.member.pk, c.period)
+            in_request[pair] = in_request.get(pair, Decimal("0")) + c.amount
+    for c in candidates:
+        pair = (c.item.member.pk, c.period)
+        due = contribution_due(schedules.get(c.item.member.pk))
+        total = paid.get(pair, Decimal("0")) + in_request[pair]
+        if total < due:
+            c.errors.append(
+                RowError(
+                    c.item.row,
+                    "amount",
+                    f"{format_money(c.amount)} brings {format_period(c.period)} to {format_money(total)}, below the "
+                    f"{format_money(due)} due; a staff override with a reason is needed.",
+                )
+            )
+
+
+def _bank_account(bank_account: BankAccount | None) -> BankAccount:
+    account = bank_account or bank_account_primary()
+    if account is None:
+        raise ValidationError({"bank_account": ["There is no primary bank account to receive the money."]})
+    if not account.active:
+        raise ValidationError({"bank_account": [f"{account.name} is not active."]})
+    return account
+
+
+@transaction.atomic
+def payments_record(
+    *,
+    kind: str,
+    items: list[PaymentItem],
+    recorded_by=None,
+    source: str = PaymentSource.COUNTER,
+    bank_account: BankAccount | None = None,
+    today: datetime.date | None = None,
+) -> list[PaymentResult]:
+    """Validate all items, then post all of them, or raise PaymentsInvalid and post nothing."""
+    account = _bank_account(bank_account)
+    checked = payments_validate(kind=kind, items=items, today=today)
+    errors = [e for c in checked for e in c.errors]
+    if errors:
+        raise PaymentsInvalid(errors)
+    credit_account, model, _ = KINDS[kind]
+    label = "Share capital" if kind == SHARE_CAPITAL else "Monthly contribution"
+    postings = []
+    for c in checked:
+        member = c.item.member
+        what = f"{label} {member.membership_number}" + (f" for {format_period(c.period)}" if c.period else "")
+        postings.append(
+            Posting(
+                memo=what,
+                lines=[
+                    Line(account.ledger_account.code, debit=c.amount, description=what),
+                    Line(credit_account, credit=c.amount, member_id=member.pk, description=what),
+                ],
+                idempotency_key=c.key,
+                date=c.date,
+                source=c.item.reference,
+            )
+        )
+    posted = ledger_post_many(postings=postings, posted_by=recorded_by)
+    existing = {p.entry_id: p for p in model.objects.filter(entry__in=[r.entry for r in posted if not r.created])}
+    new_records = []
+    results = []
+    for c, result in zip(checked, posted, strict=True):
+        if not result.created:
+            results.append(PaymentResult(existing[result.entry.pk], False))
+            continue
+        fields = dict(
+            member=c.item.member,
+            amount=c.amount,
+            date=c.date,
+            reference=c.item.reference.strip(),
+            source=source,
+            bank_account=account,
+            recorded_by=recorded_by,
+            entry=result.entry,
+        )
+        if kind == MONTHLY:
+            fields.update(period=c.period, below_minimum_reason=c.item.below_minimum_reason.strip()[:255])
+        record = model(**fields)
+        new_records.append(record)
+        results.append(PaymentResult(record, True))
+    model.objects.bulk_create(new_records, batch_size=2000)
+    summaries_refresh(member_ids={r.member_id for r in new_records})
+    return results
+
+
+def monthly_contribution_record(
+    *,
+    member: Member,
+    amount,
+    period,
+    date: datetime.date | None = None,
+    reference: str = "",
+    below_minimum_reason: str = "",
+    bank_account: BankAccount | None = None,
+    recorded_by=None,
+    source: str = PaymentSource.COUNTER,
+) -> PaymentResult:
+    """One monthly contribution (C2)."""
+    item = PaymentItem(member, amount, period, date, reference, below_minimum_reason)
+    return payments_record(
+        kind=MONTHLY, items=[item], recorded_by=recorded_by, source=source, bank_account=bank_account
+    )[0]
+
+
+def share_capital_payment_record(
+    *,
+    member: Member,
+    amount,
+    date: datetime.date | None = None,
+    reference: str = "",
+    bank_account: BankAccount | None = None,
+    recorded_by=None,
+    source: str = PaymentSource.COUNTER,
+) -> PaymentResult:
+    """One share capital payment (C1)."""
+    item = PaymentItem(member, amount, None, date, reference)
+    return payments_record(
+        kind=SHARE_CAPITAL, items=[item], recorded_by=recorded_by, source=source, bank_account=bank_account
+    )[0]
+
+
+class AlreadyReversed(ValidationError):
+    pass
+
+
+@transaction.atomic
+def payment_reverse(*, payment: MonthlyContribution | ShareCapitalPayment, reason: str, reversed_by) -> None:
+    """Correct a payment by a contra entry (C8): the posted entry stays, its mirror image is posted. When the
+    entry carried several payments (a check-off row), all of them are reversed together."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why this payment is reversed."]})
+    entry = payment.entry
+    if hasattr(entry, "reversed_by"):
+        raise AlreadyReversed("This payment has already been reversed.")
+    ledger_reverse(entry=entry, posted_by=reversed_by, memo=f"Reversal: {reason}"[:255])
+    member_ids = set(entry.lines.exclude(member=None).values_list("member_id", flat=True))
+    summaries_refresh(member_ids=member_ids)
+
+
+def summaries_refresh(*, member_ids) -> None:
+    """Recompute the cached share capital and deposits of these members from the ledger.
+
+    The summary rows are locked first (in member order), so two postings to one member serialise here and the
+    second reads the first's committed lines: concurrent postings lose nothing."""
+    member_ids = sorted(set(member_ids), key=str)
+    if not member_ids:
+        return
+    for start in range(0, len(member_ids), 2000):
+        chunk = member_ids[start : start + 2000]
+        MemberShareSummary.objects.bulk_create([MemberShareSummary(member_id=m) for m in chunk], ignore_conflicts=True)
+        locked = {
+            s.member_id: s
+            for s in MemberShareSummary.objects.select_for_update().filter(member_id__in=chunk).order_by("member_id")
+        }
+        totals = (
+            JournalLine.objects.filter(member_id__in=chunk, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT])
+            .values("member_id", "account__code")
+            .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        )
+        for summary in locked.values():
+            summary.share_capital = Decimal("0.00")
+            summary.deposits = Decimal("0.00")
+        for row in totals:
+            balance = to_cents(str(row["credit"] or 0)) - to_cents(str(row["debit"] or 0))
+            summary = locked[row["member_id"]]
+            if row["account__code"] == SHARE_CAPITAL_ACCOUNT:
+                summary.share_capital = balance
+            else:
+                summary.deposits = balance
+        now = timezone.now()
+        for summary in locked.values():
+            summary.updated_at = now
+        MemberShareSummary.objects.bulk_update(locked.values(), ["share_capital", "deposits", "updated_at"])
+
+
+@transaction.atomic
+def shares_recalculate() -> int:
+    """Rebuild every member's summary from the ledger (C5). Returns how many members were refreshed."""
+    member_ids = list(Member.objects.values_list("pk", flat=True))
+    summaries_refresh(member_ids=member_ids)
+    return len(member_ids)
+
+
+def _schedule(member: Member) -> MemberContributionSchedule:
+    schedule, _ = MemberContributionSchedule.objects.get_or_create(
+        member=member, defaults={"share_capital_term_months": _default_term()}
+    )
+    return schedule
+
+
+def _default_term() -> int:
+    from portal.home.models import SaccoSettings
+
+    return SaccoSettings.load().default_share_capital_term_months
+
+
+def share_capital_term_set(*, member: Member, term_months, updated_by=None) -> MemberContributionSchedule:
+    """Choose 12 or 24 months to complete share capital (C1)."""
+    try:
+        term = int(term_months)
+    except (TypeError, ValueError):
+        term = None
+    if term not in ShareCapitalTerm.values:
+        raise ValidationError({"term_months": [f"{term_months!r} is not a term; choose 12 or 24 months."]})
+    schedule = _schedule(member)
+    schedule.share_capital_term_months = term
+    schedule.updated_by = updated_by
+    schedule.save(update_fields=["share_capital_term_months", "updated_by", "updated_at"])
+    return schedule
+
+
+def contribution_schedule_set(*, member: Member, monthly_amount, updated_by=None) -> MemberContributionSchedule:
+    """Set the member's own monthly amount (C2); blank means the SACCO minimum; below the minimum is refused."""
+    amount = None
+    if monthly_amount not in (None, ""):
+        try:
+            amount = parse_amount(str(monthly_amount))
+        except InvalidAmount as exc:
+            raise ValidationError({"monthly_amount": [str(exc)]}) from exc
+        minimum = contribution_due(None)
+        if amount < minimum:
+            raise ValidationError(
+                {"monthly_amount": [f"{format_money(amount)} is below the minimum of {format_money(minimum)}."]}
+            )
+    schedule = _schedule(member)
+    schedule.monthly_amount = amount
+    schedule.updated_by = updated_by
+    schedule.save(update_fields=["monthly_amount", "updated_by", "updated_at"])
+    return schedule
