@@ -160,7 +160,7 @@ class CheckoffImport(models.Model):
 
 
 class CheckoffRow(models.Model):
-    """One row of a posted check-off file, as read (django-import-export creates these in bulk)."""
+    """One row of a posted check-off file, as read by the import resource, and the entry it posted."""
 
     checkoff = models.ForeignKey(CheckoffImport, on_delete=models.PROTECT, related_name="rows")
     row_number = models.PositiveIntegerField()
