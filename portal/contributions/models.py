@@ -54,6 +54,15 @@ class MemberContributionSchedule(models.Model):
     def __str__(self):
         return f"Schedule of {self.member}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .rules import contribution_due
+
+        minimum = contribution_due(None)
+        if self.monthly_amount is not None and self.monthly_amount < minimum:
+            raise ValidationError({"monthly_amount": f"The minimum monthly contribution is {minimum}."})
+
 
 class MemberPayment(models.Model):
     """What the two payment kinds share: the member, the amount, the entry that posted it and who did it."""
@@ -103,6 +112,11 @@ class MonthlyContribution(MemberPayment):
         ordering = ["-period", "-date"]
         constraints = [models.UniqueConstraint(fields=["entry"], name="one_contribution_per_entry")]
         indexes = [models.Index(fields=["member", "period"]), models.Index(fields=["period"])]
+        # Savings permissions for both payment kinds and check-off files live here (see portal/members/roles.py).
+        permissions = [
+            ("post_payments", "Can post contributions, share capital and check-off files"),
+            ("reverse_payments", "Can reverse posted contributions and share capital payments"),
+        ]
 
     def __str__(self):
         return f"Contribution {self.amount} for {self.period_label}"

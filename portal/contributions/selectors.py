@@ -15,7 +15,7 @@ from portal.finance.money import to_cents
 from portal.members.models import Member, MemberStatus
 
 from .models import MemberContributionSchedule, MemberShareSummary, MonthlyContribution, ShareCapitalPayment
-from .periods import add_months, period_end, period_of
+from .periods import add_months, format_period, period_end, period_of
 from .rules import ShareCapitalProgress, contribution_due, share_capital_progress, share_capital_target
 from .services import DEPOSITS_ACCOUNT, SHARE_CAPITAL_ACCOUNT
 
@@ -180,6 +180,10 @@ class ReportRow:
     due: Decimal
     missing_periods: int
 
+    @property
+    def amounts(self) -> list[Decimal]:
+        return list(self.periods.values())
+
 
 @dataclass(frozen=True)
 class ContributionReport:
@@ -190,6 +194,14 @@ class ContributionReport:
     grand_total: Decimal
     share_capital_total: Decimal  # share capital received in the same months
     members_missing: int
+
+    @property
+    def period_labels(self) -> list[str]:
+        return [format_period(p) for p in self.periods]
+
+    @property
+    def period_totals(self) -> list[Decimal]:
+        return [self.totals[p] for p in self.periods]
 
 
 def contribution_report(*, periods: list[datetime.date], title: str) -> ContributionReport:

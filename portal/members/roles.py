@@ -69,13 +69,28 @@ LEDGER_READ = ["finance.view_account", "finance.view_journalentry", "finance.vie
 LEDGER_CHART = ["finance.add_account", "finance.change_account"]
 BANKING_READ = ["finance.view_bankaccount"]
 BANKING = ["finance.view_bankaccount", "finance.add_bankaccount", "finance.change_bankaccount"]
+SAVINGS_READ = [
+    "contributions.view_monthlycontribution",
+    "contributions.view_sharecapitalpayment",
+    "contributions.view_checkoffimport",
+    "contributions.view_checkoffrow",
+    "contributions.view_membersharesummary",
+    "contributions.view_membercontributionschedule",
+    "contributions.view_contributionreminder",
+]
+SAVINGS_POST = [  # the counter and the check-off desk
+    "contributions.post_payments",
+    "contributions.change_membercontributionschedule",
+    "contributions.add_contributionreminder",
+]
+SAVINGS_REVERSE = ["contributions.reverse_payments"]
 
 # Model and admin permissions, "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MEMBERS: [],
-    CLERKS: [ACCESS_ADMIN, *MEMBER_DESK],
-    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ],
-    CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ],
+    CLERKS: [ACCESS_ADMIN, *MEMBER_DESK, *SAVINGS_READ, *SAVINGS_POST],
+    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ],
+    CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ],
     TREASURER: [
         ACCESS_ADMIN,
         *MEMBER_REGISTER_READ,
@@ -83,9 +98,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LEDGER_READ,
         *LEDGER_CHART,
         *BANKING,
+        *SAVINGS_READ,
+        *SAVINGS_POST,
+        *SAVINGS_REVERSE,
     ],
-    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ, *LEDGER_READ, *BANKING_READ],
-    ADMINISTRATORS: [ACCESS_ADMIN, *MEMBER_DESK, *SYSTEM_ADMIN, *LEDGER_READ, *LEDGER_CHART, *BANKING],
+    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ, *LEDGER_READ, *BANKING_READ, *SAVINGS_READ],
+    ADMINISTRATORS: [
+        ACCESS_ADMIN,
+        *MEMBER_DESK,
+        *SYSTEM_ADMIN,
+        *LEDGER_READ,
+        *LEDGER_CHART,
+        *BANKING,
+        *SAVINGS_READ,
+        *SAVINGS_POST,
+        *SAVINGS_REVERSE,
+    ],
 }
 
 # Page permissions on the whole page tree (public site content).

@@ -1,11 +1,15 @@
 from django.urls import path
 
+from portal.contributions import views as savings_views
+
 from . import kyc_views, profile_views, views
 
 app_name = "member_area"
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("contributions/", savings_views.ContributionsView.as_view(), name="contributions"),
+    path("share-capital/", savings_views.ShareCapitalView.as_view(), name="share_capital"),
     path("profile/", profile_views.ProfileView.as_view(), name="profile"),
     path("profile/bank/", profile_views.BankDetailsView.as_view(), name="bank_details"),
     path("documents/", kyc_views.documents_view, name="documents"),

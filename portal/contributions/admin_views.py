@@ -1,0 +1,395 @@
+"""Wagtail admin pages for savings: check-off import (upload → preview → confirm), bulk entry, reversal, the
+missing and incomplete lists and the contribution report. Each checks permission, then calls a service."""
+
+import datetime
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.finance.banking.models import BankAccount
+from portal.finance.banking.services import bank_account_primary
+from portal.members.models import Member
+
+from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
+from .models import MonthlyContribution, ShareCapitalPayment
+from .periods import InvalidPeriod, format_period, parse_period, period_of
+from .reminders import reminders_send
+from .reports import REPORT_FORMATS, report_periods, report_response
+from .selectors import contribution_report, incomplete_share_capital, missing_contributions
+from .services import (
+    MONTHLY,
+    SHARE_CAPITAL,
+    AlreadyReversed,
+    PaymentItem,
+    PaymentsInvalid,
+    payment_reverse,
+    payments_record,
+)
+
+POST_PERM = "contributions.post_payments"
+REVERSE_PERM = "contributions.reverse_payments"
+READ_PERM = "contributions.view_monthlycontribution"
+MAX_ERRORS_SHOWN = 500
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+class PeriodField(forms.CharField):
+    """A YYYY-MM month; month 13 gets a message, not a 500."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 7)
+        kwargs.setdefault("help_text", "YYYY-MM, e.g. 2026-10")
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            return parse_period(value)
+        except InvalidPeriod as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class CheckoffUploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV or XLSX with payroll_number or membership_number, share_capital, deposits, "
+        "loan_repayment columns."
+    )
+    period = PeriodField(label="Period the deposits pay for")
+    bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
+    received_on = forms.DateField(label="Date the money was received", widget=forms.DateInput(attrs={"type": "date"}))
+    below_minimum_reason = forms.CharField(
+        required=False,
+        max_length=255,
+        help_text="Only if some deposits are below what members owe: why they are accepted (kept on each record).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        primary = bank_account_primary()
+        self.fields["bank_account"].initial = primary.pk if primary else None
+        self.fields["received_on"].initial = timezone.localdate()
+        self.fields["period"].initial = format_period(period_of(timezone.localdate()))
+
+    def clean_received_on(self):
+        day = self.cleaned_data["received_on"]
+        if day > timezone.localdate():
+            raise ValidationError("The date received cannot be in the future.")
+        return day
+
+
+class CheckoffConfirmForm(CheckoffUploadForm):
+    file = None
+    sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    file_name = forms.CharField(widget=forms.HiddenInput, max_length=200)
+
+
+def _upload_dir() -> Path:
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / "checkoff-uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stored_file(sha: str) -> bytes | None:
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        return None
+    path = _upload_dir() / sha
+    return path.read_bytes() if path.exists() else None
+
+
+def checkoff_import_view(request):
+    """Step 1 (GET/POST with a file): upload and preview. Step 2 (POST confirm): post the previewed file."""
+    _require(request, POST_PERM)
+    if request.method == "POST" and "confirm" in request.POST:
+        return _checkoff_confirm(request)
+    form = CheckoffUploadForm(request.POST or None, request.FILES or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        content = upload.read()
+        try:
+            preview = checkoff_preview(
+                content=content,
+                file_name=upload.name,
+                period=form.cleaned_data["period"],
+                below_minimum_reason=form.cleaned_data["below_minimum_reason"],
+            )
+        except CheckoffFileError as exc:
+            form.add_error("file", exc.message_dict["file"])
+        else:
+            sha = sha256_of(content)
+            (_upload_dir() / sha).write_bytes(content)
+            data = form.cleaned_data
+            confirm = CheckoffConfirmForm(
+                initial={
+                    "sha256": sha,
+                    "file_name": upload.name,
+                    "period": format_period(data["period"]),
+                    "bank_account": data["bank_account"].pk,
+                    "received_on": data["received_on"],
+                    "below_minimum_reason": data["below_minimum_reason"],
+                }
+            )
+            context.update(
+                preview=preview,
+                confirm_form=confirm,
+                errors_shown=preview.errors[:MAX_ERRORS_SHOWN],
+                sample_rows=preview.rows[:20],
+                bank_account=data["bank_account"],
+            )
+    return TemplateResponse(request, "contributions/admin/checkoff_import.html", context)
+
+
+def _checkoff_confirm(request):
+    form = CheckoffConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The confirmation was incomplete; upload the file again.")
+        return redirect("contributions_checkoff_import")
+    data = form.cleaned_data
+    content = _stored_file(data["sha256"])
+    if content is None:
+        messages.error(request, "The uploaded file is no longer available; upload it again.")
+        return redirect("contributions_checkoff_import")
+    try:
+        outcome = checkoff_post(
+            content=content,
+            file_name=data["file_name"],
+            period=data["period"],
+            bank_account=data["bank_account"],
+            received_on=data["received_on"],
+            below_minimum_reason=data["below_minimum_reason"],
+            posted_by=request.user,
+        )
+    except (PaymentsInvalid, CheckoffFileError, ValidationError) as exc:
+        messages.error(request, "Nothing was posted: " + "; ".join(exc.messages[:20]))
+        return redirect("contributions_checkoff_import")
+    if outcome.created:
+        messages.success(
+            request,
+            f"{outcome.checkoff.file_name}: {outcome.checkoff.row_count} rows posted, "
+            f"KES {outcome.checkoff.total_amount:,.2f} in total.",
+        )
+    else:
+        messages.warning(
+            request, f"This file was already posted on {outcome.checkoff.posted_at:%d %b %Y}; nothing was posted again."
+        )
+    return redirect("wagtailsnippets_contributions_checkoffimport:inspect", outcome.checkoff.pk)
+
+
+class BulkEntryForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[(MONTHLY, "Monthly contributions"), (SHARE_CAPITAL, "Share capital")], widget=forms.RadioSelect
+    )
+    bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
+    date = forms.DateField(label="Date received", widget=forms.DateInput(attrs={"type": "date"}))
+    lines = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "placeholder": "MB-202401-00001, 1500, 2026-10, MPESA-QK12AB"}),
+        help_text="One payment per line: membership number, amount, period (contributions only), reference. "
+        "The reference makes the line safe to enter twice.",
+    )
+    below_minimum_reason = forms.CharField(
+        required=False, max_length=255, help_text="Only for contributions below what the member owes: why."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        primary = bank_account_primary()
+        self.fields["bank_account"].initial = primary.pk if primary else None
+        self.fields["date"].initial = timezone.localdate()
+        self.fields["kind"].initial = MONTHLY
+
+
+def _parse_lines(text: str, kind: str, day: datetime.date, reason: str) -> tuple[list[PaymentItem], list[str]]:
+    rows = [line for line in text.splitlines()]
+    numbers = set()
+    parsed = []
+    problems = []
+    for number, line in enumerate(rows, start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(",")]
+        expected = 4 if kind == MONTHLY else 3
+        if len(parts) != expected:
+            what = "number, amount, period, reference" if kind == MONTHLY else "number, amount, reference"
+            problems.append(f"Line {number}: expected {expected} values ({what}), found {len(parts)}.")
+            continue
+        parsed.append((number, parts))
+        numbers.add(parts[0].upper())
+    members = {m.membership_number: m for m in Member.objects.filter(membership_number__in=numbers)}
+    items = []
+    for number, parts in parsed:
+        if kind == MONTHLY:
+            member_number, amount, period, reference = parts
+        else:
+            member_number, amount, reference = parts
+            period = None
+        items.append(
+            PaymentItem(
+                members.get(member_number.upper()),
+                amount,
+                period,
+                day,
+                reference,
+                reason,
+                row=number,
+                member_label=member_number,
+            )
+        )
+    return items, problems
+
+
+def bulk_entry_view(request):
+    """C3: many contributions or share payments at once, all or nothing, idempotent by reference."""
+    _require(request, POST_PERM)
+    form = BulkEntryForm(request.POST or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["date"] > timezone.localdate():
+            form.add_error("date", "The date received cannot be in the future.")
+        else:
+            items, errors = _parse_lines(data["lines"], data["kind"], data["date"], data["below_minimum_reason"])
+            if not items and not errors:
+                errors = ["There are no payments to post."]
+            if not errors:
+                try:
+                    results = payments_record(
+                        kind=data["kind"],
+                        items=items,
+                        recorded_by=request.user,
+                        source="bulk",
+                        bank_account=data["bank_account"],
+                    )
+                except PaymentsInvalid as exc:
+                    errors = [str(e).replace("Row", "Line", 1) for e in exc.row_errors]
+                except ValidationError as exc:
+                    errors = exc.messages
+                else:
+                    created = sum(1 for r in results if r.created)
+                    messages.success(
+                        request,
+                        f"{created} payment(s) posted"
+                        + (
+                            f"; {len(results) - created} were already posted and were skipped."
+                            if created < len(results)
+                            else "."
+                        ),
+                    )
+                    target = "monthlycontribution" if data["kind"] == MONTHLY else "sharecapitalpayment"
+                    return redirect(f"wagtailsnippets_contributions_{target}:list")
+    return TemplateResponse(request, "contributions/admin/bulk_entry.html", {"form": form, "errors": errors})
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(max_length=200, help_text="Why this payment is reversed; kept on the reversing entry.")
+
+
+def _reverse_view(request, pk, model, list_name):
+    _require(request, REVERSE_PERM)
+    payment = get_object_or_404(model.objects.select_related("member__user", "entry"), pk=pk)
+    form = ReverseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment_reverse(payment=payment, reason=form.cleaned_data["reason"], reversed_by=request.user)
+        except AlreadyReversed as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(
+                request, f"Reversed: {payment}. The original entry stays in the journal beside its contra."
+            )
+        return redirect(list_name)
+    siblings = payment.entry.lines.exclude(member=None).count()
+    return TemplateResponse(
+        request,
+        "contributions/admin/reverse.html",
+        {"payment": payment, "form": form, "cancel_url": reverse(list_name), "whole_row": siblings > 1},
+    )
+
+
+def contribution_reverse_view(request, pk):
+    return _reverse_view(request, pk, MonthlyContribution, "wagtailsnippets_contributions_monthlycontribution:list")
+
+
+def share_capital_reverse_view(request, pk):
+    return _reverse_view(request, pk, ShareCapitalPayment, "wagtailsnippets_contributions_sharecapitalpayment:list")
+
+
+def _period_from(request) -> tuple[datetime.date, str]:
+    text = request.GET.get("period") or format_period(period_of(timezone.localdate()))
+    try:
+        return parse_period(text), ""
+    except InvalidPeriod as exc:
+        return period_of(timezone.localdate()), str(exc)
+
+
+def missing_view(request):
+    """C2: who has not paid enough for a period; POST sends them reminders (C6)."""
+    _require(request, READ_PERM)
+    period, error = _period_from(request)
+    if request.method == "POST":
+        _require(request, "contributions.add_contributionreminder")
+        sent = reminders_send(period=period)
+        messages.success(request, f"{sent} reminder(s) sent for {format_period(period)}.")
+        return redirect(f"{reverse('contributions_missing')}?period={format_period(period)}")
+    members = Paginator(missing_contributions(period=period), 100).get_page(request.GET.get("page"))
+    return TemplateResponse(
+        request,
+        "contributions/admin/missing.html",
+        {"members": members, "period": format_period(period), "period_error": error},
+    )
+
+
+def incomplete_view(request):
+    """C1: members below the share capital target, lowest first."""
+    _require(request, READ_PERM)
+    from .rules import share_capital_progress, share_capital_target
+
+    target = share_capital_target()
+    page = Paginator(incomplete_share_capital(), 100).get_page(request.GET.get("page"))
+    rows = []
+    for member in page:
+        schedule = getattr(member, "contribution_schedule", None)
+        term = schedule.share_capital_term_months if schedule else 12
+        rows.append((member, share_capital_progress(paid=member.paid, term_months=term, target=target)))
+    return TemplateResponse(
+        request, "contributions/admin/incomplete.html", {"page": page, "rows": rows, "target": target}
+    )
+
+
+def report_view(request):
+    """C7: contributions for a month or a quarter, on screen or as CSV, XLSX or PDF."""
+    _require(request, READ_PERM)
+    try:
+        periods, title = report_periods(
+            kind=request.GET.get("kind", "monthly"),
+            period=request.GET.get("period") or format_period(period_of(timezone.localdate())),
+            year=request.GET.get("year"),
+            quarter=request.GET.get("quarter"),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        periods, title = report_periods(kind="monthly", period=format_period(period_of(timezone.localdate())))
+    report = contribution_report(periods=periods, title=title)
+    output = request.GET.get("format")
+    if output in REPORT_FORMATS:
+        return report_response(report=report, output=output)
+    query = request.GET.copy()
+    query.pop("format", None)
+    return TemplateResponse(
+        request,
+        "contributions/admin/report.html",
+        {"report": report, "query": query.urlencode(), "formats": REPORT_FORMATS, "params": request.GET},
+    )

@@ -1,0 +1,55 @@
+"""django-tables2 tables for the member portal's savings pages (paginated, exportable as CSV/XLSX)."""
+
+import django_tables2 as tables
+
+from .models import MonthlyContribution, ShareCapitalPayment
+
+TABLE_ATTRS = {"class": "data"}
+
+
+class StatusColumn(tables.Column):
+    def __init__(self, **kwargs):
+        super().__init__(accessor="pk", verbose_name="Status", orderable=False, **kwargs)
+
+    def render(self, record):
+        return "Reversed" if record.is_reversed else "Posted"
+
+    def value(self, record, value):
+        return self.render(record)
+
+
+class ContributionTable(tables.Table):
+    period = tables.Column(accessor="period_label", verbose_name="Period", order_by=("period", "date"))
+    amount = tables.Column(verbose_name="Amount (KES)", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    date = tables.DateColumn(format="j M Y", verbose_name="Received")
+    reference = tables.Column(empty_values=())
+    source = tables.Column(verbose_name="How")
+    status = StatusColumn()
+
+    class Meta:
+        model = MonthlyContribution
+        fields = ("period", "amount", "date", "reference", "source", "status")
+        attrs = TABLE_ATTRS
+        template_name = "django_tables2/table.html"
+        empty_text = "No contributions yet."
+
+    def render_amount(self, value):
+        return f"{value:,.2f}"
+
+
+class ShareCapitalTable(tables.Table):
+    date = tables.DateColumn(format="j M Y", verbose_name="Received")
+    amount = tables.Column(verbose_name="Amount (KES)", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    reference = tables.Column(empty_values=())
+    source = tables.Column(verbose_name="How")
+    status = StatusColumn()
+
+    class Meta:
+        model = ShareCapitalPayment
+        fields = ("date", "amount", "reference", "source", "status")
+        attrs = TABLE_ATTRS
+        template_name = "django_tables2/table.html"
+        empty_text = "No share capital payments yet."
+
+    def render_amount(self, value):
+        return f"{value:,.2f}"
