@@ -36,6 +36,9 @@ class ContributionTable(tables.Table):
     def render_amount(self, value):
         return f"{value:,.2f}"
 
+    def value_amount(self, value):
+        return value  # exports carry the plain Decimal, not the display text
+
 
 class ShareCapitalTable(tables.Table):
     date = tables.DateColumn(format="j M Y", verbose_name="Received")
@@ -53,3 +56,6 @@ class ShareCapitalTable(tables.Table):
 
     def render_amount(self, value):
         return f"{value:,.2f}"
+
+    def value_amount(self, value):
+        return value  # exports carry the plain Decimal, not the display text
