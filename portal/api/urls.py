@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from . import admin_views, auth_views, banking_views, member_views, views
+from . import contributions_views as cv
 
 app_name = "api"
 
@@ -49,5 +50,35 @@ urlpatterns = [
         "members/<uuid:pk>/activity-logs/", member_views.MemberActivityLogsView.as_view(), name="member-activity-logs"
     ),
     path("members/profile/", views.MemberProfileView.as_view(), name="member-profile"),
+    path("members/<uuid:pk>/contributions/", cv.MemberContributionsView.as_view(), name="member-contributions"),
+    path("members/<uuid:pk>/share-capital/", cv.MemberShareCapitalView.as_view(), name="member-share-capital"),
+    path("members/<uuid:pk>/share-summary/", cv.MemberShareSummaryView.as_view(), name="member-share-summary"),
+    path(
+        "members/<uuid:pk>/set-share-capital-term/",
+        cv.SetShareCapitalTermView.as_view(),
+        name="member-set-share-capital-term",
+    ),
+    # Savings (C1–C7)
+    path("contributions/monthly/", cv.MonthlyContributionListView.as_view(), name="contributions-monthly"),
+    path("contributions/monthly/bulk-create/", cv.MonthlyBulkCreateView.as_view(), name="contributions-bulk-create"),
+    path(
+        "contributions/monthly/missing-contributions/",
+        cv.MissingContributionsView.as_view(),
+        name="missing-contributions",
+    ),
+    path("contributions/monthly/send-reminders/", cv.SendRemindersView.as_view(), name="send-reminders"),
+    path("contributions/monthly/generate-report/", cv.GenerateReportView.as_view(), name="generate-report"),
+    path("contributions/share-capital/", cv.ShareCapitalListView.as_view(), name="share-capital"),
+    path(
+        "contributions/share-capital/bulk-create/",
+        cv.ShareCapitalBulkCreateView.as_view(),
+        name="share-capital-bulk-create",
+    ),
+    path(
+        "contributions/share-capital/incomplete-share-capital/",
+        cv.IncompleteShareCapitalView.as_view(),
+        name="incomplete-share-capital",
+    ),
+    path("contributions/recalculate-shares/", cv.RecalculateSharesView.as_view(), name="recalculate-shares"),
     path("members/dashboard/", views.MemberDashboardView.as_view(), name="member-dashboard"),
 ]

@@ -1,0 +1,474 @@
+"""/api/contributions/… and the savings paths under /api/members/<pk>/ (C1–C7).
+
+Staff with the savings permissions see and post for everyone; a member sees only their own (404 for others).
+Posting goes through the same services as the admin: all or nothing, idempotent by reference."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.contributions.models import MonthlyContribution, PaymentSource, ShareCapitalPayment
+from portal.contributions.periods import InvalidPeriod, format_period, parse_period, period_of
+from portal.contributions.reminders import reminders_send
+from portal.contributions.reports import REPORT_FORMATS, report_periods, report_response
+from portal.contributions.rules import share_capital_progress, share_capital_target
+from portal.contributions.selectors import (
+    contribution_report,
+    incomplete_share_capital,
+    member_balances,
+    missing_contributions,
+)
+from portal.contributions.services import (
+    MONTHLY,
+    SHARE_CAPITAL,
+    PaymentItem,
+    PaymentsInvalid,
+    payments_record,
+    share_capital_term_set,
+    shares_recalculate,
+)
+from portal.finance.banking.models import BankAccount
+from portal.members.models import Member
+
+from .errors import validation_error_response
+from .member_views import member_visible_to
+from .permissions import HasModelPermission
+
+READ_PERM = "contributions.view_monthlycontribution"
+POST_PERM = "contributions.post_payments"
+
+
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    member = serializers.UUIDField(source="member_id", read_only=True)
+    membership_number = serializers.CharField(source="member.membership_number", read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    date = serializers.DateField(read_only=True)
+    reference = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)
+    bank_account = serializers.CharField(source="bank_account.name", read_only=True)
+    journal_entry = serializers.UUIDField(source="entry_id", read_only=True)
+    reversed = serializers.BooleanField(source="is_reversed", read_only=True)
+    recorded_at = serializers.DateTimeField(read_only=True)
+
+
+class ContributionSerializer(PaymentSerializer):
+    period = serializers.CharField(source="period_label", read_only=True)
+    below_minimum_reason = serializers.CharField(read_only=True)
+
+
+class PaymentInSerializer(serializers.Serializer):
+    """One payment to post. Amount and period are strings so that the service can name what is wrong with them."""
+
+    member = serializers.CharField(help_text="Member id or membership number.")
+    amount = serializers.CharField()
+    period = serializers.CharField(required=False, allow_blank=True, default="", help_text="YYYY-MM (contributions)")
+    date = serializers.DateField(required=False, allow_null=True, default=None)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    below_minimum_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class BulkInSerializer(serializers.Serializer):
+    items = PaymentInSerializer(many=True, allow_empty=False)
+    bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+def _members_by_label(labels) -> dict:
+    import uuid
+
+    ids, numbers = [], []
+    for label in labels:
+        try:
+            ids.append(uuid.UUID(str(label)))
+        except ValueError:
+            numbers.append(str(label).strip().upper())
+    found = {}
+    for member in Member.objects.filter(Q(pk__in=ids) | Q(membership_number__in=numbers)):
+        found[str(member.pk)] = member
+        found[member.membership_number] = member
+    return found
+
+
+def _post(request, kind: str, rows: list[dict], bank_account_id=None) -> Response:
+    bank_account = None
+    if bank_account_id:
+        bank_account = BankAccount.objects.filter(pk=bank_account_id).first()
+        if bank_account is None:
+            return Response({"bank_account": ["No such bank account."]}, status=status.HTTP_400_BAD_REQUEST)
+    members = _members_by_label(r["member"] for r in rows)
+    items = [
+        PaymentItem(
+            members.get(str(r["member"]).strip()) or members.get(str(r["member"]).strip().upper()),
+            r["amount"],
+            r.get("period") or None,
+            r.get("date"),
+            r.get("reference", ""),
+            r.get("below_minimum_reason", ""),
+            row=number,
+            member_label=str(r["member"]),
+        )
+        for number, r in enumerate(rows, start=1)
+    ]
+    try:
+        results = payments_record(
+            kind=kind, items=items, recorded_by=request.user, source=PaymentSource.API, bank_account=bank_account
+        )
+    except PaymentsInvalid as exc:
+        return Response(
+            {
+                "detail": "Nothing was posted.",
+                "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in exc.row_errors],
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    except ValidationError as exc:
+        return validation_error_response(exc)
+    serializer = ContributionSerializer if kind == MONTHLY else PaymentSerializer
+    created = any(r.created for r in results)
+    return Response(
+        {
+            "created": sum(1 for r in results if r.created),
+            "already_posted": sum(1 for r in results if not r.created),
+            "results": serializer([r.record for r in results], many=True).data,
+        },
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
+class _PaymentListView(generics.ListAPIView):
+    """GET: staff see all (filter ?member=, ?year=); a member sees their own. POST (staff): post one payment."""
+
+    permission_classes = [IsAuthenticated]
+    kind = MONTHLY
+    model = MonthlyContribution
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = self.model.objects.select_related("member", "bank_account", "entry__reversed_by")
+        if not user.has_perm(READ_PERM):
+            member = getattr(user, "member", None)
+            if member is None:
+                return self.model.objects.none()
+            queryset = queryset.filter(member=member)
+        member_id = self.request.query_params.get("member")
+        if member_id:
+            queryset = queryset.filter(
+                Q(member__membership_number=member_id.upper()) | Q(member_id__in=_uuid_or_none(member_id))
+            )
+        year = self.request.query_params.get("year")
+        if year and year.isdigit():
+            field = "period__year" if self.kind == MONTHLY else "date__year"
+            queryset = queryset.filter(**{field: int(year)})
+        return queryset
+
+    def post(self, request):
+        if not request.user.has_perm(POST_PERM):
+            return Response({"detail": "Your role does not allow this."}, status=status.HTTP_403_FORBIDDEN)
+        data = PaymentInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _post(request, self.kind, [data.validated_data], request.data.get("bank_account"))
+
+
+def _uuid_or_none(text):
+    import uuid
+
+    try:
+        return [uuid.UUID(text)]
+    except ValueError:
+        return []
+
+
+class MonthlyContributionListView(_PaymentListView):
+    serializer_class = ContributionSerializer
+    kind = MONTHLY
+    model = MonthlyContribution
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        period = self.request.query_params.get("period")
+        if period:
+            try:
+                queryset = queryset.filter(period=parse_period(period))
+            except InvalidPeriod as exc:
+                raise serializers.ValidationError({"period": [str(exc)]}) from exc
+        return queryset.order_by("-period", "-date")
+
+    @extend_schema(request=PaymentInSerializer, responses={201: ContributionSerializer})
+    def post(self, request):
+        return super().post(request)
+
+
+class ShareCapitalListView(_PaymentListView):
+    serializer_class = PaymentSerializer
+    kind = SHARE_CAPITAL
+    model = ShareCapitalPayment
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-date")
+
+    @extend_schema(request=PaymentInSerializer, responses={201: PaymentSerializer})
+    def post(self, request):
+        return super().post(request)
+
+
+class _BulkCreateView(APIView):
+    permission_classes = [HasModelPermission(POST_PERM)]
+    kind = MONTHLY
+
+    @extend_schema(request=BulkInSerializer, responses={201: None})
+    def post(self, request):
+        data = BulkInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _post(request, self.kind, data.validated_data["items"], data.validated_data["bank_account"])
+
+
+class MonthlyBulkCreateView(_BulkCreateView):
+    """POST /api/contributions/monthly/bulk-create/: many contributions, all or nothing; references make it safe
+    to retry."""
+
+    kind = MONTHLY
+
+
+class ShareCapitalBulkCreateView(_BulkCreateView):
+    """POST /api/contributions/share-capital/bulk-create/."""
+
+    kind = SHARE_CAPITAL
+
+
+def _period_param(request):
+    text = request.query_params.get("period") or (request.data.get("period") if request.method == "POST" else None)
+    text = text or format_period(period_of(timezone.localdate()))
+    try:
+        return parse_period(text)
+    except InvalidPeriod as exc:
+        raise serializers.ValidationError({"period": [str(exc)]}) from exc
+
+
+class MissingMemberSerializer(serializers.Serializer):
+    member = serializers.UUIDField(source="pk")
+    membership_number = serializers.CharField()
+    name = serializers.CharField(source="user.get_full_name")
+    employer = serializers.CharField()
+    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class MissingContributionsView(generics.ListAPIView):
+    """GET /api/contributions/monthly/missing-contributions/?period=YYYY-MM."""
+
+    serializer_class = MissingMemberSerializer
+    permission_classes = [HasModelPermission(READ_PERM)]
+
+    @extend_schema(parameters=[OpenApiParameter("period", str, description="YYYY-MM; default this month")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Member.objects.none()
+        return missing_contributions(period=_period_param(self.request))
+
+
+class SendRemindersView(APIView):
+    """POST /api/contributions/monthly/send-reminders/ {"period": "YYYY-MM"}: once per member and period."""
+
+    permission_classes = [HasModelPermission("contributions.add_contributionreminder")]
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request):
+        period = _period_param(request)
+        return Response({"period": format_period(period), "sent": reminders_send(period=period)})
+
+
+class GenerateReportView(APIView):
+    """GET /api/contributions/monthly/generate-report/?kind=monthly&period=YYYY-MM (or kind=quarterly&year=&quarter=)
+    &output=json|csv|xlsx|pdf."""
+
+    permission_classes = [HasModelPermission(READ_PERM)]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, enum=["monthly", "quarterly"]),
+            OpenApiParameter("period", str),
+            OpenApiParameter("year", int),
+            OpenApiParameter("quarter", int),
+            OpenApiParameter("output", str, enum=["json", *REPORT_FORMATS]),
+        ],
+        responses={200: None},
+    )
+    def get(self, request):
+        params = request.query_params
+        try:
+            periods, title = report_periods(
+                kind=params.get("kind", "monthly"),
+                period=params.get("period") or format_period(period_of(timezone.localdate())),
+                year=params.get("year"),
+                quarter=params.get("quarter"),
+            )
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        report = contribution_report(periods=periods, title=title)
+        output = params.get("output", "json")
+        if output in REPORT_FORMATS:
+            return report_response(report=report, output=output)
+        if output != "json":
+            return Response({"output": [f"{output!r} is not a format; use json, csv, xlsx or pdf."]}, status=400)
+        return Response(
+            {
+                "title": report.title,
+                "periods": report.period_labels,
+                "totals": {format_period(p): str(t) for p, t in report.totals.items()},
+                "grand_total": str(report.grand_total),
+                "share_capital_total": str(report.share_capital_total),
+                "members_missing": report.members_missing,
+                "rows": [
+                    {
+                        "membership_number": r.membership_number,
+                        "name": r.name,
+                        "amounts": {format_period(p): str(a) for p, a in r.periods.items()},
+                        "total": str(r.total),
+                        "due": str(r.due),
+                        "months_short": r.missing_periods,
+                    }
+                    for r in report.rows
+                ],
+            }
+        )
+
+    post = get
+
+
+class IncompleteShareCapitalView(APIView):
+    """GET /api/contributions/share-capital/incomplete-share-capital/: members below the target, lowest first."""
+
+    permission_classes = [HasModelPermission(READ_PERM)]
+
+    @extend_schema(responses={200: None})
+    def get(self, request):
+        target = share_capital_target()
+        rows = []
+        for member in incomplete_share_capital():
+            schedule = getattr(member, "contribution_schedule", None)
+            progress = share_capital_progress(
+                paid=member.paid, term_months=schedule.share_capital_term_months if schedule else 12, target=target
+            )
+            rows.append(
+                {
+                    "member": str(member.pk),
+                    "membership_number": member.membership_number,
+                    "name": member.user.get_full_name(),
+                    "paid": str(progress.paid),
+                    "target": str(progress.target),
+                    "completion_percent": str(progress.completion_percent),
+                    "term_months": progress.term_months,
+                    "monthly_instalment": str(progress.instalment),
+                }
+            )
+        return Response({"count": len(rows), "target": str(target), "results": rows})
+
+
+class RecalculateSharesView(APIView):
+    """POST /api/contributions/recalculate-shares/: rebuild every member's summary from the ledger."""
+
+    permission_classes = [HasModelPermission("contributions.reverse_payments")]
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request):
+        return Response({"members_recalculated": shares_recalculate()})
+
+
+def _summary(member) -> dict:
+    balances = member_balances(member=member)
+    progress = balances.share_capital_progress
+    return {
+        "member": str(member.pk),
+        "membership_number": member.membership_number,
+        "share_capital": str(balances.share_capital),
+        "deposits": str(balances.deposits),
+        "share_of_pool_percent": str(balances.pool_percent),
+        "monthly_contribution_due": str(balances.monthly_due),
+        "share_capital_target": str(progress.target),
+        "share_capital_completion_percent": str(progress.completion_percent),
+        "share_capital_term_months": progress.term_months,
+        "share_capital_monthly_instalment": str(progress.instalment),
+    }
+
+
+def _member_for_savings(request, pk) -> Member:
+    member = member_visible_to(request.user, pk)
+    if member.user_id != request.user.pk and not request.user.has_perm(READ_PERM):
+        raise Http404
+    return member
+
+
+class MemberContributionsView(generics.ListAPIView):
+    """GET /api/members/<pk>/contributions/."""
+
+    serializer_class = ContributionSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MonthlyContribution.objects.none()
+        member = _member_for_savings(self.request, self.kwargs["pk"])
+        return (
+            MonthlyContribution.objects.filter(member=member)
+            .select_related("member", "bank_account", "entry__reversed_by")
+            .order_by("-period", "-date")
+        )
+
+
+class MemberShareCapitalView(generics.ListAPIView):
+    """GET /api/members/<pk>/share-capital/: payments, with the progress in the summary endpoint."""
+
+    serializer_class = PaymentSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ShareCapitalPayment.objects.none()
+        member = _member_for_savings(self.request, self.kwargs["pk"])
+        return (
+            ShareCapitalPayment.objects.filter(member=member)
+            .select_related("member", "bank_account", "entry__reversed_by")
+            .order_by("-date")
+        )
+
+
+class MemberShareSummaryView(APIView):
+    """GET /api/members/<pk>/share-summary/: share capital, deposits, share of the pool, progress (from the ledger)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: None})
+    def get(self, request, pk):
+        return Response(_summary(_member_for_savings(request, pk)))
+
+
+class TermSerializer(serializers.Serializer):
+    term_months = serializers.IntegerField()
+
+
+class SetShareCapitalTermView(APIView):
+    """POST /api/members/<pk>/set-share-capital-term/ {"term_months": 12|24}: the member for themselves, or staff."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TermSerializer, responses={200: None})
+    def post(self, request, pk):
+        member = member_visible_to(request.user, pk)
+        if member.user_id != request.user.pk and not request.user.has_perm(
+            "contributions.change_membercontributionschedule"
+        ):
+            raise Http404
+        try:
+            share_capital_term_set(member=member, term_months=request.data.get("term_months"), updated_by=request.user)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response(_summary(member))
