@@ -294,11 +294,11 @@ class GenerateReportView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("kind", str, enum=["monthly", "quarterly"]),
+            OpenApiParameter("kind", str, description="monthly (default) or quarterly"),
             OpenApiParameter("period", str),
             OpenApiParameter("year", int),
             OpenApiParameter("quarter", int),
-            OpenApiParameter("output", str, enum=["json", *REPORT_FORMATS]),
+            OpenApiParameter("output", str, description="json (default), csv, xlsx or pdf"),
         ],
         responses={200: None},
     )
@@ -340,8 +340,6 @@ class GenerateReportView(APIView):
                 ],
             }
         )
-
-    post = get
 
 
 class IncompleteShareCapitalView(APIView):

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from . import admin_views, auth_views, banking_views, member_views, views
+from . import admin_views, auth_views, banking_views, cashbook_views, member_views, views
 from . import contributions_views as cv
 
 app_name = "api"
@@ -42,6 +42,14 @@ urlpatterns = [
         "transactions/bank-accounts/<uuid:pk>/set-as-primary/",
         banking_views.BankAccountSetPrimaryView.as_view(),
         name="bank-account-set-primary",
+    ),
+    path("transactions/expenses/", cashbook_views.ExpenseListView.as_view(), name="expenses"),
+    path("transactions/income/", cashbook_views.IncomeListView.as_view(), name="income"),
+    path("transactions/batches/", cashbook_views.BatchListView.as_view(), name="batches"),
+    path(
+        "transactions/batches/<uuid:pk>/process-batch/",
+        cashbook_views.ProcessBatchView.as_view(),
+        name="process-batch",
     ),
     path("members/", member_views.MemberListView.as_view(), name="member-list"),
     path("members/<uuid:pk>/", member_views.MemberDetailView.as_view(), name="member-detail"),

@@ -16,6 +16,8 @@ from wagtail.snippets.views.snippets import CreateView, SnippetViewSet, SnippetV
 
 from .banking.models import BankAccount
 from .banking.services import bank_account_create
+from .cashbook.models import BatchItem, ExpenseCategory, IncomeCategory, SaccoExpense, SaccoIncome, TransactionBatch
+from .cashbook.services import expense_category_create, expense_record, income_category_create, income_record
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.selectors import trial_balance
 from .permissions import ReadOnlyPermissionPolicy
@@ -104,8 +106,162 @@ class BankAccountViewSet(SnippetViewSet):
     ]
 
 
+class _CategoryCreateView(CreateView):
+    service = None
+
+    def save_instance(self):
+        instance = type(self).service(name=self.form.cleaned_data["name"])
+        log(instance=instance, action="wagtail.create", content_changed=True)
+        return instance
+
+
+class ExpenseCategoryCreateView(_CategoryCreateView):
+    service = staticmethod(expense_category_create)
+
+
+class IncomeCategoryCreateView(_CategoryCreateView):
+    service = staticmethod(income_category_create)
+
+
+class ExpenseCategoryViewSet(SnippetViewSet):
+    """Each category opens its own expense account under 5000."""
+
+    model = ExpenseCategory
+    icon = "tag"
+    menu_label = "Expense categories"
+    add_view_class = ExpenseCategoryCreateView
+    list_display = ["name", "ledger_account", "active"]
+    list_export = ["name", "ledger_account__code", "active"]
+    panels = [FieldPanel("name")]
+
+
+class IncomeCategoryViewSet(SnippetViewSet):
+    model = IncomeCategory
+    icon = "tag"
+    menu_label = "Income categories"
+    add_view_class = IncomeCategoryCreateView
+    list_display = ["name", "ledger_account", "active"]
+    list_export = ["name", "ledger_account__code", "active"]
+    panels = [FieldPanel("name")]
+
+
+class _CashbookCreateView(CreateView):
+    """Expenses and income are posted by their service (a balanced entry); afterwards they are read only."""
+
+    def save_instance(self):
+        data = self.form.cleaned_data
+        counterparty = {"payee": data.get("payee")} if "payee" in data else {"payer": data.get("payer")}
+        service = expense_record if self.model is SaccoExpense else income_record
+        instance, _ = service(
+            category=data["category"],
+            amount=data["amount"],
+            transaction_cost=data.get("transaction_cost") or "0",
+            bank_account=data["bank_account"],
+            date=data["date"],
+            description=data["description"],
+            reference=data.get("reference", ""),
+            receipt=data.get("receipt") or None,
+            recorded_by=self.request.user,
+            **counterparty,
+        )
+        log(instance=instance, action="wagtail.create", content_changed=True)
+        return instance
+
+    def form_valid(self, form):
+        from django.core.exceptions import ValidationError
+
+        try:
+            return super().form_valid(form)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+            return self.form_invalid(form)
+
+
+class CreateOnlyPermissionPolicy(ReadOnlyPermissionPolicy):
+    """Posted records: created through their service, never edited or deleted."""
+
+    WRITE_ACTIONS = {"change", "delete", "publish", "lock", "unlock"}
+
+
+CASHBOOK_PANELS = [
+    "category",
+    "amount",
+    "transaction_cost",
+    "bank_account",
+    "date",
+    "description",
+    "reference",
+    "receipt",
+]
+
+
+class SaccoExpenseViewSet(SnippetViewSet):
+    model = SaccoExpense
+    permission_policy = CreateOnlyPermissionPolicy(SaccoExpense)
+    add_view_class = _CashbookCreateView
+    icon = "arrow-up"
+    menu_label = "Expenses"
+    inspect_view_enabled = True
+    list_display = ["date", "category", "payee", "amount", "transaction_cost", "reference"]
+    list_filter = ["category", "date", "bank_account"]
+    search_fields = ["payee", "description", "reference"]
+    list_export = ["date", "category__name", "payee", "description", "amount", "transaction_cost", "reference"]
+    export_filename = "expenses"
+    panels = [FieldPanel(name) for name in ["payee", *CASHBOOK_PANELS]]
+
+
+class SaccoIncomeViewSet(SnippetViewSet):
+    model = SaccoIncome
+    permission_policy = CreateOnlyPermissionPolicy(SaccoIncome)
+    add_view_class = _CashbookCreateView
+    icon = "arrow-down"
+    menu_label = "Income"
+    inspect_view_enabled = True
+    list_display = ["date", "category", "payer", "amount", "transaction_cost", "reference"]
+    list_filter = ["category", "date", "bank_account"]
+    search_fields = ["payer", "description", "reference"]
+    list_export = ["date", "category__name", "payer", "description", "amount", "transaction_cost", "reference"]
+    export_filename = "income"
+    panels = [FieldPanel(name) for name in ["payer", *CASHBOOK_PANELS]]
+
+
+class TransactionBatchViewSet(SnippetViewSet):
+    """Batches are created through the API or *Record payments*; processed from the API. Read only here."""
+
+    model = TransactionBatch
+    permission_policy = ReadOnlyPermissionPolicy(TransactionBatch)
+    icon = "list-ul"
+    menu_label = "Transaction batches"
+    inspect_view_enabled = True
+    list_display = ["name", "status", "bank_account", "created_at", "processed_at"]
+    list_filter = ["status"]
+    inspect_view_fields = ["name", "status", "bank_account", "errors", "created_by", "created_at", "processed_at"]
+
+
+class BatchItemViewSet(SnippetViewSet):
+    model = BatchItem
+    permission_policy = ReadOnlyPermissionPolicy(BatchItem)
+    icon = "list-ol"
+    menu_label = "Batch lines"
+    list_display = ["batch", "line", "kind", "member", "category", "amount", "reference"]
+    list_filter = ["kind"]
+    list_export = ["batch__name", "line", "kind", "member", "category", "amount", "period", "reference"]
+
+
 class LedgerGroup(SnippetViewSetGroup):
-    items = (AccountViewSet, BankAccountViewSet, JournalEntryViewSet, JournalLineViewSet)
+    items = (
+        AccountViewSet,
+        BankAccountViewSet,
+        JournalEntryViewSet,
+        JournalLineViewSet,
+        ExpenseCategoryViewSet,
+        IncomeCategoryViewSet,
+        SaccoExpenseViewSet,
+        SaccoIncomeViewSet,
+        TransactionBatchViewSet,
+        BatchItemViewSet,
+    )
     menu_icon = "doc-full-inverse"
     menu_label = "Ledger"
     menu_name = "ledger"

@@ -84,11 +84,30 @@ SAVINGS_POST = [  # the counter and the check-off desk
     "contributions.add_contributionreminder",
 ]
 SAVINGS_REVERSE = ["contributions.reverse_payments"]
+CASHBOOK_READ = [
+    "finance.view_expensecategory",
+    "finance.view_incomecategory",
+    "finance.view_saccoexpense",
+    "finance.view_saccoincome",
+    "finance.view_transactionbatch",
+    "finance.view_batchitem",
+]
+CASHBOOK_PREPARE = ["finance.add_transactionbatch"]
+CASHBOOK = [
+    "finance.add_expensecategory",
+    "finance.add_incomecategory",
+    "finance.change_expensecategory",
+    "finance.change_incomecategory",
+    "finance.add_saccoexpense",
+    "finance.add_saccoincome",
+    "finance.add_transactionbatch",
+    "finance.process_transactionbatch",
+]
 
 # Model and admin permissions, "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MEMBERS: [],
-    CLERKS: [ACCESS_ADMIN, *MEMBER_DESK, *SAVINGS_READ, *SAVINGS_POST],
+    CLERKS: [ACCESS_ADMIN, *MEMBER_DESK, *SAVINGS_READ, *SAVINGS_POST, *CASHBOOK_READ, *CASHBOOK_PREPARE],
     LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ],
     CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ],
     TREASURER: [
@@ -101,8 +120,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SAVINGS_READ,
         *SAVINGS_POST,
         *SAVINGS_REVERSE,
+        *CASHBOOK_READ,
+        *CASHBOOK,
     ],
-    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ, *LEDGER_READ, *BANKING_READ, *SAVINGS_READ],
+    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ, *LEDGER_READ, *BANKING_READ, *SAVINGS_READ, *CASHBOOK_READ],
     ADMINISTRATORS: [
         ACCESS_ADMIN,
         *MEMBER_DESK,
@@ -113,6 +134,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SAVINGS_READ,
         *SAVINGS_POST,
         *SAVINGS_REVERSE,
+        *CASHBOOK_READ,
+        *CASHBOOK,
     ],
 }
 

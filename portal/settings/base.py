@@ -239,6 +239,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["portal.api.schema.only_public_api"],
+    "ENUM_NAME_OVERRIDES": {
+        "BankAccountKindEnum": "portal.finance.banking.models.BankAccountKind",
+        "BatchItemKindEnum": "portal.finance.cashbook.models.BatchItemKind",
+    },
 }
 SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,

@@ -62,6 +62,6 @@ def test_there_is_no_open_sign_up(client):
 
 def test_dashboard_stays_within_its_query_budget(client, member, django_assert_max_num_queries):
     client.force_login(member.user)
-    # session, user, member, settings, the OTP device lookups (one per device type), the unread count…
-    with django_assert_max_num_queries(16):
+    # session, user, member, settings, the OTP device lookups, the unread count, the balances and the chart…
+    with django_assert_max_num_queries(20):
         assert client.get(reverse("member_area:dashboard")).status_code == 200

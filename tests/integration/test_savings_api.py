@@ -50,7 +50,9 @@ def test_clerk_posts_one_contribution_and_a_retry_posts_nothing(clerk_api, membe
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(clerk_api, member, body, field):
-    response = clerk_api.post("/api/contributions/monthly/", {"member": member.membership_number, **body}, format="json")
+    response = clerk_api.post(
+        "/api/contributions/monthly/", {"member": member.membership_number, **body}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
     assert MonthlyContribution.objects.count() == 0

@@ -1,0 +1,233 @@
+"""/api/transactions/expenses/, /income/ and /batches/ (T2, T3): the SACCO's own money, for finance staff."""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.finance.banking.models import BankAccount
+from portal.finance.banking.services import bank_account_primary
+from portal.finance.cashbook.batches import BatchNotProcessable, batch_create, batch_process, batch_validate
+from portal.finance.cashbook.models import (
+    BatchItemKind,
+    ExpenseCategory,
+    IncomeCategory,
+    SaccoExpense,
+    SaccoIncome,
+    TransactionBatch,
+)
+from portal.finance.cashbook.services import expense_record, income_record
+
+from .errors import validation_error_response
+from .permissions import HasModelPermission
+
+
+class _RecordSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    date = serializers.DateField(read_only=True)
+    category = serializers.CharField(source="category.name", read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    transaction_cost = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    bank_account = serializers.CharField(source="bank_account.name", read_only=True)
+    description = serializers.CharField(read_only=True)
+    reference = serializers.CharField(read_only=True)
+    has_receipt = serializers.SerializerMethodField()
+    journal_entry = serializers.UUIDField(source="entry_id", read_only=True)
+
+    def get_has_receipt(self, obj) -> bool:
+        return bool(obj.receipt)
+
+
+class ExpenseSerializer(_RecordSerializer):
+    payee = serializers.CharField(read_only=True)
+
+
+class IncomeSerializer(_RecordSerializer):
+    payer = serializers.CharField(read_only=True)
+
+
+class _RecordInSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="Category name or id.")
+    amount = serializers.CharField()
+    transaction_cost = serializers.CharField(required=False, allow_blank=True, default="0")
+    bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
+    date = serializers.DateField(required=False, allow_null=True, default=None)
+    description = serializers.CharField(allow_blank=True, default="")
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    receipt = serializers.FileField(required=False, allow_null=True, default=None)
+
+
+class ExpenseInSerializer(_RecordInSerializer):
+    payee = serializers.CharField(allow_blank=True, default="")
+
+
+class IncomeInSerializer(_RecordInSerializer):
+    payer = serializers.CharField(allow_blank=True, default="")
+
+
+def _category(model, text):
+    text = str(text).strip()
+    if text.isdigit():
+        return model.objects.filter(pk=int(text)).first()
+    return model.objects.filter(name__iexact=text).first()
+
+
+class _CashbookView(generics.ListAPIView):
+    model = None
+    category_model = None
+    in_serializer = None
+    app_perm = ""
+
+    def get_permissions(self):
+        action = "add" if self.request.method == "POST" else "view"
+        return [HasModelPermission(f"finance.{action}_{self.model._meta.model_name}")()]
+
+    def get_queryset(self):
+        queryset = self.model.objects.select_related("category", "bank_account").order_by("-date", "-recorded_at")
+        category = self.request.query_params.get("category")
+        if category:
+            queryset = queryset.filter(category__name__iexact=category)
+        return queryset
+
+    def _record(self, data, request):
+        raise NotImplementedError
+
+    def post(self, request):
+        data = self.in_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        category = _category(self.category_model, values.pop("category"))
+        bank_account = None
+        if values.get("bank_account"):
+            bank_account = BankAccount.objects.filter(pk=values["bank_account"]).first()
+            if bank_account is None:
+                return Response({"bank_account": ["No such bank account."]}, status=status.HTTP_400_BAD_REQUEST)
+        values["bank_account"] = bank_account or bank_account_primary()
+        try:
+            record, created = self._record(category=category, recorded_by=request.user, **values)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response(
+            self.serializer_class(record).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class ExpenseListView(_CashbookView):
+    """GET lists expenses (?category=); POST records one (multipart for a receipt): Dr expense / Cr bank."""
+
+    serializer_class = ExpenseSerializer
+    model = SaccoExpense
+    category_model = ExpenseCategory
+    in_serializer = ExpenseInSerializer
+
+    def _record(self, **kwargs):
+        return expense_record(**kwargs)
+
+    @extend_schema(request=ExpenseInSerializer, responses={201: ExpenseSerializer})
+    def post(self, request):
+        return super().post(request)
+
+
+class IncomeListView(_CashbookView):
+    """GET lists other income; POST records one: Dr bank / Cr income."""
+
+    serializer_class = IncomeSerializer
+    model = SaccoIncome
+    category_model = IncomeCategory
+    in_serializer = IncomeInSerializer
+
+    def _record(self, **kwargs):
+        return income_record(**kwargs)
+
+    @extend_schema(request=IncomeInSerializer, responses={201: IncomeSerializer})
+    def post(self, request):
+        return super().post(request)
+
+
+class BatchItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=BatchItemKind.choices)
+    member = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.CharField(required=False, allow_blank=True, default="")
+    amount = serializers.CharField()
+    period = serializers.CharField(required=False, allow_blank=True, default="")
+    date = serializers.DateField(required=False, allow_null=True, default=None)
+    counterparty = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    reference = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    items = BatchItemSerializer(many=True, read_only=True)
+    bank_account = serializers.CharField(source="bank_account.name", read_only=True)
+
+    class Meta:
+        model = TransactionBatch
+        fields = [
+            "id",
+            "name",
+            "bank_account",
+            "status",
+            "errors",
+            "created_at",
+            "validated_at",
+            "processed_at",
+            "items",
+        ]
+
+
+class BatchInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
+    items = BatchItemSerializer(many=True, allow_empty=False)
+
+
+class BatchListView(generics.ListAPIView):
+    """GET lists batches; POST creates one and validates it at once (errors by line; nothing posted)."""
+
+    serializer_class = BatchSerializer
+
+    def get_permissions(self):
+        action = "add" if self.request.method == "POST" else "view"
+        return [HasModelPermission(f"finance.{action}_transactionbatch")()]
+
+    def get_queryset(self):
+        return TransactionBatch.objects.select_related("bank_account").prefetch_related("items")
+
+    @extend_schema(request=BatchInSerializer, responses={201: BatchSerializer})
+    def post(self, request):
+        data = BatchInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        bank_account = (
+            BankAccount.objects.filter(pk=values["bank_account"]).first()
+            if values["bank_account"]
+            else bank_account_primary()
+        )
+        if bank_account is None:
+            return Response({"bank_account": ["No such bank account."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            batch = batch_create(
+                name=values["name"], bank_account=bank_account, items=values["items"], created_by=request.user
+            )
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        batch_validate(batch=batch)
+        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+
+class ProcessBatchView(APIView):
+    """POST /api/transactions/batches/<pk>/process-batch/: post every line or none."""
+
+    permission_classes = [HasModelPermission("finance.process_transactionbatch")]
+
+    @extend_schema(request=None, responses={200: BatchSerializer})
+    def post(self, request, pk):
+        batch = get_object_or_404(TransactionBatch, pk=pk)
+        try:
+            errors = batch_process(batch=batch, processed_by=request.user)
+        except BatchNotProcessable as exc:
+            return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+        body = BatchSerializer(batch).data
+        return Response(body, status=status.HTTP_400_BAD_REQUEST if errors else status.HTTP_200_OK)

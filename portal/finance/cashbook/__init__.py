@@ -1,0 +1,1 @@
+"""SACCO expenses and income (T2) and transaction batches (T3)."""
