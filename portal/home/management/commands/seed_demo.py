@@ -11,7 +11,7 @@ from portal.members.demo import DEMO_PASSWORD, identity_seed, people_seed
 
 
 class Command(BaseCommand):
-    help = "Load demo data: website pages, SACCO settings, demo logins per role and members."
+    help = "Load demo data: website pages, SACCO settings, demo logins per role, members and their savings history."
 
     def add_arguments(self, parser):
         parser.add_argument("--members", type=int, default=60, help="Ordinary members to create (default 60).")
@@ -28,6 +28,11 @@ class Command(BaseCommand):
         logins = people_seed(members=members, years=years)
         self.stdout.write("Invitations and KYC documents…")
         identity_seed()
+        self.stdout.write("Savings history, expenses and a check-off file (through the posting services)…")
+        from portal.contributions.demo import savings_seed
+
+        posted = savings_seed()
+        self.stdout.write(f"  {posted} payments posted.")
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for login in logins:

@@ -1,0 +1,141 @@
+"""Demo savings history, posted through the same services as real money (bulk path): monthly contributions
+from each member's join month to last month (a few months missed, some members paying more than the minimum),
+share capital over each member's 12- or 24-month term, the SACCO's rent, salaries and other expenses, entrance
+fees, and last month's check-off file for one employer. Idempotent: references are derived from member and
+period, so a second run posts nothing."""
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.utils import timezone
+
+from portal.finance.banking.models import BankAccount
+from portal.finance.banking.services import bank_account_primary
+from portal.finance.cashbook.models import ExpenseCategory, IncomeCategory
+from portal.finance.cashbook.services import expense_record, income_record
+from portal.members.models import Member, MemberStatus
+
+from .checkoff import checkoff_post
+from .models import MemberContributionSchedule, PaymentSource
+from .periods import add_months, format_period, period_of
+from .rules import share_capital_target
+from .services import MONTHLY, SHARE_CAPITAL, PaymentItem, payments_record
+
+MONTHLY_EXPENSES = [
+    ("Rent and utilities", Decimal("45000.00"), "Jengo Properties Ltd", "Office rent"),
+    ("Salaries and wages", Decimal("180000.00"), "Staff payroll", "Staff salaries"),
+    ("Stationery and printing", Decimal("6500.00"), "Text Book Centre", "Stationery"),
+]
+
+
+def savings_seed(*, seed: int = 2026) -> int:
+    """Post the demo history; returns how many payments were posted now (0 on a second run)."""
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    last_month = add_months(period_of(today), -1)
+    from portal.home.models import SaccoSettings
+
+    sacco = SaccoSettings.load()
+    minimum = sacco.minimum_monthly_contribution
+    target = share_capital_target()
+    bank = bank_account_primary()
+    mpesa = BankAccount.objects.filter(kind="mpesa", active=True).first() or bank
+    contributions: list[PaymentItem] = []
+    shares: list[PaymentItem] = []
+    members = list(Member.objects.exclude(status=MemberStatus.EXITED).select_related("user").order_by("join_date"))
+    checkoff_employer = members[0].employer if members else ""
+    for member in members:
+        term = rng.choice([12, 24])
+        higher = rng.random() < 0.25
+        monthly = (minimum * rng.choice([2, 3, 5])) if higher else minimum
+        schedule, _ = MemberContributionSchedule.objects.get_or_create(
+            member=member, defaults={"share_capital_term_months": term, "monthly_amount": monthly if higher else None}
+        )
+        instalment = (target / schedule.share_capital_term_months).quantize(Decimal("1"))
+        share_paid = Decimal("0")
+        period = period_of(member.join_date)
+        month_index = 0
+        while period <= last_month:
+            # Last month's check-off for one employer arrives as a file below, not as counter payments.
+            if period == last_month and member.employer == checkoff_employer:
+                break
+            paid_on = min(period.replace(day=25), today)
+            if period == period_of(member.join_date):
+                paid_on = max(paid_on, member.join_date)
+            if rng.random() > 0.06:  # about one month in sixteen is missed
+                amount = monthly + (Decimal(rng.choice([0, 0, 0, 500, 1000])) if rng.random() < 0.1 else 0)
+                contributions.append(
+                    PaymentItem(
+                        member, amount, period, paid_on, f"demo:{member.membership_number}:{format_period(period)}"
+                    )
+                )
+            if share_paid < target and month_index < 30:
+                amount = min(instalment, target - share_paid)
+                shares.append(
+                    PaymentItem(member, amount, None, paid_on, f"demo-share:{member.membership_number}:{month_index}")
+                )
+                share_paid += amount
+            period = add_months(period, 1)
+            month_index += 1
+    posted = 0
+    for start in range(0, len(contributions), 5000):
+        results = payments_record(
+            kind=MONTHLY, items=contributions[start : start + 5000], source=PaymentSource.DEMO, bank_account=bank
+        )
+        posted += sum(r.created for r in results)
+    for start in range(0, len(shares), 5000):
+        results = payments_record(
+            kind=SHARE_CAPITAL, items=shares[start : start + 5000], source=PaymentSource.DEMO, bank_account=mpesa
+        )
+        posted += sum(r.created for r in results)
+    _cashbook_seed(members, last_month)
+    _checkoff_seed([m for m in members if m.employer == checkoff_employer], last_month, bank, minimum)
+    return posted
+
+
+def _cashbook_seed(members, last_month) -> None:
+    first = add_months(last_month, -23)
+    period = first
+    while period <= last_month:
+        for name, amount, payee, what in MONTHLY_EXPENSES:
+            expense_record(
+                category=ExpenseCategory.objects.get(name=name),
+                amount=amount,
+                transaction_cost="0" if "Salaries" in name else "55",
+                payee=payee,
+                description=f"{what} {format_period(period)}",
+                date=period.replace(day=5),
+                reference=f"demo-expense:{name}:{format_period(period)}",
+            )
+        period = add_months(period, 1)
+    fees = IncomeCategory.objects.get(name="Entrance fees")
+    for member in members:
+        if member.join_date >= first:
+            income_record(
+                category=fees,
+                amount="1000",
+                payer=member.user.get_full_name(),
+                description=f"Entrance fee {member.membership_number}",
+                date=member.join_date,
+                reference=f"demo-entrance:{member.membership_number}",
+            )
+
+
+def _checkoff_seed(members, period: datetime.date, bank, minimum) -> None:
+    """One employer's check-off file for last month, posted like a clerk would."""
+    if not members:
+        return
+    rows = ["payroll_number,share_capital,deposits,loan_repayment"]
+    for member in members:
+        schedule = getattr(member, "contribution_schedule", None)
+        due = schedule.monthly_amount if schedule and schedule.monthly_amount else minimum
+        rows.append(f"{member.payroll_number},0,{due},0")
+    content = ("\n".join(rows) + "\n").encode()
+    checkoff_post(
+        content=content,
+        file_name=f"checkoff-{members[0].employer.lower().replace(' ', '-')}-{format_period(period)}.csv",
+        period=period,
+        bank_account=bank,
+        received_on=min(add_months(period, 1).replace(day=3), timezone.localdate()),
+    )
