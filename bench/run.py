@@ -30,7 +30,10 @@ def main() -> None:
     runner = get_runner(settings)(verbosity=0, interactive=False)
     old_config = runner.setup_databases()
     try:
-        bench_member_registration(count=int(os.environ.get("BENCH_MEMBERS", "2000")))
+        bench_member_registration(count=int(os.environ.get("BENCH_REGISTRATIONS", "2000")))
+        members = members_bulk(count=int(os.environ.get("BENCH_MEMBERS", "10000")))
+        bench_checkoff(members=members, rows=int(os.environ.get("BENCH_CHECKOFF_ROWS", "10000")))
+        history_bulk(members=members, years=int(os.environ.get("BENCH_YEARS", "5")))
         bench_dashboard(requests=200)
     finally:
         runner.teardown_databases(old_config)
@@ -51,6 +54,119 @@ def bench_member_registration(*, count: int) -> None:
     print(f"member_create: {count} members in {elapsed:.2f} s ({count / elapsed:,.0f} members/s)")
 
 
+def members_bulk(*, count: int) -> list:
+    """Members inserted in bulk (setup, not measured), each with a payroll number for check-off."""
+    from portal.members.models import Member, User
+
+    start = time.perf_counter()
+    users = User.objects.bulk_create(
+        [User(email=f"saver{i}@example.com", first_name="Saver", last_name=str(i)) for i in range(count)],
+        batch_size=2000,
+    )
+    members = Member.objects.bulk_create(
+        [
+            Member(
+                user=user,
+                membership_number=f"MB-BENCH-{i:06d}",
+                join_date=datetime.date(2020, 1, 1),
+                employer="Bench Employer",
+                payroll_number=f"PB{i:06d}",
+            )
+            for i, user in enumerate(users)
+        ],
+        batch_size=2000,
+    )
+    print(f"setup: {count:,} members in {time.perf_counter() - start:.1f} s")
+    return members
+
+
+def bench_checkoff(*, members: list, rows: int) -> None:
+    """A check-off file of `rows` rows: dry-run preview, then validated again and posted (one entry per row)."""
+    from django.db import connection
+
+    from portal.contributions.checkoff import checkoff_post, checkoff_preview
+    from portal.finance.banking.services import bank_account_primary
+
+    period = datetime.date(2026, 10, 1)
+    lines = ["payroll_number,share_capital,deposits,loan_repayment"]
+    lines += [f"{members[i % len(members)].payroll_number},200,1000,0" for i in range(rows)]
+    content = ("\n".join(lines) + "\n").encode()
+    start = time.perf_counter()
+    preview = checkoff_preview(content=content, file_name="bench.csv", period=period)
+    preview_time = time.perf_counter() - start
+    assert preview.can_post, preview.errors[:3]
+    start = time.perf_counter()
+    outcome = checkoff_post(content=content, file_name="bench.csv", period=period, bank_account=bank_account_primary())
+    post_time = time.perf_counter() - start
+    assert outcome.created and outcome.checkoff.row_count == rows
+    print(
+        f"check-off {rows:,} rows: preview {preview_time:.2f} s, validate+post {post_time:.2f} s "
+        f"({rows / post_time:,.0f} rows/s posted)"
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE bench_copy (payroll_number text, share_capital numeric(14,2), "
+                "deposits numeric(14,2), loan_repayment numeric(14,2))"
+            )
+            start = time.perf_counter()
+            with cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                copy.write(content)
+            copy_time = time.perf_counter() - start
+            cursor.execute("DROP TABLE bench_copy")
+        print(f"PostgreSQL COPY of the same {rows:,} rows: {copy_time:.3f} s ({rows / copy_time:,.0f} rows/s)")
+
+
+def history_bulk(*, members: list, years: int) -> None:
+    """`years` of monthly contributions and share capital for every member, inserted straight into the journal
+    (setup for the dashboard benchmark, not measured; the posting path is measured by the check-off benchmark)."""
+    import uuid
+    from decimal import Decimal
+
+    from portal.contributions.models import MonthlyContribution
+    from portal.contributions.services import summaries_refresh
+    from portal.finance.banking.services import bank_account_primary
+    from portal.finance.ledger.models import Account, JournalEntry, JournalLine
+
+    start = time.perf_counter()
+    bank = bank_account_primary()
+    accounts = {a.code: a for a in Account.objects.filter(code__in=["1010", "2000", "3000"])}
+    amount = Decimal("1000.00")
+    entries, lines, records = [], [], []
+
+    def flush():
+        JournalEntry.objects.bulk_create(entries, batch_size=5000)
+        JournalLine.objects.bulk_create(lines, batch_size=5000)
+        MonthlyContribution.objects.bulk_create(records, batch_size=5000)
+        entries.clear()
+        lines.clear()
+        records.clear()
+
+    for member in members:
+        for month in range(12 * years):
+            period = datetime.date(2020 + month // 12, month % 12 + 1, 1)
+            entry = JournalEntry(
+                id=uuid.uuid4(), date=period, memo="bench", idempotency_key=f"bench:{member.pk}:{month}"
+            )
+            entries.append(entry)
+            lines.append(JournalLine(entry=entry, account=accounts["1010"], debit=amount * 2))
+            lines.append(JournalLine(entry=entry, account=accounts["2000"], credit=amount, member=member))
+            lines.append(JournalLine(entry=entry, account=accounts["3000"], credit=amount, member=member))
+            records.append(
+                MonthlyContribution(
+                    member=member, amount=amount, date=period, period=period, bank_account=bank, entry=entry
+                )
+            )
+        if len(entries) >= 20000:
+            flush()
+    flush()
+    summaries_refresh(member_ids=[m.pk for m in members])
+    print(
+        f"setup: {years} years of history for {len(members):,} members "
+        f"({len(members) * 12 * years:,} entries) in {time.perf_counter() - start:.1f} s"
+    )
+
+
 def bench_dashboard(*, requests: int) -> None:
     """Server time of the member dashboard (the Django test client: no network, no browser)."""
     from django.test import Client
@@ -58,7 +174,7 @@ def bench_dashboard(*, requests: int) -> None:
     from portal.members.models import Member
 
     client = Client()
-    client.force_login(Member.objects.order_by("?").first().user)
+    client.force_login(Member.objects.filter(membership_number__startswith="MB-BENCH").order_by("?").first().user)
     timings = []
     for _ in range(requests):
         start = time.perf_counter()

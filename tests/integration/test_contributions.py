@@ -5,6 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal.contributions.models import MemberShareSummary, MonthlyContribution, ShareCapitalPayment
 from portal.contributions.periods import parse_period
@@ -28,7 +31,7 @@ from portal.contributions.services import (
     share_capital_term_set,
     shares_recalculate,
 )
-from portal.finance.ledger.models import JournalEntry
+from portal.finance.ledger.models import JournalEntry, JournalLine
 from portal.finance.ledger.selectors import account_balance, trial_balance
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +217,46 @@ def test_exited_members_cannot_pay(member):
     with pytest.raises(PaymentsInvalid) as exc:
         payments_record(kind=SHARE_CAPITAL, items=[PaymentItem(member, "100")])
     assert exc.value.row_errors[0].field == "member"
+
+
+money = st.decimals(min_value=D("0.01"), max_value=D("50000.00"), places=2)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    operations=st.lists(
+        st.tuples(st.sampled_from(["monthly", "share", "reverse"]), st.integers(0, 2), money), min_size=1, max_size=12
+    )
+)
+def test_any_sequence_of_payments_and_reversals_keeps_cache_equal_to_ledger(make_member, operations):
+    """Property: through the savings services, entries balance, the trial balance nets to zero, and each member's
+    cached summary equals the sum of their ledger lines."""
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        members = [make_member() for _ in range(3)]
+        posted = []
+        for number, (kind, who, amount) in enumerate(operations):
+            if kind == "reverse":
+                if posted:
+                    payment_reverse(payment=posted.pop(0), reason="property test", reversed_by=None)
+                continue
+            items = [PaymentItem(members[who], amount, "2026-01", reference=f"p{number}", below_minimum_reason="test")]
+            result = payments_record(kind=MONTHLY if kind == "monthly" else SHARE_CAPITAL, items=items)[0]
+            posted.append(result.record)
+        rows = trial_balance()
+        assert sum(r.debit for r in rows) == sum(r.credit for r in rows)
+        for entry in JournalEntry.objects.prefetch_related("lines"):
+            assert sum(ln.debit for ln in entry.lines.all()) == sum(ln.credit for ln in entry.lines.all())
+        for member in members:
+            summary = MemberShareSummary.objects.filter(member=member).first()
+            for code, cached in (
+                ("2000", summary.deposits if summary else D("0")),
+                ("3000", summary.share_capital if summary else D("0")),
+            ):
+                lines = JournalLine.objects.filter(member=member, account__code=code)
+                assert (
+                    cached
+                    == sum((ln.credit - ln.debit for ln in lines), D("0.00"))
+                    == account_balance(code=code, member=member)
+                )
+        transaction.savepoint_rollback(sid)
