@@ -123,9 +123,13 @@ def history_bulk(*, members: list, years: int) -> None:
     import uuid
     from decimal import Decimal
 
+    from django.db import transaction
+    from django.utils import timezone
+
     from portal.contributions.models import MonthlyContribution
     from portal.contributions.services import summaries_refresh
     from portal.finance.banking.services import bank_account_primary
+    from portal.finance.bulk_insert import rows_insert
     from portal.finance.ledger.models import Account, JournalEntry, JournalLine
 
     start = time.perf_counter()
@@ -133,11 +137,13 @@ def history_bulk(*, members: list, years: int) -> None:
     accounts = {a.code: a for a in Account.objects.filter(code__in=["1010", "2000", "3000"])}
     amount = Decimal("1000.00")
     entries, lines, records = [], [], []
+    now = timezone.now()
 
     def flush():
-        JournalEntry.objects.bulk_create(entries, batch_size=5000)
-        JournalLine.objects.bulk_create(lines, batch_size=5000)
-        MonthlyContribution.objects.bulk_create(records, batch_size=5000)
+        with transaction.atomic():
+            rows_insert(JournalEntry, entries)
+            rows_insert(JournalLine, lines)
+            rows_insert(MonthlyContribution, records)
         entries.clear()
         lines.clear()
         records.clear()
@@ -145,17 +151,45 @@ def history_bulk(*, members: list, years: int) -> None:
     for member in members:
         for month in range(12 * years):
             period = datetime.date(2020 + month // 12, month % 12 + 1, 1)
-            entry = JournalEntry(
-                id=uuid.uuid4(), date=period, memo="bench", idempotency_key=f"bench:{member.pk}:{month}"
+            entry_id = uuid.uuid4()
+            entries.append(
+                {
+                    "id": entry_id,
+                    "date": period,
+                    "memo": "bench",
+                    "idempotency_key": f"bench:{member.pk}:{month}",
+                    "posted_at": now,
+                }
             )
-            entries.append(entry)
-            lines.append(JournalLine(entry=entry, account=accounts["1010"], debit=amount * 2))
-            lines.append(JournalLine(entry=entry, account=accounts["2000"], credit=amount, member=member))
-            lines.append(JournalLine(entry=entry, account=accounts["3000"], credit=amount, member=member))
+            lines.append({"entry_id": entry_id, "account_id": accounts["1010"].pk, "debit": amount * 2, "credit": 0})
+            lines.append(
+                {
+                    "entry_id": entry_id,
+                    "account_id": accounts["2000"].pk,
+                    "debit": 0,
+                    "credit": amount,
+                    "member_id": member.pk,
+                }
+            )
+            lines.append(
+                {
+                    "entry_id": entry_id,
+                    "account_id": accounts["3000"].pk,
+                    "debit": 0,
+                    "credit": amount,
+                    "member_id": member.pk,
+                }
+            )
             records.append(
-                MonthlyContribution(
-                    member=member, amount=amount, date=period, period=period, bank_account=bank, entry=entry
-                )
+                {
+                    "member_id": member.pk,
+                    "amount": amount,
+                    "date": period,
+                    "period": period,
+                    "bank_account_id": bank.pk,
+                    "entry_id": entry_id,
+                    "source": "demo",
+                }
             )
         if len(entries) >= 20000:
             flush()

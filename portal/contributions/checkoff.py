@@ -21,6 +21,7 @@ from import_export import resources
 from import_export.formats.base_formats import CSV, XLSX
 
 from portal.finance.banking.models import BankAccount
+from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import Line, Posting, ledger_post_many
 from portal.finance.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.members.models import Member, MemberStatus
@@ -366,37 +367,36 @@ def _post_rows(checkoff: CheckoffImport, dataset, reason: str, posted_by) -> Non
             )
         )
     posted = ledger_post_many(postings=postings, posted_by=posted_by)
-    contributions, shares = [], []
-    common = dict(
-        date=checkoff.received_on,
-        source=PaymentSource.CHECKOFF,
-        bank_account=checkoff.bank_account,
-        recorded_by=posted_by,
-    )
+    contributions, shares, row_records = [], [], []
+    common = {
+        "date": checkoff.received_on,
+        "source": PaymentSource.CHECKOFF,
+        "bank_account_id": checkoff.bank_account_id,
+        "recorded_by_id": posted_by.pk if posted_by else None,
+    }
     for row, result in zip(rows, posted, strict=True):
-        row.entry = result.entry
         reference = f"{checkoff.file_name[:80]} row {row.row_number}"
+        shared = {**common, "member_id": row.member_id, "reference": reference, "entry_id": result.entry.pk}
         if row.deposits > 0:
             contributions.append(
-                MonthlyContribution(
-                    member_id=row.member_id,
-                    amount=row.deposits,
-                    period=checkoff.period,
-                    reference=reference,
-                    entry=result.entry,
-                    below_minimum_reason=reason,
-                    **common,
-                )
+                {**shared, "amount": row.deposits, "period": checkoff.period, "below_minimum_reason": reason}
             )
         if row.share_capital > 0:
-            shares.append(
-                ShareCapitalPayment(
-                    member_id=row.member_id, amount=row.share_capital, reference=reference, entry=result.entry, **common
-                )
-            )
-    MonthlyContribution.objects.bulk_create(contributions, batch_size=2000)
-    ShareCapitalPayment.objects.bulk_create(shares, batch_size=2000)
-    CheckoffRow.objects.bulk_create(rows, batch_size=2000)
+            shares.append({**shared, "amount": row.share_capital})
+        row_records.append(
+            {
+                "checkoff_id": checkoff.pk,
+                "row_number": row.row_number,
+                "member_id": row.member_id,
+                "share_capital": row.share_capital,
+                "deposits": row.deposits,
+                "loan_repayment": row.loan_repayment,
+                "entry_id": result.entry.pk,
+            }
+        )
+    rows_insert(MonthlyContribution, contributions)
+    rows_insert(ShareCapitalPayment, shares)
+    rows_insert(CheckoffRow, row_records)
     checkoff.total_amount = sum((r.total for r in rows), Decimal("0.00"))
     checkoff.save(update_fields=["total_amount"])
     summaries_refresh(member_ids={r.member_id for r in rows})

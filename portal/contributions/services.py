@@ -10,12 +10,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
-from portal.finance.ledger.models import JournalLine
+from portal.finance.bulk_insert import instance_row, rows_insert
+from portal.finance.ledger.models import Account, JournalLine
 from portal.finance.ledger.services import Line, Posting, ledger_post_many, ledger_reverse
 from portal.finance.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.members.models import Member, MemberStatus
@@ -40,6 +42,7 @@ KINDS = {
 SHARE_CAPITAL_ACCOUNT = "3000"
 DEPOSITS_ACCOUNT = "2000"
 SUSPENSE_ACCOUNT = "2300"
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 
 @dataclass(frozen=True)
@@ -276,7 +279,9 @@ def payments_record(
         record = model(**fields)
         new_records.append(record)
         results.append(PaymentResult(record, True))
-    model.objects.bulk_create(new_records, batch_size=2000)
+    rows_insert(model, [instance_row(r) for r in new_records])
+    for record in new_records:
+        record._state.adding = False
     summaries_refresh(member_ids={r.member_id for r in new_records})
     return results
 
@@ -336,40 +341,44 @@ def payment_reverse(*, payment: MonthlyContribution | ShareCapitalPayment, reaso
     summaries_refresh(member_ids=member_ids)
 
 
+@transaction.atomic
 def summaries_refresh(*, member_ids) -> None:
-    """Recompute the cached share capital and deposits of these members from the ledger.
+    """Recompute the cached share capital and deposits of these members from the ledger, in the database.
 
     The summary rows are locked first (in member order), so two postings to one member serialise here and the
     second reads the first's committed lines: concurrent postings lose nothing."""
     member_ids = sorted(set(member_ids), key=str)
     if not member_ids:
         return
+    accounts = dict(
+        Account.objects.filter(code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT]).values_list("code", "pk")
+    )
+
+    def balance(code):
+        net = (
+            JournalLine.objects.filter(member=OuterRef("member_id"), account_id=accounts[code])
+            .values("member")
+            .annotate(net=Sum("credit") - Sum("debit"))
+            .values("net")
+        )
+        return Coalesce(Subquery(net), Value(Decimal("0.00")), output_field=MONEY_FIELD)
+
+    now = timezone.now()
     for start in range(0, len(member_ids), 2000):
         chunk = member_ids[start : start + 2000]
-        MemberShareSummary.objects.bulk_create([MemberShareSummary(member_id=m) for m in chunk], ignore_conflicts=True)
-        locked = {
-            s.member_id: s
-            for s in MemberShareSummary.objects.select_for_update().filter(member_id__in=chunk).order_by("member_id")
-        }
-        totals = (
-            JournalLine.objects.filter(member_id__in=chunk, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT])
-            .values("member_id", "account__code")
-            .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        have = set(MemberShareSummary.objects.filter(member_id__in=chunk).values_list("member_id", flat=True))
+        MemberShareSummary.objects.bulk_create(
+            [MemberShareSummary(member_id=m) for m in chunk if m not in have], ignore_conflicts=True
         )
-        for summary in locked.values():
-            summary.share_capital = Decimal("0.00")
-            summary.deposits = Decimal("0.00")
-        for row in totals:
-            balance = to_cents(str(row["credit"] or 0)) - to_cents(str(row["debit"] or 0))
-            summary = locked[row["member_id"]]
-            if row["account__code"] == SHARE_CAPITAL_ACCOUNT:
-                summary.share_capital = balance
-            else:
-                summary.deposits = balance
-        now = timezone.now()
-        for summary in locked.values():
-            summary.updated_at = now
-        MemberShareSummary.objects.bulk_update(locked.values(), ["share_capital", "deposits", "updated_at"])
+        list(
+            MemberShareSummary.objects.select_for_update()
+            .filter(member_id__in=chunk)
+            .order_by("member_id")
+            .values_list("pk")
+        )
+        MemberShareSummary.objects.filter(member_id__in=chunk).update(
+            share_capital=balance(SHARE_CAPITAL_ACCOUNT), deposits=balance(DEPOSITS_ACCOUNT), updated_at=now
+        )
 
 
 @transaction.atomic

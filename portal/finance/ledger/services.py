@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.finance.bulk_insert import instance_row, rows_insert
 from portal.finance.money import CENT
 
 from .models import Account, JournalEntry, JournalLine
@@ -190,7 +191,7 @@ def ledger_post_many(*, postings: list[Posting], posted_by=None, chunk_size: int
     now = timezone.now()
     results: list[PostResult] = []
     new_entries: list[JournalEntry] = []
-    new_lines: list[JournalLine] = []
+    new_lines: list[dict] = []
     for posting, lines in zip(postings, checked, strict=True):
         if posting.idempotency_key in existing:
             results.append(PostResult(existing[posting.idempotency_key], False))
@@ -205,18 +206,21 @@ def ledger_post_many(*, postings: list[Posting], posted_by=None, chunk_size: int
         )
         new_entries.append(entry)
         new_lines.extend(
-            JournalLine(
-                entry=entry,
-                account=accounts[line.account],
-                debit=debit,
-                credit=credit,
-                member_id=line.member_id,
-                description=line.description[:255],
-            )
+            {
+                "entry_id": entry.pk,
+                "account_id": accounts[line.account].pk,
+                "debit": debit,
+                "credit": credit,
+                "member_id": line.member_id,
+                "description": line.description[:255],
+            }
             for line, debit, credit in lines
         )
         results.append(PostResult(entry, True))
     with transaction.atomic():
-        JournalEntry.objects.bulk_create(new_entries, batch_size=chunk_size)
-        JournalLine.objects.bulk_create(new_lines, batch_size=chunk_size)
+        rows_insert(JournalEntry, [instance_row(e) for e in new_entries], batch_size=chunk_size)
+        rows_insert(JournalLine, new_lines, batch_size=chunk_size)
+    for entry in new_entries:
+        entry._state.adding = False
+        entry._state.db = "default"
     return results
