@@ -260,3 +260,25 @@ def test_any_sequence_of_payments_and_reversals_keeps_cache_equal_to_ledger(make
                     == account_balance(code=code, member=member)
                 )
         transaction.savepoint_rollback(sid)
+
+
+def test_ledger_check_compares_the_summary_cache_with_the_ledger(member):
+    from django.core.management import CommandError, call_command
+
+    monthly_contribution_record(member=member, amount="1000", period="2026-03", reference="LC")
+    call_command("ledger_check")
+    MemberShareSummary.objects.filter(member=member).update(deposits=D("999.00"))
+    with pytest.raises(CommandError):
+        call_command("ledger_check")
+    shares_recalculate()
+    call_command("ledger_check")
+
+
+def test_recalculate_shares_command_rebuilds_the_cache(member, capsys):
+    from django.core.management import call_command
+
+    share_capital_payment_record(member=member, amount="700", reference="RC")
+    MemberShareSummary.objects.all().delete()
+    call_command("recalculate_shares")
+    assert MemberShareSummary.objects.get(member=member).share_capital == D("700.00")
+    assert "Recalculated" in capsys.readouterr().out
