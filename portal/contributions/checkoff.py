@@ -231,15 +231,19 @@ def _minimum_errors(rows: list[CheckoffRow], period: datetime.date, reason: str)
         return []
     paying = [r for r in rows if r.deposits > 0]
     member_ids = {r.member_id for r in paying}
+    # Whole-period and whole-table reads: cheaper than IN lists of thousands of members.
     paid: dict = {}
     for row in (
-        MonthlyContribution.objects.filter(member_id__in=member_ids, period=period, entry__reversed_by__isnull=True)
+        MonthlyContribution.objects.filter(period=period, entry__reversed_by__isnull=True)
         .values("member_id")
         .annotate(total=Sum("amount"))
     ):
-        paid[row["member_id"]] = to_cents(str(row["total"]))
+        if row["member_id"] in member_ids:
+            paid[row["member_id"]] = to_cents(str(row["total"]))
     schedules = dict(
-        MemberContributionSchedule.objects.filter(member_id__in=member_ids).values_list("member_id", "monthly_amount")
+        MemberContributionSchedule.objects.filter(monthly_amount__isnull=False).values_list(
+            "member_id", "monthly_amount"
+        )
     )
     from portal.home.models import SaccoSettings
 
