@@ -42,7 +42,7 @@ from .services import (
     SUSPENSE_ACCOUNT,
     PaymentsInvalid,
     RowError,
-    summaries_refresh,
+    summaries_add,
 )
 
 MEMBER_COLUMNS = ("payroll_number", "membership_number")
@@ -403,4 +403,8 @@ def _post_rows(checkoff: CheckoffImport, dataset, reason: str, posted_by) -> Non
     rows_insert(CheckoffRow, row_records)
     checkoff.total_amount = sum((r.total for r in rows), Decimal("0.00"))
     checkoff.save(update_fields=["total_amount"])
-    summaries_refresh(member_ids={r.member_id for r in rows})
+    deltas: dict = {}
+    for row in rows:
+        share, deposits = deltas.get(row.member_id, (Decimal("0"), Decimal("0")))
+        deltas[row.member_id] = (share + row.share_capital, deposits + row.deposits)
+    summaries_add(deltas=deltas)
