@@ -70,7 +70,9 @@ class CheckoffUploadForm(forms.Form):
     )
     period = PeriodField(label="Period the deposits pay for")
     bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
-    received_on = forms.DateField(label="Date the money was received", widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label="Date the money was received", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     below_minimum_reason = forms.CharField(
         required=False,
         max_length=255,
@@ -194,7 +196,7 @@ class BulkEntryForm(forms.Form):
         choices=[(MONTHLY, "Monthly contributions"), (SHARE_CAPITAL, "Share capital")], widget=forms.RadioSelect
     )
     bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
-    date = forms.DateField(label="Date received", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="Date received", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     lines = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 12, "placeholder": "MB-202401-00001, 1500, 2026-10, MPESA-QK12AB"}),
         help_text="One payment per line: membership number, amount, period (contributions only), reference. "

@@ -162,6 +162,7 @@ class CheckoffRowResource(resources.ModelResource):
             if status == MemberStatus.EXITED:
                 errors["member"] = [f"{number} has exited the SACCO."]
             instance.member_id = member_id
+            instance.membership_number_read = number  # shown in the preview
         except ValidationError as exc:
             errors.update(exc.message_dict)
         total = Decimal("0")
