@@ -128,7 +128,8 @@ class MonthlyContribution(MemberPayment):
 
 class MemberShareSummary(models.Model):
     """A cache of each member's share capital and deposits, for lists over thousands of members. Written only by
-    `summaries_refresh`, which recomputes it from the ledger under a row lock; `recalculate_shares` rebuilds it."""
+    the services, under row locks: `summaries_add` adds what a posting posted, `summaries_refresh` recomputes from
+    the ledger (reversals, new members, `recalculate_shares`); `ledger_check` fails if it ever differs."""
 
     member = models.OneToOneField(
         "members.Member", on_delete=models.CASCADE, primary_key=True, related_name="share_summary"

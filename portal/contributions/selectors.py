@@ -1,7 +1,7 @@
 """Reads for savings: a member's balances and progress, histories, the missing and incomplete lists, reports.
 
 Balances come from the ledger (one indexed aggregate per member); lists over all members read the summary
-cache, which `summaries_refresh` keeps equal to the ledger."""
+cache, which the posting services keep equal to the ledger (checked by `ledger_check`)."""
 
 import datetime
 from dataclasses import dataclass

@@ -161,3 +161,32 @@ def test_api_expenses_income_and_batches_by_role(staff_user, member):
     processed = api.post(f"/api/transactions/batches/{pk}/process-batch/")
     assert processed.status_code == 200 and processed.json()["status"] == "processed"
     assert api.post(f"/api/transactions/batches/{pk}/process-batch/").status_code == 409
+
+
+def test_treasurer_records_an_expense_in_the_admin_and_it_cannot_be_edited(client, staff_user):
+    from tests.conftest import sign_in_verified
+
+    treasurer = staff_user(roles.TREASURER)
+    sign_in_verified(client, treasurer)
+    rent = ExpenseCategory.objects.get(name="Rent and utilities")
+    data = {
+        "payee": "Jengo Properties",
+        "category": rent.pk,
+        "amount": "45000.005",
+        "transaction_cost": "0",
+        "bank_account": bank_account_primary().pk,
+        "date": datetime.date.today().isoformat(),
+        "description": "December rent",
+        "reference": "INV-12",
+    }
+    response = client.post("/admin/snippets/finance/saccoexpense/add/", data)
+    assert response.status_code == 200 and SaccoExpense.objects.count() == 0  # 3 decimals: the form says so
+    data["amount"] = "45000.00"
+    data["receipt"] = SimpleUploadedFile("rent.pdf", PDF)
+    response = client.post("/admin/snippets/finance/saccoexpense/add/", data)
+    assert response.status_code == 302, response.content[:2000]
+    expense = SaccoExpense.objects.get()
+    assert expense.entry.lines.count() == 2 and expense.receipt
+    client.post(f"/admin/snippets/finance/saccoexpense/edit/{expense.pk}/", {**data, "amount": "1.00"})
+    expense.refresh_from_db()
+    assert expense.amount == D("45000.00")

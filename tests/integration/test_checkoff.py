@@ -63,17 +63,17 @@ def test_the_same_file_twice_posts_once(payroll_members):
     assert preview.already_posted == again.checkoff and not preview.can_post
 
 
-def test_one_bad_row_among_many_names_row_and_field_and_posts_nothing(payroll_members):
-    rows = ["P001,0,1000,0"] * 200
+def test_one_bad_row_among_ten_thousand_names_row_and_field_and_posts_nothing(payroll_members):
+    rows = ["P001,0,1000,0"] * 10_000
     rows[136] = "P002,0,1000.005,0"
-    rows[150] = "P999,0,1000,0"
-    rows[170] = "P003,-5,1000,0"
+    rows[5150] = "P999,0,1000,0"
+    rows[9970] = "P003,-5,1000,0"
     content = csv_bytes(*rows)
     preview = checkoff_preview(content=content, file_name="big.csv", period=PERIOD)
     assert [(e.row, e.field) for e in preview.errors] == [
         (137, "deposits"),
-        (151, "payroll_number"),
-        (171, "share_capital"),
+        (5151, "payroll_number"),
+        (9971, "share_capital"),
     ]
     assert "P999" in preview.errors[1].message
     with pytest.raises(PaymentsInvalid):
