@@ -82,7 +82,25 @@ def _check_receipt(receipt, errors: dict) -> str:
     return sniffed[0]
 
 
-def _common(*, amount, transaction_cost, bank_account, date, description, reference, receipt, counterparty, field):
+def _cashbook_record(
+    *,
+    model,
+    key_prefix: str,
+    counterparty_field: str,
+    counterparty: str,
+    category,
+    amount,
+    description: str,
+    bank_account: BankAccount | None,
+    transaction_cost,
+    date: datetime.date | None,
+    reference: str,
+    receipt,
+    recorded_by,
+    lines,
+):
+    """What expenses and income share: check every field (errors named together), post once per reference,
+    keep the receipt. `lines(amount, cost, bank_code)` gives the entry's lines."""
     errors: dict[str, list[str]] = {}
     amount = _amount(amount, "amount", errors)
     cost = _amount(transaction_cost, "transaction_cost", errors, allow_zero=True)
@@ -95,16 +113,44 @@ def _common(*, amount, transaction_cost, bank_account, date, description, refere
     if not (description or "").strip():
         errors["description"] = ["Say what this was for."]
     if not (counterparty or "").strip():
-        errors[field] = ["Required."]
+        errors[counterparty_field] = ["Required."]
     if len((reference or "").strip()) > 100:
         errors["reference"] = ["The reference is longer than 100 characters."]
+    if category is None or not category.active:
+        errors["category"] = ["Choose an active category."]
     content_type = _check_receipt(receipt, errors)
-    return errors, amount, cost, account, day, content_type
-
-
-def _key(prefix: str, reference: str) -> str:
+    if errors:
+        raise ValidationError(errors)
     reference = (reference or "").strip()
-    return f"{prefix}:{reference}" if reference else f"{prefix}:auto:{uuid.uuid4()}"
+    key = f"{key_prefix}:{reference}" if reference else f"{key_prefix}:auto:{uuid.uuid4()}"
+    existing = model.objects.filter(entry__idempotency_key=key).first()
+    if existing is not None:
+        return existing, False
+    result = ledger_post(
+        memo=f"{category.name}: {description}",
+        lines=lines(amount, cost, account.ledger_account.code),
+        idempotency_key=key,
+        posted_by=recorded_by,
+        date=day,
+        source=reference,
+    )
+    record = model(
+        date=day,
+        category=category,
+        amount=amount,
+        transaction_cost=cost,
+        bank_account=account,
+        description=description.strip(),
+        reference=reference,
+        receipt_content_type=content_type,
+        recorded_by=recorded_by,
+        entry=result.entry,
+        **{counterparty_field: counterparty.strip()},
+    )
+    if receipt:
+        record.receipt.save(receipt.name, receipt, save=False)
+    record.save()
+    return record, True
 
 
 @transaction.atomic
@@ -122,54 +168,29 @@ def expense_record(
     recorded_by=None,
 ) -> tuple[SaccoExpense, bool]:
     """Dr expense / Cr bank, plus Dr 5100 / Cr bank for the transaction cost. Returns (expense, created)."""
-    errors, amount, cost, account, day, content_type = _common(
-        amount=amount,
-        transaction_cost=transaction_cost,
-        bank_account=bank_account,
-        date=date,
-        description=description,
-        reference=reference,
-        receipt=receipt,
+
+    def lines(amount, cost, bank):
+        result = [Line(category.ledger_account.code, debit=amount, description=description)]
+        if cost > 0:
+            result.append(Line(TRANSACTION_COSTS_ACCOUNT, debit=cost, description=f"Charge: {description}"))
+        return [*result, Line(bank, credit=amount + cost, description=f"Paid to {payee}")]
+
+    return _cashbook_record(
+        model=SaccoExpense,
+        key_prefix="expense",
+        counterparty_field="payee",
         counterparty=payee,
-        field="payee",
-    )
-    if category is None or not category.active:
-        errors["category"] = ["Choose an active expense category."]
-    if errors:
-        raise ValidationError(errors)
-    key = _key("expense", reference)
-    existing = SaccoExpense.objects.filter(entry__idempotency_key=key).first()
-    if existing is not None:
-        return existing, False
-    lines = [Line(category.ledger_account.code, debit=amount, description=description)]
-    if cost > 0:
-        lines.append(Line(TRANSACTION_COSTS_ACCOUNT, debit=cost, description=f"Charge: {description}"))
-    lines.append(Line(account.ledger_account.code, credit=amount + cost, description=f"Paid to {payee}"))
-    result = ledger_post(
-        memo=f"{category.name}: {description}",
-        lines=lines,
-        idempotency_key=key,
-        posted_by=recorded_by,
-        date=day,
-        source=reference,
-    )
-    expense = SaccoExpense(
-        date=day,
         category=category,
         amount=amount,
-        transaction_cost=cost,
-        bank_account=account,
-        payee=payee.strip(),
-        description=description.strip(),
-        reference=(reference or "").strip(),
-        receipt_content_type=content_type,
+        description=description,
+        bank_account=bank_account,
+        transaction_cost=transaction_cost,
+        date=date,
+        reference=reference,
+        receipt=receipt,
         recorded_by=recorded_by,
-        entry=result.entry,
+        lines=lines,
     )
-    if receipt:
-        expense.receipt.save(receipt.name, receipt, save=False)
-    expense.save()
-    return expense, True
 
 
 @transaction.atomic
@@ -187,57 +208,32 @@ def income_record(
     recorded_by=None,
 ) -> tuple[SaccoIncome, bool]:
     """Dr bank / Cr income; a charge deducted by the bank is Dr 5100 / Cr bank. Returns (income, created)."""
-    errors, amount, cost, account, day, content_type = _common(
-        amount=amount,
-        transaction_cost=transaction_cost,
-        bank_account=bank_account,
-        date=date,
-        description=description,
-        reference=reference,
-        receipt=receipt,
-        counterparty=payer,
-        field="payer",
-    )
-    if category is None or not category.active:
-        errors["category"] = ["Choose an active income category."]
-    if errors:
-        raise ValidationError(errors)
-    key = _key("income", reference)
-    existing = SaccoIncome.objects.filter(entry__idempotency_key=key).first()
-    if existing is not None:
-        return existing, False
-    bank = account.ledger_account.code
-    lines = [
-        Line(bank, debit=amount, description=f"From {payer}"),
-        Line(category.ledger_account.code, credit=amount, description=description),
-    ]
-    if cost > 0:
-        lines += [
-            Line(TRANSACTION_COSTS_ACCOUNT, debit=cost, description=f"Charge: {description}"),
-            Line(bank, credit=cost, description=f"Charge: {description}"),
+
+    def lines(amount, cost, bank):
+        result = [
+            Line(bank, debit=amount, description=f"From {payer}"),
+            Line(category.ledger_account.code, credit=amount, description=description),
         ]
-    result = ledger_post(
-        memo=f"{category.name}: {description}",
-        lines=lines,
-        idempotency_key=key,
-        posted_by=recorded_by,
-        date=day,
-        source=reference,
-    )
-    income = SaccoIncome(
-        date=day,
+        if cost > 0:
+            result += [
+                Line(TRANSACTION_COSTS_ACCOUNT, debit=cost, description=f"Charge: {description}"),
+                Line(bank, credit=cost, description=f"Charge: {description}"),
+            ]
+        return result
+
+    return _cashbook_record(
+        model=SaccoIncome,
+        key_prefix="income",
+        counterparty_field="payer",
+        counterparty=payer,
         category=category,
         amount=amount,
-        transaction_cost=cost,
-        bank_account=account,
-        payer=payer.strip(),
-        description=description.strip(),
-        reference=(reference or "").strip(),
-        receipt_content_type=content_type,
+        description=description,
+        bank_account=bank_account,
+        transaction_cost=transaction_cost,
+        date=date,
+        reference=reference,
+        receipt=receipt,
         recorded_by=recorded_by,
-        entry=result.entry,
+        lines=lines,
     )
-    if receipt:
-        income.receipt.save(receipt.name, receipt, save=False)
-    income.save()
-    return income, True
