@@ -17,7 +17,7 @@ from portal.contributions.models import MonthlyContribution, PaymentSource, Shar
 from portal.contributions.periods import InvalidPeriod, format_period, parse_period, period_of
 from portal.contributions.reminders import reminders_send
 from portal.contributions.reports import REPORT_FORMATS, report_periods, report_response
-from portal.contributions.rules import share_capital_progress, share_capital_target
+from portal.contributions.rules import default_share_capital_term, share_capital_progress, share_capital_target
 from portal.contributions.selectors import (
     contribution_report,
     incomplete_share_capital,
@@ -350,11 +350,14 @@ class IncompleteShareCapitalView(APIView):
     @extend_schema(responses={200: None})
     def get(self, request):
         target = share_capital_target()
+        default_term = default_share_capital_term()
         rows = []
         for member in incomplete_share_capital():
             schedule = getattr(member, "contribution_schedule", None)
             progress = share_capital_progress(
-                paid=member.paid, term_months=schedule.share_capital_term_months if schedule else 12, target=target
+                paid=member.paid,
+                term_months=schedule.share_capital_term_months if schedule else default_term,
+                target=target,
             )
             rows.append(
                 {

@@ -357,14 +357,15 @@ def missing_view(request):
 def incomplete_view(request):
     """C1: members below the share capital target, lowest first."""
     _require(request, READ_PERM)
-    from .rules import share_capital_progress, share_capital_target
+    from .rules import default_share_capital_term, share_capital_progress, share_capital_target
 
     target = share_capital_target()
+    default_term = default_share_capital_term()
     page = Paginator(incomplete_share_capital(), 100).get_page(request.GET.get("page"))
     rows = []
     for member in page:
         schedule = getattr(member, "contribution_schedule", None)
-        term = schedule.share_capital_term_months if schedule else 12
+        term = schedule.share_capital_term_months if schedule else default_term
         rows.append((member, share_capital_progress(paid=member.paid, term_months=term, target=target)))
     return TemplateResponse(
         request, "contributions/admin/incomplete.html", {"page": page, "rows": rows, "target": target}

@@ -20,6 +20,10 @@ def contribution_due(scheduled_amount: Decimal | None, *, minimum: Decimal | Non
     return to_cents(minimum)
 
 
+def default_share_capital_term() -> int:
+    return _settings().default_share_capital_term_months
+
+
 def share_capital_target(*, share_value: Decimal | None = None, minimum_shares: int | None = None) -> Decimal:
     """Target share capital = share value × minimum number of shares."""
     if share_value is None or minimum_shares is None:
