@@ -2,6 +2,7 @@
 trial balance."""
 
 from decimal import Decimal
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -10,9 +11,10 @@ from django.utils.dateparse import parse_date
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel
+from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import CreateView, IndexView, SnippetViewSet, SnippetViewSetGroup
 
 from .banking.models import BankAccount
 from .banking.services import bank_account_create
@@ -196,9 +198,34 @@ CASHBOOK_PANELS = [
 ]
 
 
+class ReceiptIndexView(IndexView):
+    """Cashbook list: a *Receipt* button on rows that have one."""
+
+    kind = ""
+
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if instance.receipt:
+            buttons.append(
+                ListingMenuItem(
+                    "Receipt", url=reverse("finance_receipt", args=[self.kind, instance.pk]), icon_name="doc-full"
+                )
+            )
+        return buttons
+
+
+class ExpenseIndexView(ReceiptIndexView):
+    kind = "expense"
+
+
+class IncomeIndexView(ReceiptIndexView):
+    kind = "income"
+
+
 class SaccoExpenseViewSet(SnippetViewSet):
     model = SaccoExpense
     permission_policy = CreateOnlyPermissionPolicy(SaccoExpense)
+    index_view_class = ExpenseIndexView
     add_view_class = _CashbookCreateView
     icon = "arrow-up"
     menu_label = "Expenses"
@@ -214,6 +241,7 @@ class SaccoExpenseViewSet(SnippetViewSet):
 class SaccoIncomeViewSet(SnippetViewSet):
     model = SaccoIncome
     permission_policy = CreateOnlyPermissionPolicy(SaccoIncome)
+    index_view_class = IncomeIndexView
     add_view_class = _CashbookCreateView
     icon = "arrow-down"
     menu_label = "Income"
@@ -226,11 +254,22 @@ class SaccoIncomeViewSet(SnippetViewSet):
     panels = [FieldPanel(name) for name in ["payer", *CASHBOOK_PANELS]]
 
 
+class BatchIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if instance.status != "processed" and self.request.user.has_perm("finance.process_transactionbatch"):
+            buttons.append(
+                ListingMenuItem("Process", url=reverse("finance_batch_process", args=[instance.pk]), icon_name="check")
+            )
+        return buttons
+
+
 class TransactionBatchViewSet(SnippetViewSet):
-    """Batches are created through the API or *Record payments*; processed from the API. Read only here."""
+    """Batches are created through the API and processed there or with the *Process* button; never edited."""
 
     model = TransactionBatch
     permission_policy = ReadOnlyPermissionPolicy(TransactionBatch)
+    index_view_class = BatchIndexView
     icon = "list-ul"
     menu_label = "Transaction batches"
     inspect_view_enabled = True
@@ -290,7 +329,11 @@ def trial_balance_view(request):
 
 @hooks.register("register_admin_urls")
 def finance_admin_urls():
-    return [path("ledger/trial-balance/", trial_balance_view, name="finance_trial_balance")]
+    return [
+        path("ledger/trial-balance/", trial_balance_view, name="finance_trial_balance"),
+        path("ledger/receipts/<str:kind>/<uuid:pk>/", receipt_view, name="finance_receipt"),
+        path("ledger/batches/<uuid:pk>/process/", batch_process_view, name="finance_batch_process"),
+    ]
 
 
 @hooks.register("register_admin_menu_item")
@@ -300,3 +343,59 @@ def trial_balance_menu_item():
             return request.user.has_perm("finance.view_journalentry")
 
     return TrialBalanceMenuItem("Trial balance", reverse("finance_trial_balance"), icon_name="table", order=210)
+
+
+def receipt_view(request, kind, pk):
+    """A stored receipt, only for staff who may view that record (receipts live in private storage)."""
+    from django.http import FileResponse, Http404
+    from django.shortcuts import get_object_or_404
+
+    model = {"expense": SaccoExpense, "income": SaccoIncome}.get(kind)
+    if model is None:
+        raise Http404
+    if not request.user.has_perm(f"finance.view_{model._meta.model_name}"):
+        raise PermissionDenied
+    record = get_object_or_404(model, pk=pk)
+    if not record.receipt:
+        raise Http404("This record has no receipt.")
+    return FileResponse(
+        record.receipt.open("rb"),
+        content_type=record.receipt_content_type or "application/octet-stream",
+        filename=f"receipt-{kind}-{record.reference or record.pk}{Path(record.receipt.name).suffix}",
+    )
+
+
+def batch_process_view(request, pk):
+    """Confirm on GET; POST processes the batch (every line or none) and returns to the list with the outcome."""
+    from django.contrib import messages
+    from django.shortcuts import get_object_or_404, redirect
+
+    from .cashbook.batches import BatchNotProcessable, batch_process
+
+    if not request.user.has_perm("finance.process_transactionbatch"):
+        raise PermissionDenied
+    batch = get_object_or_404(TransactionBatch, pk=pk)
+    if request.method != "POST":
+        return TemplateResponse(
+            request,
+            "wagtailadmin_custom/confirm_action.html",
+            {
+                "title": f"Process {batch.name}",
+                "message": f"All {batch.items.count()} lines are posted together; if any line is wrong, none is.",
+                "action_label": "Process",
+                "cancel_url": reverse("wagtailsnippets_finance_transactionbatch:list"),
+            },
+        )
+    try:
+        errors = batch_process(batch=batch, processed_by=request.user)
+    except BatchNotProcessable as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        if errors:
+            messages.error(
+                request,
+                "Nothing was posted: " + "; ".join(f"line {e.line}, {e.field}: {e.message}" for e in errors[:20]),
+            )
+        else:
+            messages.success(request, f"{batch.name}: every line posted.")
+    return redirect("wagtailsnippets_finance_transactionbatch:list")

@@ -190,3 +190,36 @@ def test_treasurer_records_an_expense_in_the_admin_and_it_cannot_be_edited(clien
     client.post(f"/admin/snippets/finance/saccoexpense/edit/{expense.pk}/", {**data, "amount": "1.00"})
     expense.refresh_from_db()
     assert expense.amount == D("45000.00")
+
+
+def test_receipts_download_only_for_staff_who_may_read_them(client, staff_user, member):
+    from tests.conftest import sign_in_verified
+
+    expense, _ = expense_record(
+        category=ExpenseCategory.objects.get(name="Audit fees"),
+        amount="100",
+        payee="A",
+        description="B",
+        receipt=SimpleUploadedFile("a.pdf", PDF),
+    )
+    url = f"/admin/ledger/receipts/expense/{expense.pk}/"
+    sign_in_verified(client, member.user)
+    assert client.get(url).status_code in (302, 403)
+    sign_in_verified(client, staff_user(roles.AUDITORS))
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert response["Content-Type"] == "application/pdf"
+
+
+def test_treasurer_processes_a_batch_from_the_admin(client, staff_user, member):
+    from tests.conftest import sign_in_verified
+
+    batch = _batch(member)
+    sign_in_verified(client, staff_user(roles.CLERKS))
+    client.post(f"/admin/ledger/batches/{batch.pk}/process/")
+    assert JournalEntry.objects.count() == 0  # clerks prepare, they do not process
+    sign_in_verified(client, staff_user(roles.TREASURER))
+    assert client.get(f"/admin/ledger/batches/{batch.pk}/process/").status_code == 200
+    assert client.post(f"/admin/ledger/batches/{batch.pk}/process/").status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.PROCESSED and JournalEntry.objects.count() == 4
