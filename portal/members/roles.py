@@ -92,6 +92,8 @@ CASHBOOK_READ = [
     "finance.view_transactionbatch",
     "finance.view_batchitem",
 ]
+LOAN_PRODUCTS_READ = ["loans.view_loanproduct"]
+LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
 CASHBOOK_PREPARE = ["finance.add_transactionbatch"]
 CASHBOOK = [
     "finance.add_expensecategory",
@@ -108,8 +110,8 @@ CASHBOOK = [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MEMBERS: [],
     CLERKS: [ACCESS_ADMIN, *MEMBER_DESK, *SAVINGS_READ, *SAVINGS_POST, *CASHBOOK_READ, *CASHBOOK_PREPARE],
-    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ],
-    CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ],
+    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOAN_PRODUCTS_READ],
+    CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOAN_PRODUCTS_READ],
     TREASURER: [
         ACCESS_ADMIN,
         *MEMBER_REGISTER_READ,
@@ -122,8 +124,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SAVINGS_REVERSE,
         *CASHBOOK_READ,
         *CASHBOOK,
+        *LOAN_PRODUCTS,
     ],
-    AUDITORS: [ACCESS_ADMIN, *AUDIT_READ, *LEDGER_READ, *BANKING_READ, *SAVINGS_READ, *CASHBOOK_READ],
+    AUDITORS: [
+        ACCESS_ADMIN,
+        *AUDIT_READ,
+        *LEDGER_READ,
+        *BANKING_READ,
+        *SAVINGS_READ,
+        *CASHBOOK_READ,
+        *LOAN_PRODUCTS_READ,
+    ],
     ADMINISTRATORS: [
         ACCESS_ADMIN,
         *MEMBER_DESK,
@@ -136,6 +147,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SAVINGS_REVERSE,
         *CASHBOOK_READ,
         *CASHBOOK,
+        *LOAN_PRODUCTS,
     ],
 }
 

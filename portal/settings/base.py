@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "portal.members",
     "portal.finance",
     "portal.contributions",
+    "portal.loans",
     "portal.workflows",
     "portal.notifications",
     "portal.api",

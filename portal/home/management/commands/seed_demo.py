@@ -28,6 +28,10 @@ class Command(BaseCommand):
         logins = people_seed(members=members, years=years)
         self.stdout.write("Invitations and KYC documents…")
         identity_seed()
+        self.stdout.write("Loan products and the calculator page…")
+        from portal.loans.demo import loans_seed
+
+        loans_seed()
         self.stdout.write("Savings history, expenses and a check-off file (through the posting services)…")
         from portal.contributions.demo import savings_seed
 
