@@ -1,10 +1,16 @@
-"""Loan products (L1) and the public loan calculator page (S2). Loans themselves arrive with the rest of issue 5."""
+"""Loan products (L1), the public loan calculator page (S2), applications, loans, their schedules and repayments.
 
+Money moves only through `portal/loans/services.py`, which posts to the ledger; these rows record what was
+posted and are not edited by hand."""
+
+import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.models import Page
 
@@ -116,3 +122,136 @@ class LoanCalculatorPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(calculator_context(request.GET))
         return context
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    DISBURSED = "disbursed", "Disbursed"
+
+
+class LoanApplication(models.Model):
+    """A member's request for a loan (L3). The terms are copied from the product when it is made, so a later
+    product change does not move an application already in review."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="loan_applications")
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="applications")
+    amount = models.DecimalField(**MONEY)
+    term_months = models.PositiveSmallIntegerField()
+    purpose = models.CharField(max_length=255)
+    annual_rate = models.DecimalField(**RATE)
+    method = models.CharField(max_length=20, choices=Method.CHOICES)
+    status = models.CharField(max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED)
+    decision_reason = models.CharField(max_length=255, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.product} {self.amount} for {self.member_id}"
+
+
+class LoanStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+class Loan(models.Model):
+    """A disbursed loan: one per approved application (enforced by the database). Its schedule is stored as
+    instalments; what is paid is tracked on each instalment and posted to the ledger with the loan on each line."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT, related_name="loan")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="loans")
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="loans")
+    principal = models.DecimalField(**MONEY, help_text="What the member owes: the amount, plus fees if capitalised.")
+    amount_paid_out = models.DecimalField(**MONEY)
+    processing_fee = models.DecimalField(**MONEY, default=0)
+    insurance_fee = models.DecimalField(**MONEY, default=0)
+    annual_rate = models.DecimalField(**RATE)
+    method = models.CharField(max_length=20, choices=Method.CHOICES)
+    term_months = models.PositiveSmallIntegerField()
+    disbursed_on = models.DateField()
+    disbursed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    disbursement_entry = models.OneToOneField(
+        "finance.JournalEntry",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="loan_disbursed",
+        help_text="Set in the same transaction that creates the loan (the entry's lines name the loan).",
+    )
+    status = models.CharField(max_length=10, choices=LoanStatus.choices, default=LoanStatus.ACTIVE)
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-disbursed_on"]
+
+    def __str__(self):
+        return f"{self.product} {self.principal} ({self.member_id})"
+
+
+class LoanInstalment(models.Model):
+    """One row of the schedule, with what has been paid against it."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments")
+    number = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    principal = models.DecimalField(**MONEY)
+    interest = models.DecimalField(**MONEY)
+    penalty = models.DecimalField(**MONEY, default=0)
+    principal_paid = models.DecimalField(**MONEY, default=0)
+    interest_paid = models.DecimalField(**MONEY, default=0)
+    penalty_paid = models.DecimalField(**MONEY, default=0)
+    interest_accrued = models.BooleanField(default=False, help_text="Interest receivable posted for this row.")
+
+    class Meta:
+        ordering = ["loan", "number"]
+        constraints = [models.UniqueConstraint(fields=["loan", "number"], name="one_instalment_number")]
+
+    def __str__(self):
+        return f"Instalment {self.number} of {self.loan_id}"
+
+    @property
+    def amount(self) -> Decimal:
+        return self.principal + self.interest + self.penalty
+
+    @property
+    def paid(self) -> Decimal:
+        return self.principal_paid + self.interest_paid + self.penalty_paid
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.paid
+
+
+class LoanRepayment(models.Model):
+    """Money received against a loan, idempotent by its reference (M-Pesa receipt, bank slip, check-off row)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    amount = models.DecimalField(**MONEY)
+    date = models.DateField()
+    reference = models.CharField(max_length=100)
+    penalty_part = models.DecimalField(**MONEY, default=0)
+    interest_part = models.DecimalField(**MONEY, default=0)
+    principal_part = models.DecimalField(**MONEY, default=0)
+    overpayment = models.DecimalField(
+        **MONEY, default=0, help_text="Beyond the whole balance: to the member's deposits."
+    )
+    entry = models.OneToOneField("finance.JournalEntry", on_delete=models.PROTECT, related_name="loan_repayment")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date", "-recorded_at"]
+
+    def __str__(self):
+        return f"Repayment {self.amount} on {self.loan_id}"

@@ -75,6 +75,7 @@ class JournalLine(models.Model):
     member = models.ForeignKey(
         "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines"
     )
+    loan = models.ForeignKey("loans.Loan", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines")
     description = models.CharField(max_length=255, blank=True)
 
     class Meta:

@@ -27,6 +27,7 @@ class Line:
     credit: Decimal = Decimal("0")
     member_id: object = None
     description: str = ""
+    loan_id: object = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of)
                         debit=debit,
                         credit=credit,
                         member_id=line.member_id,
+                        loan_id=line.loan_id,
                         description=line.description[:255],
                     )
                     for line, debit, credit in checked
@@ -142,6 +144,7 @@ def ledger_reverse(
             debit=line.credit,
             credit=line.debit,
             member_id=line.member_id,
+            loan_id=line.loan_id,
             description=line.description,
         )
         for line in entry.lines.select_related("account")
@@ -212,6 +215,7 @@ def ledger_post_many(*, postings: list[Posting], posted_by=None, chunk_size: int
                 "debit": debit,
                 "credit": credit,
                 "member_id": line.member_id,
+                "loan_id": line.loan_id,
                 "description": line.description[:255],
             }
             for line, debit, credit in lines

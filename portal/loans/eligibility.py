@@ -1,0 +1,123 @@
+"""Eligibility (L2): one answer — the most a member can borrow on a product — with every rule, passed or failed,
+and the numbers behind it, so the portal, the API and the appraisal all say the same thing."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from portal.finance.money import format_money, to_cents
+from portal.members.models import Member, MemberStatus
+
+from .models import LoanInstalment, LoanProduct, LoanStatus
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class Eligibility:
+    product: LoanProduct
+    max_amount: Decimal
+    deposits: Decimal
+    outstanding: Decimal
+    rules: list[Rule] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return all(r.passed for r in self.rules) and self.max_amount >= self.product.min_amount
+
+    @property
+    def failed(self) -> list[Rule]:
+        return [r for r in self.rules if not r.passed]
+
+
+def loans_outstanding_principal(*, member: Member) -> Decimal:
+    """Σ unpaid principal of the member's active loans."""
+    totals = LoanInstalment.objects.filter(loan__member=member, loan__status=LoanStatus.ACTIVE).aggregate(
+        due=Sum("principal"), paid=Sum("principal_paid")
+    )
+    return to_cents(str(totals["due"] or 0)) - to_cents(str(totals["paid"] or 0))
+
+
+def member_in_arrears(*, member: Member, today=None) -> bool:
+    today = today or timezone.localdate()
+    return (
+        LoanInstalment.objects.filter(loan__member=member, loan__status=LoanStatus.ACTIVE, due_date__lt=today)
+        .filter(principal_paid__lt=F("principal"))
+        .exists()
+        or LoanInstalment.objects.filter(loan__member=member, loan__status=LoanStatus.ACTIVE, due_date__lt=today)
+        .filter(interest_paid__lt=F("interest"))
+        .exists()
+    )
+
+
+def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | None = None, today=None) -> Eligibility:
+    """Every rule of domain.md that applies before guarantors, with its numbers, and the maximum amount."""
+    from portal.contributions.selectors import member_balances
+    from portal.home.models import SaccoSettings
+    from portal.members.kyc import kyc_status
+
+    today = today or timezone.localdate()
+    sacco = SaccoSettings.load()
+    balances = member_balances(member=member)
+    outstanding = loans_outstanding_principal(member=member)
+    ceiling = to_cents(balances.deposits * product.deposits_multiple)
+    max_amount = max(min(ceiling - outstanding, product.max_amount), ZERO)
+    rules = [
+        Rule(
+            "status",
+            member.status == MemberStatus.ACTIVE,
+            f"Your membership is {member.get_status_display().lower()}"
+            + ("." if member.status == MemberStatus.ACTIVE else "; only active members can borrow."),
+        ),
+        Rule(
+            "kyc",
+            kyc_status(member=member) == "verified",
+            "Your KYC documents are verified."
+            if kyc_status(member=member) == "verified"
+            else "Your KYC documents are not all verified yet.",
+        ),
+    ]
+    months = (today.year - member.join_date.year) * 12 + today.month - member.join_date.month
+    if today.day < member.join_date.day:
+        months -= 1
+    rules.append(
+        Rule(
+            "membership_age",
+            months >= sacco.minimum_membership_months,
+            f"Member for {months} months; {sacco.minimum_membership_months} needed.",
+        )
+    )
+    progress = balances.share_capital_progress
+    rules.append(
+        Rule(
+            "share_capital",
+            progress.is_complete,
+            f"Share capital {format_money(progress.paid)} of {format_money(progress.target)}"
+            + (" (complete)." if progress.is_complete else f"; {format_money(progress.remaining)} to go."),
+        )
+    )
+    in_arrears = member_in_arrears(member=member, today=today)
+    rules.append(
+        Rule("arrears", not in_arrears, "An instalment is overdue." if in_arrears else "No instalment is overdue.")
+    )
+    limit_detail = (
+        f"Deposits {format_money(balances.deposits)} × {product.deposits_multiple.normalize()} = "
+        f"{format_money(ceiling)}; "
+        f"outstanding {format_money(outstanding)}; you can borrow up to {format_money(max_amount)}"
+        + (
+            f" (the product's maximum is {format_money(product.max_amount)})."
+            if max_amount == product.max_amount
+            else "."
+        )
+    )
+    rules.append(Rule("limit", amount is None or amount <= max_amount, limit_detail))
+    return Eligibility(product, max_amount, balances.deposits, outstanding, rules)

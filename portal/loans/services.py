@@ -1,0 +1,359 @@
+"""Loan money: applications decided, loans disbursed, repayments allocated — each change under a row lock, each
+posting through the ledger with an idempotency key, so concurrent requests make one loan and lose no shilling.
+
+Postings (domain.md):
+- disbursement: Dr 1100 Loans to members [loan] principal / Cr bank paid out, Cr 4100 and 4110 fees (deducted),
+  or fees added to the principal (capitalised);
+- interest falls due: Dr 1110 Interest receivable [loan] / Cr 4000 Loan interest, once per instalment
+  (`interest:<loan>:<n>`), when the instalment falls due or when it is paid, whichever is first;
+- repayment: Dr bank / Cr 1120 penalties, 1110 interest, 1100 principal [loan]; an overpayment beyond the whole
+  balance is credited to the member's deposits (2000).
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.finance.banking.models import BankAccount
+from portal.finance.banking.services import bank_account_primary
+from portal.finance.ledger.services import Line, ledger_post
+from portal.finance.money import InvalidAmount, format_money, parse_amount
+from portal.members.models import Member
+
+from .eligibility import loan_eligibility
+from .models import (
+    ApplicationStatus,
+    FeeTreatment,
+    Loan,
+    LoanApplication,
+    LoanInstalment,
+    LoanProduct,
+    LoanRepayment,
+    LoanStatus,
+)
+from .schedule import cents, schedule_build
+
+LOANS = "1100"
+INTEREST_RECEIVABLE = "1110"
+PENALTIES_RECEIVABLE = "1120"
+INTEREST_INCOME = "4000"
+PROCESSING_FEES = "4100"
+INSURANCE_FEES = "4110"
+DEPOSITS = "2000"
+ZERO = Decimal("0.00")
+
+
+class LoanStateError(ValidationError):
+    """The application or loan is not in a state that allows this (already decided, already disbursed…)."""
+
+
+def _amount(raw, field: str) -> Decimal:
+    try:
+        if isinstance(raw, float):
+            raise InvalidAmount("Amounts must not be floats.")
+        return parse_amount(str(raw))
+    except InvalidAmount as exc:
+        raise ValidationError({field: [str(exc)]}) from exc
+
+
+@transaction.atomic
+def application_submit(
+    *, member: Member, product: LoanProduct, amount, term_months, purpose: str, today=None
+) -> LoanApplication:
+    """Check the request against the product and the member's eligibility (every failed rule named), then record it."""
+    errors: dict[str, list[str]] = {}
+    try:
+        amount = _amount(amount, "amount")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        amount = None
+    try:
+        term = int(term_months)
+    except (TypeError, ValueError):
+        term = None
+        errors["term_months"] = [f"{term_months!r} is not a number of months."]
+    if not product.active:
+        errors["product"] = [f"{product.name} takes no new applications."]
+    if amount is not None and not product.min_amount <= amount <= product.max_amount:
+        errors["amount"] = [
+            f"{product.name} lends from {format_money(product.min_amount)} to {format_money(product.max_amount)}."
+        ]
+    if term is not None and not product.min_term_months <= term <= product.max_term_months:
+        errors["term_months"] = [
+            f"{product.name} runs from {product.min_term_months} to {product.max_term_months} months."
+        ]
+    if not (purpose or "").strip():
+        errors["purpose"] = ["Say what the loan is for."]
+    if errors:
+        raise ValidationError(errors)
+    eligibility = loan_eligibility(member=member, product=product, amount=amount, today=today)
+    if not all(rule.passed for rule in eligibility.rules):
+        raise ValidationError({"amount" if r.code == "limit" else "member": [r.detail] for r in eligibility.failed})
+    return LoanApplication.objects.create(
+        member=member,
+        product=product,
+        amount=amount,
+        term_months=term,
+        purpose=purpose.strip()[:255],
+        annual_rate=product.annual_rate,
+        method=product.method,
+    )
+
+
+def _decide(*, application: LoanApplication, by, status: str, reason: str) -> LoanApplication:
+    with transaction.atomic():
+        locked = LoanApplication.objects.select_for_update().get(pk=application.pk)
+        if locked.status != ApplicationStatus.SUBMITTED:
+            raise LoanStateError(f"This application is already {locked.get_status_display().lower()}.")
+        if by is not None and locked.member.user_id == by.pk:
+            raise LoanStateError("Nobody decides their own application.")
+        locked.status = status
+        locked.decision_reason = reason.strip()[:255]
+        locked.decided_by = by
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+    application.refresh_from_db()
+    return application
+
+
+def application_approve(*, application: LoanApplication, by, reason: str = "") -> LoanApplication:
+    """Approve once (the approval workflow calls this at its end)."""
+    return _decide(application=application, by=by, status=ApplicationStatus.APPROVED, reason=reason)
+
+
+def application_reject(*, application: LoanApplication, by, reason: str) -> LoanApplication:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["Say why the application is rejected; the member reads it."]})
+    return _decide(application=application, by=by, status=ApplicationStatus.REJECTED, reason=reason)
+
+
+@dataclass
+class Disbursement:
+    loan: Loan
+    created: bool
+
+
+def loan_disburse(
+    *, application: LoanApplication, by, date: datetime.date | None = None, bank_account: BankAccount | None = None
+) -> Disbursement:
+    """Pay out an approved application once: the application row is locked, the loan is one-to-one with it and the
+    ledger key is `disbursement:<application>`; a second call returns the same loan (created=False)."""
+    date = date or timezone.localdate()
+    account = bank_account or bank_account_primary()
+    if account is None or not account.active:
+        raise ValidationError({"bank_account": ["Choose an active bank account to pay from."]})
+    if date > timezone.localdate():
+        raise ValidationError({"date": ["The disbursement date cannot be in the future."]})
+    try:
+        with transaction.atomic():
+            locked = (
+                LoanApplication.objects.select_for_update(of=("self",))
+                .select_related("product", "member")
+                .get(pk=application.pk)
+            )
+            existing = Loan.objects.filter(application=locked).first()
+            if existing is not None:
+                return Disbursement(existing, False)
+            if locked.status != ApplicationStatus.APPROVED:
+                raise LoanStateError(
+                    f"Only an approved application is paid out; this one is {locked.get_status_display().lower()}."
+                )
+            loan = _disburse(locked, by=by, date=date, account=account)
+    except IntegrityError:
+        loan = Loan.objects.filter(application=application).first()
+        if loan is None:
+            raise
+        return Disbursement(loan, False)
+    return Disbursement(loan, True)
+
+
+def _disburse(application: LoanApplication, *, by, date, account: BankAccount) -> Loan:
+    product = application.product
+    amount = application.amount
+    processing = cents(amount * product.processing_fee_percent / 100)
+    insurance = cents(amount * product.insurance_fee_percent / 100)
+    if product.fee_treatment == FeeTreatment.CAPITALISED:
+        principal, paid_out = amount + processing + insurance, amount
+    else:
+        principal, paid_out = amount, amount - processing - insurance
+    schedule = schedule_build(
+        principal=principal,
+        annual_rate=application.annual_rate,
+        months=application.term_months,
+        method=application.method,
+        start=date,
+        first_due_months=1 + product.grace_months,
+    )
+    loan = Loan(
+        application=application,
+        member=application.member,
+        product=product,
+        principal=principal,
+        amount_paid_out=paid_out,
+        processing_fee=processing,
+        insurance_fee=insurance,
+        annual_rate=application.annual_rate,
+        method=application.method,
+        term_months=application.term_months,
+        disbursed_on=date,
+        disbursed_by=by,
+    )
+    loan.save(force_insert=True)  # first: the ledger lines name the loan
+    member_id = application.member_id
+    memo = f"Loan {product.name} to {application.member.membership_number}"
+    lines = [
+        Line(LOANS, debit=principal, member_id=member_id, loan_id=loan.pk, description=memo),
+        Line(account.ledger_account.code, credit=paid_out, description=memo),
+    ]
+    if processing:
+        lines.append(
+            Line(PROCESSING_FEES, credit=processing, member_id=member_id, loan_id=loan.pk, description="Processing fee")
+        )
+    if insurance:
+        lines.append(
+            Line(INSURANCE_FEES, credit=insurance, member_id=member_id, loan_id=loan.pk, description="Insurance fee")
+        )
+    result = ledger_post(
+        memo=memo, lines=lines, idempotency_key=f"disbursement:{application.pk}", posted_by=by, date=date, source="loan"
+    )
+    loan.disbursement_entry = result.entry
+    loan.save(update_fields=["disbursement_entry"])
+    LoanInstalment.objects.bulk_create(
+        [
+            LoanInstalment(loan=loan, number=i.number, due_date=i.due_date, principal=i.principal, interest=i.interest)
+            for i in schedule.instalments
+        ]
+    )
+    application.status = ApplicationStatus.DISBURSED
+    application.save(update_fields=["status"])
+    return loan
+
+
+@dataclass
+class RepaymentResult:
+    repayment: LoanRepayment
+    created: bool
+
+
+def loan_repay(
+    *,
+    loan: Loan,
+    amount,
+    reference: str,
+    date: datetime.date | None = None,
+    bank_account: BankAccount | None = None,
+    recorded_by=None,
+) -> RepaymentResult:
+    """Record money received against a loan, once per reference. The loan row is locked, so simultaneous
+    repayments are applied one after the other and none is lost. Allocation: oldest instalment first, and within
+    it penalty → interest → principal; anything beyond the whole balance goes to the member's deposits."""
+    amount = _amount(amount, "amount")
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationError(
+            {"reference": ["A reference (receipt or slip number) is required: it stops a double posting."]}
+        )
+    if len(reference) > 100:
+        raise ValidationError({"reference": ["The reference is longer than 100 characters."]})
+    date = date or timezone.localdate()
+    if date > timezone.localdate():
+        raise ValidationError({"date": ["The payment date cannot be in the future."]})
+    account = bank_account or bank_account_primary()
+    if account is None or not account.active:
+        raise ValidationError({"bank_account": ["Choose an active bank account."]})
+    key = f"repayment:{reference}"
+    with transaction.atomic():
+        locked = Loan.objects.select_for_update(of=("self",)).select_related("member").get(pk=loan.pk)
+        existing = LoanRepayment.objects.filter(entry__idempotency_key=key).select_related("loan").first()
+        if existing is not None:
+            if existing.loan_id != locked.pk or existing.amount != amount:
+                raise ValidationError({"reference": [f"{reference!r} was already used for another payment."]})
+            return RepaymentResult(existing, False)
+        if locked.status != LoanStatus.ACTIVE:
+            raise LoanStateError("This loan is closed; the payment cannot be applied to it.")
+        repayment = _apply(
+            locked, amount=amount, key=key, reference=reference, date=date, account=account, by=recorded_by
+        )
+    return RepaymentResult(repayment, True)
+
+
+def _accrue_interest(loan: Loan, instalment: LoanInstalment, by, date) -> None:
+    """Interest of one instalment falls due: posted once (`interest:<loan>:<n>`), by the daily job or here."""
+    if instalment.interest_accrued or instalment.interest == 0:
+        return
+    ledger_post(
+        memo=f"Interest due, instalment {instalment.number}",
+        lines=[
+            Line(INTEREST_RECEIVABLE, debit=instalment.interest, member_id=loan.member_id, loan_id=loan.pk),
+            Line(INTEREST_INCOME, credit=instalment.interest, member_id=loan.member_id, loan_id=loan.pk),
+        ],
+        idempotency_key=f"interest:{loan.pk}:{instalment.number}",
+        posted_by=by,
+        date=min(instalment.due_date, date),
+        source="loan interest",
+    )
+    instalment.interest_accrued = True
+
+
+def _apply(loan: Loan, *, amount, key, reference, date, account: BankAccount, by) -> LoanRepayment:
+    left = amount
+    parts = {"penalty": ZERO, "interest": ZERO, "principal": ZERO}
+    changed = []
+    for instalment in loan.instalments.select_for_update().order_by("number"):
+        if left <= 0:
+            break
+        touched = False
+        for part in ("penalty", "interest", "principal"):
+            owed = getattr(instalment, part) - getattr(instalment, f"{part}_paid")
+            take = min(owed, left)
+            if take > 0:
+                if part == "interest":
+                    _accrue_interest(loan, instalment, by, date)
+                setattr(instalment, f"{part}_paid", getattr(instalment, f"{part}_paid") + take)
+                parts[part] += take
+                left -= take
+                touched = True
+        if touched:
+            changed.append(instalment)
+    overpayment = left
+    LoanInstalment.objects.bulk_update(changed, ["penalty_paid", "interest_paid", "principal_paid", "interest_accrued"])
+    member_id = loan.member_id
+    memo = f"Loan repayment {loan.member.membership_number}"
+    lines = [Line(account.ledger_account.code, debit=amount, description=memo)]
+    for part, code in (("penalty", PENALTIES_RECEIVABLE), ("interest", INTEREST_RECEIVABLE), ("principal", LOANS)):
+        if parts[part] > 0:
+            lines.append(
+                Line(
+                    code, credit=parts[part], member_id=member_id, loan_id=loan.pk, description=f"{part.title()} repaid"
+                )
+            )
+    if overpayment > 0:
+        lines.append(
+            Line(DEPOSITS, credit=overpayment, member_id=member_id, description="Loan overpayment to deposits")
+        )
+    result = ledger_post(memo=memo, lines=lines, idempotency_key=key, posted_by=by, date=date, source=reference)
+    repayment = LoanRepayment.objects.create(
+        loan=loan,
+        amount=amount,
+        date=date,
+        reference=reference,
+        penalty_part=parts["penalty"],
+        interest_part=parts["interest"],
+        principal_part=parts["principal"],
+        overpayment=overpayment,
+        entry=result.entry,
+        recorded_by=by,
+    )
+    if overpayment > 0:
+        from portal.contributions.services import summaries_refresh
+
+        summaries_refresh(member_ids=[member_id])
+    if not any(i.outstanding > 0 for i in loan.instalments.all()):
+        loan.status = LoanStatus.CLOSED
+        loan.closed_on = date
+        loan.save(update_fields=["status", "closed_on"])
+    return repayment
