@@ -1,5 +1,6 @@
-"""C4 and the summary cache on PostgreSQL: the same check-off file imported from two threads at once posts once;
-concurrent postings to one member lose nothing (ledger and cached summary agree)."""
+"""Money under concurrency, on PostgreSQL: the same check-off file imported from two threads at once posts once;
+concurrent postings to one member lose nothing (ledger and cached summary agree); ten simultaneous repayments
+on one loan are all applied; two simultaneous disbursements of one application make one loan."""
 
 import datetime
 import threading
@@ -87,3 +88,61 @@ def test_concurrent_postings_to_one_member_lose_nothing(make_member):
     summary = MemberShareSummary.objects.get(member=member)
     assert summary.deposits == expected_deposits
     assert summary.share_capital == D("10.00") * threads * per_thread
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ten_simultaneous_repayments_on_one_loan_lose_nothing(make_member, staff_user):
+    from portal.loans.models import LoanRepayment
+    from portal.loans.services import loan_repay
+    from tests.integration.test_loans import _disbursed, _verify_kyc
+
+    loan = _prepared_loan(make_member, staff_user, _disbursed, _verify_kyc)
+    results, errors = _run_together(
+        [lambda n=n: loan_repay(loan=loan, amount="1000", reference=f"RACE-{n}") for n in range(10)]
+    )
+    assert errors == []
+    assert LoanRepayment.objects.filter(loan=loan).count() == 10
+    paid = sum((i.paid for i in loan.instalments.all()), D("0"))
+    assert paid == D("10000.00")
+    assert account_balance(code="1010") == D("140000.00") + D("10000.00") - loan.amount_paid_out  # savings in, loan out
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_simultaneous_disbursements_make_one_loan(make_member, staff_user):
+    from portal.loans.models import Loan
+    from portal.loans.services import application_approve, application_submit, loan_disburse
+    from tests.integration.test_loans import _verify_kyc
+
+    member = _eligible(make_member, _verify_kyc)
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import LoanProduct
+
+    loans_seed()
+    product = LoanProduct.objects.get(slug="development")
+    application = application_submit(member=member, product=product, amount="50000", term_months=12, purpose="x")
+    application_approve(application=application, by=None)
+    results, errors = _run_together([lambda: loan_disburse(application=application, by=None)] * 2)
+    assert errors == []
+    assert Loan.objects.count() == 1 and sorted(r.created for r in results) == [False, True]
+    assert JournalEntry.objects.filter(idempotency_key__startswith="disbursement:").count() == 1
+
+
+def _eligible(make_member, verify_kyc):
+    member = make_member(join_date=datetime.date(2024, 1, 10))
+    verify_kyc(member)
+    share_capital_payment_record(member=member, amount="20000", reference=f"sc-{member.pk}")
+    monthly_contribution_record(member=member, amount="120000", period="2025-01", reference=f"dep-{member.pk}")
+    return member
+
+
+def _prepared_loan(make_member, staff_user, disbursed, verify_kyc):
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import LoanProduct
+
+    member = _eligible(make_member, verify_kyc)
+    loans_seed()
+    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
+    products = {p.slug: p for p in LoanProduct.objects.all()}
+    return disbursed(member, products, staff_user)
