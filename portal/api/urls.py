@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from . import admin_views, auth_views, banking_views, cashbook_views, member_views, views
+from . import admin_views, auth_views, banking_views, cashbook_views, loans_views, member_views, views
 from . import contributions_views as cv
 
 app_name = "api"
@@ -65,6 +65,28 @@ urlpatterns = [
         "members/<uuid:pk>/set-share-capital-term/",
         cv.SetShareCapitalTermView.as_view(),
         name="member-set-share-capital-term",
+    ),
+    path("members/<uuid:pk>/loans/", loans_views.MemberLoansView.as_view(), name="member-loans"),
+    # Loans (L2–L7)
+    path("loans/eligibility/", loans_views.EligibilityView.as_view(), name="loan-eligibility"),
+    path("loans/applications/", loans_views.ApplicationListView.as_view(), name="loan-applications"),
+    path(
+        "loans/applications/<uuid:pk>/approve/",
+        loans_views.ApplicationApproveView.as_view(),
+        name="loan-application-approve",
+    ),
+    path(
+        "loans/applications/<uuid:pk>/reject/",
+        loans_views.ApplicationRejectView.as_view(),
+        name="loan-application-reject",
+    ),
+    path("loans/loans/", loans_views.LoanListView.as_view(), name="loans"),
+    path("loans/loans/<uuid:pk>/disburse/", loans_views.DisburseView.as_view(), name="loan-disburse"),
+    path("loans/loans/<uuid:pk>/add-repayment/", loans_views.AddRepaymentView.as_view(), name="loan-add-repayment"),
+    path(
+        "loans/loans/<uuid:pk>/repayment-schedule/",
+        loans_views.RepaymentScheduleView.as_view(),
+        name="loan-repayment-schedule",
     ),
     # Savings (C1–C7)
     path("contributions/monthly/", cv.MonthlyContributionListView.as_view(), name="contributions-monthly"),

@@ -154,6 +154,7 @@ class LoanApplication(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("decide_loanapplication", "Can approve or reject loan applications")]
 
     def __str__(self):
         return f"{self.product} {self.amount} for {self.member_id}"
@@ -193,6 +194,7 @@ class Loan(models.Model):
 
     class Meta:
         ordering = ["-disbursed_on"]
+        permissions = [("disburse_loan", "Can disburse approved loans"), ("record_repayment", "Can record repayments")]
 
     def __str__(self):
         return f"{self.product} {self.principal} ({self.member_id})"

@@ -93,6 +93,16 @@ CASHBOOK_READ = [
     "finance.view_batchitem",
 ]
 LOAN_PRODUCTS_READ = ["loans.view_loanproduct"]
+LOANS_READ = [
+    "loans.view_loanproduct",
+    "loans.view_loanapplication",
+    "loans.view_loan",
+    "loans.view_loaninstalment",
+    "loans.view_loanrepayment",
+]
+LOANS_DECIDE = ["loans.decide_loanapplication"]
+LOANS_REPAY = ["loans.record_repayment"]
+LOANS_DISBURSE = ["loans.disburse_loan"]
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
 CASHBOOK_PREPARE = ["finance.add_transactionbatch"]
 CASHBOOK = [
@@ -109,9 +119,18 @@ CASHBOOK = [
 # Model and admin permissions, "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MEMBERS: [],
-    CLERKS: [ACCESS_ADMIN, *MEMBER_DESK, *SAVINGS_READ, *SAVINGS_POST, *CASHBOOK_READ, *CASHBOOK_PREPARE],
-    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOAN_PRODUCTS_READ],
-    CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOAN_PRODUCTS_READ],
+    CLERKS: [
+        ACCESS_ADMIN,
+        *MEMBER_DESK,
+        *SAVINGS_READ,
+        *SAVINGS_POST,
+        *CASHBOOK_READ,
+        *CASHBOOK_PREPARE,
+        *LOANS_READ,
+        *LOANS_REPAY,
+    ],
+    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE],
+    CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE],
     TREASURER: [
         ACCESS_ADMIN,
         *MEMBER_REGISTER_READ,
@@ -125,6 +144,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *CASHBOOK_READ,
         *CASHBOOK,
         *LOAN_PRODUCTS,
+        *LOANS_READ,
+        *LOANS_DISBURSE,
+        *LOANS_REPAY,
     ],
     AUDITORS: [
         ACCESS_ADMIN,
@@ -133,7 +155,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *BANKING_READ,
         *SAVINGS_READ,
         *CASHBOOK_READ,
-        *LOAN_PRODUCTS_READ,
+        *LOANS_READ,
     ],
     ADMINISTRATORS: [
         ACCESS_ADMIN,
@@ -148,6 +170,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *CASHBOOK_READ,
         *CASHBOOK,
         *LOAN_PRODUCTS,
+        *LOANS_READ,
+        *LOANS_DECIDE,
+        *LOANS_DISBURSE,
+        *LOANS_REPAY,
     ],
 }
 

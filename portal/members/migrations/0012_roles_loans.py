@@ -1,4 +1,4 @@
-"""Grant the loan product permissions of portal.members.roles."""
+"""Grant the loan permissions of portal.members.roles."""
 
 from django.db import migrations
 

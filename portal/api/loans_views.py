@@ -1,0 +1,356 @@
+"""/api/loans/… and /api/members/<pk>/loans/ (L2, L3, L5, L6, L7). A member sees and applies only for themselves
+(404 for anyone else's loan); staff act by permission. `…/loans/<pk>/disburse/` takes the approved application's
+id: the loan comes into being when it is paid out."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.finance.banking.models import BankAccount
+from portal.loans.eligibility import loan_eligibility
+from portal.loans.models import Loan, LoanApplication, LoanInstalment, LoanProduct
+from portal.loans.services import (
+    LoanStateError,
+    application_approve,
+    application_reject,
+    application_submit,
+    loan_disburse,
+    loan_repay,
+)
+from portal.members.models import Member
+
+from .errors import validation_error_response
+from .member_views import member_visible_to
+from .permissions import HasModelPermission
+
+VIEW_APPLICATIONS = "loans.view_loanapplication"
+VIEW_LOANS = "loans.view_loan"
+
+
+def _product(value) -> LoanProduct | None:
+    value = str(value or "").strip()
+    if value.isdigit():
+        return LoanProduct.objects.filter(pk=int(value)).first()
+    return LoanProduct.objects.filter(slug=value).first()
+
+
+def _state_error(exc: ValidationError) -> Response:
+    return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
+
+
+class RuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    passed = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class EligibilitySerializer(serializers.Serializer):
+    product = serializers.CharField(source="product.slug")
+    eligible = serializers.BooleanField()
+    max_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    deposits = serializers.DecimalField(max_digits=14, decimal_places=2)
+    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2)
+    rules = RuleSerializer(many=True)
+
+
+class EligibilityView(APIView):
+    """GET /api/loans/eligibility/?product=<slug or id>[&amount=][&member=<id> for staff]."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("product", str), OpenApiParameter("amount", str), OpenApiParameter("member", str)],
+        responses={200: EligibilitySerializer},
+    )
+    def get(self, request):
+        product = _product(request.query_params.get("product"))
+        if product is None:
+            return Response({"product": ["Choose a loan product (its slug or id)."]}, status=400)
+        member_id = request.query_params.get("member")
+        if member_id:
+            member = member_visible_to(request.user, member_id)
+        else:
+            member = getattr(request.user, "member", None)
+            if member is None:
+                return Response({"member": ["Staff must say which member (?member=<id>)."]}, status=400)
+        amount = request.query_params.get("amount")
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            amount = Decimal(amount) if amount else None
+        except InvalidOperation:
+            return Response({"amount": [f"{amount!r} is not a number."]}, status=400)
+        return Response(EligibilitySerializer(loan_eligibility(member=member, product=product, amount=amount)).data)
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    membership_number = serializers.CharField(source="member.membership_number", read_only=True)
+
+    class Meta:
+        model = LoanApplication
+        fields = [
+            "id",
+            "member",
+            "membership_number",
+            "product",
+            "amount",
+            "term_months",
+            "purpose",
+            "annual_rate",
+            "method",
+            "status",
+            "decision_reason",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ApplicationInSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    amount = serializers.CharField()
+    term_months = serializers.CharField()
+    purpose = serializers.CharField(allow_blank=True)
+
+
+class ApplicationListView(generics.ListAPIView):
+    """GET: your applications (staff with permission: all, ?status=). POST: apply (members, for themselves)."""
+
+    serializer_class = ApplicationSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LoanApplication.objects.none()
+        queryset = LoanApplication.objects.select_related("member", "product")
+        if not self.request.user.has_perm(VIEW_APPLICATIONS):
+            queryset = queryset.filter(member__user=self.request.user)
+        wanted = self.request.query_params.get("status")
+        return queryset.filter(status=wanted) if wanted else queryset
+
+    @extend_schema(request=ApplicationInSerializer, responses={201: ApplicationSerializer})
+    def post(self, request):
+        member = getattr(request.user, "member", None)
+        if member is None:
+            return Response({"detail": "Only members apply for loans."}, status=status.HTTP_403_FORBIDDEN)
+        data = ApplicationInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = _product(data.validated_data["product"])
+        if product is None:
+            return Response({"product": ["No such loan product."]}, status=400)
+        try:
+            application = application_submit(
+                member=member,
+                product=product,
+                amount=data.validated_data["amount"],
+                term_months=data.validated_data["term_months"],
+                purpose=data.validated_data["purpose"],
+            )
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+class _DecisionView(APIView):
+    permission_classes = [HasModelPermission("loans.decide_loanapplication")]
+
+    def decide(self, application, request):
+        raise NotImplementedError
+
+    @extend_schema(request=None, responses={200: ApplicationSerializer})
+    def post(self, request, pk):
+        application = get_object_or_404(LoanApplication, pk=pk)
+        try:
+            application = self.decide(application, request)
+        except LoanStateError as exc:
+            return _state_error(exc)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response(ApplicationSerializer(application).data)
+
+
+class ApplicationApproveView(_DecisionView):
+    """POST …/applications/<id>/approve/ {"reason": optional}."""
+
+    def decide(self, application, request):
+        return application_approve(application=application, by=request.user, reason=request.data.get("reason", ""))
+
+
+class ApplicationRejectView(_DecisionView):
+    """POST …/applications/<id>/reject/ {"reason": required}."""
+
+    def decide(self, application, request):
+        return application_reject(application=application, by=request.user, reason=request.data.get("reason", ""))
+
+
+class InstalmentSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = LoanInstalment
+        fields = ["number", "due_date", "principal", "interest", "penalty", "amount", "paid_fields", "outstanding"]
+
+    paid_fields = serializers.SerializerMethodField()
+
+    def get_paid_fields(self, obj) -> dict:
+        return {
+            "principal": str(obj.principal_paid),
+            "interest": str(obj.interest_paid),
+            "penalty": str(obj.penalty_paid),
+        }
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    membership_number = serializers.CharField(source="member.membership_number", read_only=True)
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "application",
+            "member",
+            "membership_number",
+            "product",
+            "principal",
+            "amount_paid_out",
+            "processing_fee",
+            "insurance_fee",
+            "annual_rate",
+            "method",
+            "term_months",
+            "disbursed_on",
+            "status",
+            "closed_on",
+        ]
+        read_only_fields = fields
+
+
+def _loans_for(user):
+    queryset = Loan.objects.select_related("member", "product")
+    if user.has_perm(VIEW_LOANS):
+        return queryset
+    return queryset.filter(member__user=user)
+
+
+class LoanListView(generics.ListAPIView):
+    """GET /api/loans/loans/: your loans, or every loan for staff (?status=)."""
+
+    serializer_class = LoanSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Loan.objects.none()
+        queryset = _loans_for(self.request.user)
+        wanted = self.request.query_params.get("status")
+        return queryset.filter(status=wanted) if wanted else queryset
+
+
+class RepaymentScheduleView(APIView):
+    """GET …/loans/<id>/repayment-schedule/: every instalment with what is paid and what is left."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: InstalmentSerializer(many=True)})
+    def get(self, request, pk):
+        loan = _loans_for(request.user).filter(pk=pk).first()
+        if loan is None:
+            raise Http404
+        return Response(
+            {
+                "loan": LoanSerializer(loan).data,
+                "instalments": InstalmentSerializer(loan.instalments.all(), many=True).data,
+            }
+        )
+
+
+class DisburseView(APIView):
+    """POST …/loans/<application id>/disburse/ {"date": optional, "bank_account": optional}: pay out once."""
+
+    permission_classes = [HasModelPermission("loans.disburse_loan")]
+
+    @extend_schema(request=None, responses={201: LoanSerializer})
+    def post(self, request, pk):
+        application = get_object_or_404(LoanApplication, pk=pk)
+        bank_account = None
+        if request.data.get("bank_account"):
+            bank_account = BankAccount.objects.filter(pk=request.data["bank_account"]).first()
+            if bank_account is None:
+                return Response({"bank_account": ["No such bank account."]}, status=400)
+        try:
+            result = loan_disburse(application=application, by=request.user, bank_account=bank_account)
+        except LoanStateError as exc:
+            return _state_error(exc)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response(LoanSerializer(result.loan).data, status=201 if result.created else 200)
+
+
+class RepaymentInSerializer(serializers.Serializer):
+    amount = serializers.CharField()
+    reference = serializers.CharField(allow_blank=True)
+    date = serializers.DateField(required=False, allow_null=True, default=None)
+    bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class AddRepaymentView(APIView):
+    """POST …/loans/<id>/add-repayment/ {"amount", "reference", "date"}: once per reference."""
+
+    permission_classes = [HasModelPermission("loans.record_repayment")]
+
+    @extend_schema(request=RepaymentInSerializer, responses={201: None})
+    def post(self, request, pk):
+        loan = get_object_or_404(Loan, pk=pk)
+        data = RepaymentInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        bank_account = BankAccount.objects.filter(pk=values["bank_account"]).first() if values["bank_account"] else None
+        try:
+            result = loan_repay(
+                loan=loan,
+                amount=values["amount"],
+                reference=values["reference"],
+                date=values["date"],
+                bank_account=bank_account,
+                recorded_by=request.user,
+            )
+        except LoanStateError as exc:
+            return _state_error(exc)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        repayment = result.repayment
+        body = {
+            "id": str(repayment.pk),
+            "amount": str(repayment.amount),
+            "penalty": str(repayment.penalty_part),
+            "interest": str(repayment.interest_part),
+            "principal": str(repayment.principal_part),
+            "overpayment": str(repayment.overpayment),
+            "loan_status": Loan.objects.get(pk=loan.pk).status,
+            "created": result.created,
+        }
+        return Response(body, status=201 if result.created else 200)
+
+
+class MemberLoansView(generics.ListAPIView):
+    """GET /api/members/<pk>/loans/."""
+
+    serializer_class = LoanSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Loan.objects.none()
+        member: Member = member_visible_to(self.request.user, self.kwargs["pk"])
+        if member.user_id != self.request.user.pk and not self.request.user.has_perm(VIEW_LOANS):
+            raise Http404
+        return Loan.objects.filter(Q(member=member)).select_related("member", "product")

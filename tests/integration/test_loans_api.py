@@ -1,0 +1,115 @@
+"""The seed's loan paths: eligibility, applications (approve/reject), disburse, add-repayment,
+repayment-schedule, /api/members/<pk>/loans/. Members reach only their own loans and cannot change terms."""
+
+import datetime
+
+import pytest
+from rest_framework.test import APIClient
+
+from portal.loans.models import Loan, LoanApplication
+from portal.members import roles
+from tests.integration.test_loans import _verify_kyc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(make_member, products):
+    from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
+
+    borrower = make_member("juma@example.com", join_date=datetime.date(2024, 1, 10))
+    _verify_kyc(borrower)
+    share_capital_payment_record(member=borrower, amount="20000", reference="sc")
+    monthly_contribution_record(member=borrower, amount="120000", period="2025-01", reference="dep")
+    return borrower
+
+
+@pytest.fixture
+def products():
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import LoanProduct
+
+    loans_seed()
+    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
+
+
+def test_the_whole_path_over_the_api(setup, other_member, staff_user):
+    borrower = setup
+    api = APIClient()
+    api.force_authenticate(borrower.user)
+    eligibility = api.get("/api/loans/eligibility/?product=development&amount=100000").json()
+    assert eligibility["eligible"] and eligibility["max_amount"] == "360000.00"
+    assert api.get("/api/loans/eligibility/?product=nope").status_code == 400
+    bad = api.post(
+        "/api/loans/applications/", {"product": "development", "amount": "x", "term_months": "12", "purpose": ""}
+    )
+    assert bad.status_code == 400 and {"amount", "purpose"} <= set(bad.json())
+    created = api.post(
+        "/api/loans/applications/",
+        {"product": "development", "amount": "100000", "term_months": "12", "purpose": "Build"},
+        format="json",
+    )
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    assert api.post(f"/api/loans/applications/{pk}/approve/").status_code == 403  # members do not decide
+
+    officer = APIClient()
+    officer.force_authenticate(staff_user(roles.LOANS_OFFICERS))
+    assert officer.post(f"/api/loans/applications/{pk}/approve/").json()["status"] == "approved"
+    assert officer.post(f"/api/loans/applications/{pk}/approve/").status_code == 409
+    assert officer.post(f"/api/loans/loans/{pk}/disburse/").status_code == 403
+
+    treasurer = APIClient()
+    treasurer.force_authenticate(staff_user(roles.TREASURER))
+    disbursed = treasurer.post(f"/api/loans/loans/{pk}/disburse/")
+    assert disbursed.status_code == 201
+    assert treasurer.post(f"/api/loans/loans/{pk}/disburse/").status_code == 200  # the same loan, not a second
+    loan_id = disbursed.json()["id"]
+    assert Loan.objects.count() == 1
+
+    paid = treasurer.post(
+        f"/api/loans/loans/{loan_id}/add-repayment/", {"amount": "8884.88", "reference": "MP-1"}, format="json"
+    )
+    assert paid.status_code == 201 and paid.json()["interest"] == "1000.00"
+    again = treasurer.post(
+        f"/api/loans/loans/{loan_id}/add-repayment/", {"amount": "8884.88", "reference": "MP-1"}, format="json"
+    )
+    assert again.status_code == 200 and again.json()["created"] is False
+
+    schedule = api.get(f"/api/loans/loans/{loan_id}/repayment-schedule/").json()
+    assert len(schedule["instalments"]) == 12 and schedule["instalments"][0]["outstanding"] == "0.00"
+    assert [loan["id"] for loan in api.get(f"/api/members/{borrower.pk}/loans/").json()["results"]] == [loan_id]
+
+    # Someone else: nothing to see, nothing to do.
+    nosy = APIClient()
+    nosy.force_authenticate(other_member.user)
+    assert nosy.get(f"/api/loans/loans/{loan_id}/repayment-schedule/").status_code == 404
+    assert nosy.get(f"/api/members/{borrower.pk}/loans/").status_code == 404
+    assert nosy.get("/api/loans/loans/").json()["results"] == []
+    assert nosy.get("/api/loans/applications/").json()["results"] == []
+    assert nosy.post(f"/api/loans/loans/{loan_id}/add-repayment/", {"amount": "1", "reference": "z"}).status_code == 403
+    # Nor can the borrower change the loan's terms: there is no write path to a loan.
+    for method in ("put", "patch", "delete"):
+        assert (
+            getattr(api, method)(f"/api/loans/loans/{loan_id}/repayment-schedule/", {"principal": "1"}).status_code
+            == 405
+        )
+        assert getattr(api, method)("/api/loans/loans/", {"principal": "1"}).status_code == 405
+    assert LoanApplication.objects.get(pk=pk).amount == 100000
+
+
+def test_reject_needs_a_reason(setup, staff_user):
+    api = APIClient()
+    api.force_authenticate(setup.user)
+    created = api.post(
+        "/api/loans/applications/", {"product": "development", "amount": "20000", "term_months": "6", "purpose": "x"}
+    )
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    committee = APIClient()
+    committee.force_authenticate(staff_user(roles.CREDIT_COMMITTEE))
+    missing = committee.post(f"/api/loans/applications/{pk}/reject/", {})
+    assert missing.status_code == 400 and "reason" in missing.json()
+    response = committee.post(f"/api/loans/applications/{pk}/reject/", {"reason": "Too soon"})
+    assert response.status_code == 200 and response.json()["status"] == "rejected"
+    assert api.get("/api/loans/applications/").json()["results"][0]["decision_reason"] == "Too soon"
