@@ -1,6 +1,7 @@
 from django.urls import path
 
 from portal.contributions import views as savings_views
+from portal.loans import views as loan_views
 
 from . import kyc_views, profile_views, views
 
@@ -10,6 +11,9 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("contributions/", savings_views.ContributionsView.as_view(), name="contributions"),
     path("share-capital/", savings_views.ShareCapitalView.as_view(), name="share_capital"),
+    path("loans/", loan_views.LoansView.as_view(), name="loans"),
+    path("loans/apply/", loan_views.ApplyView.as_view(), name="loan_apply"),
+    path("loans/<uuid:pk>/", loan_views.LoanDetailView.as_view(), name="loan_detail"),
     path("profile/", profile_views.ProfileView.as_view(), name="profile"),
     path("profile/bank/", profile_views.BankDetailsView.as_view(), name="bank_details"),
     path("documents/", kyc_views.documents_view, name="documents"),

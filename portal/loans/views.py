@@ -1,0 +1,108 @@
+"""Member portal pages for loans: what I can borrow (L2), apply (L3, behind a fresh second factor), my loans and
+each loan's schedule (L6). A member reaches only their own loans; anyone else's is a 404."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
+from django.views.generic import TemplateView
+
+from portal.members.otp_views import fresh_otp_required
+from portal.members.views import MemberAreaMixin
+
+from .eligibility import loan_eligibility
+from .models import Loan, LoanProduct
+from .services import application_submit
+
+
+class ApplicationForm(forms.Form):
+    product = forms.ModelChoiceField(queryset=LoanProduct.objects.filter(active=True), empty_label=None)
+    amount = forms.CharField(label="Amount (KES)", max_length=20)
+    term_months = forms.CharField(label="Term (months)", max_length=3)
+    purpose = forms.CharField(max_length=255)
+
+
+def _member(context):
+    member = context["member"]
+    if member is None:
+        raise Http404("Loan pages are for members.")
+    return member
+
+
+class LoansView(MemberAreaMixin, TemplateView):
+    """My loans, my applications, and how much I can borrow on each product."""
+
+    template_name = "portal/loans.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        member = _member(context)
+        context["eligibility"] = [
+            loan_eligibility(member=member, product=p) for p in LoanProduct.objects.filter(active=True)
+        ]
+        context["loans"] = list(
+            Loan.objects.filter(member=member).select_related("product").prefetch_related("instalments")
+        )
+        context["applications"] = member.loan_applications.select_related("product").order_by("-created_at")[:10]
+        return context
+
+
+@method_decorator(fresh_otp_required, name="post")
+class ApplyView(MemberAreaMixin, TemplateView):
+    """Apply for a loan; submitting needs a second-factor code from the last few minutes (M2)."""
+
+    template_name = "portal/loan_apply.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        _member(context)
+        context.setdefault("form", ApplicationForm(initial={"product": self.request.GET.get("product")}))
+        return context
+
+    def post(self, request):
+        context = self.get_context_data()
+        member = _member(context)
+        form = ApplicationForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                application_submit(
+                    member=member,
+                    product=data["product"],
+                    amount=data["amount"],
+                    term_months=data["term_months"],
+                    purpose=data["purpose"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request, "Your application is in. The loans office will review it; you will be notified."
+                )
+                return redirect("member_area:loans")
+        context["form"] = form
+        return self.render_to_response(context, status=400)
+
+
+class LoanDetailView(MemberAreaMixin, TemplateView):
+    """One of my loans: its terms, schedule with what is paid, and repayments."""
+
+    template_name = "portal/loan_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        member = _member(context)
+        loan = get_object_or_404(Loan.objects.select_related("product"), pk=kwargs["pk"], member=member)
+        instalments = list(loan.instalments.all())
+        context.update(
+            loan=loan,
+            instalments=instalments,
+            repayments=loan.repayments.all(),
+            outstanding=sum((i.outstanding for i in instalments), Decimal("0.00")),
+        )
+        return context

@@ -1,0 +1,71 @@
+"""The member's loan pages: how much can I borrow (with the numbers), apply behind a fresh code, my loan's
+schedule — and nobody else's."""
+
+import datetime
+
+import pytest
+
+from portal.loans.models import LoanApplication
+from portal.loans.services import loan_repay
+from portal.members import roles
+from tests.conftest import sign_in_verified
+from tests.integration.test_loans import _disbursed, _verify_kyc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def products():
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import LoanProduct
+
+    loans_seed()
+    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
+    return {p.slug: p for p in LoanProduct.objects.all()}
+
+
+@pytest.fixture
+def borrower(make_member):
+    from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
+
+    member = make_member("juma@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
+    _verify_kyc(member)
+    share_capital_payment_record(member=member, amount="20000", reference="sc")
+    monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="dep")
+    return member
+
+
+def test_how_much_can_i_borrow_shows_the_numbers(client, borrower, products):
+    sign_in_verified(client, borrower.user)
+    html = client.get("/portal/loans/").content.decode()
+    assert "Development loan: up to KES 360,000.00" in html
+    assert "KES 120,000.00 × 3 = KES 360,000.00" in html
+
+
+def test_applying_needs_a_fresh_code_and_names_bad_fields(client, borrower, products):
+    sign_in_verified(client, borrower.user, fresh=False)
+    data = {"product": products["development"].pk, "amount": "50000", "term_months": "12", "purpose": "Roof"}
+    response = client.post("/portal/loans/apply/", data)
+    assert response.status_code == 302 and "/verify" in response["Location"]
+    sign_in_verified(client, borrower.user)
+    bad = client.post("/portal/loans/apply/", {**data, "amount": "900000"})
+    assert bad.status_code == 400 and "amount" in bad.context["form"].errors
+    assert client.post("/portal/loans/apply/", data).status_code == 302
+    assert LoanApplication.objects.get().amount == 50000
+
+
+def test_my_loan_page_shows_the_schedule_and_others_get_404(client, borrower, other_member, products, staff_user):
+    loan = _disbursed(borrower, products, staff_user)
+    loan_repay(loan=loan, amount="8884.88", reference="R1")
+    sign_in_verified(client, borrower.user)
+    response = client.get(f"/portal/loans/{loan.pk}/")
+    assert response.status_code == 200 and len(response.context["instalments"]) == 12
+    from decimal import Decimal
+
+    expected = sum((i.amount for i in loan.instalments.all()), Decimal("0")) - Decimal("8884.88")
+    assert response.context["outstanding"] == expected
+    assert f"KES {expected:,.2f}" in response.content.decode()
+    sign_in_verified(client, other_member.user)
+    assert client.get(f"/portal/loans/{loan.pk}/").status_code == 404
+    sign_in_verified(client, staff_user(roles.CLERKS))
+    assert client.get("/portal/loans/").status_code == 404
