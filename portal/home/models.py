@@ -73,6 +73,36 @@ class SaccoSettings(BaseGenericSetting):
         default=Decimal("5.0000"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    provision_performing = models.DecimalField(
+        "provision: performing (%)",
+        **RATE,
+        default=Decimal("1.0000"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    provision_watch = models.DecimalField(
+        "provision: watch, 1–30 days (%)",
+        **RATE,
+        default=Decimal("5.0000"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    provision_substandard = models.DecimalField(
+        "provision: substandard, 31–180 days (%)",
+        **RATE,
+        default=Decimal("25.0000"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    provision_doubtful = models.DecimalField(
+        "provision: doubtful, 181–360 days (%)",
+        **RATE,
+        default=Decimal("50.0000"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    provision_loss = models.DecimalField(
+        "provision: loss, over 360 days (%)",
+        **RATE,
+        default=Decimal("100.0000"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     lockout_threshold = models.PositiveSmallIntegerField(
         "failed logins before lockout", default=5, validators=[MinValueValidator(1)]
     )
@@ -115,6 +145,14 @@ class SaccoSettings(BaseGenericSetting):
                 FieldRowPanel([FieldPanel("loan_multiple"), FieldPanel("minimum_membership_months")]),
                 FieldRowPanel([FieldPanel("max_active_guarantees"), FieldPanel("penalty_rate_monthly")]),
                 FieldPanel("withholding_tax_rate"),
+                FieldRowPanel([FieldPanel("provision_performing"), FieldPanel("provision_watch")]),
+                FieldRowPanel(
+                    [
+                        FieldPanel("provision_substandard"),
+                        FieldPanel("provision_doubtful"),
+                        FieldPanel("provision_loss"),
+                    ]
+                ),
             ],
             heading="Loans and dividends",
         ),

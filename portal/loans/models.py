@@ -165,6 +165,28 @@ class LoanStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class Classification(models.TextChoices):
+    """SASRA buckets by days past due (domain.md)."""
+
+    PERFORMING = "performing", "Performing (current)"
+    WATCH = "watch", "Watch (1–30 days)"
+    SUBSTANDARD = "substandard", "Substandard (31–180 days)"
+    DOUBTFUL = "doubtful", "Doubtful (181–360 days)"
+    LOSS = "loss", "Loss (over 360 days)"
+
+    @classmethod
+    def for_days(cls, days: int) -> str:
+        if days <= 0:
+            return cls.PERFORMING
+        if days <= 30:
+            return cls.WATCH
+        if days <= 180:
+            return cls.SUBSTANDARD
+        if days <= 360:
+            return cls.DOUBTFUL
+        return cls.LOSS
+
+
 class Loan(models.Model):
     """A disbursed loan: one per approved application (enforced by the database). Its schedule is stored as
     instalments; what is paid is tracked on each instalment and posted to the ledger with the loan on each line."""
@@ -191,6 +213,10 @@ class Loan(models.Model):
     )
     status = models.CharField(max_length=10, choices=LoanStatus.choices, default=LoanStatus.ACTIVE)
     closed_on = models.DateField(null=True, blank=True)
+    days_past_due = models.PositiveIntegerField(default=0, help_text="Updated by the daily loan job.")
+    classification = models.CharField(
+        max_length=12, choices=Classification.choices, default=Classification.PERFORMING, db_index=True
+    )
 
     class Meta:
         ordering = ["-disbursed_on"]
