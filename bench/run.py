@@ -35,6 +35,7 @@ def main() -> None:
         bench_checkoff(members=members, rows=int(os.environ.get("BENCH_CHECKOFF_ROWS", "10000")))
         history_bulk(members=members, years=int(os.environ.get("BENCH_YEARS", "5")))
         bench_dashboard(requests=200)
+        bench_loans_daily(members=members, loans=int(os.environ.get("BENCH_LOANS", "20000")))
     finally:
         runner.teardown_databases(old_config)
 
@@ -236,6 +237,97 @@ def bench_dashboard(*, requests: int) -> None:
     print(
         f"dashboard: median {statistics.median(timings):.1f} ms, "
         f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms over {requests} requests"
+    )
+
+
+def bench_loans_daily(*, members: list, loans: int) -> None:
+    """The daily loan job over `loans` active 12-month loans (inserted in bulk: setup, not measured), about a
+    fifth of them in arrears; run twice to show the second run posts nothing."""
+    import uuid
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from portal.finance.bulk_insert import rows_insert
+    from portal.finance.ledger.models import JournalEntry
+    from portal.loans.demo import loans_seed
+    from portal.loans.jobs import loans_daily
+    from portal.loans.models import Loan, LoanApplication, LoanInstalment, LoanProduct
+    from portal.loans.schedule import schedule_build
+
+    loans_seed()
+    product = LoanProduct.objects.get(slug="development")
+    today = datetime.date.today()
+    start = time.perf_counter()
+    applications, loan_rows, instalments = [], [], []
+    for n in range(loans):
+        member = members[n % len(members)]
+        disbursed = today - datetime.timedelta(days=30 + n % 330)
+        principal = Decimal(50000 + (n % 50) * 1000)
+        schedule = schedule_build(
+            principal=principal, annual_rate=Decimal("12"), months=12, method="annuity", start=disbursed
+        )
+        application_id, loan_id = uuid.uuid4(), uuid.uuid4()
+        applications.append(
+            {
+                "id": application_id,
+                "member_id": member.pk,
+                "product_id": product.pk,
+                "amount": principal,
+                "term_months": 12,
+                "purpose": "bench",
+                "annual_rate": Decimal("12"),
+                "method": "annuity",
+                "status": "disbursed",
+            }
+        )
+        loan_rows.append(
+            {
+                "id": loan_id,
+                "application_id": application_id,
+                "member_id": member.pk,
+                "product_id": product.pk,
+                "principal": principal,
+                "amount_paid_out": principal,
+                "annual_rate": Decimal("12"),
+                "method": "annuity",
+                "term_months": 12,
+                "disbursed_on": disbursed,
+            }
+        )
+        in_arrears = n % 5 == 0
+        for row in schedule.instalments:
+            due = row.due_date < today
+            paid = due and not (in_arrears and row.due_date > today - datetime.timedelta(days=90))
+            instalments.append(
+                {
+                    "loan_id": loan_id,
+                    "number": row.number,
+                    "due_date": row.due_date,
+                    "principal": row.principal,
+                    "interest": row.interest,
+                    "principal_paid": row.principal if paid else 0,
+                    "interest_paid": row.interest if paid else 0,
+                    "interest_accrued": row.due_date < today - datetime.timedelta(days=1),
+                }
+            )
+    with transaction.atomic():
+        rows_insert(LoanApplication, applications)
+        rows_insert(Loan, loan_rows)
+        rows_insert(LoanInstalment, instalments)
+    print(f"setup: {loans:,} loans, {len(instalments):,} instalments in {time.perf_counter() - start:.1f} s")
+    before = JournalEntry.objects.count()
+    start = time.perf_counter()
+    first = loans_daily(today=today)
+    first_time = time.perf_counter() - start
+    start = time.perf_counter()
+    second = loans_daily(today=today)
+    second_time = time.perf_counter() - start
+    print(
+        f"daily loan job, {loans:,} loans: {first_time:.1f} s (interest {first.interest_posted:,}, penalties "
+        f"{first.penalties_posted:,}, reclassified {first.reclassified:,}); again: {second_time:.1f} s, "
+        f"{second.interest_posted + second.penalties_posted} postings "
+        f"({JournalEntry.objects.count() - before:,} entries in all)"
     )
 
 
