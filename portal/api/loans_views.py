@@ -354,3 +354,39 @@ class MemberLoansView(generics.ListAPIView):
         if member.user_id != self.request.user.pk and not self.request.user.has_perm(VIEW_LOANS):
             raise Http404
         return Loan.objects.filter(Q(member=member)).select_related("member", "product")
+
+
+class GenerateStatementView(APIView):
+    """GET …/loans/<id>/generate-statement/[?output=pdf]: the statement with its running balance (own loan or staff)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("output", str, description="json (default) or pdf")], responses={200: None}
+    )
+    def get(self, request, pk):
+        from django.http import HttpResponse
+
+        from portal.loans.statements import loan_statement, loan_statement_pdf
+
+        loan = _loans_for(request.user).filter(pk=pk).select_related("member__user").first()
+        if loan is None:
+            raise Http404
+        if request.query_params.get("output") == "pdf":
+            response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
+            response["Content-Disposition"] = (
+                f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
+            )
+            return response
+        rows = [
+            {
+                "date": r.date,
+                "description": r.description,
+                "reference": r.reference,
+                "charged": str(r.debit),
+                "paid": str(r.credit),
+                "balance": str(r.balance),
+            }
+            for r in loan_statement(loan=loan)
+        ]
+        return Response({"loan": LoanSerializer(loan).data, "rows": rows})

@@ -88,6 +88,11 @@ urlpatterns = [
         loans_views.RepaymentScheduleView.as_view(),
         name="loan-repayment-schedule",
     ),
+    path(
+        "loans/loans/<uuid:pk>/generate-statement/",
+        loans_views.GenerateStatementView.as_view(),
+        name="loan-generate-statement",
+    ),
     # Savings (C1–C7)
     path("contributions/monthly/", cv.MonthlyContributionListView.as_view(), name="contributions-monthly"),
     path("contributions/monthly/bulk-create/", cv.MonthlyBulkCreateView.as_view(), name="contributions-bulk-create"),

@@ -99,10 +99,31 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
         member = _member(context)
         loan = get_object_or_404(Loan.objects.select_related("product"), pk=kwargs["pk"], member=member)
         instalments = list(loan.instalments.all())
+        from .statements import loan_statement
+
         context.update(
             loan=loan,
+            statement=loan_statement(loan=loan),
             instalments=instalments,
             repayments=loan.repayments.all(),
             outstanding=sum((i.outstanding for i in instalments), Decimal("0.00")),
         )
         return context
+
+
+def loan_statement_pdf_view(request, pk):
+    """The member's own loan statement as a PDF download; anyone else's is a 404."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.http import HttpResponse
+
+    from portal.members.selectors import member_for_user
+
+    from .statements import loan_statement_pdf
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    member = member_for_user(user=request.user)
+    loan = get_object_or_404(Loan.objects.select_related("product", "member__user"), pk=pk, member=member)
+    response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
+    return response

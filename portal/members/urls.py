@@ -14,6 +14,7 @@ urlpatterns = [
     path("loans/", loan_views.LoansView.as_view(), name="loans"),
     path("loans/apply/", loan_views.ApplyView.as_view(), name="loan_apply"),
     path("loans/<uuid:pk>/", loan_views.LoanDetailView.as_view(), name="loan_detail"),
+    path("loans/<uuid:pk>/statement.pdf", loan_views.loan_statement_pdf_view, name="loan_statement_pdf"),
     path("profile/", profile_views.ProfileView.as_view(), name="profile"),
     path("profile/bank/", profile_views.BankDetailsView.as_view(), name="bank_details"),
     path("documents/", kyc_views.documents_view, name="documents"),

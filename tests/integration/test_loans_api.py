@@ -113,3 +113,17 @@ def test_reject_needs_a_reason(setup, staff_user):
     response = committee.post(f"/api/loans/applications/{pk}/reject/", {"reason": "Too soon"})
     assert response.status_code == 200 and response.json()["status"] == "rejected"
     assert api.get("/api/loans/applications/").json()["results"][0]["decision_reason"] == "Too soon"
+
+
+def test_generate_statement_json_and_pdf_own_only(setup, other_member, staff_user):
+    from portal.loans.models import LoanProduct
+    from tests.integration.test_loans import _disbursed
+
+    loan = _disbursed(setup, {p.slug: p for p in LoanProduct.objects.all()}, staff_user)
+    api = APIClient()
+    api.force_authenticate(setup.user)
+    body = api.get(f"/api/loans/loans/{loan.pk}/generate-statement/").json()
+    assert body["rows"][0]["balance"] == "100000.00"
+    assert api.get(f"/api/loans/loans/{loan.pk}/generate-statement/?output=pdf").content.startswith(b"%PDF")
+    api.force_authenticate(other_member.user)
+    assert api.get(f"/api/loans/loans/{loan.pk}/generate-statement/").status_code == 404

@@ -69,3 +69,20 @@ def test_my_loan_page_shows_the_schedule_and_others_get_404(client, borrower, ot
     assert client.get(f"/portal/loans/{loan.pk}/").status_code == 404
     sign_in_verified(client, staff_user(roles.CLERKS))
     assert client.get("/portal/loans/").status_code == 404
+
+
+def test_statement_runs_the_balance_and_downloads_as_pdf(client, borrower, other_member, products, staff_user):
+    from decimal import Decimal
+
+    from portal.loans.statements import loan_statement
+
+    loan = _disbursed(borrower, products, staff_user)
+    loan_repay(loan=loan, amount="8884.88", reference="R1", date=datetime.date(2026, 2, 15))
+    rows = loan_statement(loan=loan)
+    assert [r.balance for r in rows] == [Decimal("100000.00"), Decimal("101000.00"), Decimal("92115.12")]
+    assert rows[-1].reference == "R1" and rows[-1].credit == Decimal("8884.88")
+    sign_in_verified(client, borrower.user)
+    pdf = client.get(f"/portal/loans/{loan.pk}/statement.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    sign_in_verified(client, other_member.user)
+    assert client.get(f"/portal/loans/{loan.pk}/statement.pdf").status_code == 404
