@@ -390,3 +390,48 @@ class GenerateStatementView(APIView):
             for r in loan_statement(loan=loan)
         ]
         return Response({"loan": LoanSerializer(loan).data, "rows": rows})
+
+
+class DuePaymentSerializer(serializers.Serializer):
+    loan = serializers.UUIDField(source="loan_id")
+    membership_number = serializers.CharField(source="loan.member.membership_number")
+    name = serializers.CharField(source="loan.member.user.get_full_name")
+    product = serializers.CharField(source="loan.product.name")
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2)
+    days_past_due = serializers.SerializerMethodField()
+
+    def get_days_past_due(self, obj) -> int:
+        from django.utils import timezone
+
+        return max((timezone.localdate() - obj.due_date).days, 0)
+
+
+class DuePaymentsView(generics.ListAPIView):
+    """GET /api/loans/loans/due-payments/[?days=7]: instalments overdue or due within the next days."""
+
+    serializer_class = DuePaymentSerializer
+    permission_classes = [HasModelPermission(VIEW_LOANS)]
+
+    def get_queryset(self):
+        from django.utils import timezone
+
+        from portal.loans.selectors import due_payments
+
+        if getattr(self, "swagger_fake_view", False):
+            return LoanInstalment.objects.none()
+        days = self.request.query_params.get("days", "7")
+        return due_payments(today=timezone.localdate(), days_ahead=int(days) if days.isdigit() else 7)
+
+
+class SendPaymentRemindersView(APIView):
+    """POST /api/loans/loans/send-payment-reminders/: before-due and overdue reminders (never twice)."""
+
+    permission_classes = [HasModelPermission("loans.record_repayment")]
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request):
+        from portal.loans.reminders import payment_reminders_send
+
+        return Response({"sent": payment_reminders_send()})

@@ -81,6 +81,12 @@ urlpatterns = [
         name="loan-application-reject",
     ),
     path("loans/loans/", loans_views.LoanListView.as_view(), name="loans"),
+    path("loans/loans/due-payments/", loans_views.DuePaymentsView.as_view(), name="loan-due-payments"),
+    path(
+        "loans/loans/send-payment-reminders/",
+        loans_views.SendPaymentRemindersView.as_view(),
+        name="loan-send-payment-reminders",
+    ),
     path("loans/loans/<uuid:pk>/disburse/", loans_views.DisburseView.as_view(), name="loan-disburse"),
     path("loans/loans/<uuid:pk>/add-repayment/", loans_views.AddRepaymentView.as_view(), name="loan-add-repayment"),
     path(

@@ -283,3 +283,21 @@ class LoanRepayment(models.Model):
 
     def __str__(self):
         return f"Repayment {self.amount} on {self.loan_id}"
+
+
+class LoanReminder(models.Model):
+    """A reminder sent for an instalment: once before it falls due, and once a month while it is overdue."""
+
+    instalment = models.ForeignKey(LoanInstalment, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=[("before", "Before due"), ("overdue", "Overdue")])
+    period = models.CharField(max_length=7, help_text="YYYY-MM of the reminder (overdue ones repeat monthly).")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["instalment", "kind", "period"], name="one_loan_reminder_per_period")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} reminder for {self.instalment_id}"

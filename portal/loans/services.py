@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
@@ -357,3 +358,40 @@ def _apply(loan: Loan, *, amount, key, reference, date, account: BankAccount, by
         loan.closed_on = date
         loan.save(update_fields=["status", "closed_on"])
     return repayment
+
+
+def loan_settle(
+    *,
+    loan: Loan,
+    amount,
+    reference: str,
+    date: datetime.date | None = None,
+    bank_account: BankAccount | None = None,
+    recorded_by=None,
+) -> RepaymentResult:
+    """Early settlement (L12): interest of instalments not yet due is waived, then the payment is applied as usual;
+    it must cover the quote (penalties, interest due, all principal). Guarantees end with the loan."""
+    from .selectors import settlement_quote
+
+    date = date or timezone.localdate()
+    amount = _amount(amount, "amount")
+    with transaction.atomic():
+        locked = Loan.objects.select_for_update(of=("self",)).get(pk=loan.pk)
+        if LoanRepayment.objects.filter(entry__idempotency_key=f"repayment:{(reference or '').strip()}").exists():
+            return loan_repay(loan=locked, amount=amount, reference=reference, date=date, recorded_by=recorded_by)
+        quote = settlement_quote(loan=locked, as_of=date)
+        if amount < quote.total:
+            raise ValidationError(
+                {"amount": [f"Settling today takes {format_money(quote.total)}; {format_money(amount)} is not enough."]}
+            )
+        LoanInstalment.objects.filter(loan=locked, due_date__gt=date, interest_accrued=False).update(
+            interest=F("interest_paid")
+        )
+        return loan_repay(
+            loan=locked,
+            amount=amount,
+            reference=reference,
+            date=date,
+            bank_account=bank_account,
+            recorded_by=recorded_by,
+        )

@@ -168,3 +168,36 @@ def test_repayment_bad_input_names_the_field(borrower, products, staff_user):
         with pytest.raises(ValidationError) as exc:
             loan_repay(loan=loan, **kwargs)
         assert field in exc.value.message_dict
+
+
+def test_early_settlement_waives_interest_not_yet_due_and_closes(borrower, products, staff_user):
+    from portal.loans.selectors import settlement_quote
+    from portal.loans.services import loan_settle
+
+    loan = _disbursed(borrower, products, staff_user)
+    quote = settlement_quote(loan=loan, as_of=datetime.date(2026, 2, 20))  # one instalment due
+    assert quote.principal == D("100000.00") and quote.interest == D("1000.00") and quote.total == D("101000.00")
+    with pytest.raises(ValidationError):
+        loan_settle(loan=loan, amount="100000", reference="S1", date=datetime.date(2026, 2, 20))
+    loan_settle(loan=loan, amount="101000", reference="S1", date=datetime.date(2026, 2, 20))
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.CLOSED
+    assert account_balance(code="1100") == D("0.00") and account_balance(code="4000") == D("1000.00")
+
+
+def test_due_payments_and_reminders_once(borrower, products, staff_user):
+    from django.core import mail
+    from django.test import TestCase
+
+    from portal.loans.reminders import payment_reminders_send
+    from portal.loans.selectors import due_payments
+
+    loan = _disbursed(borrower, products, staff_user)
+    assert [i.number for i in due_payments(today=datetime.date(2026, 2, 13), days_ahead=3)] == [1]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert payment_reminders_send(today=datetime.date(2026, 2, 13)) == 1
+        assert payment_reminders_send(today=datetime.date(2026, 2, 14)) == 0
+        assert payment_reminders_send(today=datetime.date(2026, 2, 20)) == 1  # now overdue
+    assert len(mail.outbox) == 2 and "was due on 15 February 2026" in mail.outbox[1].body
+    assert borrower.user.notifications.count() == 2
+    assert loan.instalments.get(number=1).reminders.count() == 2

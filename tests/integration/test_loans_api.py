@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from portal.loans.models import Loan, LoanApplication
 from portal.members import roles
-from tests.integration.test_loans import _verify_kyc
+from tests.integration.test_loans import _disbursed, _verify_kyc
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,6 @@ def test_reject_needs_a_reason(setup, staff_user):
 
 def test_generate_statement_json_and_pdf_own_only(setup, other_member, staff_user):
     from portal.loans.models import LoanProduct
-    from tests.integration.test_loans import _disbursed
 
     loan = _disbursed(setup, {p.slug: p for p in LoanProduct.objects.all()}, staff_user)
     api = APIClient()
@@ -127,3 +126,26 @@ def test_generate_statement_json_and_pdf_own_only(setup, other_member, staff_use
     assert api.get(f"/api/loans/loans/{loan.pk}/generate-statement/?output=pdf").content.startswith(b"%PDF")
     api.force_authenticate(other_member.user)
     assert api.get(f"/api/loans/loans/{loan.pk}/generate-statement/").status_code == 404
+
+
+def test_due_payments_and_reminders_by_role(setup, staff_user):
+    from portal.loans.models import LoanProduct
+
+    products = {p.slug: p for p in LoanProduct.objects.all()}
+
+    from portal.loans.services import application_approve, application_submit, loan_disburse
+
+    application = application_submit(
+        member=setup, product=products["development"], amount="30000", term_months=6, purpose="x"
+    )
+    application_approve(application=application, by=None)
+    loan_disburse(application=application, by=None, date=datetime.date.today() - datetime.timedelta(days=40))
+    api = APIClient()
+    api.force_authenticate(setup.user)
+    assert api.get("/api/loans/loans/due-payments/").status_code == 403
+    assert api.post("/api/loans/loans/send-payment-reminders/").status_code == 403
+    api.force_authenticate(staff_user(roles.CLERKS))
+    due = api.get("/api/loans/loans/due-payments/").json()["results"]
+    assert due and due[0]["number"] == 1 and due[0]["days_past_due"] > 0
+    assert api.post("/api/loans/loans/send-payment-reminders/").json()["sent"] >= 1
+    assert api.post("/api/loans/loans/send-payment-reminders/").json()["sent"] == 0

@@ -1,0 +1,53 @@
+"""Loan payment reminders (L10): three days before an instalment falls due, and once a month while it is
+overdue; email and inbox, never twice for the same instalment, kind and month."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.finance.money import format_money
+from portal.notifications.services import notify
+
+from .models import LoanReminder
+from .selectors import due_payments
+
+DAYS_BEFORE = 3
+
+
+def payment_reminders_send(*, today: datetime.date | None = None) -> int:
+    today = today or timezone.localdate()
+    period = f"{today.year:04d}-{today.month:02d}"
+    sent = 0
+    for instalment in due_payments(today=today, days_ahead=DAYS_BEFORE):
+        kind = "overdue" if instalment.due_date < today else "before"
+        loan = instalment.loan
+        user = loan.member.user
+        when = (
+            f"was due on {instalment.due_date:%d %B %Y}"
+            if kind == "overdue"
+            else f"falls due on {instalment.due_date:%d %B %Y}"
+        )
+        try:
+            with transaction.atomic():
+                LoanReminder.objects.create(instalment=instalment, kind=kind, period=period)
+                notify(
+                    user=user,
+                    subject=f"Your {loan.product.name.lower()} instalment {when.split(' on ')[0]}",
+                    template="generic",
+                    context={
+                        "body": (
+                            f"Dear {user.first_name or 'member'},\n\nInstalment {instalment.number} of your "
+                            f"{loan.product.name.lower()} ({format_money(instalment.outstanding)} left to pay) {when}. "
+                            f"Pay through check-off or M-Pesa, quoting your membership number "
+                            f"{loan.member.membership_number}.\n\n"
+                            "If you have paid, thank you; it may not be posted yet."
+                        )
+                    },
+                    link=reverse("member_area:loan_detail", args=[loan.pk]),
+                )
+        except IntegrityError:
+            continue
+        sent += 1
+    return sent
