@@ -194,3 +194,17 @@ def test_trial_balance_page(client, member, staff_user, role, allowed):
         assert response.status_code == 200 and "1,234.50" in html and "The columns are equal" in html
     else:
         assert response.status_code in (302, 403)
+
+
+def test_ledger_check_is_not_fooled_by_float_sums(member):
+    # 277.78 + 3333.33 is not 3611.11 in binary floating point (SQLite sums decimals as floats).
+    ledger_post(
+        memo="Repayment",
+        idempotency_key="float-sum",
+        lines=[
+            Line("1010", debit=D("3611.11")),
+            Line("1110", credit=D("277.78"), member_id=member.pk),
+            Line("1100", credit=D("3333.33"), member_id=member.pk),
+        ],
+    )
+    call_command("ledger_check")

@@ -62,13 +62,24 @@ def trial_balance(*, as_of: datetime.date | None = None) -> list[TrialBalanceRow
 
 
 def unbalanced_entries():
-    """Entries whose lines do not balance or that have fewer than two lines (should always be empty)."""
-    from django.db.models import Count, F, Q
+    """Entries whose lines do not balance or that have fewer than two lines (should always be empty).
+
+    The difference is rounded to cents in SQL: SQLite sums decimals as floats, so 277.78 + 3333.33 can differ from
+    3611.11 in the last binary digit of an exact balance."""
+    from django.db.models import Count, DecimalField, Q
+    from django.db.models.functions import Round
 
     from .models import JournalEntry
 
     return (
-        JournalEntry.objects.annotate(d=Sum("lines__debit"), c=Sum("lines__credit"), n=Count("lines"))
-        .filter(Q(n__lt=2) | ~Q(d=F("c")))
+        JournalEntry.objects.annotate(
+            n=Count("lines"),
+            diff=Round(
+                Sum("lines__debit") - Sum("lines__credit"),
+                2,
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+        )
+        .filter(Q(n__lt=2) | ~Q(diff=0))
         .order_by("date")
     )

@@ -37,6 +37,10 @@ class Command(BaseCommand):
 
         posted = savings_seed()
         self.stdout.write(f"  {posted} payments posted.")
+        self.stdout.write("Loans in every state (through the loan services and the daily job)…")
+        from portal.loans.demo import loans_history_seed
+
+        loans_history_seed()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for login in logins:
