@@ -81,7 +81,7 @@ class MonthlyContributionViewSet(SnippetViewSet):
     menu_label = "Monthly contributions"
     inspect_view_enabled = True
     list_display = [
-        Column("member", label="Member", accessor="member.membership_number"),
+        "member",  # the first column carries the row's links and action buttons
         Column("period_label", label="Period", accessor="period_label"),
         "amount",
         "date",
@@ -107,7 +107,7 @@ class ShareCapitalPaymentViewSet(SnippetViewSet):
     menu_label = "Share capital"
     inspect_view_enabled = True
     list_display = [
-        Column("member", label="Member", accessor="member.membership_number"),
+        "member",  # the first column carries the row's links and action buttons
         "amount",
         "date",
         "reference",
@@ -185,7 +185,7 @@ class ScheduleViewSet(SnippetViewSet):
     icon = "date"
     menu_label = "Contribution schedules"
     list_display = [
-        Column("member", accessor="member.membership_number"),
+        "member",  # the first column carries the row's links and action buttons
         "monthly_amount",
         "share_capital_term_months",
         "updated_at",
@@ -202,7 +202,7 @@ class ShareSummaryViewSet(SnippetViewSet):
     permission_policy = ReadOnlyPermissionPolicy(MemberShareSummary)
     icon = "table"
     menu_label = "Share summaries"
-    list_display = [Column("member", accessor="member.membership_number"), "share_capital", "deposits", "updated_at"]
+    list_display = ["member", "share_capital", "deposits", "updated_at"]
     search_fields = ["member__membership_number"]
     list_export = ["member__membership_number", "share_capital", "deposits", "updated_at"]
     export_filename = "share-summaries"
@@ -217,7 +217,7 @@ class ReminderViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = "Reminders sent"
     list_display = [
-        Column("member", accessor="member.membership_number"),
+        "member",  # the first column carries the row's links and action buttons
         "period",
         "amount_due",
         "amount_paid",

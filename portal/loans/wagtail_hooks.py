@@ -1,12 +1,15 @@
 """Admin for loans: products (editable, L1); applications, the loan book, instalments and repayments (read only:
 they change only through the loan services)."""
 
-from wagtail.admin.ui.tables import Column
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 
+from . import admin_views
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment
 
 
@@ -37,14 +40,40 @@ class LoanProductViewSet(SnippetViewSet):
     export_filename = "loan-products"
 
 
+class ApplicationIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        user = self.request.user
+        if instance.status == "submitted" and user.has_perm("loans.decide_loanapplication"):
+            for decision, icon in (("approve", "check"), ("reject", "cross")):
+                url = reverse("loans_application_decide", args=[instance.pk, decision])
+                buttons.append(ListingMenuItem(decision.title(), url=url, icon_name=icon))
+        if instance.status == "approved" and user.has_perm("loans.disburse_loan"):
+            url = reverse("loans_application_disburse", args=[instance.pk])
+            buttons.append(ListingMenuItem("Disburse", url=url, icon_name="arrow-up"))
+        return buttons
+
+
+class LoanIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if instance.status == "active" and self.request.user.has_perm("loans.record_repayment"):
+            url = reverse("loans_loan_repayment", args=[instance.pk])
+            buttons.append(ListingMenuItem("Record repayment", url=url, icon_name="plus"))
+        url = reverse("loans_loan_statement", args=[instance.pk])
+        buttons.append(ListingMenuItem("Statement (PDF)", url=url, icon_name="doc-full"))
+        return buttons
+
+
 class LoanApplicationViewSet(SnippetViewSet):
+    index_view_class = ApplicationIndexView
     model = LoanApplication
     permission_policy = ReadOnlyPermissionPolicy(LoanApplication)
     icon = "doc-empty"
     menu_label = "Applications"
     inspect_view_enabled = True
     list_display = [
-        Column("member", accessor="member.membership_number"),
+        "member",  # the first column carries the row's links and action buttons
         "product",
         "amount",
         "term_months",
@@ -75,12 +104,13 @@ class LoanViewSet(SnippetViewSet):
     """The loan book."""
 
     model = Loan
+    index_view_class = LoanIndexView
     permission_policy = ReadOnlyPermissionPolicy(Loan)
     icon = "form"
     menu_label = "Loan book"
     inspect_view_enabled = True
     list_display = [
-        Column("member", accessor="member.membership_number"),
+        "member",  # the first column carries the row's links and action buttons
         "product",
         "principal",
         "annual_rate",
@@ -167,3 +197,21 @@ class LoansGroup(SnippetViewSetGroup):
 
 
 register_snippet(LoansGroup)
+
+
+@hooks.register("register_admin_urls")
+def loans_admin_urls():
+    return [
+        path(
+            "loans/applications/<uuid:pk>/disburse/",
+            admin_views.application_disburse_view,
+            name="loans_application_disburse",
+        ),
+        path(
+            "loans/applications/<uuid:pk>/<str:decision>/",
+            admin_views.application_decide_view,
+            name="loans_application_decide",
+        ),
+        path("loans/loans/<uuid:pk>/repayment/", admin_views.loan_repayment_view, name="loans_loan_repayment"),
+        path("loans/loans/<uuid:pk>/statement.pdf", admin_views.loan_statement_view, name="loans_loan_statement"),
+    ]

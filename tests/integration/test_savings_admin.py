@@ -111,10 +111,13 @@ def test_bulk_entry_posts_all_or_nothing(client, clerk, member, other_member):
 def test_clerks_cannot_reverse_but_the_treasurer_can(client, clerk, member, staff_user):
     payment = share_capital_payment_record(member=member, amount="2000", reference="SC1").record
     url = f"/admin/savings/share-capital/{payment.pk}/reverse/"
+    listing = "/admin/snippets/contributions/sharecapitalpayment/"
+    assert url not in client.get(listing).content.decode()  # no Reverse button for clerks
     assert client.post(url, {"reason": "Wrong member"}).status_code == 302
     assert not ShareCapitalPayment.objects.get(pk=payment.pk).is_reversed
     treasurer = staff_user(roles.TREASURER)
     sign_in_verified(client, treasurer)
+    assert url in client.get(listing).content.decode()
     assert client.get(url).status_code == 200
     assert client.post(url, {"reason": ""}).status_code == 200  # reason required
     assert client.post(url, {"reason": "Wrong member"}).status_code == 302

@@ -1,0 +1,174 @@
+"""Admin actions on loans: approve or reject an application, disburse it, record a repayment, download a
+statement. Each checks permission (and, for money going out, a fresh second-factor code), then calls a service."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.finance.banking.models import BankAccount
+from portal.finance.banking.services import bank_account_primary
+from portal.members.otp_views import fresh_otp_required
+
+from .models import Loan, LoanApplication
+from .services import LoanStateError, application_approve, application_reject, loan_disburse, loan_repay
+
+APPLICATIONS = "wagtailsnippets_loans_loanapplication:list"
+LOANS = "wagtailsnippets_loans_loan:list"
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=255, required=False, help_text="Required to reject; the member reads it.")
+
+
+class DisburseForm(forms.Form):
+    bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        primary = bank_account_primary()
+        self.fields["bank_account"].initial = primary.pk if primary else None
+        self.fields["date"].initial = timezone.localdate()
+
+
+class RepaymentForm(forms.Form):
+    amount = forms.CharField(max_length=20)
+    reference = forms.CharField(max_length=100, help_text="M-Pesa code or bank slip: the same reference posts once.")
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        primary = bank_account_primary()
+        self.fields["bank_account"].initial = primary.pk if primary else None
+        self.fields["date"].initial = timezone.localdate()
+
+
+def _page(request, *, title, intro, form, cancel, button):
+    return TemplateResponse(
+        request,
+        "loans/admin/action.html",
+        {"title": title, "intro": intro, "form": form, "cancel_url": reverse(cancel), "button": button},
+    )
+
+
+def _apply_errors(form, exc: ValidationError):
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def application_decide_view(request, pk, decision):
+    _require(request, "loans.decide_loanapplication")
+    if decision not in ("approve", "reject"):
+        raise Http404
+    application = get_object_or_404(LoanApplication.objects.select_related("member__user", "product"), pk=pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = application_approve if decision == "approve" else application_reject
+            service(application=application, by=request.user, reason=form.cleaned_data["reason"])
+        except LoanStateError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect(APPLICATIONS)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Application {decision}d.")
+            return redirect(APPLICATIONS)
+    intro = (
+        f"{application.member.membership_number} {application.member.user.get_full_name()}: {application.product}, "
+        f"KES {application.amount:,.2f} over {application.term_months} months — {application.purpose}"
+    )
+    return _page(
+        request,
+        title=f"{decision.title()} application",
+        intro=intro,
+        form=form,
+        cancel=APPLICATIONS,
+        button=decision.title(),
+    )
+
+
+@fresh_otp_required
+def application_disburse_view(request, pk):
+    _require(request, "loans.disburse_loan")
+    application = get_object_or_404(LoanApplication.objects.select_related("member__user", "product"), pk=pk)
+    form = DisburseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = loan_disburse(
+                application=application,
+                by=request.user,
+                date=form.cleaned_data["date"],
+                bank_account=form.cleaned_data["bank_account"],
+            )
+        except LoanStateError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect(APPLICATIONS)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            loan = result.loan
+            if result.created:
+                messages.success(request, f"Paid out KES {loan.amount_paid_out:,.2f}; the schedule is ready.")
+            else:
+                messages.warning(request, "This application was already paid out; nothing was paid again.")
+            return redirect(LOANS)
+    intro = f"Pay out {application.product} of KES {application.amount:,.2f} to {application.member.membership_number}."
+    return _page(request, title="Disburse", intro=intro, form=form, cancel=APPLICATIONS, button="Disburse")
+
+
+def loan_repayment_view(request, pk):
+    _require(request, "loans.record_repayment")
+    loan = get_object_or_404(Loan.objects.select_related("member__user", "product"), pk=pk)
+    form = RepaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = loan_repay(
+                loan=loan,
+                amount=data["amount"],
+                reference=data["reference"],
+                date=data["date"],
+                bank_account=data["bank_account"],
+                recorded_by=request.user,
+            )
+        except LoanStateError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect(LOANS)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            r = result.repayment
+            if result.created:
+                messages.success(
+                    request,
+                    f"KES {r.amount:,.2f} recorded: penalties {r.penalty_part:,.2f}, interest {r.interest_part:,.2f}, "
+                    f"principal {r.principal_part:,.2f}"
+                    + (f", to deposits {r.overpayment:,.2f}." if r.overpayment else "."),
+                )
+            else:
+                messages.warning(request, f"Reference {r.reference} was already recorded; nothing was posted again.")
+            return redirect(LOANS)
+    intro = f"{loan.product} of {loan.member.membership_number} {loan.member.user.get_full_name()}."
+    return _page(request, title="Record a repayment", intro=intro, form=form, cancel=LOANS, button="Record")
+
+
+def loan_statement_view(request, pk):
+    _require(request, "loans.view_loan")
+    from .statements import loan_statement_pdf
+
+    loan = get_object_or_404(Loan.objects.select_related("member__user", "product"), pk=pk)
+    response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
+    return response

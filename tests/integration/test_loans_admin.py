@@ -1,0 +1,69 @@
+"""Loans in the Wagtail admin: approve/reject, disburse behind a fresh code, record a repayment, statement."""
+
+import datetime
+
+import pytest
+
+from portal.loans.models import Loan, LoanApplication
+from portal.members import roles
+from tests.conftest import sign_in_verified
+from tests.integration.test_loans import borrower, products  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.django_db
+
+
+def test_officer_approves_treasurer_disburses_clerk_records_a_repayment(client, borrower, products, staff_user):  # noqa: F811
+    from portal.loans.services import application_submit
+
+    application = application_submit(
+        member=borrower, product=products["development"], amount="100000", term_months=12, purpose="Dairy"
+    )
+    sign_in_verified(client, staff_user(roles.LOANS_OFFICERS))
+    listing = client.get("/admin/snippets/loans/loanapplication/").content.decode()
+    assert f"/admin/loans/applications/{application.pk}/approve/" in listing
+    assert client.post(f"/admin/loans/applications/{application.pk}/approve/", {"reason": ""}).status_code == 302
+    assert LoanApplication.objects.get().status == "approved"
+    assert client.post(f"/admin/loans/applications/{application.pk}/disburse/").status_code == 302
+    assert Loan.objects.count() == 0  # officers do not pay out
+
+    treasurer = staff_user(roles.TREASURER)
+    sign_in_verified(client, treasurer, fresh=False)
+    stale = client.get(f"/admin/loans/applications/{application.pk}/disburse/")
+    assert stale.status_code == 302 and "verify" in stale["Location"]  # money out needs a fresh code
+    sign_in_verified(client, treasurer)
+    today = datetime.date.today().isoformat()
+    from portal.finance.banking.services import bank_account_primary
+
+    bank = bank_account_primary().pk
+    assert (
+        client.post(
+            f"/admin/loans/applications/{application.pk}/disburse/", {"bank_account": bank, "date": today}
+        ).status_code
+        == 302
+    )
+    loan = Loan.objects.get()
+
+    sign_in_verified(client, staff_user(roles.CLERKS))
+    url = f"/admin/loans/loans/{loan.pk}/repayment/"
+    bad = client.post(url, {"amount": "12.345", "reference": "M1", "date": today, "bank_account": bank})
+    assert bad.status_code == 200 and "amount" in bad.context["form"].errors
+    assert (
+        client.post(url, {"amount": "5000", "reference": "M1", "date": today, "bank_account": bank}).status_code == 302
+    )
+    assert loan.repayments.count() == 1
+    pdf = client.get(f"/admin/loans/loans/{loan.pk}/statement.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_reject_needs_a_reason_in_the_admin(client, borrower, products, staff_user):  # noqa: F811
+    from portal.loans.services import application_submit
+
+    application = application_submit(
+        member=borrower, product=products["development"], amount="20000", term_months=6, purpose="Fees"
+    )
+    sign_in_verified(client, staff_user(roles.CREDIT_COMMITTEE))
+    response = client.post(f"/admin/loans/applications/{application.pk}/reject/", {"reason": ""})
+    assert response.status_code == 200 and "reason" in response.context["form"].errors
+    client.post(f"/admin/loans/applications/{application.pk}/reject/", {"reason": "Guarantors missing"})
+    assert LoanApplication.objects.get().decision_reason == "Guarantors missing"
+    assert client.get(f"/admin/loans/applications/{application.pk}/promote/").status_code in (302, 404)
