@@ -36,6 +36,7 @@ def main() -> None:
         history_bulk(members=members, years=int(os.environ.get("BENCH_YEARS", "5")))
         bench_dashboard(requests=200)
         bench_loans_daily(members=members, loans=int(os.environ.get("BENCH_LOANS", "20000")))
+        bench_repayment_and_statement(member=members[0])
     finally:
         runner.teardown_databases(old_config)
 
@@ -329,6 +330,40 @@ def bench_loans_daily(*, members: list, loans: int) -> None:
         f"{second.interest_posted + second.penalties_posted} postings "
         f"({JournalEntry.objects.count() - before:,} entries in all)"
     )
+
+
+def bench_repayment_and_statement(*, member) -> None:
+    """One repayment through `loan_repay` (locks, allocation, ledger), and a 5-year loan's statement PDF."""
+    from decimal import Decimal
+
+    from portal.loans.models import LoanApplication, LoanProduct
+    from portal.loans.schedule import due_date
+    from portal.loans.services import application_approve, loan_disburse, loan_repay
+    from portal.loans.statements import loan_statement_pdf
+
+    product = LoanProduct.objects.get(slug="development")
+    today = datetime.date.today()
+    application = LoanApplication.objects.create(
+        member=member,
+        product=product,
+        amount=Decimal("500000.00"),
+        term_months=60,
+        purpose="bench",
+        annual_rate=product.annual_rate,
+        method=product.method,
+    )
+    application_approve(application=application, by=None)
+    loan = loan_disburse(application=application, by=None, date=due_date(today, -60)).loan
+    timings = []
+    for instalment in loan.instalments.order_by("number")[:59]:
+        start = time.perf_counter()
+        loan_repay(loan=loan, amount=instalment.amount, reference=f"bench-{instalment.pk}", date=instalment.due_date)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    print(f"loan repayment: median {statistics.median(timings):.1f} ms, p95 {timings[int(len(timings) * 0.95)]:.1f} ms")
+    start = time.perf_counter()
+    pdf = loan_statement_pdf(loan=loan)
+    print(f"5-year loan statement PDF (119 rows): {time.perf_counter() - start:.2f} s, {len(pdf) // 1024} KB")
 
 
 if __name__ == "__main__":
