@@ -113,11 +113,17 @@ class ApplicationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class GuarantorInSerializer(serializers.Serializer):
+    member = serializers.CharField(help_text="Membership number or member id.")
+    amount = serializers.CharField()
+
+
 class ApplicationInSerializer(serializers.Serializer):
     product = serializers.CharField()
     amount = serializers.CharField()
     term_months = serializers.CharField()
     purpose = serializers.CharField(allow_blank=True)
+    guarantors = GuarantorInSerializer(many=True, required=False, default=list)
 
 
 class ApplicationListView(generics.ListAPIView):
@@ -152,10 +158,24 @@ class ApplicationListView(generics.ListAPIView):
                 amount=data.validated_data["amount"],
                 term_months=data.validated_data["term_months"],
                 purpose=data.validated_data["purpose"],
+                guarantors=[_guarantor(g) for g in data.validated_data["guarantors"]],
             )
         except ValidationError as exc:
             return validation_error_response(exc)
         return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+def _guarantor(data):
+    import uuid
+
+    from portal.loans.services import GuarantorRequest
+
+    label = str(data["member"]).strip()
+    try:
+        member = Member.objects.filter(pk=uuid.UUID(label)).first()
+    except ValueError:
+        member = Member.objects.filter(membership_number=label.upper()).first()
+    return GuarantorRequest(member, data["amount"], label)
 
 
 class _DecisionView(APIView):

@@ -47,6 +47,24 @@ def loans_outstanding_principal(*, member: Member) -> Decimal:
     return to_cents(str(totals["due"] or 0)) - to_cents(str(totals["paid"] or 0))
 
 
+def guarantees_outstanding(*, member: Member) -> Decimal:
+    """What the member has promised (requested or accepted, not yet released) for other members' loans."""
+    from .models import Guarantee, GuaranteeStatus
+
+    total = Guarantee.objects.filter(
+        guarantor=member, status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]
+    ).aggregate(total=Sum("amount"))["total"]
+    return to_cents(str(total or 0))
+
+
+def free_deposits(*, member: Member) -> Decimal:
+    """Deposits − own outstanding loans − amounts guaranteed for others (domain.md), never below zero."""
+    from portal.finance.ledger.selectors import account_balance
+
+    deposits = account_balance(code="2000", member=member)
+    return max(deposits - loans_outstanding_principal(member=member) - guarantees_outstanding(member=member), ZERO)
+
+
 def member_in_arrears(*, member: Member, today=None) -> bool:
     today = today or timezone.localdate()
     return (

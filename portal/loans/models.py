@@ -145,6 +145,9 @@ class LoanApplication(models.Model):
     annual_rate = models.DecimalField(**RATE)
     method = models.CharField(max_length=20, choices=Method.CHOICES)
     status = models.CharField(max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED)
+    cover_needed = models.DecimalField(
+        **MONEY, default=0, help_text="The part above the applicant's free deposits, which guarantees must cover."
+    )
     decision_reason = models.CharField(max_length=255, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -301,3 +304,31 @@ class LoanReminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} reminder for {self.instalment_id}"
+
+
+class GuaranteeStatus(models.TextChoices):
+    REQUESTED = "requested", "Awaiting the guarantor"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    RELEASED = "released", "Released"
+
+
+class Guarantee(models.Model):
+    """A member's promise to cover part of another member's loan with their deposits (L3). Requested with the
+    application, accepted (with a fresh second-factor code) or declined by the guarantor in their portal,
+    released when the loan closes or the application ends."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(LoanApplication, on_delete=models.CASCADE, related_name="guarantees")
+    guarantor = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="guarantees_given")
+    amount = models.DecimalField(**MONEY)
+    status = models.CharField(max_length=10, choices=GuaranteeStatus.choices, default=GuaranteeStatus.REQUESTED)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["application", "guarantor"], name="one_guarantee_per_guarantor")]
+
+    def __str__(self):
+        return f"{self.guarantor_id} guarantees {self.amount} of {self.application_id}"

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
@@ -24,11 +25,14 @@ from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.services import Line, ledger_post
 from portal.finance.money import InvalidAmount, format_money, parse_amount
 from portal.members.models import Member
+from portal.notifications.services import notify
 
 from .eligibility import loan_eligibility
 from .models import (
     ApplicationStatus,
     FeeTreatment,
+    Guarantee,
+    GuaranteeStatus,
     Loan,
     LoanApplication,
     LoanInstalment,
@@ -61,11 +65,28 @@ def _amount(raw, field: str) -> Decimal:
         raise ValidationError({field: [str(exc)]}) from exc
 
 
+@dataclass
+class GuarantorRequest:
+    """One guarantor asked for in an application: the member (None when the number named nobody) and the amount."""
+
+    member: Member | None
+    amount: object
+    label: str = ""
+
+
 @transaction.atomic
 def application_submit(
-    *, member: Member, product: LoanProduct, amount, term_months, purpose: str, today=None
+    *,
+    member: Member,
+    product: LoanProduct,
+    amount,
+    term_months,
+    purpose: str,
+    guarantors: list[GuarantorRequest] | None = None,
+    today=None,
 ) -> LoanApplication:
-    """Check the request against the product and the member's eligibility (every failed rule named), then record it."""
+    """Check the request against the product, the member's eligibility and the guarantee rules (every failure
+    named), then record it and ask each guarantor."""
     errors: dict[str, list[str]] = {}
     try:
         amount = _amount(amount, "amount")
@@ -94,7 +115,8 @@ def application_submit(
     eligibility = loan_eligibility(member=member, product=product, amount=amount, today=today)
     if not all(rule.passed for rule in eligibility.rules):
         raise ValidationError({"amount" if r.code == "limit" else "member": [r.detail] for r in eligibility.failed})
-    return LoanApplication.objects.create(
+    requests, cover = _guarantees_check(member=member, product=product, amount=amount, guarantors=guarantors or [])
+    application = LoanApplication.objects.create(
         member=member,
         product=product,
         amount=amount,
@@ -102,6 +124,132 @@ def application_submit(
         purpose=purpose.strip()[:255],
         annual_rate=product.annual_rate,
         method=product.method,
+        cover_needed=cover,
+    )
+    for guarantor, guaranteed in requests:
+        Guarantee.objects.create(application=application, guarantor=guarantor, amount=guaranteed)
+        notify(
+            user=guarantor.user,
+            subject=f"{member.user.get_full_name()} asks you to guarantee a loan",
+            template="generic",
+            context={
+                "body": (
+                    f"{member.user.get_full_name()} ({member.membership_number}) has applied for a "
+                    f"{product.name.lower()} of {format_money(amount)} and asks you to guarantee "
+                    f"{format_money(guaranteed)} of it with your deposits. Accept or decline in your portal."
+                )
+            },
+            link=reverse("member_area:guarantees"),
+        )
+    return application
+
+
+def _guarantees_check(*, member, product, amount, guarantors) -> tuple[list, Decimal]:
+    """domain.md: guarantees cover the part above the borrower's free deposits, by at least the product's number of
+    guarantors; each guarantee within the guarantor's free deposits; nobody guarantees more than the limit of loans."""
+    from portal.home.models import SaccoSettings
+
+    from .eligibility import free_deposits
+
+    limit = SaccoSettings.load().max_active_guarantees
+    cover = max(amount - free_deposits(member=member), ZERO)
+    errors, requests, seen = [], [], set()
+    for number, request in enumerate(guarantors, start=1):
+        name = f"Guarantor {number}" + (f" ({request.label})" if request.label else "")
+        guarantor = request.member
+        if guarantor is None:
+            errors.append(f"{name}: no such member.")
+            continue
+        if guarantor.pk == member.pk:
+            errors.append(f"{name}: you cannot guarantee your own loan.")
+            continue
+        if guarantor.pk in seen:
+            errors.append(f"{name}: named twice.")
+            continue
+        seen.add(guarantor.pk)
+        try:
+            guaranteed = _amount(request.amount, "guarantors")
+        except ValidationError:
+            errors.append(f"{name}: {request.amount!r} is not a valid amount.")
+            continue
+        if guarantor.status != "active":
+            errors.append(f"{name}: only active members can guarantee.")
+            continue
+        available = free_deposits(member=guarantor)
+        if guaranteed > available:
+            errors.append(f"{name}: can guarantee at most {format_money(available)} (their free deposits).")
+        active = Guarantee.objects.filter(
+            guarantor=guarantor, status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]
+        ).count()
+        if active >= limit:
+            errors.append(f"{name}: already guarantees {active} loans; the limit is {limit}.")
+        requests.append((guarantor, guaranteed))
+    total = sum((g for _, g in requests), ZERO)
+    if cover > 0:
+        if total < cover:
+            errors.append(
+                f"The loan is {format_money(cover)} above your free deposits; guarantees cover {format_money(total)}."
+            )
+        if len(requests) < product.guarantors_required:
+            errors.append(
+                f"{product.name} needs at least {product.guarantors_required} guarantors above your deposits."
+            )
+    if errors:
+        raise ValidationError({"guarantors": errors})
+    return requests, cover
+
+
+def _guarantee_respond(*, guarantee, by_member: Member, accept: bool):
+    with transaction.atomic():
+        locked = (
+            Guarantee.objects.select_for_update(of=("self",))
+            .select_related("application__member__user")
+            .get(pk=guarantee.pk)
+        )
+        if locked.guarantor_id != by_member.pk:
+            raise LoanStateError("Only the guarantor answers a guarantee request.")
+        if locked.status != GuaranteeStatus.REQUESTED:
+            raise LoanStateError(f"This request is already {locked.get_status_display().lower()}.")
+        if locked.application.status != ApplicationStatus.SUBMITTED:
+            raise LoanStateError("The application is no longer waiting for guarantors.")
+        if accept:
+            from .eligibility import free_deposits
+
+            # Their own pending promise counts against free deposits; add it back to compare.
+            available = free_deposits(member=by_member) + locked.amount
+            if locked.amount > available:
+                raise ValidationError(
+                    {"amount": [f"Your free deposits ({format_money(available)}) no longer cover it."]}
+                )
+        locked.status = GuaranteeStatus.ACCEPTED if accept else GuaranteeStatus.DECLINED
+        locked.responded_at = timezone.now()
+        locked.save(update_fields=["status", "responded_at"])
+        applicant = locked.application.member.user
+        verb = "accepted" if accept else "declined"
+        notify(
+            user=applicant,
+            subject=f"{by_member.user.get_full_name()} {verb} to guarantee your loan",
+            template="generic",
+            context={"body": f"{by_member.user.get_full_name()} {verb} to guarantee {format_money(locked.amount)}."},
+            link=reverse("member_area:loans"),
+        )
+    guarantee.refresh_from_db()
+    return guarantee
+
+
+def guarantee_accept(*, guarantee, by_member: Member):
+    """The guarantor accepts (the view asks for a fresh second-factor code first)."""
+    return _guarantee_respond(guarantee=guarantee, by_member=by_member, accept=True)
+
+
+def guarantee_decline(*, guarantee, by_member: Member):
+    return _guarantee_respond(guarantee=guarantee, by_member=by_member, accept=False)
+
+
+def _guarantees_release(application: LoanApplication) -> None:
+    """The application ended or its loan closed: every promise on it is released."""
+    application.guarantees.filter(status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]).update(
+        status=GuaranteeStatus.RELEASED, responded_at=timezone.now()
     )
 
 
@@ -112,11 +260,25 @@ def _decide(*, application: LoanApplication, by, status: str, reason: str) -> Lo
             raise LoanStateError(f"This application is already {locked.get_status_display().lower()}.")
         if by is not None and locked.member.user_id == by.pk:
             raise LoanStateError("Nobody decides their own application.")
+        if by is not None and locked.guarantees.filter(guarantor__user_id=by.pk).exists():
+            raise LoanStateError("A guarantor of this application cannot decide it.")
+        if status == ApplicationStatus.APPROVED:
+            waiting = locked.guarantees.filter(status=GuaranteeStatus.REQUESTED).count()
+            accepted = locked.guarantees.filter(status=GuaranteeStatus.ACCEPTED).aggregate(total=Sum("amount"))["total"]
+            if waiting:
+                raise LoanStateError(f"{waiting} guarantor(s) have not answered yet.")
+            if (accepted or ZERO) < locked.cover_needed:
+                raise LoanStateError(
+                    f"Accepted guarantees ({format_money(accepted or ZERO)}) do not cover "
+                    f"{format_money(locked.cover_needed)}."
+                )
         locked.status = status
         locked.decision_reason = reason.strip()[:255]
         locked.decided_by = by
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+        if status == ApplicationStatus.REJECTED:
+            _guarantees_release(locked)
     application.refresh_from_db()
     return application
 
@@ -357,6 +519,7 @@ def _apply(loan: Loan, *, amount, key, reference, date, account: BankAccount, by
         loan.status = LoanStatus.CLOSED
         loan.closed_on = date
         loan.save(update_fields=["status", "closed_on"])
+        _guarantees_release(loan.application)
     return repayment
 
 

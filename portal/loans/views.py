@@ -18,12 +18,37 @@ from .eligibility import loan_eligibility
 from .models import Loan, LoanProduct
 from .services import application_submit
 
+GUARANTOR_ROWS = 3
+
 
 class ApplicationForm(forms.Form):
     product = forms.ModelChoiceField(queryset=LoanProduct.objects.filter(active=True), empty_label=None)
     amount = forms.CharField(label="Amount (KES)", max_length=20)
     term_months = forms.CharField(label="Term (months)", max_length=3)
     purpose = forms.CharField(max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, GUARANTOR_ROWS + 1):
+            self.fields[f"guarantor_{n}"] = forms.CharField(
+                label=f"Guarantor {n}: membership number", max_length=20, required=False
+            )
+            self.fields[f"guarantee_{n}"] = forms.CharField(
+                label=f"Guarantor {n}: amount (KES)", max_length=20, required=False
+            )
+
+    def guarantor_requests(self):
+        from portal.members.models import Member
+
+        from .services import GuarantorRequest
+
+        rows = []
+        for n in range(1, GUARANTOR_ROWS + 1):
+            number = (self.cleaned_data.get(f"guarantor_{n}") or "").strip().upper()
+            amount = (self.cleaned_data.get(f"guarantee_{n}") or "").strip()
+            if number or amount:
+                rows.append(GuarantorRequest(Member.objects.filter(membership_number=number).first(), amount, number))
+        return rows
 
 
 def _member(context):
@@ -76,6 +101,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
                     amount=data["amount"],
                     term_months=data["term_months"],
                     purpose=data["purpose"],
+                    guarantors=form.guarantor_requests(),
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
@@ -127,3 +153,40 @@ def loan_statement_pdf_view(request, pk):
     response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
     return response
+
+
+class GuaranteesView(MemberAreaMixin, TemplateView):
+    """Requests to guarantee other members' loans, and what I have guaranteed. Accepting needs a fresh code."""
+
+    template_name = "portal/guarantees.html"
+
+    def get_context_data(self, **kwargs):
+        from .eligibility import free_deposits
+
+        context = super().get_context_data(**kwargs)
+        member = _member(context)
+        context["guarantees"] = member.guarantees_given.select_related(
+            "application__member__user", "application__product"
+        ).order_by("-created_at")
+        context["free_deposits"] = free_deposits(member=member)
+        return context
+
+
+@fresh_otp_required
+def guarantee_respond_view(request, pk, answer):
+    from portal.members.selectors import member_for_user
+
+    from .models import Guarantee
+    from .services import LoanStateError, guarantee_accept, guarantee_decline
+
+    if request.method != "POST" or answer not in ("accept", "decline"):
+        return redirect("member_area:guarantees")
+    member = member_for_user(user=request.user)
+    guarantee = get_object_or_404(Guarantee, pk=pk, guarantor=member)
+    try:
+        (guarantee_accept if answer == "accept" else guarantee_decline)(guarantee=guarantee, by_member=member)
+    except (LoanStateError, ValidationError) as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Thank you; the applicant has been told.")
+    return redirect("member_area:guarantees")
