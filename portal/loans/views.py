@@ -34,7 +34,7 @@ class ApplicationForm(forms.Form):
                 label=f"Guarantor {n}: membership number", max_length=20, required=False
             )
             self.fields[f"guarantee_{n}"] = forms.CharField(
-                label=f"Guarantor {n}: amount (KES)", max_length=20, required=False
+                label=f"Guarantor {n}: amount guaranteed (KES)", max_length=20, required=False
             )
 
     def guarantor_requests(self):

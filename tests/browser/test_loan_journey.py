@@ -1,7 +1,7 @@
-"""The loan journey in a real browser, as far as it is built: the member checks how much they can borrow and
-applies (with a fresh code) → a loans officer approves in the Wagtail admin → the treasurer disburses (fresh code)
-→ the member sees the schedule → a clerk records a repayment → the member downloads the statement PDF.
-Guarantors and the committee's quorum are not built yet (docs/loans.md)."""
+"""The loan journey in a real browser: the member checks how much they can borrow and applies with two guarantors
+(with a fresh code) → both guarantors accept in their portals → a loans officer approves in the Wagtail admin → the
+treasurer disburses (fresh code) → the member sees the schedule → a clerk records a repayment → the member downloads
+the statement PDF. The committee's quorum is not built yet (docs/loans.md)."""
 
 import datetime
 import re
@@ -39,8 +39,13 @@ def test_member_applies_officer_approves_treasurer_disburses_member_sees_it(
     juma = make_member("juma@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
     _verify_kyc(juma)
     share_capital_payment_record(member=juma, amount="20000", reference="sc")
-    monthly_contribution_record(member=juma, amount="120000", period="2025-01", reference="dep")
+    monthly_contribution_record(member=juma, amount="60000", period="2025-01", reference="dep")
     juma_device = TOTPDevice.objects.create(user=juma.user, name="Phone", confirmed=True)
+    guarantors = []
+    for email in ("akinyi@example.com", "baraka@example.com"):
+        guarantor = make_member(email, first_name=email.split("@")[0].title(), join_date=datetime.date(2023, 5, 2))
+        monthly_contribution_record(member=guarantor, amount="80000", period="2025-01", reference=f"dep-{email}")
+        guarantors.append((guarantor, TOTPDevice.objects.create(user=guarantor.user, name="Phone", confirmed=True)))
 
     # 1. Juma, on his phone, sees how much he can borrow and applies; submitting asks for his code.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
@@ -49,17 +54,34 @@ def test_member_applies_officer_approves_treasurer_disburses_member_sees_it(
     phone.get_by_role("textbox", name="Code").fill(_code_from_key(juma_device.bin_key))
     phone.get_by_role("button", name="Verify").click()
     phone.goto(base + "/portal/loans/")
-    assert "up to KES 360,000.00" in phone.locator("#eligibility-development").inner_text()
+    assert "up to KES 180,000.00" in phone.locator("#eligibility-development").inner_text()
     phone.screenshot(path=str(output_dir / "loan-1-eligibility.png"), full_page=True)
     phone.locator("#eligibility-development").get_by_role("link", name=re.compile("Apply")).click()
     phone.get_by_label("Amount (KES)").fill("100000")
     phone.get_by_label("Term (months)").fill("12")
     phone.get_by_label("Purpose").fill("Dairy cows")
+    for n, (guarantor, _) in enumerate(guarantors, start=1):
+        phone.get_by_label(f"Guarantor {n}: membership number").fill(guarantor.membership_number)
+        phone.get_by_label(f"Guarantor {n}: amount guaranteed (KES)").fill("25000")
     phone.get_by_role("button", name="Submit the application").click()
     phone.get_by_text("Your application is in").wait_for()
     application = LoanApplication.objects.get()
+    assert application.cover_needed == 40000
 
-    # 2. The loans officer approves from the admin.
+    # 2. Each guarantor signs in on their own phone and accepts (with their code).
+    for guarantor, device in guarantors:
+        other = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+        other.set_default_timeout(15_000)
+        _sign_in(other, base, guarantor.user.email, PASSWORD)
+        other.get_by_role("textbox", name="Code").fill(_code_from_key(device.bin_key))
+        other.get_by_role("button", name="Verify").click()
+        other.goto(base + "/portal/guarantees/")
+        other.get_by_role("button", name="Accept").click()
+        other.get_by_text("the applicant has been told").wait_for()
+        other.screenshot(path=str(output_dir / f"loan-guarantee-{guarantor.user.first_name}.png"), full_page=True)
+    assert set(application.guarantees.values_list("status", flat=True)) == {"accepted"}
+
+    # 3. The loans officer approves from the admin.
     officer, _ = _staff_page(browser, base, staff_user(roles.LOANS_OFFICERS))
     officer.goto(f"{base}/admin/loans/applications/{application.pk}/approve/")
     officer.get_by_role("button", name="Approve").click()
@@ -67,7 +89,7 @@ def test_member_applies_officer_approves_treasurer_disburses_member_sees_it(
     application.refresh_from_db()
     assert application.status == "approved"
 
-    # 3. The treasurer disburses.
+    # 4. The treasurer disburses.
     treasurer, _ = _staff_page(browser, base, staff_user(roles.TREASURER))
     treasurer.goto(f"{base}/admin/loans/applications/{application.pk}/disburse/")
     treasurer.get_by_role("button", name="Disburse").click()
@@ -75,7 +97,7 @@ def test_member_applies_officer_approves_treasurer_disburses_member_sees_it(
     treasurer.screenshot(path=str(output_dir / "loan-2-disbursed.png"), full_page=True)
     loan = Loan.objects.get()
 
-    # 4. A clerk records an M-Pesa repayment.
+    # 5. A clerk records an M-Pesa repayment.
     clerk, _ = _staff_page(browser, base, staff_user(roles.CLERKS))
     clerk.goto(f"{base}/admin/loans/loans/{loan.pk}/repayment/")
     clerk.locator("#id_amount").fill("8884.88")
@@ -83,7 +105,7 @@ def test_member_applies_officer_approves_treasurer_disburses_member_sees_it(
     clerk.get_by_role("button", name="Record").click()
     clerk.get_by_text("KES 8,884.88 recorded").wait_for()
 
-    # 5. Juma sees the schedule with the first instalment paid, and downloads the statement.
+    # 6. Juma sees the schedule with the first instalment paid, and downloads the statement.
     phone.goto(f"{base}/portal/loans/{loan.pk}/")
     first_row = phone.locator("table.data tbody tr").first
     assert "8,884.88" in first_row.inner_text()
