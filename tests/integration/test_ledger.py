@@ -203,8 +203,8 @@ def test_ledger_check_is_not_fooled_by_float_sums(member):
         idempotency_key="float-sum",
         lines=[
             Line("1010", debit=D("3611.11")),
-            Line("1110", credit=D("277.78"), member_id=member.pk),
-            Line("1100", credit=D("3333.33"), member_id=member.pk),
+            Line("2000", credit=D("277.78"), member_id=member.pk),
+            Line("3000", credit=D("3333.33"), member_id=member.pk),
         ],
     )
     call_command("ledger_check")

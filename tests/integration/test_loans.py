@@ -201,3 +201,16 @@ def test_due_payments_and_reminders_once(borrower, products, staff_user):
     assert len(mail.outbox) == 2 and "was due on 15 February 2026" in mail.outbox[1].body
     assert borrower.user.notifications.count() == 2
     assert loan.instalments.get(number=1).reminders.count() == 2
+
+
+def test_ledger_check_ties_the_loan_book_to_1100(borrower, products, staff_user):
+    from django.core.management import CommandError, call_command
+
+    from portal.loans.models import LoanInstalment
+
+    loan = _disbursed(borrower, products, staff_user)
+    loan_repay(loan=loan, amount="20000", reference="LC1")
+    call_command("ledger_check")
+    LoanInstalment.objects.filter(loan=loan, number=12).update(principal_paid=D("1.00"))  # a book edited by hand
+    with pytest.raises(CommandError):
+        call_command("ledger_check")

@@ -1,5 +1,6 @@
 """`manage.py ledger_check`: every entry balanced, the trial balance's columns equal, member-level lines on the
-control accounts adding up to the control account, and the savings summary cache equal to the ledger.
+control accounts adding up to the control account, the savings summary cache equal to the ledger, and the loan
+book's outstanding principal equal to 1100 Loans to members.
 Exits 1 on a problem."""
 
 from decimal import Decimal
@@ -59,4 +60,21 @@ def control_account_problems() -> list[str]:
             mismatched += 1
     if mismatched:
         problems.append(f"{mismatched} member summaries differ from the ledger; run the share recalculation")
+    problems += _loans_control_problems()
     return problems
+
+
+def _loans_control_problems() -> list[str]:
+    """Σ outstanding principal of the loan book = GL 1100 Loans to members."""
+    from django.db.models import Sum
+
+    from portal.finance.ledger.selectors import account_balance
+    from portal.finance.money import to_cents
+    from portal.loans.models import LoanInstalment
+
+    totals = LoanInstalment.objects.aggregate(due=Sum("principal"), paid=Sum("principal_paid"))
+    book = to_cents(str(totals["due"] or 0)) - to_cents(str(totals["paid"] or 0))
+    ledger = account_balance(code="1100")
+    if book != ledger:
+        return [f"the loan book's outstanding principal {book} differs from 1100 Loans to members {ledger}"]
+    return []
