@@ -31,6 +31,22 @@ def test_seed_demo_twice_creates_everything_once(settings, tmp_path, capsys):
         assert login.email in output
 
 
+def test_demo_money_is_posted_through_the_services_and_the_books_tie(settings, tmp_path):
+    from portal.contributions.models import CheckoffImport, MonthlyContribution
+    from portal.finance.ledger.models import JournalEntry
+    from portal.loans.models import Loan, LoanApplication
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", members=15, years=3)
+    entries = JournalEntry.objects.count()
+    assert MonthlyContribution.objects.count() > 100 and CheckoffImport.objects.count() == 1
+    assert set(Loan.objects.values_list("classification", flat=True)) >= {"performing", "watch", "loss"}
+    assert set(LoanApplication.objects.values_list("status", flat=True)) >= {"submitted", "approved", "rejected"}
+    call_command("ledger_check")
+    call_command("seed_demo", members=15, years=3)
+    assert JournalEntry.objects.count() == entries  # the second run posts nothing
+
+
 def test_every_demo_login_signs_in_and_has_its_role(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", members=3, years=2)
