@@ -172,3 +172,11 @@ def loan_statement_view(request, pk):
     response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
     return response
+
+
+def portfolio_report_view(request):
+    """PAR and provisioning (L9): the loan book by SASRA class."""
+    _require(request, "loans.view_loan")
+    from .selectors import portfolio_report
+
+    return TemplateResponse(request, "loans/admin/portfolio.html", {"report": portfolio_report()})

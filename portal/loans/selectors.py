@@ -49,3 +49,86 @@ def settlement_quote(*, loan: Loan, as_of: datetime.date) -> SettlementQuote:
         if row.due_date <= as_of:
             interest += row.interest - row.interest_paid
     return SettlementQuote(loan, as_of, principal, interest, penalties)
+
+
+@dataclass(frozen=True)
+class BucketRow:
+    classification: str
+    label: str
+    loans: int
+    outstanding: Decimal
+    rate: Decimal
+    provision: Decimal
+
+
+@dataclass(frozen=True)
+class PortfolioReport:
+    rows: list[BucketRow]
+    outstanding: Decimal
+    provision_required: Decimal
+    provision_held: Decimal
+    par30: Decimal  # % of outstanding principal more than 30 days past due
+    par90: Decimal
+
+
+def portfolio_report() -> PortfolioReport:
+    """The loan book by SASRA class (L9): loans, outstanding principal, provision at each class's rate, PAR30/90."""
+    from django.db.models import Count, Sum
+
+    from portal.finance.ledger.selectors import account_balance
+    from portal.finance.money import to_cents
+    from portal.home.models import SaccoSettings
+
+    from .models import Classification
+
+    sacco = SaccoSettings.load()
+    rates = {
+        Classification.PERFORMING: sacco.provision_performing,
+        Classification.WATCH: sacco.provision_watch,
+        Classification.SUBSTANDARD: sacco.provision_substandard,
+        Classification.DOUBTFUL: sacco.provision_doubtful,
+        Classification.LOSS: sacco.provision_loss,
+    }
+    per_class = {
+        row["loan__classification"]: to_cents(str(row["due"] or 0)) - to_cents(str(row["paid"] or 0))
+        for row in LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE)
+        .values("loan__classification")
+        .annotate(due=Sum("principal"), paid=Sum("principal_paid"))
+    }
+    counts = dict(
+        Loan.objects.filter(status=LoanStatus.ACTIVE)
+        .values("classification")
+        .annotate(n=Count("pk"))
+        .values_list("classification", "n")
+    )
+    over_30 = ZERO
+    over_90 = ZERO
+    for loan_id, days in Loan.objects.filter(status=LoanStatus.ACTIVE, days_past_due__gt=30).values_list(
+        "pk", "days_past_due"
+    ):
+        totals = LoanInstalment.objects.filter(loan_id=loan_id).aggregate(
+            due=Sum("principal"), paid=Sum("principal_paid")
+        )
+        left = to_cents(str(totals["due"] or 0)) - to_cents(str(totals["paid"] or 0))
+        over_30 += left
+        if days > 90:
+            over_90 += left
+    rows = []
+    for value, label in Classification.choices:
+        outstanding = per_class.get(value, ZERO)
+        rate = rates[value]
+        provision = (outstanding * rate / 100).quantize(Decimal("0.01"))
+        rows.append(BucketRow(value, label, counts.get(value, 0), outstanding, rate, provision))
+    total = sum((r.outstanding for r in rows), ZERO)
+
+    def percent(part):
+        return (part / total * 100).quantize(Decimal("0.01")) if total else ZERO
+
+    return PortfolioReport(
+        rows,
+        total,
+        sum((r.provision for r in rows), ZERO),
+        account_balance(code="1190"),
+        percent(over_30),
+        percent(over_90),
+    )

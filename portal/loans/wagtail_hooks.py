@@ -195,6 +195,20 @@ class LoansGroup(SnippetViewSetGroup):
     menu_name = "loans"
     menu_order = 160
 
+    def get_submenu_items(self):
+        from django.urls import reverse_lazy
+        from wagtail.admin.menu import MenuItem
+
+        class PortfolioMenuItem(MenuItem):
+            def is_shown(self, request):
+                return request.user.has_perm("loans.view_loan")
+
+        items = list(super().get_submenu_items())
+        items.append(
+            PortfolioMenuItem("PAR and provisioning", reverse_lazy("loans_portfolio"), icon_name="table", order=900)
+        )
+        return items
+
 
 register_snippet(LoansGroup)
 
@@ -212,6 +226,7 @@ def loans_admin_urls():
             admin_views.application_decide_view,
             name="loans_application_decide",
         ),
+        path("loans/portfolio/", admin_views.portfolio_report_view, name="loans_portfolio"),
         path("loans/loans/<uuid:pk>/repayment/", admin_views.loan_repayment_view, name="loans_loan_repayment"),
         path("loans/loans/<uuid:pk>/statement.pdf", admin_views.loan_statement_view, name="loans_loan_statement"),
     ]

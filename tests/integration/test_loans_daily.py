@@ -56,3 +56,22 @@ def test_overdue_loan_is_charged_classified_and_provisioned(borrower, products, 
     assert account_balance(code="1120") == D("0.00")
     rows = trial_balance()
     assert sum(r.debit for r in rows) == sum(r.credit for r in rows)
+
+
+def test_portfolio_report_shows_par_and_provision(client, borrower, products, staff_user):  # noqa: F811
+    from portal.loans.selectors import portfolio_report
+    from portal.members import roles
+    from tests.conftest import sign_in_verified
+
+    _disbursed(borrower, products, staff_user)
+    loans_daily(today=datetime.date(2026, 4, 1))  # 45 days past due: substandard
+    report = portfolio_report()
+    substandard = next(r for r in report.rows if r.classification == Classification.SUBSTANDARD)
+    assert (
+        substandard.loans == 1 and substandard.outstanding == D("100000.00") and substandard.provision == D("25000.00")
+    )
+    assert report.par30 == D("100.00") and report.par90 == D("0.00")
+    assert report.provision_held == report.provision_required == D("25000.00")
+    sign_in_verified(client, staff_user(roles.AUDITORS))
+    page = client.get("/admin/loans/portfolio/")
+    assert page.status_code == 200 and "PAR30 <strong>100.00 %</strong>" in page.content.decode()
