@@ -558,3 +558,19 @@ def loan_settle(
             bank_account=bank_account,
             recorded_by=recorded_by,
         )
+
+
+def application_withdraw(*, application: LoanApplication, by_member: Member) -> LoanApplication:
+    """The applicant withdraws an application that is not decided yet; its guarantees are released."""
+    with transaction.atomic():
+        locked = LoanApplication.objects.select_for_update(of=("self",)).get(pk=application.pk)
+        if locked.member_id != by_member.pk:
+            raise LoanStateError("Only the applicant withdraws an application.")
+        if locked.status != ApplicationStatus.SUBMITTED:
+            raise LoanStateError(f"This application is already {locked.get_status_display().lower()}.")
+        locked.status = ApplicationStatus.WITHDRAWN
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_at"])
+        _guarantees_release(locked)
+    application.refresh_from_db()
+    return application

@@ -190,3 +190,23 @@ def guarantee_respond_view(request, pk, answer):
     else:
         messages.success(request, "Thank you; the applicant has been told.")
     return redirect("member_area:guarantees")
+
+
+def application_withdraw_view(request, pk):
+    """POST: the member withdraws their own undecided application."""
+    from portal.members.selectors import member_for_user
+
+    from .models import LoanApplication
+    from .services import LoanStateError, application_withdraw
+
+    if request.method != "POST" or not request.user.is_authenticated:
+        return redirect("member_area:loans")
+    member = member_for_user(user=request.user)
+    application = get_object_or_404(LoanApplication, pk=pk, member=member)
+    try:
+        application_withdraw(application=application, by_member=member)
+    except LoanStateError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "Your application is withdrawn; your guarantors are released.")
+    return redirect("member_area:loans")

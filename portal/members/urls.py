@@ -14,6 +14,9 @@ urlpatterns = [
     path("loans/", loan_views.LoansView.as_view(), name="loans"),
     path("loans/apply/", loan_views.ApplyView.as_view(), name="loan_apply"),
     path("loans/<uuid:pk>/", loan_views.LoanDetailView.as_view(), name="loan_detail"),
+    path(
+        "loans/applications/<uuid:pk>/withdraw/", loan_views.application_withdraw_view, name="loan_application_withdraw"
+    ),
     path("guarantees/", loan_views.GuaranteesView.as_view(), name="guarantees"),
     path("guarantees/<uuid:pk>/<str:answer>/", loan_views.guarantee_respond_view, name="guarantee_respond"),
     path("loans/<uuid:pk>/statement.pdf", loan_views.loan_statement_pdf_view, name="loan_statement_pdf"),

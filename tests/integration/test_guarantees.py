@@ -143,3 +143,18 @@ def test_api_application_with_guarantors(people, products):  # noqa: F811
     )
     assert response.status_code == 400
     assert any("Guarantor 2 (MB-000000-00000): no such member." == m for m in response.json()["guarantors"])
+
+
+def test_the_applicant_withdraws_and_guarantors_are_released(client, people, products):  # noqa: F811
+    application = _apply(people, products, "120000", [("akinyi", "40000"), ("baraka", "30000")])
+    sign_in_verified(client, people["akinyi"].user)
+    client.post(f"/portal/loans/applications/{application.pk}/withdraw/")  # not hers: nothing happens
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    sign_in_verified(client, people["juma"].user)
+    assert "Withdraw" in client.get("/portal/loans/").content.decode()
+    client.post(f"/portal/loans/applications/{application.pk}/withdraw/")
+    application.refresh_from_db()
+    assert application.status == "withdrawn"
+    assert set(application.guarantees.values_list("status", flat=True)) == {GuaranteeStatus.RELEASED}
+    assert free_deposits(member=people["akinyi"]) == D("60000.00")
