@@ -31,7 +31,7 @@ from .models import (
     ShareCapitalTerm,
 )
 from .periods import InvalidPeriod, add_months, format_period, parse_period, period_of
-from .rules import contribution_due
+from .rules import contribution_due, default_share_capital_term
 
 SHARE_CAPITAL = "share_capital"
 MONTHLY = "monthly"
@@ -444,15 +444,9 @@ def shares_recalculate() -> int:
 
 def _schedule(member: Member) -> MemberContributionSchedule:
     schedule, _ = MemberContributionSchedule.objects.get_or_create(
-        member=member, defaults={"share_capital_term_months": _default_term()}
+        member=member, defaults={"share_capital_term_months": default_share_capital_term()}
     )
     return schedule
-
-
-def _default_term() -> int:
-    from portal.home.models import SaccoSettings
-
-    return SaccoSettings.load().default_share_capital_term_months
 
 
 def share_capital_term_set(*, member: Member, term_months, updated_by=None) -> MemberContributionSchedule:

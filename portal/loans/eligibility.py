@@ -4,7 +4,7 @@ and the numbers behind it, so the portal, the API and the appraisal all say the 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from portal.finance.money import format_money, to_cents
@@ -66,13 +66,11 @@ def free_deposits(*, member: Member) -> Decimal:
 
 
 def member_in_arrears(*, member: Member, today=None) -> bool:
+    """Any instalment of an active loan past its due date with principal or interest unpaid."""
     today = today or timezone.localdate()
     return (
         LoanInstalment.objects.filter(loan__member=member, loan__status=LoanStatus.ACTIVE, due_date__lt=today)
-        .filter(principal_paid__lt=F("principal"))
-        .exists()
-        or LoanInstalment.objects.filter(loan__member=member, loan__status=LoanStatus.ACTIVE, due_date__lt=today)
-        .filter(interest_paid__lt=F("interest"))
+        .filter(Q(principal_paid__lt=F("principal")) | Q(interest_paid__lt=F("interest")))
         .exists()
     )
 
@@ -89,6 +87,7 @@ def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | 
     outstanding = loans_outstanding_principal(member=member)
     ceiling = to_cents(balances.deposits * product.deposits_multiple)
     max_amount = max(min(ceiling - outstanding, product.max_amount), ZERO)
+    kyc_verified = kyc_status(member=member) == "verified"
     rules = [
         Rule(
             "status",
@@ -98,10 +97,8 @@ def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | 
         ),
         Rule(
             "kyc",
-            kyc_status(member=member) == "verified",
-            "Your KYC documents are verified."
-            if kyc_status(member=member) == "verified"
-            else "Your KYC documents are not all verified yet.",
+            kyc_verified,
+            "Your KYC documents are verified." if kyc_verified else "Your KYC documents are not all verified yet.",
         ),
     ]
     months = (today.year - member.join_date.year) * 12 + today.month - member.join_date.month

@@ -147,28 +147,37 @@ def loans_classify(*, today: datetime.date) -> int:
     return len(changed)
 
 
-def provision_required() -> Decimal:
-    """Σ over active loans of the bucket's rate × outstanding principal."""
+def provision_rates() -> dict:
+    """The SASRA class → provision rate (%) table, from SACCO settings."""
     from portal.home.models import SaccoSettings
 
     sacco = SaccoSettings.load()
-    rates = {
+    return {
         Classification.PERFORMING: sacco.provision_performing,
         Classification.WATCH: sacco.provision_watch,
         Classification.SUBSTANDARD: sacco.provision_substandard,
         Classification.DOUBTFUL: sacco.provision_doubtful,
         Classification.LOSS: sacco.provision_loss,
     }
-    outstanding = (
-        LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE)
+
+
+def outstanding_by_class() -> dict:
+    """Outstanding principal of active loans per class."""
+    return {
+        row["loan__classification"]: to_cents(str(row["due"] or 0)) - to_cents(str(row["paid"] or 0))
+        for row in LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE)
         .values("loan__classification")
         .annotate(due=Sum("principal"), paid=Sum("principal_paid"))
+    }
+
+
+def provision_required() -> Decimal:
+    """Σ over active loans of the bucket's rate × outstanding principal."""
+    rates = provision_rates()
+    return sum(
+        (cents(principal * rates[bucket] / 100) for bucket, principal in outstanding_by_class().items()),
+        Decimal("0.00"),
     )
-    total = Decimal("0.00")
-    for row in outstanding:
-        principal = to_cents(str(row["due"] or 0)) - to_cents(str(row["paid"] or 0))
-        total += cents(principal * rates[row["loan__classification"]] / 100)
-    return total
 
 
 def provision_adjust(*, today: datetime.date) -> Decimal:

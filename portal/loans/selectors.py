@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import F, Q
 
 from .models import Loan, LoanInstalment, LoanStatus
+from .schedule import cents
 
 ZERO = Decimal("0.00")
 
@@ -77,47 +78,34 @@ def portfolio_report() -> PortfolioReport:
 
     from portal.finance.ledger.selectors import account_balance
     from portal.finance.money import to_cents
-    from portal.home.models import SaccoSettings
 
+    from .jobs import outstanding_by_class, provision_rates
     from .models import Classification
 
-    sacco = SaccoSettings.load()
-    rates = {
-        Classification.PERFORMING: sacco.provision_performing,
-        Classification.WATCH: sacco.provision_watch,
-        Classification.SUBSTANDARD: sacco.provision_substandard,
-        Classification.DOUBTFUL: sacco.provision_doubtful,
-        Classification.LOSS: sacco.provision_loss,
-    }
-    per_class = {
-        row["loan__classification"]: to_cents(str(row["due"] or 0)) - to_cents(str(row["paid"] or 0))
-        for row in LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE)
-        .values("loan__classification")
-        .annotate(due=Sum("principal"), paid=Sum("principal_paid"))
-    }
+    rates = provision_rates()
+    per_class = outstanding_by_class()
     counts = dict(
         Loan.objects.filter(status=LoanStatus.ACTIVE)
         .values("classification")
         .annotate(n=Count("pk"))
         .values_list("classification", "n")
     )
-    over_30 = ZERO
-    over_90 = ZERO
-    for loan_id, days in Loan.objects.filter(status=LoanStatus.ACTIVE, days_past_due__gt=30).values_list(
-        "pk", "days_past_due"
+    over_30 = over_90 = ZERO
+    # One grouped query for the loans more than 30 days past due, not one per loan.
+    for row in (
+        LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE, loan__days_past_due__gt=30)
+        .values("loan_id", "loan__days_past_due")
+        .annotate(due=Sum("principal"), paid=Sum("principal_paid"))
     ):
-        totals = LoanInstalment.objects.filter(loan_id=loan_id).aggregate(
-            due=Sum("principal"), paid=Sum("principal_paid")
-        )
-        left = to_cents(str(totals["due"] or 0)) - to_cents(str(totals["paid"] or 0))
+        left = to_cents(str(row["due"] or 0)) - to_cents(str(row["paid"] or 0))
         over_30 += left
-        if days > 90:
+        if row["loan__days_past_due"] > 90:
             over_90 += left
     rows = []
     for value, label in Classification.choices:
         outstanding = per_class.get(value, ZERO)
         rate = rates[value]
-        provision = (outstanding * rate / 100).quantize(Decimal("0.01"))
+        provision = cents(outstanding * rate / 100)  # half up, as the daily job posts it
         rows.append(BucketRow(value, label, counts.get(value, 0), outstanding, rate, provision))
     total = sum((r.outstanding for r in rows), ZERO)
 
