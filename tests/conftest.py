@@ -138,3 +138,14 @@ def api_token_pair(api, email, password=PASSWORD):
     step2 = api.post("/api/auth/verify-otp/", {"otp_session": step1.json()["otp_session"], "code": code}, format="json")
     assert step2.status_code == 200, step2.content
     return step2.json()
+
+
+@pytest.fixture
+def deciders(make_user):
+    """A loans officer and three credit committee members (the quorum is two)."""
+    return {
+        "officer": make_user("lucy@sacco.example", role=roles.LOANS_OFFICERS, first_name="Lucy", last_name="Wangari"),
+        "joseph": make_user("joseph@sacco.example", role=roles.CREDIT_COMMITTEE, first_name="Joseph", last_name="Ouma"),
+        "mercy": make_user("mercy@sacco.example", role=roles.CREDIT_COMMITTEE, first_name="Mercy", last_name="Achieng"),
+        "tom": make_user("tom@sacco.example", role=roles.CREDIT_COMMITTEE, first_name="Tom", last_name="Mboya"),
+    }

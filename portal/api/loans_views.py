@@ -2,7 +2,7 @@
 (404 for anyone else's loan); staff act by permission. `…/loans/<pk>/disburse/` takes the approved application's
 id: the loan comes into being when it is paid out."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -13,16 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.finance.banking.models import BankAccount
+from portal.loans.approval import loan_review_act
 from portal.loans.eligibility import loan_eligibility
 from portal.loans.models import Loan, LoanApplication, LoanInstalment, LoanProduct
-from portal.loans.services import (
-    LoanStateError,
-    application_approve,
-    application_reject,
-    application_submit,
-    loan_disburse,
-    loan_repay,
-)
+from portal.loans.services import LoanStateError, application_submit, loan_disburse, loan_repay
 from portal.members.models import Member
 
 from .errors import validation_error_response
@@ -178,36 +172,48 @@ def _guarantor(data):
     return GuarantorRequest(member, data["amount"], label)
 
 
+class ReviewSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="The application's status after this action.")
+    step = serializers.CharField(help_text="The workflow step now waiting, or empty when decided.")
+    approvals = serializers.IntegerField(help_text="Committee approvals given at this step.")
+    required = serializers.IntegerField(help_text="Approvals this step needs.")
+    voters = serializers.ListField(child=serializers.CharField())
+
+
 class _DecisionView(APIView):
+    """Acts at the "Loan approval" workflow's current step as the caller: the loans officer appraises, each
+    committee member votes once; the applicant and guarantors are refused (403), as is anyone outside the step's
+    groups. The response says where the application now stands."""
+
     permission_classes = [HasModelPermission("loans.decide_loanapplication")]
+    action = ""
 
-    def decide(self, application, request):
-        raise NotImplementedError
-
-    @extend_schema(request=None, responses={200: ApplicationSerializer})
+    @extend_schema(request=None, responses={200: ReviewSerializer})
     def post(self, request, pk):
         application = get_object_or_404(LoanApplication, pk=pk)
         try:
-            application = self.decide(application, request)
+            progress = loan_review_act(
+                application=application, user=request.user, action=self.action, reason=request.data.get("reason", "")
+            )
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         except LoanStateError as exc:
             return _state_error(exc)
         except ValidationError as exc:
             return validation_error_response(exc)
-        return Response(ApplicationSerializer(application).data)
+        return Response(progress.as_dict())
 
 
 class ApplicationApproveView(_DecisionView):
-    """POST …/applications/<id>/approve/ {"reason": optional}."""
+    """POST …/applications/<id>/approve/ {"reason": optional comment}."""
 
-    def decide(self, application, request):
-        return application_approve(application=application, by=request.user, reason=request.data.get("reason", ""))
+    action = "approve"
 
 
 class ApplicationRejectView(_DecisionView):
     """POST …/applications/<id>/reject/ {"reason": required}."""
 
-    def decide(self, application, request):
-        return application_reject(application=application, by=request.user, reason=request.data.get("reason", ""))
+    action = "reject"
 
 
 class InstalmentSerializer(serializers.ModelSerializer):

@@ -1,10 +1,11 @@
-"""Admin actions on loans: approve or reject an application, disburse it, record a repayment, download a
-statement. Each checks permission (and, for money going out, a fresh second-factor code), then calls a service."""
+"""Admin actions on loans (decisions are the "Loan approval" workflow's, see approval.py): disburse an
+application, record a repayment, download a statement. Each checks permission (and, for money going out, a fresh
+second-factor code), then calls a service."""
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,7 +16,7 @@ from portal.finance.banking.services import bank_account_primary
 from portal.members.otp_views import fresh_otp_required
 
 from .models import Loan, LoanApplication
-from .services import LoanStateError, application_approve, application_reject, loan_disburse, loan_repay
+from .services import LoanStateError, loan_disburse, loan_repay
 
 APPLICATIONS = "wagtailsnippets_loans_loanapplication:list"
 LOANS = "wagtailsnippets_loans_loan:list"
@@ -24,10 +25,6 @@ LOANS = "wagtailsnippets_loans_loan:list"
 def _require(request, perm):
     if not request.user.has_perm(perm):
         raise PermissionDenied
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=255, required=False, help_text="Required to reject; the member reads it.")
 
 
 class DisburseForm(forms.Form):
@@ -65,38 +62,6 @@ def _page(request, *, title, intro, form, cancel, button):
 def _apply_errors(form, exc: ValidationError):
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
-
-
-def application_decide_view(request, pk, decision):
-    _require(request, "loans.decide_loanapplication")
-    if decision not in ("approve", "reject"):
-        raise Http404
-    application = get_object_or_404(LoanApplication.objects.select_related("member__user", "product"), pk=pk)
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service = application_approve if decision == "approve" else application_reject
-            service(application=application, by=request.user, reason=form.cleaned_data["reason"])
-        except LoanStateError as exc:
-            messages.error(request, exc.messages[0])
-            return redirect(APPLICATIONS)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, f"Application {decision}d.")
-            return redirect(APPLICATIONS)
-    intro = (
-        f"{application.member.membership_number} {application.member.user.get_full_name()}: {application.product}, "
-        f"KES {application.amount:,.2f} over {application.term_months} months — {application.purpose}"
-    )
-    return _page(
-        request,
-        title=f"{decision.title()} application",
-        intro=intro,
-        form=form,
-        cancel=APPLICATIONS,
-        button=decision.title(),
-    )
 
 
 @fresh_otp_required

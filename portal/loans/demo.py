@@ -86,11 +86,12 @@ def loans_history_seed() -> None:
     from .jobs import loans_daily
     from .models import ApplicationStatus, LoanApplication
     from .schedule import due_date
-    from .services import application_approve, application_reject, loan_disburse, loan_repay
+    from .services import application_approve, loan_disburse, loan_repay
 
     today = timezone.localdate()
-    members = list(Member.objects.filter(status="active").order_by("join_date")[: len(DEMO_LOANS) + 3])
-    if len(members) < len(DEMO_LOANS) + 3:
+    wanted = len(DEMO_LOANS) + 4
+    members = list(Member.objects.filter(status="active", user__is_staff=False).order_by("join_date")[:wanted])
+    if len(members) < wanted:
         return
     products = {p.slug: p for p in LoanProduct.objects.all()}
 
@@ -111,8 +112,8 @@ def loans_history_seed() -> None:
 
     for member, (key, months_ago, slug, amount, term, paid) in zip(members, DEMO_LOANS, strict=False):
         app = application(member, key, products[slug], amount, term)
-        if app.status == ApplicationStatus.SUBMITTED:
-            application_approve(application=app, by=None, reason="Demo appraisal")
+        if app.status == ApplicationStatus.SUBMITTED:  # history from before the portal: decided on paper
+            application_approve(application=app, by=None, reason="Approved by the committee (paper minutes)")
         disbursed_on = due_date(today, -months_ago) - datetime.timedelta(days=10)  # so the last due date is past
         loan = loan_disburse(application=app, by=None, date=disbursed_on).loan
         for instalment in loan.instalments.order_by("number")[:paid]:
@@ -125,11 +126,42 @@ def loans_history_seed() -> None:
                 date=instalment.due_date,
             )
     extra = members[len(DEMO_LOANS) :]
-    application(extra[0], "in review", products["development"], "90000.00", 18)
-    approved = application(extra[1], "approved", products["school-fees"], "45000.00", 10)
-    if approved.status == ApplicationStatus.SUBMITTED:
-        application_approve(application=approved, by=None, reason="Within limits")
-    rejected = application(extra[2], "rejected", products["development"], "500000.00", 48)
-    if rejected.status == ApplicationStatus.SUBMITTED:
-        application_reject(application=rejected, by=None, reason="Above three times deposits")
+    _applications_in_workflow_seed(
+        waiting=application(extra[0], "in review", products["development"], "90000.00", 18),
+        at_committee=application(extra[3], "at committee", products["school-fees"], "30000.00", 12),
+        approved=application(extra[1], "approved", products["school-fees"], "45000.00", 10),
+        rejected=application(extra[2], "rejected", products["development"], "500000.00", 48),
+    )
     loans_daily(today=today)
+
+
+def _applications_in_workflow_seed(*, waiting, at_committee, approved, rejected) -> None:
+    """Applications at each step of the "Loan approval" workflow, acted on by the demo staff through the same
+    service as the admin's buttons and the API."""
+    from portal.members.models import User
+
+    from .approval import loan_review_act, loan_review_start
+    from .models import ApplicationStatus
+
+    staff = {u.email: u for u in User.objects.filter(email__endswith="@sacco.example")}
+    officer = staff.get("loans@sacco.example")
+    committee = [staff.get("committee@sacco.example"), staff.get("committee2@sacco.example")]
+    for app in (waiting, at_committee, approved, rejected):
+        loan_review_start(application=app, by=app.member.user)
+    if officer is None or None in committee:
+        return
+
+    def act(app, user, action, reason=""):
+        app.refresh_from_db()
+        step = app.review.current_workflow_task_state if hasattr(app, "review") else None
+        if app.status != ApplicationStatus.SUBMITTED or step is None:
+            return
+        if not [name for name, *_ in step.task.specific.get_actions(app.review, user) if name == action]:
+            return  # already done by an earlier run
+        loan_review_act(application=app, user=user, action=action, reason=reason)
+
+    act(at_committee, officer, "approve", "Deposits and repayment history support it.")
+    act(at_committee, committee[0], "approve", "Agreed.")
+    for user, reason in ((officer, "Within limits."), (committee[0], "Agreed."), (committee[1], "Agreed.")):
+        act(approved, user, "approve", reason)
+    act(rejected, officer, "reject", "Above three times deposits, and the term is longer than the product allows.")

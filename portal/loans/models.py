@@ -7,12 +7,13 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail.models import Page
+from wagtail.models import DraftStateMixin, LockableMixin, Page, RevisionMixin, WorkflowMixin
 
 from .schedule import Method
 
@@ -161,6 +162,58 @@ class LoanApplication(models.Model):
 
     def __str__(self):
         return f"{self.product} {self.amount} for {self.member_id}"
+
+
+class LoanReview(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+    """An application's way through the "Loan approval" workflow (L4): the loans officer's appraisal, then the credit
+    committee's quorum. It starts when the guarantees cover the loan.
+
+    It holds nothing but the application: publishing copies a revision over the row, so the decision (status,
+    reason, who) is written on the application by the loan services that the workflow handlers call.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT, related_name="review")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    decided_in_workflow = True  # the admin page offers only the workflow's decisions (portal/workflows)
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="loanreview")
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="loanreview",
+        for_concrete_model=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "loan approval"
+
+    def __str__(self):
+        application = self.application
+        return f"{application.member} — {application.product} KES {application.amount:,.2f}"
+
+    @property
+    def revisions(self):
+        return self._revisions
+
+    @property
+    def waiting_for(self) -> str:
+        """The workflow step waiting for a decision, or a dash when none is."""
+        state = self.current_workflow_task_state
+        return state.task.name if state is not None and state.status == "in_progress" else "—"
+
+    @property
+    def application_status(self) -> str:
+        return self.application.get_status_display()
+
+    def conflicted_user_ids(self) -> set:
+        """The applicant and everyone asked to guarantee: none of them may appraise or vote."""
+        application = self.application
+        ids = set(application.guarantees.values_list("guarantor__user_id", flat=True))
+        ids.add(application.member.user_id)
+        return ids
 
 
 class LoanStatus(models.TextChoices):

@@ -141,6 +141,9 @@ def application_submit(
             },
             link=reverse("member_area:guarantees"),
         )
+    from .approval import loan_review_start
+
+    loan_review_start(application=application, by=member.user)
     return application
 
 
@@ -201,6 +204,9 @@ def _guarantees_check(*, member, product, amount, guarantors) -> tuple[list, Dec
 
 def _guarantee_respond(*, guarantee, by_member: Member, accept: bool):
     with transaction.atomic():
+        # The application first: answers to one application queue, so the last one sees the others and starts
+        # the review exactly once.
+        LoanApplication.objects.select_for_update().filter(pk=guarantee.application_id).first()
         locked = (
             Guarantee.objects.select_for_update(of=("self",))
             .select_related("application__member__user")
@@ -233,6 +239,9 @@ def _guarantee_respond(*, guarantee, by_member: Member, accept: bool):
             context={"body": f"{by_member.user.get_full_name()} {verb} to guarantee {format_money(locked.amount)}."},
             link=reverse("member_area:loans"),
         )
+        from .approval import loan_review_start
+
+        loan_review_start(application=locked.application, by=by_member.user)
     guarantee.refresh_from_db()
     return guarantee
 
@@ -279,8 +288,26 @@ def _decide(*, application: LoanApplication, by, status: str, reason: str) -> Lo
         locked.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
         if status == ApplicationStatus.REJECTED:
             _guarantees_release(locked)
+        _decision_notify(locked)
     application.refresh_from_db()
     return application
+
+
+def _decision_notify(application: LoanApplication) -> None:
+    product = application.product.name.lower()
+    if application.status == ApplicationStatus.APPROVED:
+        subject = f"Your {product} of {format_money(application.amount)} is approved"
+        body = f"{subject}. The treasurer will pay it out; you will see the schedule in your portal."
+    else:
+        subject = f"Your {product} application was not approved"
+        body = f"The reason given: {application.decision_reason}"
+    notify(
+        user=application.member.user,
+        subject=subject,
+        template="generic",
+        context={"body": body},
+        link=reverse("member_area:loans"),
+    )
 
 
 def application_approve(*, application: LoanApplication, by, reason: str = "") -> LoanApplication:
@@ -572,5 +599,8 @@ def application_withdraw(*, application: LoanApplication, by_member: Member) -> 
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decided_at"])
         _guarantees_release(locked)
+        from .approval import loan_review_cancel
+
+        loan_review_cancel(application=locked, by=by_member.user)
     application.refresh_from_db()
     return application

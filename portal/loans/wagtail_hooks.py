@@ -1,16 +1,21 @@
 """Admin for loans: products (editable, L1); applications, the loan book, instalments and repayments (read only:
 they change only through the loan services)."""
 
+from django.db.models import F
 from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.panels import Panel
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.workflows.permissions import ReviewOnlyPermissionPolicy
+from portal.workflows.views import ReviewEditView
 
 from . import admin_views
-from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment
+from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 
 
 class LoanProductViewSet(SnippetViewSet):
@@ -44,10 +49,10 @@ class ApplicationIndexView(IndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         user = self.request.user
-        if instance.status == "submitted" and user.has_perm("loans.decide_loanapplication"):
-            for decision, icon in (("approve", "check"), ("reject", "cross")):
-                url = reverse("loans_application_decide", args=[instance.pk, decision])
-                buttons.append(ListingMenuItem(decision.title(), url=url, icon_name=icon))
+        review_id = getattr(instance, "review_id", None)
+        if review_id and user.has_perm("loans.view_loanreview"):
+            url = reverse("wagtailsnippets_loans_loanreview:edit", args=[review_id])
+            buttons.append(ListingMenuItem("Approval", url=url, icon_name="tasks"))
         if instance.status == "approved" and user.has_perm("loans.disburse_loan"):
             url = reverse("loans_application_disburse", args=[instance.pk])
             buttons.append(ListingMenuItem("Disburse", url=url, icon_name="arrow-up"))
@@ -97,7 +102,81 @@ class LoanApplicationViewSet(SnippetViewSet):
     export_filename = "loan-applications"
 
     def get_queryset(self, request):
-        return LoanApplication.objects.select_related("member", "product")
+        return LoanApplication.objects.select_related("member", "product").annotate(review_id=F("review__id"))
+
+
+class ApplicationPanel(Panel):
+    """Everything an appraiser or committee member weighs: the request, eligibility today, the guarantors, and
+    each decision and vote so far."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "loans/admin/review_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            from django.utils import timezone
+
+            from .approval import review_progress
+            from .eligibility import loan_eligibility
+            from .schedule import schedule_build
+
+            context = super().get_context_data(parent_context)
+            review = self.instance
+            application = review.application
+            context["review"] = review
+            context["eligibility"] = loan_eligibility(
+                member=application.member, product=application.product, amount=application.amount
+            )
+            context["schedule"] = schedule_build(
+                principal=application.amount,
+                annual_rate=application.annual_rate,
+                months=application.term_months,
+                method=application.method,
+                start=timezone.localdate(),
+            )
+            context["guarantees"] = application.guarantees.select_related("guarantor__user").order_by("created_at")
+            context["task_states"] = (
+                review.workflow_states.order_by("created_at")
+                .last()
+                .task_states.select_related("task", "finished_by")
+                .prefetch_related("committee_votes__user")
+                .order_by("started_at")
+                if review.workflow_states.exists()
+                else []
+            )
+            context["progress"] = review_progress(application)
+            return context
+
+
+class LoanReviewViewSet(SnippetViewSet):
+    """Applications in the "Loan approval" workflow. The officer and the committee open one here and use the
+    workflow actions (Approve, Reject with a reason); nothing on the page is edited."""
+
+    model = LoanReview
+    edit_view_class = ReviewEditView
+    permission_policy = ReviewOnlyPermissionPolicy(LoanReview)
+    icon = "tasks"
+    menu_label = "Approvals"
+    list_display = [
+        "application",  # the first column carries the row's links
+        Column("step", label="Waiting for", accessor="waiting_for"),
+        Column("status", label="Application", accessor="application_status"),
+        "created_at",
+    ]
+    list_filter = ["application__status", "application__product"]
+    search_fields = ["application__member__membership_number", "application__purpose"]
+    list_export = [
+        "application__member__membership_number",
+        "application__product__name",
+        "application__amount",
+        "application__status",
+        "application__decision_reason",
+        "created_at",
+    ]
+    export_filename = "loan-approvals"
+    panels = [ApplicationPanel(heading="Application")]
+
+    def get_queryset(self, request):
+        return LoanReview.objects.select_related("application__member__user", "application__product")
 
 
 class LoanViewSet(SnippetViewSet):
@@ -189,7 +268,14 @@ class LoanRepaymentViewSet(SnippetViewSet):
 
 
 class LoansGroup(SnippetViewSetGroup):
-    items = (LoanProductViewSet, LoanApplicationViewSet, LoanViewSet, LoanInstalmentViewSet, LoanRepaymentViewSet)
+    items = (
+        LoanProductViewSet,
+        LoanApplicationViewSet,
+        LoanReviewViewSet,
+        LoanViewSet,
+        LoanInstalmentViewSet,
+        LoanRepaymentViewSet,
+    )
     menu_icon = "form"
     menu_label = "Loans"
     menu_name = "loans"
@@ -220,11 +306,6 @@ def loans_admin_urls():
             "loans/applications/<uuid:pk>/disburse/",
             admin_views.application_disburse_view,
             name="loans_application_disburse",
-        ),
-        path(
-            "loans/applications/<uuid:pk>/<str:decision>/",
-            admin_views.application_decide_view,
-            name="loans_application_decide",
         ),
         path("loans/portfolio/", admin_views.portfolio_report_view, name="loans_portfolio"),
         path("loans/loans/<uuid:pk>/repayment/", admin_views.loan_repayment_view, name="loans_loan_repayment"),

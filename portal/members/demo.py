@@ -118,6 +118,7 @@ DEMO_LOGINS = [
     DemoLogin("clerk@sacco.example", "Peter", "Kiprono", roles.CLERKS),
     DemoLogin("loans@sacco.example", "Lucy", "Wangari", roles.LOANS_OFFICERS),
     DemoLogin("committee@sacco.example", "Joseph", "Ouma", roles.CREDIT_COMMITTEE, is_member=True),
+    DemoLogin("committee2@sacco.example", "Mercy", "Achieng", roles.CREDIT_COMMITTEE, is_member=True),
     DemoLogin("treasurer@sacco.example", "Fatuma", "Abdalla", roles.TREASURER, is_member=True),
     DemoLogin("auditor@sacco.example", "Daniel", "Kiplagat", roles.AUDITORS),
     DemoLogin("member@sacco.example", "Amina", "Wanjiru", roles.MEMBERS, is_member=True),

@@ -323,6 +323,7 @@ class KycDocument(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, 
     uploaded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
+    decided_in_workflow = True  # the admin page offers only the workflow's decisions (portal/workflows)
     _revisions = GenericRelation("wagtailcore.Revision", related_query_name="kycdocument")
     workflow_states = GenericRelation(
         "wagtailcore.WorkflowState",

@@ -99,8 +99,13 @@ LOANS_READ = [
     "loans.view_loan",
     "loans.view_loaninstalment",
     "loans.view_loanrepayment",
+    "loans.view_loanreview",
 ]
-LOANS_DECIDE = ["loans.decide_loanapplication"]
+LOANS_DECIDE = [  # appraise and vote; the "Loan approval" workflow's steps say who acts when
+    "loans.decide_loanapplication",
+    "loans.view_loanreview",
+    "loans.change_loanreview",
+]
 LOANS_REPAY = ["loans.record_repayment"]
 LOANS_DISBURSE = ["loans.disburse_loan"]
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]

@@ -1,7 +1,7 @@
 """The loan journey in a real browser: the member checks how much they can borrow and applies with two guarantors
-(with a fresh code) → both guarantors accept in their portals → a loans officer approves in the Wagtail admin → the
-treasurer disburses (fresh code) → the member sees the schedule → a clerk records a repayment → the member downloads
-the statement PDF. The committee's quorum is not built yet (docs/loans.md)."""
+(with a fresh code) → both guarantors accept in their portals → a loans officer appraises and two credit committee
+members approve in the Wagtail admin → the treasurer disburses (fresh code) → the member sees the schedule → a clerk
+records a repayment → the member downloads the statement PDF."""
 
 import datetime
 import re
@@ -11,8 +11,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 from portal.loans.demo import loans_seed
-from portal.loans.models import Loan, LoanApplication
+from portal.loans.models import Loan, LoanApplication, LoanReview
 from portal.members import roles
+from portal.workflows.models import CommitteeVote
 from tests.browser.test_identity_journey import _code_from_key, _sign_in
 from tests.conftest import PASSWORD
 from tests.integration.test_loans import _verify_kyc
@@ -31,8 +32,8 @@ def _staff_page(browser, base, user):
     return page, device
 
 
-def test_member_applies_officer_approves_treasurer_disburses_member_sees_it(
-    browser, live_server, demo_site, make_member, staff_user, output_dir
+def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
+    browser, live_server, demo_site, make_member, make_user, staff_user, output_dir
 ):
     base = live_server.url
     loans_seed()
@@ -81,13 +82,25 @@ def test_member_applies_officer_approves_treasurer_disburses_member_sees_it(
         other.screenshot(path=str(output_dir / f"loan-guarantee-{guarantor.user.first_name}.png"), full_page=True)
     assert set(application.guarantees.values_list("status", flat=True)) == {"accepted"}
 
-    # 3. The loans officer approves from the admin.
-    officer, _ = _staff_page(browser, base, staff_user(roles.LOANS_OFFICERS))
-    officer.goto(f"{base}/admin/loans/applications/{application.pk}/approve/")
-    officer.get_by_role("button", name="Approve").click()
-    officer.wait_for_url(re.compile(r".*/loanapplication/$"))
+    # 3. The loans officer appraises, then two credit committee members approve, each from the Wagtail admin's
+    #    workflow actions on the application's approval page (the quorum is two distinct members).
+    review = LoanReview.objects.get(application=application)
+    second = make_user("mercy@sacco.example", role=roles.CREDIT_COMMITTEE, first_name="Mercy", last_name="Achieng")
+    for n, user in enumerate((staff_user(roles.LOANS_OFFICERS), staff_user(roles.CREDIT_COMMITTEE), second)):
+        page, _ = _staff_page(browser, base, user)
+        page.goto(f"{base}/admin/snippets/loans/loanreview/edit/{review.pk}/")
+        page.get_by_role("heading", name="Eligibility today").wait_for()
+        page.screenshot(path=str(output_dir / f"loan-approval-{n}.png"), full_page=True)
+        page.locator("footer .w-dropdown__toggle").first.click()
+        page.locator('button[data-workflow-action-name="approve"]').first.click()
+        page.wait_for_url(re.compile(r".*/loanreview/$"))
+        page.context.close()
     application.refresh_from_db()
     assert application.status == "approved"
+    assert list(CommitteeVote.objects.order_by("voted_at").values_list("user__email", flat=True)) == [
+        "credit-committee@sacco.example",
+        "mercy@sacco.example",
+    ]
 
     # 4. The treasurer disburses.
     treasurer, _ = _staff_page(browser, base, staff_user(roles.TREASURER))

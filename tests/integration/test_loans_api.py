@@ -33,7 +33,7 @@ def products():
     LoanProduct.objects.filter(slug="development").update(min_term_months=1)
 
 
-def test_the_whole_path_over_the_api(setup, other_member, staff_user):
+def test_the_whole_path_over_the_api(setup, other_member, staff_user, deciders):
     borrower = setup
     api = APIClient()
     api.force_authenticate(borrower.user)
@@ -54,8 +54,13 @@ def test_the_whole_path_over_the_api(setup, other_member, staff_user):
     assert api.post(f"/api/loans/applications/{pk}/approve/").status_code == 403  # members do not decide
 
     officer = APIClient()
-    officer.force_authenticate(staff_user(roles.LOANS_OFFICERS))
-    assert officer.post(f"/api/loans/applications/{pk}/approve/").json()["status"] == "approved"
+    officer.force_authenticate(deciders["officer"])
+    assert officer.post(f"/api/loans/applications/{pk}/approve/").json()["step"] == "Credit committee"
+    for name in ("joseph", "mercy"):
+        committee = APIClient()
+        committee.force_authenticate(deciders[name])
+        status = committee.post(f"/api/loans/applications/{pk}/approve/").json()["status"]
+    assert status == "approved"
     assert officer.post(f"/api/loans/applications/{pk}/approve/").status_code == 409
     assert officer.post(f"/api/loans/loans/{pk}/disburse/").status_code == 403
 
@@ -98,7 +103,7 @@ def test_the_whole_path_over_the_api(setup, other_member, staff_user):
     assert LoanApplication.objects.get(pk=pk).amount == 100000
 
 
-def test_reject_needs_a_reason(setup, staff_user):
+def test_reject_needs_a_reason(setup, deciders):
     api = APIClient()
     api.force_authenticate(setup.user)
     created = api.post(
@@ -107,7 +112,7 @@ def test_reject_needs_a_reason(setup, staff_user):
     assert created.status_code == 201
     pk = created.json()["id"]
     committee = APIClient()
-    committee.force_authenticate(staff_user(roles.CREDIT_COMMITTEE))
+    committee.force_authenticate(deciders["officer"])  # the appraisal may end it
     missing = committee.post(f"/api/loans/applications/{pk}/reject/", {})
     assert missing.status_code == 400 and "reason" in missing.json()
     response = committee.post(f"/api/loans/applications/{pk}/reject/", {"reason": "Too soon"})

@@ -146,3 +146,88 @@ def _prepared_loan(make_member, staff_user, disbursed, verify_kyc):
     LoanProduct.objects.filter(slug="development").update(min_term_months=1)
     products = {p.slug: p for p in LoanProduct.objects.all()}
     return disbursed(member, products, staff_user)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_committee_votes_approve_once(make_member, deciders):
+    from django.core.exceptions import PermissionDenied
+    from wagtail.models import WorkflowState
+
+    from portal.loans.approval import loan_review_act
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import ApplicationStatus, LoanProduct
+    from portal.loans.services import application_submit
+    from portal.workflows.models import CommitteeVote
+    from tests.integration.test_loans import _verify_kyc
+
+    member = _eligible(make_member, _verify_kyc)
+    loans_seed()
+    product = LoanProduct.objects.get(slug="development")
+    application = application_submit(member=member, product=product, amount="50000", term_months=12, purpose="x")
+    loan_review_act(application=application, user=deciders["officer"], action="approve")
+
+    def vote(name):
+        return lambda: loan_review_act(application=application, user=deciders[name], action="approve")
+
+    results, errors = _run_together([vote("joseph"), vote("mercy"), vote("tom")])
+    assert len(results) == 2 and [type(e) for e in errors] == [PermissionDenied]  # the third came too late
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert CommitteeVote.objects.count() == 2
+    assert WorkflowState.objects.get().status == WorkflowState.STATUS_APPROVED
+    assert member.user.notifications.filter(subject__contains="approved").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_guarantors_accepting_at_once_start_one_review(make_member):
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import LoanProduct, LoanReview
+    from portal.loans.services import GuarantorRequest, application_submit, guarantee_accept
+    from tests.integration.test_loans import _verify_kyc
+
+    loans_seed()
+    product = LoanProduct.objects.get(slug="development")
+    member = _eligible(make_member, _verify_kyc)
+    guarantors = [_eligible(make_member, _verify_kyc) for _ in range(3)]
+    application = application_submit(
+        member=member,
+        product=product,
+        amount="300000",
+        term_months=12,
+        purpose="x",
+        guarantors=[GuarantorRequest(g, "60000", str(n)) for n, g in enumerate(guarantors)],
+    )
+    guarantees = list(application.guarantees.select_related("guarantor"))
+    results, errors = _run_together(
+        [lambda g=g: guarantee_accept(guarantee=g, by_member=g.guarantor) for g in guarantees]
+    )
+    assert errors == [] and len(results) == 3
+    assert LoanReview.objects.filter(application=application).count() == 1
+    assert LoanReview.objects.get().workflow_states.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_officers_appraising_at_once_start_the_committee_once(make_member, deciders, make_user):
+    from django.core.exceptions import PermissionDenied
+    from wagtail.models import TaskState
+
+    from portal.loans.approval import loan_review_act
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import LoanProduct
+    from portal.loans.services import application_submit
+    from portal.members import roles
+    from tests.integration.test_loans import _verify_kyc
+
+    member = _eligible(make_member, _verify_kyc)
+    loans_seed()
+    product = LoanProduct.objects.get(slug="development")
+    application = application_submit(member=member, product=product, amount="50000", term_months=12, purpose="x")
+    officers = [deciders["officer"], make_user("second-officer@sacco.example", role=roles.LOANS_OFFICERS)]
+    results, errors = _run_together(
+        [lambda u=u: loan_review_act(application=application, user=u, action="approve") for u in officers]
+    )
+    assert len(results) == 1 and [type(e) for e in errors] == [PermissionDenied]
+    assert TaskState.objects.filter(task__name="Credit committee").count() == 1

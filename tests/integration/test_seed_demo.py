@@ -34,7 +34,8 @@ def test_seed_demo_twice_creates_everything_once(settings, tmp_path, capsys):
 def test_demo_money_is_posted_through_the_services_and_the_books_tie(settings, tmp_path):
     from portal.contributions.models import CheckoffImport, MonthlyContribution
     from portal.finance.ledger.models import JournalEntry
-    from portal.loans.models import Loan, LoanApplication
+    from portal.loans.models import Loan, LoanApplication, LoanReview
+    from portal.workflows.models import CommitteeVote
 
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", members=15, years=3)
@@ -42,9 +43,19 @@ def test_demo_money_is_posted_through_the_services_and_the_books_tie(settings, t
     assert MonthlyContribution.objects.count() > 100 and CheckoffImport.objects.count() == 1
     assert set(Loan.objects.values_list("classification", flat=True)) >= {"performing", "watch", "loss"}
     assert set(LoanApplication.objects.values_list("status", flat=True)) >= {"submitted", "approved", "rejected"}
+    waiting = {review.application.purpose: review.waiting_for for review in LoanReview.objects.all()}
+    assert waiting == {
+        "Demo: in review": "Loans officer appraisal",
+        "Demo: at committee": "Credit committee",
+        "Demo: approved": "—",
+        "Demo: rejected": "—",
+    }
+    votes = CommitteeVote.objects.count()
+    assert votes == 3  # one at committee, two on the approved one
     call_command("ledger_check")
     call_command("seed_demo", members=15, years=3)
     assert JournalEntry.objects.count() == entries  # the second run posts nothing
+    assert CommitteeVote.objects.count() == votes and LoanReview.objects.count() == 4  # nor votes twice
 
 
 def test_every_demo_login_signs_in_and_has_its_role(settings, tmp_path):
