@@ -4,8 +4,8 @@ row's errors, then posted together or not at all.
 A file's rows name a member (payroll number or membership number) and split the amount into share capital,
 deposits (the period's contribution) and loan repayment. Each row posts one journal entry keyed
 `checkoff:<file sha256>:<row>`; the file's SHA-256 is unique among posted imports, so the same file twice (or
-twice at once) posts once. Loan repayments wait in 2300 Unallocated receipts [member] until the loan engine
-allocates them.
+twice at once) posts once. Loan repayments come in to 2300 Unallocated receipts [member]; once the file is
+committed, a task moves them to the member's loans (portal/loans/allocation.py).
 """
 
 import datetime
@@ -330,6 +330,8 @@ def checkoff_post(
                 posted_by=posted_by,
             )
             _post_rows(checkoff, dataset, reason, posted_by)
+            if checkoff.rows.filter(loan_repayment__gt=0).exists():
+                _allocation_queue(checkoff, posted_by)
     except IntegrityError:
         # Someone posted the same file at the same moment; theirs stands.
         existing = CheckoffImport.objects.filter(sha256=sha).first()
@@ -337,6 +339,17 @@ def checkoff_post(
             raise
         return CheckoffOutcome(existing, False)
     return CheckoffOutcome(checkoff, True)
+
+
+def _allocation_queue(checkoff: CheckoffImport, posted_by) -> None:
+    """Once the file is committed, move its loan repayments from 2300 to the loans (portal/loans/allocation.py,
+    by its dotted path: savings do not import the loan engine)."""
+    from django_q.tasks import async_task
+
+    user_id = posted_by.pk if posted_by else None
+    transaction.on_commit(
+        lambda: async_task("portal.loans.allocation.checkoff_repayments_allocate_task", checkoff.pk, user_id)
+    )
 
 
 def _post_rows(checkoff: CheckoffImport, dataset, reason: str, posted_by) -> None:

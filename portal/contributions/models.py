@@ -186,6 +186,12 @@ class CheckoffRow(models.Model):
     entry = models.OneToOneField(
         "finance.JournalEntry", null=True, on_delete=models.PROTECT, related_name="checkoff_row"
     )
+    loan_allocated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the loan repayment moved from 2300 Unallocated receipts to the member's loans "
+        "(empty: still waiting, e.g. the member has no active loan).",
+    )
 
     class Meta:
         ordering = ["checkoff", "row_number"]

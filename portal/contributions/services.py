@@ -344,6 +344,12 @@ def payment_reverse(*, payment: MonthlyContribution | ShareCapitalPayment, reaso
     entry = payment.entry
     if hasattr(entry, "reversed_by"):
         raise AlreadyReversed("This payment has already been reversed.")
+    row = getattr(entry, "checkoff_row", None)
+    if row is not None and row.loan_allocated_at is not None:
+        raise ValidationError(
+            "This check-off row's loan repayment was already applied to the member's loan; reversing the row "
+            "would take the money back from 2300 while the loan keeps it. Correct it with an adjusting entry."
+        )
     ledger_reverse(entry=entry, posted_by=reversed_by, memo=f"Reversal: {reason}"[:255])
     member_ids = set(entry.lines.exclude(member=None).values_list("member_id", flat=True))
     summaries_refresh(member_ids=member_ids)

@@ -161,8 +161,9 @@ class CheckoffRowViewSet(SnippetViewSet):
         "share_capital",
         "deposits",
         "loan_repayment",
+        "loan_allocated_at",
     ]
-    list_filter = ["checkoff"]
+    list_filter = ["checkoff", "loan_allocated_at"]
     search_fields = ["member__membership_number"]
     list_export = [
         "checkoff__file_name",
@@ -171,6 +172,7 @@ class CheckoffRowViewSet(SnippetViewSet):
         "share_capital",
         "deposits",
         "loan_repayment",
+        "loan_allocated_at",
     ]
     export_filename = "checkoff-rows"
 

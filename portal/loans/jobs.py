@@ -1,4 +1,5 @@
-"""The daily loan job (L8, L9): interest falls due, penalties, days past due, classification and provisioning.
+"""The daily loan job (L8, L9): check-off repayments still in 2300 are allocated, then interest falls due,
+penalties, days past due, classification and provisioning.
 
 Idempotent by construction: every posting has a key (`interest:<loan>:<n>`, `penalty:<loan>:<n>:<YYYY-MM>`,
 `provision:<date>`), so running it twice — or after a crash half way — posts nothing twice. It works in bulk
@@ -27,6 +28,7 @@ PROVISION, PROVISION_EXPENSE = "1190", "5200"
 
 @dataclass
 class DailyResult:
+    checkoff_rows_allocated: int = 0
     interest_posted: int = 0
     penalties_posted: int = 0
     reclassified: int = 0
@@ -37,6 +39,9 @@ def loans_daily(*, today: datetime.date | None = None) -> DailyResult:
     """Run every step for `today`; safe to run again."""
     today = today or timezone.localdate()
     result = DailyResult()
+    from .allocation import checkoff_repayments_allocate
+
+    result.checkoff_rows_allocated = checkoff_repayments_allocate().rows
     result.interest_posted = interest_fall_due(today=today)
     result.penalties_posted = penalties_charge(today=today)
     result.reclassified = loans_classify(today=today)

@@ -49,6 +49,7 @@ INTEREST_INCOME = "4000"
 PROCESSING_FEES = "4100"
 INSURANCE_FEES = "4110"
 DEPOSITS = "2000"
+UNALLOCATED = "2300"
 ZERO = Decimal("0.00")
 
 
@@ -437,10 +438,14 @@ def loan_repay(
     date: datetime.date | None = None,
     bank_account: BankAccount | None = None,
     recorded_by=None,
+    from_unallocated: bool = False,
 ) -> RepaymentResult:
     """Record money received against a loan, once per reference. The loan row is locked, so simultaneous
     repayments are applied one after the other and none is lost. Allocation: oldest instalment first, and within
-    it penalty → interest → principal; anything beyond the whole balance goes to the member's deposits."""
+    it penalty → interest → principal; anything beyond the whole balance goes to the member's deposits.
+
+    `from_unallocated`: the money is already in the books, held in 2300 Unallocated receipts for this member (a
+    check-off row); it moves from there instead of coming in through a bank account."""
     amount = _amount(amount, "amount")
     reference = (reference or "").strip()
     if not reference:
@@ -452,9 +457,13 @@ def loan_repay(
     date = date or timezone.localdate()
     if date > timezone.localdate():
         raise ValidationError({"date": ["The payment date cannot be in the future."]})
-    account = bank_account or bank_account_primary()
-    if account is None or not account.active:
-        raise ValidationError({"bank_account": ["Choose an active bank account."]})
+    if from_unallocated:
+        debit_code = UNALLOCATED
+    else:
+        account = bank_account or bank_account_primary()
+        if account is None or not account.active:
+            raise ValidationError({"bank_account": ["Choose an active bank account."]})
+        debit_code = account.ledger_account.code
     key = f"repayment:{reference}"
     with transaction.atomic():
         locked = Loan.objects.select_for_update(of=("self",)).select_related("member").get(pk=loan.pk)
@@ -466,7 +475,7 @@ def loan_repay(
         if locked.status != LoanStatus.ACTIVE:
             raise LoanStateError("This loan is closed; the payment cannot be applied to it.")
         repayment = _apply(
-            locked, amount=amount, key=key, reference=reference, date=date, account=account, by=recorded_by
+            locked, amount=amount, key=key, reference=reference, date=date, debit_code=debit_code, by=recorded_by
         )
     return RepaymentResult(repayment, True)
 
@@ -489,7 +498,7 @@ def _accrue_interest(loan: Loan, instalment: LoanInstalment, by, date) -> None:
     instalment.interest_accrued = True
 
 
-def _apply(loan: Loan, *, amount, key, reference, date, account: BankAccount, by) -> LoanRepayment:
+def _apply(loan: Loan, *, amount, key, reference, date, debit_code: str, by) -> LoanRepayment:
     left = amount
     parts = {"penalty": ZERO, "interest": ZERO, "principal": ZERO}
     changed = []
@@ -513,7 +522,9 @@ def _apply(loan: Loan, *, amount, key, reference, date, account: BankAccount, by
     LoanInstalment.objects.bulk_update(changed, ["penalty_paid", "interest_paid", "principal_paid", "interest_accrued"])
     member_id = loan.member_id
     memo = f"Loan repayment {loan.member.membership_number}"
-    lines = [Line(account.ledger_account.code, debit=amount, description=memo)]
+    # 2300 is a member control account: its lines name the member (ledger_check); bank lines do not.
+    debit_member = member_id if debit_code == UNALLOCATED else None
+    lines = [Line(debit_code, debit=amount, member_id=debit_member, description=memo)]
     for part, code in (("penalty", PENALTIES_RECEIVABLE), ("interest", INTEREST_RECEIVABLE), ("principal", LOANS)):
         if parts[part] > 0:
             lines.append(

@@ -19,7 +19,8 @@ class Command(BaseCommand):
         result = loans_daily(today=today)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Interest postings {result.interest_posted}, penalties {result.penalties_posted}, "
+                f"Check-off rows allocated {result.checkoff_rows_allocated}, "
+                f"interest postings {result.interest_posted}, penalties {result.penalties_posted}, "
                 f"loans reclassified {result.reclassified}, provision movement {result.provision_movement}."
             )
         )
