@@ -29,14 +29,25 @@ def main() -> None:
 
     runner = get_runner(settings)(verbosity=0, interactive=False)
     old_config = runner.setup_databases()
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))  # e.g. BENCH_ONLY=statements
+
+    def wanted(name):
+        return not only or name in only
+
     try:
-        bench_member_registration(count=int(os.environ.get("BENCH_REGISTRATIONS", "2000")))
+        if wanted("registration"):
+            bench_member_registration(count=int(os.environ.get("BENCH_REGISTRATIONS", "2000")))
         members = members_bulk(count=int(os.environ.get("BENCH_MEMBERS", "10000")))
-        bench_checkoff(members=members, rows=int(os.environ.get("BENCH_CHECKOFF_ROWS", "10000")))
+        if wanted("checkoff"):
+            bench_checkoff(members=members, rows=int(os.environ.get("BENCH_CHECKOFF_ROWS", "10000")))
         history_bulk(members=members, years=int(os.environ.get("BENCH_YEARS", "5")))
-        bench_dashboard(requests=200)
-        bench_loans_daily(members=members, loans=int(os.environ.get("BENCH_LOANS", "20000")))
-        bench_repayment_and_statement(member=members[0])
+        if wanted("dashboard"):
+            bench_dashboard(requests=200)
+        if wanted("statements"):
+            bench_financial_statements()
+        if wanted("loans"):
+            bench_loans_daily(members=members, loans=int(os.environ.get("BENCH_LOANS", "20000")))
+            bench_repayment_and_statement(member=members[0])
     finally:
         runner.teardown_databases(old_config)
 
@@ -239,6 +250,21 @@ def bench_dashboard(*, requests: int) -> None:
         f"dashboard: median {statistics.median(timings):.1f} ms, "
         f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms over {requests} requests"
     )
+
+
+def bench_financial_statements() -> None:
+    """All four statements for one year over the whole journal (R1: aggregated in SQL, two passes)."""
+    from portal.finance.ledger.models import JournalLine
+    from portal.reports.financial import financial_statements
+
+    lines = JournalLine.objects.count()
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        data = financial_statements(start=datetime.date(2023, 1, 1), end=datetime.date(2023, 12, 31))
+        timings.append(time.perf_counter() - start)
+    assert data["balance_sheet"]["balances"] and data["cash_flow"]["ties"]
+    print(f"financial statements over {lines:,} journal lines: best {min(timings):.2f} s, worst {max(timings):.2f} s")
 
 
 def bench_loans_daily(*, members: list, loans: int) -> None:

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from . import admin_views, auth_views, banking_views, cashbook_views, loans_views, member_views, views
+from . import admin_views, auth_views, banking_views, cashbook_views, loans_views, member_views, reports_views, views
 from . import contributions_views as cv
 
 app_name = "api"
@@ -122,4 +122,14 @@ urlpatterns = [
     ),
     path("contributions/recalculate-shares/", cv.RecalculateSharesView.as_view(), name="recalculate-shares"),
     path("members/dashboard/", views.MemberDashboardView.as_view(), name="member-dashboard"),
+    path(
+        "reports/financial-statements/",
+        reports_views.FinancialStatementListView.as_view(),
+        name="financial-statements",
+    ),
+    path(
+        "reports/financial-statements/<uuid:pk>/approve/",
+        reports_views.FinancialStatementApproveView.as_view(),
+        name="financial-statement-approve",
+    ),
 ]

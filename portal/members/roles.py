@@ -109,6 +109,9 @@ LOANS_DECIDE = [  # appraise and vote; the "Loan approval" workflow's steps say 
 LOANS_REPAY = ["loans.record_repayment"]
 LOANS_DISBURSE = ["loans.disburse_loan"]
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
+STATEMENTS_READ = ["reports.view_financialstatement"]
+STATEMENTS_APPROVE = ["reports.view_financialstatement", "reports.change_financialstatement"]  # open the review page
+STATEMENTS_PREPARE = ["reports.view_financialstatement", "reports.prepare_financialstatement"]
 CASHBOOK_PREPARE = ["finance.add_transactionbatch"]
 CASHBOOK = [
     "finance.add_expensecategory",
@@ -135,7 +138,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_REPAY,
     ],
     LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE],
-    CREDIT_COMMITTEE: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE],
+    CREDIT_COMMITTEE: [
+        ACCESS_ADMIN,
+        *MEMBER_REGISTER_READ,
+        *SAVINGS_READ,
+        *LOANS_READ,
+        *LOANS_DECIDE,
+        *STATEMENTS_APPROVE,
+    ],
     TREASURER: [
         ACCESS_ADMIN,
         *MEMBER_REGISTER_READ,
@@ -152,6 +162,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_READ,
         *LOANS_DISBURSE,
         *LOANS_REPAY,
+        *STATEMENTS_PREPARE,
     ],
     AUDITORS: [
         ACCESS_ADMIN,
@@ -161,6 +172,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SAVINGS_READ,
         *CASHBOOK_READ,
         *LOANS_READ,
+        *STATEMENTS_READ,
     ],
     ADMINISTRATORS: [
         ACCESS_ADMIN,
@@ -179,6 +191,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_DECIDE,
         *LOANS_DISBURSE,
         *LOANS_REPAY,
+        *STATEMENTS_PREPARE,
+        *STATEMENTS_APPROVE,
     ],
 }
 

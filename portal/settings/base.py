@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "portal.finance",
     "portal.contributions",
     "portal.loans",
+    "portal.reports",
     "portal.workflows",
     "portal.notifications",
     "portal.api",

@@ -50,12 +50,20 @@ def test_demo_money_is_posted_through_the_services_and_the_books_tie(settings, t
         "Demo: approved": "—",
         "Demo: rejected": "—",
     }
-    votes = CommitteeVote.objects.count()
+    votes = CommitteeVote.objects.filter(task_state__task__name="Credit committee").count()
     assert votes == 3  # one at committee, two on the approved one
     call_command("ledger_check")
+    from portal.reports.models import FinancialStatement
+
+    assert [s.live for s in FinancialStatement.objects.order_by("period_end")] == [True, False]
+    for statement in FinancialStatement.objects.all():  # on the demo books too
+        assert statement.data["balance_sheet"]["balances"] and statement.data["cash_flow"]["ties"]
     call_command("seed_demo", members=15, years=3)
     assert JournalEntry.objects.count() == entries  # the second run posts nothing
-    assert CommitteeVote.objects.count() == votes and LoanReview.objects.count() == 4  # nor votes twice
+    assert FinancialStatement.objects.count() == 2
+    assert (
+        CommitteeVote.objects.count() == votes + 2 and LoanReview.objects.count() == 4
+    )  # nor votes twice (+2: the AGM pack)
 
 
 def test_every_demo_login_signs_in_and_has_its_role(settings, tmp_path):

@@ -41,6 +41,10 @@ class Command(BaseCommand):
         from portal.loans.demo import loans_history_seed
 
         loans_history_seed()
+        self.stdout.write("Financial statements: last year's approved, this year's in approval…")
+        from portal.reports.demo import reports_seed
+
+        reports_seed()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for login in logins:

@@ -1,0 +1,106 @@
+"""/api/reports/… (R1 now; the rest of issue 6 adds to it). Financial statements: staff who may read them see every
+pack; members see approved packs only. Preparing needs the prepare permission; approving acts at the workflow's
+step as the caller (two distinct approvers, never the preparer)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.reports.exports import FORMATS, statements_response
+from portal.reports.models import FinancialStatement
+from portal.reports.services import financial_statement_approve, financial_statement_prepare
+
+from .errors import validation_error_response
+from .permissions import HasModelPermission
+
+
+class FinancialStatementSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(source="approval_status", read_only=True)
+
+    class Meta:
+        model = FinancialStatement
+        fields = ["id", "title", "period_start", "period_end", "status", "live", "prepared_at", "data"]
+        read_only_fields = fields
+
+
+class PrepareSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    title = serializers.CharField(required=False, allow_blank=True, max_length=150)
+
+
+def _visible(user):
+    if user.has_perm("reports.view_financialstatement"):
+        return FinancialStatement.objects.all()
+    return FinancialStatement.objects.filter(live=True)
+
+
+class FinancialStatementListView(generics.ListAPIView):
+    """GET: statement packs (members: approved only). POST {period_start, period_end, title?}: prepare a pack and
+    send it for approval. `?output=csv|xlsx|pdf&pk=<id>` downloads one pack."""
+
+    serializer_class = FinancialStatementSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return FinancialStatement.objects.none()
+        return _visible(self.request.user).select_related("prepared_by")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("output", str, enum=list(FORMATS), required=False),
+            OpenApiParameter("pk", str, required=False, description="The pack to download with ?output="),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        output = request.query_params.get("output")
+        if output:
+            if output not in FORMATS:
+                return Response({"output": [f"Use one of: {', '.join(FORMATS)}."]}, status=400)
+            statement = get_object_or_404(self.get_queryset(), pk=request.query_params.get("pk"))
+            return statements_response(data=statement.data, title=statement.title, output=output)
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=PrepareSerializer, responses={201: FinancialStatementSerializer})
+    def post(self, request):
+        if not request.user.has_perm("reports.prepare_financialstatement"):
+            return Response({"detail": "Your role does not prepare statements."}, status=status.HTTP_403_FORBIDDEN)
+        data = PrepareSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            statement = financial_statement_prepare(
+                start=data.validated_data["period_start"],
+                end=data.validated_data["period_end"],
+                title=data.validated_data.get("title", ""),
+                by=request.user,
+            )
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response(FinancialStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
+
+
+class FinancialStatementApproveView(APIView):
+    """POST {"action": "approve" (default) or "reject", "reason": required to reject}: one approver's vote."""
+
+    permission_classes = [HasModelPermission("reports.change_financialstatement")]
+
+    @extend_schema(request=None, responses={200: FinancialStatementSerializer})
+    def post(self, request, pk):
+        statement = get_object_or_404(FinancialStatement, pk=pk)
+        try:
+            statement = financial_statement_approve(
+                statement=statement,
+                user=request.user,
+                action=request.data.get("action", "approve"),
+                reason=request.data.get("reason", ""),
+            )
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response(FinancialStatementSerializer(statement).data)

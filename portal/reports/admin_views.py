@@ -1,0 +1,87 @@
+"""Admin pages for reports: financial statements for any period (on screen, CSV, XLSX, PDF; prepared for
+approval from here), and a snapshot's download."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from .exports import FORMATS, statements_response
+from .financial import financial_statements
+from .models import FinancialStatement
+from .services import financial_statement_prepare
+
+VIEW_LEDGER = "finance.view_journalentry"
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            self.add_error("end", "The period ends before it starts.")
+        return cleaned
+
+
+def _default_period() -> dict:
+    today = timezone.localdate()
+    return {"start": datetime.date(today.year, 1, 1), "end": today}
+
+
+def financial_statements_view(request):
+    if not request.user.has_perm(VIEW_LEDGER):
+        raise PermissionDenied
+    form = PeriodForm(request.GET or None, initial=_default_period())
+    data = None
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    elif not form.is_bound:
+        start, end = _default_period()["start"], _default_period()["end"]
+    else:
+        start = end = None
+    if start is not None:
+        data = financial_statements(start=start, end=end)
+        output = request.GET.get("output")
+        if output in FORMATS:
+            return statements_response(data=data, title="Financial statements", output=output)
+    if request.method == "POST":
+        if not request.user.has_perm("reports.prepare_financialstatement"):
+            raise PermissionDenied
+        post = PeriodForm(request.POST)
+        if post.is_valid():
+            try:
+                statement = financial_statement_prepare(
+                    start=post.cleaned_data["start"], end=post.cleaned_data["end"], by=request.user
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"“{statement}” is prepared and waiting for approval.")
+                return redirect("wagtailsnippets_reports_financialstatement:list")
+    return TemplateResponse(
+        request,
+        "reports/admin/financial_statements.html",
+        {
+            "form": form,
+            "data": data,
+            "query": request.GET.urlencode(),
+            "can_prepare": request.user.has_perm("reports.prepare_financialstatement"),
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+def financial_statement_download_view(request, pk, output):
+    if output not in FORMATS:
+        raise PermissionDenied
+    statement = get_object_or_404(FinancialStatement, pk=pk)
+    if not request.user.has_perm("reports.view_financialstatement"):
+        raise PermissionDenied
+    return statements_response(data=statement.data, title=statement.title, output=output)

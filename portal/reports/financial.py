@@ -1,0 +1,178 @@
+"""Financial statements from the ledger for a period (R1, domain.md): trial balance, income statement, balance
+sheet and direct cash flow.
+
+Aggregated in SQL in two passes over the journal: one groups every line up to the period's end by account, split
+into "before the period" and "in the period" with filtered sums; the other sums, per counter-account, the lines of
+entries that moved cash in the period. The result is a plain dict of strings (JSON-ready), so a snapshot stores
+exactly what was shown and every renderer (screen, CSV, XLSX, PDF, API) reads the same thing.
+
+Cash is the asset accounts below 1100 (cash on hand, banks, M-Pesa). Cash-flow classes by counter-account:
+financing — share capital, reserves and retained earnings (3xxx) and dividends payable (2100); investing — assets
+from 1200 up (fixed assets, investments); operating — everything else (income, expenses, member loans 11xx,
+deposits and other member liabilities), as domain.md says for a SACCO.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from portal.finance.ledger.models import DEBIT_NORMAL, Account, AccountType, JournalLine
+from portal.finance.money import to_cents
+
+ZERO = Decimal("0.00")
+CASH_BELOW = "1100"
+
+
+def _cents(value) -> Decimal:
+    return to_cents(str(value)) if value is not None else ZERO
+
+
+def is_cash(account: Account) -> bool:
+    return account.type == AccountType.ASSET and account.code < CASH_BELOW
+
+
+def cash_flow_class(account: Account) -> str:
+    if account.type == AccountType.EQUITY or account.code == "2100":
+        return "financing"
+    if account.type == AccountType.ASSET and account.code >= "1200":
+        return "investing"
+    return "operating"
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def financial_statements(*, start: datetime.date, end: datetime.date) -> dict:
+    """Every statement for [start, end]; the balance sheet is at `end`, the trial balance too."""
+    if start > end:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"period_start": ["The period starts after it ends."]})
+    accounts = {a.pk: a for a in Account.objects.all()}
+    sums = (
+        JournalLine.objects.filter(entry__date__lte=end)
+        .values("account_id")
+        .annotate(
+            before_d=Sum("debit", filter=Q(entry__date__lt=start)),
+            before_c=Sum("credit", filter=Q(entry__date__lt=start)),
+            in_d=Sum("debit", filter=Q(entry__date__gte=start)),
+            in_c=Sum("credit", filter=Q(entry__date__gte=start)),
+        )
+    )
+    before, during = {}, {}
+    for row in sums:
+        account = accounts[row["account_id"]]
+        before[account.pk] = _cents(row["before_d"]) - _cents(row["before_c"])  # debit minus credit
+        during[account.pk] = _cents(row["in_d"]) - _cents(row["in_c"])
+    cash_ids = [pk for pk, a in accounts.items() if is_cash(a)]
+    counter = (
+        JournalLine.objects.filter(
+            entry__date__gte=start,
+            entry__date__lte=end,
+            entry_id__in=JournalLine.objects.filter(
+                account_id__in=cash_ids, entry__date__gte=start, entry__date__lte=end
+            ).values("entry_id"),
+        )
+        .exclude(account_id__in=cash_ids)
+        .values("account_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    flows = {row["account_id"]: _cents(row["c"]) - _cents(row["d"]) for row in counter}
+    return {
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "trial_balance": _trial_balance(accounts, before, during),
+        "income_statement": _income_statement(accounts, during),
+        "balance_sheet": _balance_sheet(accounts, before, during),
+        "cash_flow": _cash_flow(accounts, before, during, flows, cash_ids),
+    }
+
+
+def _ordered(accounts, keys):
+    return sorted((accounts[pk] for pk in keys), key=lambda a: a.code)
+
+
+def _normal(account: Account, debit_minus_credit: Decimal) -> Decimal:
+    """The balance in the account's normal direction (a contra asset in credit shows negative)."""
+    return debit_minus_credit if account.type in DEBIT_NORMAL else -debit_minus_credit
+
+
+def _trial_balance(accounts, before, during) -> dict:
+    rows, debit, credit = [], ZERO, ZERO
+    for account in _ordered(accounts, set(before) | set(during)):
+        net = before.get(account.pk, ZERO) + during.get(account.pk, ZERO)
+        if net == 0:
+            continue
+        d, c = (net, ZERO) if net > 0 else (ZERO, -net)
+        debit, credit = debit + d, credit + c
+        rows.append({"code": account.code, "name": account.name, "debit": _money(d), "credit": _money(c)})
+    return {"rows": rows, "debit": _money(debit), "credit": _money(credit)}
+
+
+def _section(accounts, values: dict, types: set) -> tuple[list, Decimal]:
+    rows, total = [], ZERO
+    for account in _ordered(accounts, [pk for pk in values if accounts[pk].type in types]):
+        amount = _normal(account, values[account.pk])
+        if amount == 0:
+            continue
+        total += amount
+        rows.append({"code": account.code, "name": account.name, "amount": _money(amount)})
+    return rows, total
+
+
+def _income_statement(accounts, during) -> dict:
+    income, total_income = _section(accounts, during, {AccountType.INCOME})
+    expenses, total_expenses = _section(accounts, during, {AccountType.EXPENSE})
+    return {
+        "income": income,
+        "expenses": expenses,
+        "total_income": _money(total_income),
+        "total_expenses": _money(total_expenses),
+        "surplus": _money(total_income - total_expenses),
+    }
+
+
+def _balance_sheet(accounts, before, during) -> dict:
+    closing = {pk: before.get(pk, ZERO) + during.get(pk, ZERO) for pk in set(before) | set(during)}
+    assets, total_assets = _section(accounts, closing, {AccountType.ASSET})
+    liabilities, total_liabilities = _section(accounts, closing, {AccountType.LIABILITY})
+    equity, total_equity = _section(accounts, closing, {AccountType.EQUITY})
+    _, income = _section(accounts, closing, {AccountType.INCOME})
+    _, expenses = _section(accounts, closing, {AccountType.EXPENSE})
+    surplus = income - expenses  # income less expenses not yet closed to retained earnings
+    return {
+        "assets": assets,
+        "liabilities": liabilities,
+        "equity": equity,
+        "total_assets": _money(total_assets),
+        "total_liabilities": _money(total_liabilities),
+        "total_equity": _money(total_equity),
+        "surplus": _money(surplus),
+        "total_liabilities_and_equity": _money(total_liabilities + total_equity + surplus),
+        "balances": total_assets == total_liabilities + total_equity + surplus,
+    }
+
+
+def _cash_flow(accounts, before, during, flows, cash_ids) -> dict:
+    opening = sum((before.get(pk, ZERO) for pk in cash_ids), ZERO)
+    closing = opening + sum((during.get(pk, ZERO) for pk in cash_ids), ZERO)
+    sections = {"operating": [], "investing": [], "financing": []}
+    totals = dict.fromkeys(sections, ZERO)
+    for account in _ordered(accounts, flows):
+        amount = flows[account.pk]
+        if amount == 0:
+            continue
+        kind = cash_flow_class(account)
+        totals[kind] += amount
+        sections[kind].append({"code": account.code, "name": account.name, "amount": _money(amount)})
+    net = sum(totals.values(), ZERO)
+    return {
+        **sections,
+        **{f"net_{kind}": _money(total) for kind, total in totals.items()},
+        "opening_cash": _money(opening),
+        "net_change": _money(net),
+        "closing_cash": _money(closing),
+        "ties": opening + net == closing,
+    }

@@ -1,0 +1,45 @@
+"""Writes for reports: preparing a financial statement snapshot and acting on its approval workflow."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from wagtail.models import TaskState
+
+from .financial import financial_statements
+from .models import FinancialStatement
+
+
+def financial_statement_prepare(*, start: datetime.date, end: datetime.date, title: str = "", by) -> FinancialStatement:
+    """Freeze the statements for a period and send them for approval (the preparer cannot approve them)."""
+    data = financial_statements(start=start, end=end)
+    title = (title or "").strip() or f"Financial statements {start:%d %b %Y} – {end:%d %b %Y}"
+    with transaction.atomic():
+        statement = FinancialStatement.objects.create(
+            title=title[:150], period_start=start, period_end=end, data=data, prepared_by=by, live=False
+        )
+        statement.save_revision(user=by, log_action=True)
+        workflow = statement.get_workflow()
+        if workflow is None:
+            raise ValidationError("No approval workflow is set up for financial statements (Settings → Workflows).")
+        workflow.start(statement, by)
+    return statement
+
+
+def financial_statement_approve(*, statement: FinancialStatement, user, action: str = "approve", reason: str = ""):
+    """Vote at the workflow's current step as `user` (the seed's approve endpoint; the admin's buttons do the same)."""
+    if action not in ("approve", "reject"):
+        raise ValidationError({"action": ["Use approve or reject."]})
+    if action == "reject" and not reason.strip():
+        raise ValidationError({"reason": ["Say why the statements are rejected."]})
+    task_state = statement.current_workflow_task_state
+    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
+        raise ValidationError({"statement": ["These statements are not waiting for approval."]})
+    task = task_state.task.specific
+    if not [name for name, *_ in task.get_actions(statement, user) if name == action]:
+        raise PermissionDenied(
+            "You cannot decide these statements (not an approver, already voted, or you prepared them)."
+        )
+    task.on_action(task_state, user, action, comment=reason.strip())
+    statement.refresh_from_db()
+    return statement

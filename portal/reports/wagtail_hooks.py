@@ -1,0 +1,94 @@
+"""Admin for reports: the *Reports* menu (financial statements for any period, approval snapshots)."""
+
+from django.urls import path, reverse, reverse_lazy
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import Panel
+from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
+from wagtail.admin.ui.tables import Column
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
+
+from portal.workflows.permissions import ReviewOnlyPermissionPolicy
+from portal.workflows.views import ReviewEditView
+
+from . import admin_views
+from .models import FinancialStatement
+
+
+class StatementPanel(Panel):
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "reports/admin/statement_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["statement"] = self.instance
+            return context
+
+
+class StatementIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        url = reverse("reports_statement_download", args=[instance.pk, "pdf"])
+        buttons.append(ListingMenuItem("PDF", url=url, icon_name="doc-full"))
+        return buttons
+
+
+class FinancialStatementViewSet(SnippetViewSet):
+    """Prepared statement packs; approvers open one and approve (two distinct approvers, not the preparer)."""
+
+    model = FinancialStatement
+    index_view_class = StatementIndexView
+    edit_view_class = ReviewEditView
+    permission_policy = ReviewOnlyPermissionPolicy(FinancialStatement)
+    icon = "doc-full-inverse"
+    menu_label = "Statement approvals"
+    list_display = [
+        "title",
+        "period_start",
+        "period_end",
+        Column("approval_status", label="Status"),
+        "prepared_at",
+    ]
+    list_filter = ["live", "period_end"]
+    list_export = ["title", "period_start", "period_end", "live", "prepared_at"]
+    export_filename = "financial-statements"
+    panels = [StatementPanel(heading="Statements")]
+
+
+class ReportsGroup(SnippetViewSetGroup):
+    items = (FinancialStatementViewSet,)
+    menu_icon = "table"
+    menu_label = "Reports"
+    menu_name = "reports"
+    menu_order = 180
+
+    def get_submenu_items(self):
+        class LedgerReportItem(MenuItem):
+            def is_shown(self, request):
+                return request.user.has_perm(admin_views.VIEW_LEDGER)
+
+        items = list(super().get_submenu_items())
+        items.append(
+            LedgerReportItem(
+                "Financial statements", reverse_lazy("reports_financial_statements"), icon_name="table", order=10
+            )
+        )
+        return items
+
+
+register_snippet(ReportsGroup)
+
+
+@hooks.register("register_admin_urls")
+def reports_admin_urls():
+    return [
+        path(
+            "reports/financial-statements/", admin_views.financial_statements_view, name="reports_financial_statements"
+        ),
+        path(
+            "reports/financial-statements/<uuid:pk>/<str:output>/",
+            admin_views.financial_statement_download_view,
+            name="reports_statement_download",
+        ),
+    ]
