@@ -191,7 +191,9 @@ def history_bulk(*, members: list, years: int) -> None:
                     "posted_at": now,
                 }
             )
-            lines.append({"entry_id": entry_id, "account_id": accounts["1010"].pk, "debit": amount * 2, "credit": 0})
+            lines.append(
+                {"entry_id": entry_id, "account_id": accounts["1010"].pk, "debit": amount * 2, "credit": 0, "date": period}
+            )
             lines.append(
                 {
                     "entry_id": entry_id,
@@ -199,6 +201,7 @@ def history_bulk(*, members: list, years: int) -> None:
                     "debit": 0,
                     "credit": amount,
                     "member_id": member.pk,
+                    "date": period,
                 }
             )
             lines.append(
@@ -208,6 +211,7 @@ def history_bulk(*, members: list, years: int) -> None:
                     "debit": 0,
                     "credit": amount,
                     "member_id": member.pk,
+                    "date": period,
                 }
             )
             records.append(
@@ -225,6 +229,11 @@ def history_bulk(*, members: list, years: int) -> None:
             flush()
     flush()
     summaries_refresh(member_ids=[m.pk for m in members])
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # what autovacuum does after a bulk load: fresh planner statistics
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE finance_journalline; ANALYZE finance_journalentry")
     print(
         f"setup: {years} years of history for {len(members):,} members "
         f"({len(members) * 12 * years:,} entries) in {time.perf_counter() - start:.1f} s"

@@ -22,10 +22,11 @@ from .periods import add_months, format_period, period_of
 from .rules import share_capital_target
 from .services import MONTHLY, SHARE_CAPITAL, PaymentItem, payments_record
 
+# Sized for a small SACCO (a few dozen members): one office room and a part-time clerk.
 MONTHLY_EXPENSES = [
-    ("Rent and utilities", Decimal("45000.00"), "Jengo Properties Ltd", "Office rent"),
-    ("Salaries and wages", Decimal("180000.00"), "Staff payroll", "Staff salaries"),
-    ("Stationery and printing", Decimal("6500.00"), "Text Book Centre", "Stationery"),
+    ("Rent and utilities", Decimal("8000.00"), "Jengo Properties Ltd", "Office rent"),
+    ("Salaries and wages", Decimal("15000.00"), "Staff payroll", "Staff salaries"),
+    ("Stationery and printing", Decimal("1500.00"), "Text Book Centre", "Stationery"),
 ]
 
 

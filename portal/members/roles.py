@@ -112,6 +112,9 @@ LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.chang
 STATEMENTS_READ = ["reports.view_financialstatement"]
 STATEMENTS_APPROVE = ["reports.view_financialstatement", "reports.change_financialstatement"]  # open the review page
 STATEMENTS_PREPARE = ["reports.view_financialstatement", "reports.prepare_financialstatement"]
+DIVIDENDS_READ = ["dividends.view_dividenddeclaration", "dividends.view_memberdividend"]
+DIVIDENDS_APPROVE = [*DIVIDENDS_READ, "dividends.change_dividenddeclaration"]  # open the review page
+DIVIDENDS_PREPARE = [*DIVIDENDS_READ, "dividends.prepare_dividenddeclaration"]
 CASHBOOK_PREPARE = ["finance.add_transactionbatch"]
 CASHBOOK = [
     "finance.add_expensecategory",
@@ -145,6 +148,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_READ,
         *LOANS_DECIDE,
         *STATEMENTS_APPROVE,
+        *DIVIDENDS_APPROVE,
     ],
     TREASURER: [
         ACCESS_ADMIN,
@@ -163,6 +167,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_DISBURSE,
         *LOANS_REPAY,
         *STATEMENTS_PREPARE,
+        *DIVIDENDS_PREPARE,
     ],
     AUDITORS: [
         ACCESS_ADMIN,
@@ -173,6 +178,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *CASHBOOK_READ,
         *LOANS_READ,
         *STATEMENTS_READ,
+        *DIVIDENDS_READ,
     ],
     ADMINISTRATORS: [
         ACCESS_ADMIN,
@@ -193,6 +199,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_REPAY,
         *STATEMENTS_PREPARE,
         *STATEMENTS_APPROVE,
+        *DIVIDENDS_PREPARE,
+        *DIVIDENDS_APPROVE,
     ],
 }
 

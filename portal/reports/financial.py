@@ -1,10 +1,11 @@
 """Financial statements from the ledger for a period (R1, domain.md): trial balance, income statement, balance
 sheet and direct cash flow.
 
-Aggregated in SQL in two passes over the journal: one groups every line up to the period's end by account, split
-into "before the period" and "in the period" with filtered sums; the other sums, per counter-account, the lines of
-entries that moved cash in the period. The result is a plain dict of strings (JSON-ready), so a snapshot stores
-exactly what was shown and every renderer (screen, CSV, XLSX, PDF, API) reads the same thing.
+Aggregated in SQL in two passes over the journal lines (which carry their entry's date, so no join): one groups
+every line up to the period's end by account, split into "before the period" and "in the period" with filtered
+sums; the other sums, per counter-account, the lines of entries that moved cash in the period. The result is a
+plain dict of strings (JSON-ready), so a snapshot stores exactly what was shown and every renderer (screen, CSV,
+XLSX, PDF, API) reads the same thing.
 
 Cash is the asset accounts below 1100 (cash on hand, banks, M-Pesa). Cash-flow classes by counter-account:
 financing — share capital, reserves and retained earnings (3xxx) and dividends payable (2100); investing — assets
@@ -52,13 +53,13 @@ def financial_statements(*, start: datetime.date, end: datetime.date) -> dict:
         raise ValidationError({"period_start": ["The period starts after it ends."]})
     accounts = {a.pk: a for a in Account.objects.all()}
     sums = (
-        JournalLine.objects.filter(entry__date__lte=end)
+        JournalLine.objects.filter(date__lte=end)
         .values("account_id")
         .annotate(
-            before_d=Sum("debit", filter=Q(entry__date__lt=start)),
-            before_c=Sum("credit", filter=Q(entry__date__lt=start)),
-            in_d=Sum("debit", filter=Q(entry__date__gte=start)),
-            in_c=Sum("credit", filter=Q(entry__date__gte=start)),
+            before_d=Sum("debit", filter=Q(date__lt=start)),
+            before_c=Sum("credit", filter=Q(date__lt=start)),
+            in_d=Sum("debit", filter=Q(date__gte=start)),
+            in_c=Sum("credit", filter=Q(date__gte=start)),
         )
     )
     before, during = {}, {}
@@ -69,11 +70,11 @@ def financial_statements(*, start: datetime.date, end: datetime.date) -> dict:
     cash_ids = [pk for pk, a in accounts.items() if is_cash(a)]
     counter = (
         JournalLine.objects.filter(
-            entry__date__gte=start,
-            entry__date__lte=end,
-            entry_id__in=JournalLine.objects.filter(
-                account_id__in=cash_ids, entry__date__gte=start, entry__date__lte=end
-            ).values("entry_id"),
+            date__gte=start,
+            date__lte=end,
+            entry_id__in=JournalLine.objects.filter(account_id__in=cash_ids, date__gte=start, date__lte=end).values(
+                "entry_id"
+            ),
         )
         .exclude(account_id__in=cash_ids)
         .values("account_id")

@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "portal.contributions",
     "portal.loans",
     "portal.reports",
+    "portal.dividends",
     "portal.workflows",
     "portal.notifications",
     "portal.api",

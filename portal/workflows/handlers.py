@@ -23,6 +23,13 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
     elif isinstance(obj, LoanReview):
         reason = _last_comment(instance, TaskState.STATUS_APPROVED)
         review_finished(review=obj, approved=True, user=user, reason=reason)
+    else:
+        from portal.dividends.models import DividendDeclaration
+
+        if isinstance(obj, DividendDeclaration):
+            from portal.dividends.services import dividend_post
+
+            dividend_post(declaration=obj, approved_by=user)
 
 
 @receiver(workflow_rejected)

@@ -77,6 +77,12 @@ class JournalLine(models.Model):
     )
     loan = models.ForeignKey("loans.Loan", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines")
     description = models.CharField(max_length=255, blank=True)
+    date = models.DateField(
+        null=True,
+        editable=False,
+        help_text="The entry's date, copied when posted: statements over millions of lines filter and group lines "
+        "by date without joining the entries. Always set by the posting services; `ledger_check` verifies it.",
+    )
 
     class Meta:
         constraints = [
@@ -85,7 +91,7 @@ class JournalLine(models.Model):
                 name="journalline_one_positive_side",
             )
         ]
-        indexes = [models.Index(fields=["account", "member"])]
+        indexes = [models.Index(fields=["account", "member"]), models.Index(fields=["date", "account"])]
 
     def __str__(self):
         side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"

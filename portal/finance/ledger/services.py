@@ -117,6 +117,7 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of)
                         member_id=line.member_id,
                         loan_id=line.loan_id,
                         description=line.description[:255],
+                        date=entry.date,
                     )
                     for line, debit, credit in checked
                 ]
@@ -217,6 +218,7 @@ def ledger_post_many(*, postings: list[Posting], posted_by=None, chunk_size: int
                 "member_id": line.member_id,
                 "loan_id": line.loan_id,
                 "description": line.description[:255],
+                "date": entry.date,
             }
             for line, debit, credit in lines
         )

@@ -1,6 +1,6 @@
 """`manage.py ledger_check`: every entry balanced, the trial balance's columns equal, member-level lines on the
 control accounts adding up to the control account, the savings summary cache equal to the ledger, and the loan
-book's outstanding principal equal to 1100 Loans to members.
+book's outstanding principal equal to 1100 Loans to members, and every line dated like its entry.
 Exits 1 on a problem."""
 
 from decimal import Decimal
@@ -23,6 +23,13 @@ class Command(BaseCommand):
         if debit != credit:
             problems.append(f"trial balance columns differ: debits {debit}, credits {credit}")
         problems += control_account_problems()
+        from django.db.models import F, Q
+
+        from portal.finance.ledger.models import JournalLine
+
+        undated = JournalLine.objects.filter(Q(date__isnull=True) | ~Q(date=F("entry__date"))).count()
+        if undated:
+            problems.append(f"{undated} line(s) carry no date or another date than their entry (statements use it)")
         if problems:
             for problem in problems:
                 self.stderr.write(problem)

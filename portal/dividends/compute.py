@@ -1,0 +1,154 @@
+"""Each member's dividend and interest on deposits for a financial year (domain.md), computed from the ledger.
+
+- Dividend = share capital rate × share capital (closing balance at 31 December, or the average of the 12
+  month-end balances); or, with a pool, pool × s_m / Σ s over the members' share capital.
+- Interest on deposits = deposit rate × the average of the member's 12 month-end deposit balances.
+- Each amount is rounded down to the cent; with a pool the remainder (under a cent per member) stays in retained
+  earnings, so Σ paid ≤ pool. Withholding tax on each is rounded to the cent (half up) and deducted.
+
+Balances come from two grouped queries over the member lines of 2000 and 3000 (opening before the year, then
+movements per month), so 10,000 members cost the same few queries as ten.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
+
+from portal.finance.ledger.models import Account, JournalLine
+from portal.members.models import Member, MemberStatus
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+SHARE_CAPITAL, DEPOSITS = "3000", "2000"
+
+
+def _down(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def _half_up(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class MemberAmounts:
+    member_id: object
+    membership_number: str
+    name: str
+    share_capital_basis: Decimal
+    deposits_basis: Decimal
+    dividend: Decimal = ZERO
+    interest: Decimal = ZERO
+    dividend_tax: Decimal = ZERO
+    interest_tax: Decimal = ZERO
+
+    @property
+    def tax(self) -> Decimal:
+        return self.dividend_tax + self.interest_tax
+
+    @property
+    def gross(self) -> Decimal:
+        return self.dividend + self.interest
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.tax
+
+
+@dataclass
+class DividendRun:
+    rows: list[MemberAmounts] = field(default_factory=list)
+    remainder: Decimal = ZERO  # pool method: what rounding down left in retained earnings
+
+    def total(self, name: str) -> Decimal:
+        return sum((getattr(row, name) for row in self.rows), ZERO)
+
+    def summary(self) -> dict:
+        return {
+            "members": len([r for r in self.rows if r.gross > 0]),
+            "dividend": f"{self.total('dividend'):.2f}",
+            "interest": f"{self.total('interest'):.2f}",
+            "gross": f"{self.total('gross'):.2f}",
+            "tax": f"{self.total('tax'):.2f}",
+            "net": f"{self.total('net'):.2f}",
+            "remainder": f"{self.remainder:.2f}",
+        }
+
+
+def year_balances(*, year: int, member_ids=None) -> dict:
+    """{member_id: {"3000": (closing, average), "2000": (closing, average)}} from the ledger, credit-positive."""
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    accounts = dict(Account.objects.filter(code__in=[SHARE_CAPITAL, DEPOSITS]).values_list("pk", "code"))
+    lines = JournalLine.objects.filter(account_id__in=accounts, member__isnull=False, date__lte=end)
+    if member_ids is not None:
+        lines = lines.filter(member_id__in=member_ids)
+    opening: dict = {}
+    for row in lines.filter(date__lt=start).values("member_id", "account_id").annotate(d=Sum("debit"), c=Sum("credit")):
+        key = (row["member_id"], accounts[row["account_id"]])
+        opening[key] = _cents(row["c"]) - _cents(row["d"])
+    monthly: dict = {}
+    for row in (
+        lines.filter(date__gte=start)
+        .annotate(month=TruncMonth("date"))
+        .values("member_id", "account_id", "month")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    ):
+        key = (row["member_id"], accounts[row["account_id"]])
+        month = row["month"].month if hasattr(row["month"], "month") else int(str(row["month"])[5:7])
+        monthly.setdefault(key, {})[month] = _cents(row["c"]) - _cents(row["d"])
+    result: dict = {}
+    for key in set(opening) | set(monthly):
+        member_id, code = key
+        balance, month_ends = opening.get(key, ZERO), []
+        for month in range(1, 13):
+            balance += monthly.get(key, {}).get(month, ZERO)
+            month_ends.append(balance)
+        result.setdefault(member_id, {})[code] = (balance, sum(month_ends, ZERO) / 12)
+    return result
+
+
+def _cents(value) -> Decimal:
+    from portal.finance.money import to_cents
+
+    return to_cents(str(value)) if value is not None else ZERO
+
+
+def dividend_compute(*, declaration) -> DividendRun:
+    """Every eligible member's amounts for the declaration (nothing is written)."""
+    members = Member.objects.select_related("user").order_by("membership_number")
+    if not declaration.include_inactive:
+        members = members.filter(status=MemberStatus.ACTIVE)
+    members = list(members.only("pk", "membership_number", "user__first_name", "user__last_name", "status"))
+    balances = year_balances(year=declaration.financial_year)
+    run = DividendRun()
+    for member in members:
+        found = balances.get(member.pk, {})
+        share_closing, share_average = found.get(SHARE_CAPITAL, (ZERO, ZERO))
+        _, deposits_average = found.get(DEPOSITS, (ZERO, ZERO))
+        share = share_average if declaration.share_capital_basis == "average" else share_closing
+        run.rows.append(
+            MemberAmounts(
+                member_id=member.pk,
+                membership_number=member.membership_number,
+                name=member.user.get_full_name(),
+                share_capital_basis=max(share, ZERO),
+                deposits_basis=max(deposits_average, ZERO),
+            )
+        )
+    if declaration.method == "pool":
+        total_shares = sum((row.share_capital_basis for row in run.rows), ZERO)
+        if total_shares > 0:
+            for row in run.rows:
+                row.dividend = _down(declaration.pool * row.share_capital_basis / total_shares)
+        run.remainder = declaration.pool - run.total("dividend")
+    else:
+        for row in run.rows:
+            row.dividend = _down(row.share_capital_basis * declaration.share_capital_rate / 100)
+    for row in run.rows:
+        row.interest = _down(row.deposits_basis * declaration.deposit_rate / 100)
+        row.dividend_tax = _half_up(row.dividend * declaration.withholding_tax_rate / 100)
+        row.interest_tax = _half_up(row.interest * declaration.withholding_tax_rate / 100)
+    return run

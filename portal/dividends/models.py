@@ -1,0 +1,129 @@
+"""Dividends and interest on deposits (D1, D2; domain.md): a declaration for a financial year, approved in a
+workflow, then posted once — one entry per member — and shown to each member with how it was computed."""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+RATE = {"max_digits": 7, "decimal_places": 4, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
+
+
+class Basis(models.TextChoices):
+    CLOSING = "closing", "Closing balance at year end"
+    AVERAGE = "average", "Average of the 12 month-end balances"
+
+
+class Method(models.TextChoices):
+    RATES = "rates", "Rates on share capital and deposits"
+    POOL = "pool", "A pool shared pro rata to share capital"
+
+
+class Payout(models.TextChoices):
+    DEPOSITS = "deposits", "Credited to the member's deposits"
+    PAYABLE = "payable", "Held as payable (paid out by bank later)"
+
+
+class DividendDeclaration(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+    """What the AGM declared for a financial year. Its terms are frozen once prepared (the workflow approves these
+    numbers); `preview` holds the totals computed when it was prepared. Posting writes MemberDividend rows and a
+    DividendPosting, never this row (publishing copies revisions over it)."""
+
+    decided_in_workflow = True  # the admin page offers only the workflow's decisions (portal/workflows)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    financial_year = models.PositiveSmallIntegerField(validators=[MinValueValidator(2000)])
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.RATES)
+    share_capital_rate = models.DecimalField("dividend rate on share capital (%)", **RATE, default=0)
+    deposit_rate = models.DecimalField("interest rate on deposits (%)", **RATE, default=0)
+    pool = models.DecimalField(**MONEY, default=0, help_text="Pool method: the amount shared pro rata.")
+    share_capital_basis = models.CharField(max_length=10, choices=Basis.choices, default=Basis.CLOSING)
+    withholding_tax_rate = models.DecimalField("withholding tax (%)", **RATE)
+    include_inactive = models.BooleanField(
+        default=False, help_text="Include members who have exited or are on hold (by-laws decide)."
+    )
+    payout = models.CharField(max_length=10, choices=Payout.choices, default=Payout.DEPOSITS)
+    preview = models.JSONField(editable=False, default=dict)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    prepared_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="dividenddeclaration")
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="dividenddeclaration",
+        for_concrete_model=False,
+    )
+
+    class Meta:
+        ordering = ["-financial_year"]
+        permissions = [("prepare_dividenddeclaration", "Can prepare dividend declarations")]
+
+    def __str__(self):
+        return f"Dividends {self.financial_year}"
+
+    @property
+    def revisions(self):
+        return self._revisions
+
+    def conflicted_user_ids(self) -> set:
+        """Maker-checker: whoever prepared the declaration does not approve it."""
+        return {self.prepared_by_id} if self.prepared_by_id else set()
+
+    @property
+    def state(self) -> str:
+        if hasattr(self, "posting"):
+            return "Posted"
+        if self.current_workflow_state is not None:
+            return "In approval"
+        return "Not approved"
+
+
+class DividendPosting(models.Model):
+    """The declaration was posted: when, by whose approval, and the totals (one row per declaration)."""
+
+    declaration = models.OneToOneField(DividendDeclaration, on_delete=models.PROTECT, related_name="posting")
+    financial_year = models.PositiveSmallIntegerField(unique=True, help_text="One posted declaration per year.")
+    posted_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    members = models.PositiveIntegerField()
+    gross = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    net = models.DecimalField(**MONEY)
+
+    def __str__(self):
+        return f"Dividends {self.financial_year} posted {self.posted_at:%Y-%m-%d}"
+
+
+class MemberDividend(models.Model):
+    """One member's dividend and interest for a year, with the balances it was computed from (D2)."""
+
+    declaration = models.ForeignKey(DividendDeclaration, on_delete=models.PROTECT, related_name="member_dividends")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="dividends")
+    share_capital_basis = models.DecimalField(**MONEY)
+    deposits_basis = models.DecimalField(**MONEY)
+    dividend = models.DecimalField(**MONEY)
+    interest = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    net = models.DecimalField(**MONEY)
+    entry = models.OneToOneField("finance.JournalEntry", on_delete=models.PROTECT, related_name="member_dividend")
+
+    class Meta:
+        ordering = ["-declaration__financial_year"]
+        constraints = [models.UniqueConstraint(fields=["declaration", "member"], name="one_dividend_per_member_year")]
+
+    def __str__(self):
+        return f"{self.member} {self.declaration.financial_year}: {self.net}"
+
+    @property
+    def gross(self) -> Decimal:
+        return self.dividend + self.interest

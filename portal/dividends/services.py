@@ -1,0 +1,196 @@
+"""Dividend writes: prepare a declaration (computed, frozen, sent for approval), vote on it, and post it once the
+workflow approves it — one entry per member, all together or none.
+
+Postings (domain.md): Dr 3200 Retained earnings (dividend), Dr 5300 Interest on deposits (interest) / Cr 2100
+Dividends payable [member], Cr 2110 Interest on deposits payable [member] (net of tax), Cr 2200 Withholding tax;
+then, when paid to deposits, Dr 2100, 2110 [member] / Cr 2000 Member deposits [member].
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import TaskState
+
+from portal.finance.bulk_insert import rows_insert
+from portal.finance.ledger.services import Line, Posting, ledger_post_many
+
+from .compute import dividend_compute
+from .models import DividendDeclaration, DividendPosting, MemberDividend, Method, Payout
+
+RETAINED, INTEREST_EXPENSE = "3200", "5300"
+DIVIDENDS_PAYABLE, INTEREST_PAYABLE, TAX_PAYABLE, DEPOSITS = "2100", "2110", "2200", "2000"
+
+
+class DividendChanged(ValidationError):
+    """The year's balances moved after the declaration was prepared: the approved numbers no longer hold."""
+
+
+def dividend_prepare(
+    *,
+    financial_year: int,
+    method: str = Method.RATES,
+    share_capital_rate=Decimal("0"),
+    deposit_rate=Decimal("0"),
+    pool=Decimal("0"),
+    share_capital_basis: str = "closing",
+    withholding_tax_rate=None,
+    include_inactive: bool = False,
+    payout: str = Payout.DEPOSITS,
+    by,
+) -> DividendDeclaration:
+    """Validate the terms (each field named), compute every member's amounts, freeze the totals and start the
+    approval workflow."""
+    from portal.home.models import SaccoSettings
+
+    if withholding_tax_rate is None:
+        withholding_tax_rate = SaccoSettings.load().withholding_tax_rate
+    declaration = DividendDeclaration(
+        financial_year=financial_year,
+        method=method,
+        share_capital_rate=share_capital_rate,
+        deposit_rate=deposit_rate,
+        pool=pool,
+        share_capital_basis=share_capital_basis,
+        withholding_tax_rate=withholding_tax_rate,
+        include_inactive=include_inactive,
+        payout=payout,
+        prepared_by=by,
+        live=False,
+    )
+    declaration.full_clean(exclude=["preview"])
+    errors = {}
+    if financial_year >= timezone.localdate().year:
+        errors["financial_year"] = [f"{financial_year} has not ended; declare dividends for a closed year."]
+    if DividendPosting.objects.filter(financial_year=financial_year).exists():
+        errors["financial_year"] = [f"Dividends for {financial_year} are already posted."]
+    elif DividendDeclaration.objects.filter(
+        financial_year=financial_year, workflow_states__status="in_progress"
+    ).exists():
+        errors["financial_year"] = [f"A declaration for {financial_year} is already waiting for approval."]
+    if method == Method.POOL and declaration.pool <= 0:
+        errors["pool"] = ["Give the pool to share."]
+    if method == Method.RATES and declaration.share_capital_rate <= 0 and declaration.deposit_rate <= 0:
+        errors["share_capital_rate"] = ["Give a rate on share capital, on deposits, or both."]
+    if errors:
+        raise ValidationError(errors)
+    declaration.preview = dividend_compute(declaration=declaration).summary()
+    with transaction.atomic():
+        declaration.save()
+        declaration.save_revision(user=by, log_action=True)
+        workflow = declaration.get_workflow()
+        if workflow is None:
+            raise ValidationError("No approval workflow is set up for dividends (Settings → Workflows).")
+        workflow.start(declaration, by)
+    return declaration
+
+
+def dividend_vote(*, declaration: DividendDeclaration, user, action: str = "approve", reason: str = ""):
+    """Approve or reject at the workflow's step as `user` (two distinct approvers; never the preparer)."""
+    if action not in ("approve", "reject"):
+        raise ValidationError({"action": ["Use approve or reject."]})
+    if action == "reject" and not reason.strip():
+        raise ValidationError({"reason": ["Say why the declaration is rejected."]})
+    task_state = declaration.current_workflow_task_state
+    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
+        raise ValidationError({"declaration": ["This declaration is not waiting for approval."]})
+    task = task_state.task.specific
+    if not [name for name, *_ in task.get_actions(declaration, user) if name == action]:
+        raise PermissionDenied("You cannot decide this declaration (not an approver, voted already, or preparer).")
+    task.on_action(task_state, user, action, comment=reason.strip())
+    declaration.refresh_from_db()
+    return declaration
+
+
+def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> DividendPosting:
+    """Post the approved declaration once (the workflow's end calls this; a second call returns the posting)."""
+    with transaction.atomic():
+        locked = DividendDeclaration.objects.select_for_update().get(pk=declaration.pk)
+        existing = DividendPosting.objects.filter(declaration=locked).first()
+        if existing is not None:
+            return existing
+        run = dividend_compute(declaration=locked)
+        if run.summary() != locked.preview:
+            raise DividendChanged(
+                f"The {locked.financial_year} balances changed after the declaration was prepared "
+                f"(net {locked.preview.get('net')} then, {run.summary()['net']} now): prepare it again."
+            )
+        rows = [row for row in run.rows if row.gross > 0]
+        year = locked.financial_year
+        postings = []
+        for row in rows:
+            label = f"Dividend {year} {row.membership_number}"
+            lines = []
+            if row.dividend > 0:
+                lines.append(Line(RETAINED, debit=row.dividend, description=label))
+            if row.interest > 0:
+                lines.append(Line(INTEREST_EXPENSE, debit=row.interest, description=f"Interest on deposits {year}"))
+            if row.dividend - row.dividend_tax > 0:
+                lines.append(Line(DIVIDENDS_PAYABLE, credit=row.dividend - row.dividend_tax, member_id=row.member_id))
+            if row.interest - row.interest_tax > 0:
+                lines.append(Line(INTEREST_PAYABLE, credit=row.interest - row.interest_tax, member_id=row.member_id))
+            if row.tax > 0:
+                lines.append(Line(TAX_PAYABLE, credit=row.tax, description=f"Withholding tax {row.membership_number}"))
+            postings.append(
+                Posting(label, lines, f"dividend:{locked.pk}:{row.member_id}", _year_end(year), "dividends")
+            )
+        results = ledger_post_many(postings=postings, posted_by=approved_by)
+        if locked.payout == Payout.DEPOSITS:
+            paid = []
+            for row in rows:
+                if row.net <= 0:
+                    continue
+                lines = []
+                if row.dividend - row.dividend_tax > 0:
+                    lines.append(
+                        Line(DIVIDENDS_PAYABLE, debit=row.dividend - row.dividend_tax, member_id=row.member_id)
+                    )
+                if row.interest - row.interest_tax > 0:
+                    lines.append(Line(INTEREST_PAYABLE, debit=row.interest - row.interest_tax, member_id=row.member_id))
+                lines.append(Line(DEPOSITS, credit=row.net, member_id=row.member_id, description=f"Dividend {year}"))
+                paid.append(
+                    Posting(
+                        f"Dividend {year} to deposits {row.membership_number}",
+                        lines,
+                        f"dividend-paid:{locked.pk}:{row.member_id}",
+                        timezone.localdate(),
+                        "dividends",
+                    )
+                )
+            ledger_post_many(postings=paid, posted_by=approved_by)
+            from portal.contributions.services import summaries_add
+
+            summaries_add(deltas={row.member_id: (Decimal("0"), row.net) for row in rows if row.net > 0})
+        rows_insert(
+            MemberDividend,
+            [
+                {
+                    "declaration_id": locked.pk,
+                    "member_id": row.member_id,
+                    "share_capital_basis": row.share_capital_basis.quantize(Decimal("0.01")),
+                    "deposits_basis": row.deposits_basis.quantize(Decimal("0.01")),
+                    "dividend": row.dividend,
+                    "interest": row.interest,
+                    "tax": row.tax,
+                    "net": row.net,
+                    "entry_id": result.entry.pk,
+                }
+                for row, result in zip(rows, results, strict=True)
+            ],
+        )
+        return DividendPosting.objects.create(
+            declaration=locked,
+            financial_year=year,
+            approved_by=approved_by,
+            members=len(rows),
+            gross=run.total("gross"),
+            tax=run.total("tax"),
+            net=run.total("net"),
+        )
+
+
+def _year_end(year: int):
+    import datetime
+
+    return datetime.date(year, 12, 31)
