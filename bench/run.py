@@ -45,6 +45,8 @@ def main() -> None:
             bench_dashboard(requests=200)
         if wanted("statements"):
             bench_financial_statements()
+        if wanted("dividends"):
+            bench_dividends()
         if wanted("loans"):
             bench_loans_daily(members=members, loans=int(os.environ.get("BENCH_LOANS", "20000")))
             bench_repayment_and_statement(member=members[0])
@@ -192,7 +194,13 @@ def history_bulk(*, members: list, years: int) -> None:
                 }
             )
             lines.append(
-                {"entry_id": entry_id, "account_id": accounts["1010"].pk, "debit": amount * 2, "credit": 0, "date": period}
+                {
+                    "entry_id": entry_id,
+                    "account_id": accounts["1010"].pk,
+                    "debit": amount * 2,
+                    "credit": 0,
+                    "date": period,
+                }
             )
             lines.append(
                 {
@@ -274,6 +282,32 @@ def bench_financial_statements() -> None:
         timings.append(time.perf_counter() - start)
     assert data["balance_sheet"]["balances"] and data["cash_flow"]["ties"]
     print(f"financial statements over {lines:,} journal lines: best {min(timings):.2f} s, worst {max(timings):.2f} s")
+
+
+def bench_dividends() -> None:
+    """A dividend run for every member (D1): compute from the ledger (the preview), then post one entry per member
+    plus the payout to deposits (what the workflow's end does)."""
+    from decimal import Decimal
+
+    from portal.dividends.compute import dividend_compute
+    from portal.dividends.models import DividendDeclaration
+    from portal.dividends.services import dividend_post
+
+    declaration = DividendDeclaration(
+        financial_year=2023, share_capital_rate=Decimal("10"), deposit_rate=Decimal("6"), withholding_tax_rate=5
+    )
+    start = time.perf_counter()
+    run = dividend_compute(declaration=declaration)
+    compute_time = time.perf_counter() - start
+    declaration.preview = run.summary()
+    declaration.save()
+    start = time.perf_counter()
+    posting = dividend_post(declaration=declaration)
+    post_time = time.perf_counter() - start
+    print(
+        f"dividends for {posting.members:,} members: compute {compute_time:.2f} s, post {post_time:.2f} s "
+        f"(total {compute_time + post_time:.2f} s)"
+    )
 
 
 def bench_loans_daily(*, members: list, loans: int) -> None:

@@ -4,7 +4,17 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from . import admin_views, auth_views, banking_views, cashbook_views, loans_views, member_views, reports_views, views
+from . import (
+    admin_views,
+    auth_views,
+    banking_views,
+    cashbook_views,
+    dividends_views,
+    loans_views,
+    member_views,
+    reports_views,
+    views,
+)
 from . import contributions_views as cv
 
 app_name = "api"
@@ -67,6 +77,7 @@ urlpatterns = [
         name="member-set-share-capital-term",
     ),
     path("members/<uuid:pk>/loans/", loans_views.MemberLoansView.as_view(), name="member-loans"),
+    path("members/<uuid:pk>/dividends/", dividends_views.MemberDividendsView.as_view(), name="member-dividends"),
     # Loans (L2–L7)
     path("loans/eligibility/", loans_views.EligibilityView.as_view(), name="loan-eligibility"),
     path("loans/applications/", loans_views.ApplicationListView.as_view(), name="loan-applications"),

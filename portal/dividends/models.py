@@ -83,8 +83,9 @@ class DividendDeclaration(WorkflowMixin, DraftStateMixin, LockableMixin, Revisio
     def state(self) -> str:
         if hasattr(self, "posting"):
             return "Posted"
-        if self.current_workflow_state is not None:
-            return "In approval"
+        state = self.current_workflow_state
+        if state is not None:
+            return "Rejected" if state.status == state.STATUS_NEEDS_CHANGES else "In approval"
         return "Not approved"
 
 

@@ -3,7 +3,7 @@ workflow approves it — one entry per member, all together or none.
 
 Postings (domain.md): Dr 3200 Retained earnings (dividend), Dr 5300 Interest on deposits (interest) / Cr 2100
 Dividends payable [member], Cr 2110 Interest on deposits payable [member] (net of tax), Cr 2200 Withholding tax;
-then, when paid to deposits, Dr 2100, 2110 [member] / Cr 2000 Member deposits [member].
+and, when paid to deposits, in the same entry Dr 2100, 2110 [member] / Cr 2000 Member deposits [member].
 """
 
 from decimal import Decimal
@@ -65,9 +65,7 @@ def dividend_prepare(
         errors["financial_year"] = [f"{financial_year} has not ended; declare dividends for a closed year."]
     if DividendPosting.objects.filter(financial_year=financial_year).exists():
         errors["financial_year"] = [f"Dividends for {financial_year} are already posted."]
-    elif DividendDeclaration.objects.filter(
-        financial_year=financial_year, workflow_states__status="in_progress"
-    ).exists():
+    elif any(d.state == "In approval" for d in DividendDeclaration.objects.filter(financial_year=financial_year)):
         errors["financial_year"] = [f"A declaration for {financial_year} is already waiting for approval."]
     if method == Method.POOL and declaration.pool <= 0:
         errors["pool"] = ["Give the pool to share."]
@@ -118,47 +116,23 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
             )
         rows = [row for row in run.rows if row.gross > 0]
         year = locked.financial_year
+        today = timezone.localdate()
+        to_deposits = locked.payout == Payout.DEPOSITS
         postings = []
         for row in rows:
-            label = f"Dividend {year} {row.membership_number}"
-            lines = []
-            if row.dividend > 0:
-                lines.append(Line(RETAINED, debit=row.dividend, description=label))
-            if row.interest > 0:
-                lines.append(Line(INTEREST_EXPENSE, debit=row.interest, description=f"Interest on deposits {year}"))
-            if row.dividend - row.dividend_tax > 0:
-                lines.append(Line(DIVIDENDS_PAYABLE, credit=row.dividend - row.dividend_tax, member_id=row.member_id))
-            if row.interest - row.interest_tax > 0:
-                lines.append(Line(INTEREST_PAYABLE, credit=row.interest - row.interest_tax, member_id=row.member_id))
-            if row.tax > 0:
-                lines.append(Line(TAX_PAYABLE, credit=row.tax, description=f"Withholding tax {row.membership_number}"))
             postings.append(
-                Posting(label, lines, f"dividend:{locked.pk}:{row.member_id}", _year_end(year), "dividends")
+                Posting(
+                    f"Dividend {year} {row.membership_number}",
+                    _member_lines(row, year, to_deposits),
+                    f"dividend:{locked.pk}:{row.member_id}",
+                    # Dated when posted, not at the year's end: a dividend declared after the year is not that
+                    # year's liability (IAS 10), and the closed year's approved statements stay as they were.
+                    today,
+                    "dividends",
+                )
             )
         results = ledger_post_many(postings=postings, posted_by=approved_by)
-        if locked.payout == Payout.DEPOSITS:
-            paid = []
-            for row in rows:
-                if row.net <= 0:
-                    continue
-                lines = []
-                if row.dividend - row.dividend_tax > 0:
-                    lines.append(
-                        Line(DIVIDENDS_PAYABLE, debit=row.dividend - row.dividend_tax, member_id=row.member_id)
-                    )
-                if row.interest - row.interest_tax > 0:
-                    lines.append(Line(INTEREST_PAYABLE, debit=row.interest - row.interest_tax, member_id=row.member_id))
-                lines.append(Line(DEPOSITS, credit=row.net, member_id=row.member_id, description=f"Dividend {year}"))
-                paid.append(
-                    Posting(
-                        f"Dividend {year} to deposits {row.membership_number}",
-                        lines,
-                        f"dividend-paid:{locked.pk}:{row.member_id}",
-                        timezone.localdate(),
-                        "dividends",
-                    )
-                )
-            ledger_post_many(postings=paid, posted_by=approved_by)
+        if to_deposits:
             from portal.contributions.services import summaries_add
 
             summaries_add(deltas={row.member_id: (Decimal("0"), row.net) for row in rows if row.net > 0})
@@ -190,7 +164,23 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
         )
 
 
-def _year_end(year: int):
-    import datetime
-
-    return datetime.date(year, 12, 31)
+def _member_lines(row, year: int, to_deposits: bool) -> list[Line]:
+    """One member's entry: the declaration (expense or appropriation → payable, tax) and, when paid to deposits,
+    the payable straight on to deposits — in one entry, so the trail shows both and 10,000 members post 10,000
+    entries, not 20,000."""
+    dividend_net, interest_net = row.dividend - row.dividend_tax, row.interest - row.interest_tax
+    lines = []
+    if row.dividend > 0:
+        lines.append(Line(RETAINED, debit=row.dividend, description=f"Dividend {year}"))
+    if row.interest > 0:
+        lines.append(Line(INTEREST_EXPENSE, debit=row.interest, description=f"Interest on deposits {year}"))
+    if row.tax > 0:
+        lines.append(Line(TAX_PAYABLE, credit=row.tax, description=f"Withholding tax {row.membership_number}"))
+    for code, amount in ((DIVIDENDS_PAYABLE, dividend_net), (INTEREST_PAYABLE, interest_net)):
+        if amount > 0:
+            lines.append(Line(code, credit=amount, member_id=row.member_id, description="Declared, net of tax"))
+            if to_deposits:
+                lines.append(Line(code, debit=amount, member_id=row.member_id, description="Paid to deposits"))
+    if to_deposits and row.net > 0:
+        lines.append(Line(DEPOSITS, credit=row.net, member_id=row.member_id, description=f"Dividend {year}"))
+    return lines

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from portal.contributions import views as savings_views
+from portal.dividends import views as dividend_views
 from portal.loans import views as loan_views
 from portal.reports import views as report_views
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("guarantees/", loan_views.GuaranteesView.as_view(), name="guarantees"),
     path("guarantees/<uuid:pk>/<str:answer>/", loan_views.guarantee_respond_view, name="guarantee_respond"),
     path("loans/<uuid:pk>/statement.pdf", loan_views.loan_statement_pdf_view, name="loan_statement_pdf"),
+    path("dividends/", dividend_views.DividendsView.as_view(), name="dividends"),
     path("statements/", report_views.StatementsView.as_view(), name="statements"),
     path("statements/<uuid:pk>/", report_views.StatementDetailView.as_view(), name="statement_detail"),
     path("statements/<uuid:pk>/pack.pdf", report_views.statement_pdf_view, name="statement_pdf"),

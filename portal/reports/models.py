@@ -55,4 +55,6 @@ class FinancialStatement(WorkflowMixin, DraftStateMixin, LockableMixin, Revision
         if self.live:
             return "Approved"
         state = self.current_workflow_state
-        return "In approval" if state is not None else "Not approved"
+        if state is not None:
+            return "Rejected" if state.status == state.STATUS_NEEDS_CHANGES else "In approval"
+        return "Not approved"

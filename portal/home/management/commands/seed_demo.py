@@ -41,6 +41,10 @@ class Command(BaseCommand):
         from portal.loans.demo import loans_history_seed
 
         loans_history_seed()
+        self.stdout.write("Dividends for last year, approved and posted…")
+        from portal.dividends.demo import dividends_seed
+
+        dividends_seed()
         self.stdout.write("Financial statements: last year's approved, this year's in approval…")
         from portal.reports.demo import reports_seed
 

@@ -1,0 +1,56 @@
+"""/api/members/<pk>/dividends/ (D2): a member's dividend history with the balances behind each year's amounts.
+Members see their own (404 for anyone else's); staff with the dividend read permission see anyone's."""
+
+from django.http import Http404
+from rest_framework import generics, serializers
+from rest_framework.permissions import IsAuthenticated
+
+from portal.dividends.models import MemberDividend
+
+from .member_views import member_visible_to
+
+
+class MemberDividendSerializer(serializers.ModelSerializer):
+    financial_year = serializers.IntegerField(source="declaration.financial_year", read_only=True)
+    share_capital_rate = serializers.DecimalField(
+        source="declaration.share_capital_rate", max_digits=7, decimal_places=4, read_only=True
+    )
+    deposit_rate = serializers.DecimalField(
+        source="declaration.deposit_rate", max_digits=7, decimal_places=4, read_only=True
+    )
+    withholding_tax_rate = serializers.DecimalField(
+        source="declaration.withholding_tax_rate", max_digits=7, decimal_places=4, read_only=True
+    )
+    gross = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = MemberDividend
+        fields = [
+            "financial_year",
+            "share_capital_basis",
+            "share_capital_rate",
+            "dividend",
+            "deposits_basis",
+            "deposit_rate",
+            "interest",
+            "gross",
+            "withholding_tax_rate",
+            "tax",
+            "net",
+        ]
+        read_only_fields = fields
+
+
+class MemberDividendsView(generics.ListAPIView):
+    """GET /api/members/<pk>/dividends/."""
+
+    serializer_class = MemberDividendSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MemberDividend.objects.none()
+        member = member_visible_to(self.request.user, self.kwargs["pk"])
+        if member.user_id != self.request.user.pk and not self.request.user.has_perm("dividends.view_memberdividend"):
+            raise Http404
+        return MemberDividend.objects.filter(member=member).select_related("declaration")
