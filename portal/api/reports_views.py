@@ -104,3 +104,40 @@ class FinancialStatementApproveView(APIView):
         except ValidationError as exc:
             return validation_error_response(exc)
         return Response(FinancialStatementSerializer(statement).data)
+
+
+class BackupSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    vendor = serializers.CharField()
+    status = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    error = serializers.CharField()
+
+
+class BackupListView(generics.ListAPIView):
+    """GET /api/reports/backups/: administrators only (a backup holds everyone's data). Downloads are in the admin,
+    behind a fresh second-factor code."""
+
+    serializer_class = BackupSerializer
+    permission_classes = [HasModelPermission("reports.view_backup")]
+
+    def get_queryset(self):
+        from portal.reports.models import Backup
+
+        return Backup.objects.all()
+
+
+class BackupCreateView(APIView):
+    """POST /api/reports/backups/create-backup/: queue a backup; 202 with its record."""
+
+    permission_classes = [HasModelPermission("reports.add_backup")]
+
+    @extend_schema(request=None, responses={202: BackupSerializer})
+    def post(self, request):
+        from portal.reports.backups import backup_create
+
+        backup = backup_create(by=request.user)
+        backup.refresh_from_db()
+        return Response(BackupSerializer(backup).data, status=status.HTTP_202_ACCEPTED)

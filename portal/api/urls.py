@@ -138,6 +138,8 @@ urlpatterns = [
         reports_views.FinancialStatementListView.as_view(),
         name="financial-statements",
     ),
+    path("reports/backups/", reports_views.BackupListView.as_view(), name="backups"),
+    path("reports/backups/create-backup/", reports_views.BackupCreateView.as_view(), name="create-backup"),
     path(
         "reports/financial-statements/<uuid:pk>/approve/",
         reports_views.FinancialStatementApproveView.as_view(),

@@ -115,6 +115,7 @@ STATEMENTS_PREPARE = ["reports.view_financialstatement", "reports.prepare_financ
 DIVIDENDS_READ = ["dividends.view_dividenddeclaration", "dividends.view_memberdividend"]
 DIVIDENDS_APPROVE = [*DIVIDENDS_READ, "dividends.change_dividenddeclaration"]  # open the review page
 DIVIDENDS_PREPARE = [*DIVIDENDS_READ, "dividends.prepare_dividenddeclaration"]
+BACKUPS = ["reports.view_backup", "reports.add_backup"]  # administrators only: a backup holds everyone's data
 CASHBOOK_PREPARE = ["finance.add_transactionbatch"]
 CASHBOOK = [
     "finance.add_expensecategory",
@@ -201,6 +202,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *STATEMENTS_APPROVE,
         *DIVIDENDS_PREPARE,
         *DIVIDENDS_APPROVE,
+        *BACKUPS,
     ],
 }
 

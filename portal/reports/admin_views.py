@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from portal.members.otp_views import fresh_otp_required
+
 from .exports import FORMATS, statements_response
 from .financial import financial_statements
 from .models import FinancialStatement
@@ -85,3 +87,34 @@ def financial_statement_download_view(request, pk, output):
     if not request.user.has_perm("reports.view_financialstatement"):
         raise PermissionDenied
     return statements_response(data=statement.data, title=statement.title, output=output)
+
+
+def backups_view(request):
+    """Administrators: the backups, newest first; *Back up now* queues one."""
+    if not request.user.has_perm("reports.view_backup"):
+        raise PermissionDenied
+    from .backups import backup_create
+    from .models import Backup
+
+    if request.method == "POST":
+        if not request.user.has_perm("reports.add_backup"):
+            raise PermissionDenied
+        backup_create(by=request.user)
+        messages.success(request, "Backup queued; it appears here when the worker has made it.")
+        return redirect("reports_backups")
+    return TemplateResponse(
+        request, "reports/admin/backups.html", {"backups": Backup.objects.select_related("created_by")[:100]}
+    )
+
+
+@fresh_otp_required
+def backup_download_view(request, pk):
+    """A backup holds every member's data: administrators only, with a fresh second-factor code."""
+    if not request.user.has_perm("reports.view_backup"):
+        raise PermissionDenied
+    from django.http import FileResponse
+
+    from .models import Backup, BackupStatus
+
+    backup = get_object_or_404(Backup, pk=pk, status=BackupStatus.DONE)
+    return FileResponse(backup.file.open("rb"), as_attachment=True, filename=backup.file.name.rsplit("/", 1)[-1])

@@ -1,4 +1,5 @@
-"""Report records: financial statement snapshots (R1) — the AGM pack, approved in a workflow before members see it."""
+"""Report records: financial statement snapshots (R1) — the AGM pack, approved in a workflow before members see
+it — and database backups (R5)."""
 
 import uuid
 
@@ -58,3 +59,40 @@ class FinancialStatement(WorkflowMixin, DraftStateMixin, LockableMixin, Revision
         if state is not None:
             return "Rejected" if state.status == state.STATUS_NEEDS_CHANGES else "In approval"
         return "Not approved"
+
+
+def _private_storage():
+    from portal.members.storage import private_storage
+
+    return private_storage()
+
+
+class BackupStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the worker"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Backup(models.Model):
+    """A copy of the whole database (R5): `pg_dump --format=custom` on PostgreSQL, SQLite's online backup API on
+    SQLite, made by a django-q2 job and kept in private storage; administrators alone list and download them, and
+    `manage.py backup_restore` puts one back."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    vendor = models.CharField(max_length=20, editable=False)
+    status = models.CharField(max_length=10, choices=BackupStatus.choices, default=BackupStatus.PENDING)
+    file = models.FileField(upload_to="backups/", storage=_private_storage, max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Backup {self.created_at:%Y-%m-%d %H:%M} ({self.get_status_display().lower()})"

@@ -68,12 +68,17 @@ class ReportsGroup(SnippetViewSetGroup):
             def is_shown(self, request):
                 return request.user.has_perm(admin_views.VIEW_LEDGER)
 
+        class BackupsItem(MenuItem):
+            def is_shown(self, request):
+                return request.user.has_perm("reports.view_backup")
+
         items = list(super().get_submenu_items())
         items.append(
             LedgerReportItem(
                 "Financial statements", reverse_lazy("reports_financial_statements"), icon_name="table", order=10
             )
         )
+        items.append(BackupsItem("Backups", reverse_lazy("reports_backups"), icon_name="download", order=900))
         return items
 
 
@@ -86,6 +91,8 @@ def reports_admin_urls():
         path(
             "reports/financial-statements/", admin_views.financial_statements_view, name="reports_financial_statements"
         ),
+        path("reports/backups/", admin_views.backups_view, name="reports_backups"),
+        path("reports/backups/<uuid:pk>/download/", admin_views.backup_download_view, name="reports_backup_download"),
         path(
             "reports/financial-statements/<uuid:pk>/<str:output>/",
             admin_views.financial_statement_download_view,

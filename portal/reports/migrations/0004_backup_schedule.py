@@ -1,0 +1,35 @@
+"""The nightly django-q2 backup (02:00), created once; administrators change or pause it under Django Q."""
+
+import datetime
+
+from django.db import migrations
+from django.utils import timezone
+
+FUNC = "portal.reports.backups.backup_scheduled"
+
+
+def create(apps, schema_editor):
+    Schedule = apps.get_model("django_q", "Schedule")
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    Schedule.objects.get_or_create(
+        func=FUNC,
+        defaults={
+            "name": "Nightly backup",
+            "schedule_type": "D",
+            "repeats": -1,
+            "next_run": timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(2, 0))),
+        },
+    )
+
+
+def remove(apps, schema_editor):
+    apps.get_model("django_q", "Schedule").objects.filter(func=FUNC).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("reports", "0003_backup"),
+        ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
+    ]
+
+    operations = [migrations.RunPython(create, remove)]
