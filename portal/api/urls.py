@@ -48,6 +48,12 @@ urlpatterns = [
     path("members/<uuid:pk>/toggle-active/", admin_views.MemberToggleActiveView.as_view(), name="member-toggle-active"),
     path("auth/profile/", views.MemberProfileView.as_view(), name="auth-profile"),
     path("transactions/bank-accounts/", banking_views.BankAccountListView.as_view(), name="bank-accounts"),
+    path("transactions/bank-transactions/", banking_views.BankTransactionListView.as_view(), name="bank-transactions"),
+    path(
+        "transactions/bank-transactions/<uuid:pk>/reconcile/",
+        banking_views.BankTransactionReconcileView.as_view(),
+        name="bank-transaction-reconcile",
+    ),
     path(
         "transactions/bank-accounts/<uuid:pk>/set-as-primary/",
         banking_views.BankAccountSetPrimaryView.as_view(),

@@ -16,7 +16,8 @@ from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, IndexView, SnippetViewSet, SnippetViewSetGroup
 
-from .banking.models import BankAccount
+from .banking import admin_views as banking_admin_views
+from .banking.models import BankAccount, BankTransaction
 from .banking.services import bank_account_create
 from .cashbook.models import BatchItem, ExpenseCategory, IncomeCategory, SaccoExpense, SaccoIncome, TransactionBatch
 from .cashbook.services import expense_category_create, expense_record, income_category_create, income_record
@@ -288,6 +289,31 @@ class BatchItemViewSet(SnippetViewSet):
     list_export = ["batch__name", "line", "kind", "member", "category", "amount", "period", "reference"]
 
 
+class BankTransactionIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if instance.matched_line_id is None and self.request.user.has_perm("finance.change_banktransaction"):
+            url = reverse("finance_bank_match", args=[instance.pk])
+            buttons.append(ListingMenuItem("Match", url=url, icon_name="link"))
+        return buttons
+
+
+class BankTransactionViewSet(SnippetViewSet):
+    """Imported statement lines (T5), read only; unmatched ones have a *Match* button."""
+
+    model = BankTransaction
+    index_view_class = BankTransactionIndexView
+    permission_policy = ReadOnlyPermissionPolicy(BankTransaction)
+    icon = "link"
+    menu_label = "Bank statement lines"
+    list_display = ["reference", "date", "description", "amount", "bank_account", "match_method"]
+    list_filter = ["bank_account", "match_method", "date"]
+    search_fields = ["reference", "description"]
+    list_export = ["date", "reference", "description", "amount", "bank_account__name", "match_method", "matched_at"]
+    export_filename = "bank-statement-lines"
+    list_per_page = 100
+
+
 class LedgerGroup(SnippetViewSetGroup):
     items = (
         AccountViewSet,
@@ -300,11 +326,28 @@ class LedgerGroup(SnippetViewSetGroup):
         SaccoIncomeViewSet,
         TransactionBatchViewSet,
         BatchItemViewSet,
+        BankTransactionViewSet,
     )
     menu_icon = "doc-full-inverse"
     menu_label = "Ledger"
     menu_name = "ledger"
     menu_order = 200
+
+    def get_submenu_items(self):
+        from django.urls import reverse_lazy
+
+        def item(label, url_name, perm, icon, order):
+            class PermissionMenuItem(MenuItem):
+                def is_shown(self, request):
+                    return request.user.has_perm(perm)
+
+            return PermissionMenuItem(label, reverse_lazy(url_name), icon_name=icon, order=order)
+
+        return [
+            *super().get_submenu_items(),
+            item("Import bank statement", "finance_statement_import", "finance.add_bankstatement", "upload", 950),
+            item("Unreconciled items", "finance_unreconciled", "finance.view_banktransaction", "warning", 960),
+        ]
 
 
 register_snippet(LedgerGroup)
@@ -331,6 +374,17 @@ def trial_balance_view(request):
 def finance_admin_urls():
     return [
         path("ledger/trial-balance/", trial_balance_view, name="finance_trial_balance"),
+        path(
+            "ledger/bank-statements/import/", banking_admin_views.statement_import_view, name="finance_statement_import"
+        ),
+        path(
+            "ledger/bank-statements/lines/<uuid:pk>/match/",
+            banking_admin_views.bank_transaction_match_view,
+            name="finance_bank_match",
+        ),
+        path(
+            "ledger/bank-statements/unreconciled/", banking_admin_views.unreconciled_view, name="finance_unreconciled"
+        ),
         path("ledger/receipts/<str:kind>/<uuid:pk>/", receipt_view, name="finance_receipt"),
         path("ledger/batches/<uuid:pk>/process/", batch_process_view, name="finance_batch_process"),
     ]

@@ -67,7 +67,13 @@ SYSTEM_ADMIN = [
 
 LEDGER_READ = ["finance.view_account", "finance.view_journalentry", "finance.view_journalline"]
 LEDGER_CHART = ["finance.add_account", "finance.change_account"]
-BANKING_READ = ["finance.view_bankaccount"]
+BANKING_READ = ["finance.view_bankaccount", "finance.view_bankstatement", "finance.view_banktransaction"]
+RECONCILE = [
+    "finance.view_bankstatement",
+    "finance.view_banktransaction",
+    "finance.add_bankstatement",
+    "finance.change_banktransaction",
+]
 BANKING = ["finance.view_bankaccount", "finance.add_bankaccount", "finance.change_bankaccount"]
 SAVINGS_READ = [
     "contributions.view_monthlycontribution",
@@ -158,6 +164,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LEDGER_READ,
         *LEDGER_CHART,
         *BANKING,
+        *RECONCILE,
         *SAVINGS_READ,
         *SAVINGS_POST,
         *SAVINGS_REVERSE,
@@ -188,6 +195,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LEDGER_READ,
         *LEDGER_CHART,
         *BANKING,
+        *RECONCILE,
         *SAVINGS_READ,
         *SAVINGS_POST,
         *SAVINGS_REVERSE,

@@ -1,0 +1,104 @@
+"""Admin pages for bank reconciliation (T5): import a statement, match a line by hand, the unreconciled report."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import BankAccount, BankTransaction
+from .reconciliation import (
+    StatementInvalid,
+    bank_transaction_reconcile,
+    candidate_lines,
+    statement_import,
+    unreconciled_report,
+)
+
+LISTING = "wagtailsnippets_finance_banktransaction:list"
+
+
+class StatementForm(forms.Form):
+    bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
+    file = forms.FileField(help_text="CSV or XLSX: date, reference, description, and amount or paid in / withdrawn.")
+
+
+def statement_import_view(request):
+    if not request.user.has_perm("finance.add_bankstatement"):
+        raise PermissionDenied
+    form = StatementForm(request.POST or None, request.FILES or None)
+    row_errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = statement_import(
+                bank_account=form.cleaned_data["bank_account"],
+                content=upload.read(),
+                file_name=upload.name,
+                by=request.user,
+            )
+        except StatementInvalid as exc:
+            row_errors = exc.rows
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            if result.created:
+                messages.success(request, f"{upload.name}: imported; {result.matched} line(s) matched automatically.")
+            else:
+                messages.warning(request, f"{upload.name} was imported before; nothing was added.")
+            return redirect(LISTING)
+    return TemplateResponse(request, "finance/admin/statement_import.html", {"form": form, "row_errors": row_errors})
+
+
+def bank_transaction_match_view(request, pk):
+    if not request.user.has_perm("finance.change_banktransaction"):
+        raise PermissionDenied
+    bank_transaction = get_object_or_404(BankTransaction.objects.select_related("bank_account"), pk=pk)
+    candidates = list(candidate_lines(bank_transaction, days=31)[:50])
+    if request.method == "POST":
+        line = next((c for c in candidates if str(c.pk) == request.POST.get("line")), None)
+        if line is None:
+            messages.error(request, "Choose one of the ledger lines listed.")
+        else:
+            try:
+                bank_transaction_reconcile(bank_transaction=bank_transaction, line=line, by=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, "Matched.")
+                return redirect(LISTING)
+    return TemplateResponse(
+        request,
+        "finance/admin/bank_match.html",
+        {"bank_transaction": bank_transaction, "candidates": candidates, "cancel_url": reverse(LISTING)},
+    )
+
+
+def unreconciled_view(request):
+    if not request.user.has_perm("finance.view_banktransaction"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    accounts = BankAccount.objects.filter(active=True)
+    account = (
+        accounts.filter(pk=request.GET.get("bank_account") or None).first()
+        if request.GET.get("bank_account")
+        else accounts.first()
+    )
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("start") or "")
+    except ValueError:
+        start = today.replace(day=1)
+    try:
+        end = datetime.date.fromisoformat(request.GET.get("end") or "")
+    except ValueError:
+        end = today
+    report = unreconciled_report(bank_account=account, start=start, end=end) if account else None
+    return TemplateResponse(
+        request,
+        "finance/admin/unreconciled.html",
+        {"report": report, "accounts": accounts, "account": account, "start": start, "end": end},
+    )
