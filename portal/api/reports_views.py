@@ -141,3 +141,100 @@ class BackupCreateView(APIView):
         backup = backup_create(by=request.user)
         backup.refresh_from_db()
         return Response(BackupSerializer(backup).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class MemberStatementView(APIView):
+    """GET /api/reports/member-statements/?start=YYYY-MM-DD&end=YYYY-MM-DD[&member=<id>][&output=pdf]: a statement
+    for a period (members: their own — another member's id is 404; staff who read the register: anyone's).
+    POST the same fields: email it to the member as a PDF."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _member_and_period(self, data):
+        import uuid
+
+        from django.http import Http404
+
+        from portal.members.selectors import member_for_user
+
+        from .member_views import member_visible_to
+
+        member_id = data.get("member")
+        if member_id:
+            try:
+                uuid.UUID(str(member_id))
+            except ValueError:
+                raise Http404 from None
+            member = member_visible_to(self.request.user, member_id)
+        else:
+            member = member_for_user(user=self.request.user)
+        if member is None:
+            raise Http404
+        period = PeriodSerializer(data=data)
+        period.is_valid(raise_exception=True)
+        return member, period.validated_data["start"], period.validated_data["end"]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", str, required=True),
+            OpenApiParameter("end", str, required=True),
+            OpenApiParameter("member", str, required=False),
+            OpenApiParameter("output", str, enum=["json", "pdf"], required=False),
+        ],
+        responses={200: None},
+    )
+    def get(self, request):
+        from django.http import HttpResponse
+
+        from portal.reports.member_statement import member_statement, member_statement_pdf
+
+        member, start, end = self._member_and_period(request.query_params)
+        try:
+            statement = member_statement(member=member, start=start, end=end)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        if request.query_params.get("output") == "pdf":
+            response = HttpResponse(member_statement_pdf(statement), content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="statement-{start}-{end}.pdf"'
+            return response
+        return Response(
+            {
+                "member": str(member.pk),
+                "membership_number": member.membership_number,
+                "start": start,
+                "end": end,
+                "sections": [
+                    {
+                        "title": section["title"],
+                        "opening": f"{section['opening']:.2f}",
+                        "closing": f"{section['closing']:.2f}",
+                        "rows": [
+                            {
+                                **row,
+                                "in": f"{row['in']:.2f}",
+                                "out": f"{row['out']:.2f}",
+                                "balance": f"{row['balance']:.2f}",
+                            }
+                            for row in section["rows"]
+                        ],
+                    }
+                    for section in statement["sections"]
+                ],
+            }
+        )
+
+    @extend_schema(request=PeriodSerializer, responses={202: None})
+    def post(self, request):
+        from portal.reports.member_statement import member_statement_email
+
+        member, start, end = self._member_and_period(request.data)
+        try:
+            member_statement_email(member=member, start=start, end=end)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response({"detail": f"Sent to {member.user.email}."}, status=status.HTTP_202_ACCEPTED)

@@ -145,6 +145,7 @@ urlpatterns = [
         name="financial-statements",
     ),
     path("reports/backups/", reports_views.BackupListView.as_view(), name="backups"),
+    path("reports/member-statements/", reports_views.MemberStatementView.as_view(), name="member-statements"),
     path("reports/backups/create-backup/", reports_views.BackupCreateView.as_view(), name="create-backup"),
     path(
         "reports/financial-statements/<uuid:pk>/approve/",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("loans/<uuid:pk>/statement.pdf", loan_views.loan_statement_pdf_view, name="loan_statement_pdf"),
     path("dividends/", dividend_views.DividendsView.as_view(), name="dividends"),
     path("statements/", report_views.StatementsView.as_view(), name="statements"),
+    path("my-statement/", report_views.MyStatementView.as_view(), name="my_statement"),
     path("statements/<uuid:pk>/", report_views.StatementDetailView.as_view(), name="statement_detail"),
     path("statements/<uuid:pk>/pack.pdf", report_views.statement_pdf_view, name="statement_pdf"),
     path("profile/", profile_views.ProfileView.as_view(), name="profile"),
