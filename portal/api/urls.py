@@ -6,6 +6,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from . import (
     admin_views,
+    audit_views,
     auth_views,
     banking_views,
     cashbook_views,
@@ -144,6 +145,7 @@ urlpatterns = [
         reports_views.FinancialStatementListView.as_view(),
         name="financial-statements",
     ),
+    path("reports/audit-logs/", audit_views.AuditLogView.as_view(), name="audit-logs"),
     path("reports/backups/", reports_views.BackupListView.as_view(), name="backups"),
     path("reports/member-statements/", reports_views.MemberStatementView.as_view(), name="member-statements"),
     path("reports/backups/create-backup/", reports_views.BackupCreateView.as_view(), name="create-backup"),

@@ -143,14 +143,11 @@ def schedule_build(
     else:  # flat: interest on the original principal for the whole term, spread equally
         total_interest = cents(principal * annual_rate * months / 1200)
         payment = cents((principal + total_interest) / months)
-        interest_part = cents(total_interest / months)
         for number in range(1, months + 1):
-            if number == months:
-                interest = total_interest - interest_part * (months - 1)
-                part = balance
-            else:
-                interest = interest_part
-                part = payment - interest
+            # Each month's interest is the step of the rounded running total: never negative, and the months sum
+            # to the total exactly (a fixed rounded share could overshoot it, leaving a negative last month).
+            interest = cents(total_interest * number / months) - cents(total_interest * (number - 1) / months)
+            part = balance if number == months else payment - interest
             rows.append(Instalment(number, due_date(start, first_due_months + number - 1), balance, part, interest))
             balance -= part
     return Schedule(principal, annual_rate, months, method, rows)

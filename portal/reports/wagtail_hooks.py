@@ -99,3 +99,12 @@ def reports_admin_urls():
             name="reports_statement_download",
         ),
     ]
+
+
+@hooks.register("construct_homepage_panels")
+def sacco_figures_panel(request, panels):
+    """The society's figures on the admin home, for roles that read the ledger (treasurer, auditors, admins)."""
+    if request.user.has_perm(admin_views.VIEW_LEDGER):
+        from .dashboard import SaccoPanel
+
+        panels.append(SaccoPanel())

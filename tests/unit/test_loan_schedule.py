@@ -99,3 +99,11 @@ def test_annuity_matches_numpy_financial_within_half_a_cent_a_row(principal, rat
         oracle_balance = -npf.fv(r, k, -payment, float(principal))
         tolerance = 0.005 * (((1 + r) ** k - 1) / r if k else 0) + 1e-6
         assert abs(float(row.opening_balance) - oracle_balance) <= tolerance
+
+
+def test_flat_interest_never_goes_negative_in_the_last_month():
+    """Found by Hypothesis: a rounded-up monthly share × 89 overshot the total, leaving −0.01 for month 90."""
+    schedule = schedule_build(principal=D("1043.87"), annual_rate=D("0.50"), months=90, method=Method.FLAT, start=START)
+    assert all(i.interest >= 0 and i.principal >= 0 for i in schedule.instalments)
+    assert sum(i.interest for i in schedule.instalments) == D("39.15")
+    assert sum(i.principal for i in schedule.instalments) == D("1043.87")
