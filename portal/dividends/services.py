@@ -8,13 +8,13 @@ and, when paid to deposits, in the same entry Dr 2100, 2110 [member] / Cr 2000 M
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import TaskState
 
 from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import Line, Posting, ledger_post_many
+from portal.workflows.services import workflow_act
 
 from .compute import dividend_compute
 from .models import DividendDeclaration, DividendPosting, MemberDividend, Method, Payout
@@ -86,17 +86,15 @@ def dividend_prepare(
 
 def dividend_vote(*, declaration: DividendDeclaration, user, action: str = "approve", reason: str = ""):
     """Approve or reject at the workflow's step as `user` (two distinct approvers; never the preparer)."""
-    if action not in ("approve", "reject"):
-        raise ValidationError({"action": ["Use approve or reject."]})
-    if action == "reject" and not reason.strip():
-        raise ValidationError({"reason": ["Say why the declaration is rejected."]})
-    task_state = declaration.current_workflow_task_state
-    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
-        raise ValidationError({"declaration": ["This declaration is not waiting for approval."]})
-    task = task_state.task.specific
-    if not [name for name, *_ in task.get_actions(declaration, user) if name == action]:
-        raise PermissionDenied("You cannot decide this declaration (not an approver, voted already, or preparer).")
-    task.on_action(task_state, user, action, comment=reason.strip())
+    workflow_act(
+        obj=declaration,
+        user=user,
+        action=action,
+        reason=reason,
+        reason_message="Say why the declaration is rejected.",
+        not_waiting=ValidationError({"declaration": ["This declaration is not waiting for approval."]}),
+        refused="You cannot decide this declaration (not an approver, voted already, or preparer).",
+    )
     declaration.refresh_from_db()
     return declaration
 

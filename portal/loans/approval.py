@@ -8,15 +8,14 @@ application services, so the decision is written once, under the application's r
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from wagtail.models import TaskState, WorkflowState
+from wagtail.models import WorkflowState
+
+from portal.workflows.services import decision_validate, workflow_act
 
 from .models import ApplicationStatus, GuaranteeStatus, LoanApplication, LoanReview
 from .services import LoanStateError, application_approve, application_reject
-
-ACTIONS = ("approve", "reject")
 
 
 def application_ready_for_review(application: LoanApplication) -> bool:
@@ -86,20 +85,23 @@ def review_progress(application: LoanApplication) -> ReviewProgress:
 def loan_review_act(*, application: LoanApplication, user, action: str, reason: str = "") -> ReviewProgress:
     """Approve or reject at the workflow's current step as `user` (the seed's approve/reject endpoints): the
     same checks as the admin's buttons — the step's groups, no conflict of interest, one vote each."""
-    if action not in ACTIONS:
-        raise ValidationError({"action": ["Use approve or reject."]})
-    if action == "reject" and not reason.strip():
-        raise ValidationError({"reason": ["Say why the application is rejected; the member reads it."]})
+    reason_message = "Say why the application is rejected; the member reads it."
+    decision_validate(action=action, reason=reason, reason_message=reason_message)
     if application.status != ApplicationStatus.SUBMITTED:
         raise LoanStateError(f"This application is already {application.get_status_display().lower()}.")
+    not_in_review = LoanStateError("This application is not in review yet: its guarantors have not all accepted.")
     review = LoanReview.objects.filter(application=application).first()
-    task_state = review.current_workflow_task_state if review is not None else None
-    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
-        raise LoanStateError("This application is not in review yet: its guarantors have not all accepted.")
-    task = task_state.task.specific
-    if not [name for name, *_ in task.get_actions(review, user) if name == action]:
-        raise PermissionDenied(f"You cannot {action} at the “{task.name}” step (or you have already voted).")
-    task.on_action(task_state, user, action, comment=reason.strip())
+    if review is None:
+        raise not_in_review
+    workflow_act(
+        obj=review,
+        user=user,
+        action=action,
+        reason=reason,
+        reason_message=reason_message,
+        not_waiting=not_in_review,
+        refused="You cannot {action} at the “{step}” step (or you have already voted).",
+    )
     application.refresh_from_db()
     return review_progress(application)
 

@@ -6,10 +6,9 @@ The member is verified when every required document type has a verified document
 import hashlib
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import TaskState
 
 from portal.notifications.services import notify
 
@@ -131,17 +130,17 @@ def kyc_decision_record(*, document: KycDocument, status: str, reason: str, by: 
 
 def kyc_review_act(*, document: KycDocument, user: User, action: str, reason: str = "") -> None:
     """Approve or reject through the document's current workflow task (the seed's verify-document endpoint)."""
-    if action not in {"approve", "reject"}:
-        raise ValidationError({"action": ["Use approve or reject."]})
-    if action == "reject" and not reason.strip():
-        raise ValidationError({"reason": ["Say why the document is rejected; the member sees it."]})
-    task_state = document.current_workflow_task_state
-    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
-        raise ValidationError({"document": ["This document is not waiting for review."]})
-    task = task_state.task.specific
-    if not [a for a in task.get_actions(document, user) if a[0] == action]:
-        raise PermissionDenied("Your role cannot review KYC documents.")
-    task.on_action(task_state, user, action, comment=reason.strip())
+    from portal.workflows.services import workflow_act
+
+    workflow_act(
+        obj=document,
+        user=user,
+        action=action,
+        reason=reason,
+        reason_message="Say why the document is rejected; the member sees it.",
+        not_waiting=ValidationError({"document": ["This document is not waiting for review."]}),
+        refused="Your role cannot review KYC documents.",
+    )
 
 
 def kyc_status(*, member: Member) -> str:

@@ -3,7 +3,6 @@ approval from here), and a snapshot's download."""
 
 import datetime
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
@@ -14,21 +13,11 @@ from portal.members.otp_views import fresh_otp_required
 
 from .exports import FORMATS, statements_response
 from .financial import financial_statements
+from .forms import PeriodForm
 from .models import FinancialStatement
 from .services import financial_statement_prepare
 
 VIEW_LEDGER = "finance.view_journalentry"
-
-
-class PeriodForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
-            self.add_error("end", "The period ends before it starts.")
-        return cleaned
 
 
 def _default_period() -> dict:

@@ -2,9 +2,10 @@
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from wagtail.models import TaskState
+
+from portal.workflows.services import workflow_act
 
 from .financial import financial_statements
 from .models import FinancialStatement
@@ -28,18 +29,14 @@ def financial_statement_prepare(*, start: datetime.date, end: datetime.date, tit
 
 def financial_statement_approve(*, statement: FinancialStatement, user, action: str = "approve", reason: str = ""):
     """Vote at the workflow's current step as `user` (the seed's approve endpoint; the admin's buttons do the same)."""
-    if action not in ("approve", "reject"):
-        raise ValidationError({"action": ["Use approve or reject."]})
-    if action == "reject" and not reason.strip():
-        raise ValidationError({"reason": ["Say why the statements are rejected."]})
-    task_state = statement.current_workflow_task_state
-    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
-        raise ValidationError({"statement": ["These statements are not waiting for approval."]})
-    task = task_state.task.specific
-    if not [name for name, *_ in task.get_actions(statement, user) if name == action]:
-        raise PermissionDenied(
-            "You cannot decide these statements (not an approver, already voted, or you prepared them)."
-        )
-    task.on_action(task_state, user, action, comment=reason.strip())
+    workflow_act(
+        obj=statement,
+        user=user,
+        action=action,
+        reason=reason,
+        reason_message="Say why the statements are rejected.",
+        not_waiting=ValidationError({"statement": ["These statements are not waiting for approval."]}),
+        refused="You cannot decide these statements (not an approver, already voted, or you prepared them).",
+    )
     statement.refresh_from_db()
     return statement

@@ -2,7 +2,6 @@
 member reads every approved pack; a pack still in approval does not exist for them (404) — and my own statement
 for a period (R2)."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -15,6 +14,7 @@ from portal.members.selectors import member_for_user
 from portal.members.views import MemberAreaMixin
 
 from .exports import statements_response
+from .forms import PeriodForm
 from .member_statement import member_statement, member_statement_email, member_statement_pdf
 from .models import FinancialStatement
 
@@ -45,17 +45,6 @@ class StatementDetailView(MemberAreaMixin, TemplateView):
 def statement_pdf_view(request, pk):
     statement = get_object_or_404(approved_statements(), pk=pk)
     return statements_response(data=statement.data, title=statement.title, output="pdf")
-
-
-class PeriodForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
-            self.add_error("end", "The period ends before it starts.")
-        return cleaned
 
 
 class MyStatementView(MemberAreaMixin, TemplateView):
