@@ -14,6 +14,7 @@ from . import (
     loans_views,
     member_views,
     reports_views,
+    saved_reports_views,
     views,
 )
 from . import contributions_views as cv
@@ -146,6 +147,21 @@ urlpatterns = [
         name="financial-statements",
     ),
     path("reports/audit-logs/", audit_views.AuditLogView.as_view(), name="audit-logs"),
+    path("reports/reports/", saved_reports_views.ReportListView.as_view(), name="reports"),
+    path(
+        "reports/reports/<uuid:pk>/download/", saved_reports_views.ReportDownloadView.as_view(), name="report-download"
+    ),
+    path("reports/saved-reports/", saved_reports_views.SavedReportListView.as_view(), name="saved-reports"),
+    path(
+        "reports/saved-reports/<uuid:pk>/run-report/",
+        saved_reports_views.SavedReportRunView.as_view(),
+        name="saved-report-run",
+    ),
+    path(
+        "reports/saved-reports/<uuid:pk>/schedule/",
+        saved_reports_views.SavedReportScheduleView.as_view(),
+        name="saved-report-schedule",
+    ),
     path("reports/backups/", reports_views.BackupListView.as_view(), name="backups"),
     path("reports/member-statements/", reports_views.MemberStatementView.as_view(), name="member-statements"),
     path("reports/backups/create-backup/", reports_views.BackupCreateView.as_view(), name="create-backup"),

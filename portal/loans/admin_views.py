@@ -142,6 +142,15 @@ def loan_statement_view(request, pk):
 def portfolio_report_view(request):
     """PAR and provisioning (L9): the loan book by SASRA class."""
     _require(request, "loans.view_loan")
-    from .selectors import portfolio_report
+    from .selectors import portfolio_aging, portfolio_by_product, portfolio_report
 
-    return TemplateResponse(request, "loans/admin/portfolio.html", {"report": portfolio_report()})
+    today = timezone.localdate()
+    return TemplateResponse(
+        request,
+        "loans/admin/portfolio.html",
+        {
+            "report": portfolio_report(),
+            "by_product": portfolio_by_product(today=today),
+            "aging": portfolio_aging(today=today),
+        },
+    )

@@ -120,3 +120,126 @@ def portfolio_report() -> PortfolioReport:
         percent(over_30),
         percent(over_90),
     )
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """One product's share of the active loan book (R3)."""
+
+    product: str
+    loans: int
+    disbursed: Decimal  # principal lent on the loans still active
+    outstanding: Decimal  # principal not yet repaid
+    overdue: Decimal  # principal, interest and penalties fallen due and unpaid
+    at_risk_30: Decimal  # outstanding principal of loans more than 30 days past due
+    provision: Decimal  # at each loan's class rate
+
+    @property
+    def par30(self) -> Decimal:
+        return (self.at_risk_30 / self.outstanding * 100).quantize(Decimal("0.01")) if self.outstanding else ZERO
+
+
+def unpaid_expression():
+    """What is left to pay on an instalment row: principal, interest and penalty less what was paid of each."""
+    return (
+        F("principal") + F("interest") + F("penalty") - (F("principal_paid") + F("interest_paid") + F("penalty_paid"))
+    )
+
+
+def _money_sums(**sums) -> dict:
+    from django.db.models import Sum
+
+    return {name: Sum(expression, filter=condition, default=0) for name, (expression, condition) in sums.items()}
+
+
+def portfolio_by_product(*, today: datetime.date) -> list[ProductRow]:
+    """The active loan book per product (R3): one grouped query over instalments, by product and class."""
+    from django.db.models import Count
+
+    from portal.finance.money import to_cents
+
+    from .jobs import provision_rates
+
+    rates = provision_rates()
+    unpaid = unpaid_expression()
+    left = F("principal") - F("principal_paid")
+    grouped = (
+        LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE)
+        .values("loan__product__name", "loan__classification")
+        .annotate(
+            loans=Count("loan", distinct=True),
+            **_money_sums(
+                sum_lent=(F("principal"), None),
+                sum_left=(left, None),
+                sum_overdue=(unpaid, Q(due_date__lte=today)),
+                sum_at_risk=(left, Q(loan__days_past_due__gt=30)),
+            ),
+        )
+        .order_by("loan__product__name")
+    )
+    products: dict[str, dict] = {}
+    for row in grouped:
+        into = products.setdefault(
+            row["loan__product__name"],
+            {"loans": 0, "disbursed": ZERO, "outstanding": ZERO, "overdue": ZERO, "at_risk": ZERO, "provision": ZERO},
+        )
+        outstanding = to_cents(str(row["sum_left"]))
+        into["loans"] += row["loans"]
+        into["disbursed"] += to_cents(str(row["sum_lent"]))
+        into["outstanding"] += outstanding
+        into["overdue"] += to_cents(str(row["sum_overdue"]))
+        into["at_risk"] += to_cents(str(row["sum_at_risk"]))
+        into["provision"] += cents(outstanding * rates[row["loan__classification"]] / 100)
+    return [
+        ProductRow(name, v["loans"], v["disbursed"], v["outstanding"], v["overdue"], v["at_risk"], v["provision"])
+        for name, v in products.items()
+    ]
+
+
+# Days past due, as arrears are usually aged: (label, first day, last day or None).
+AGING_BUCKETS = [
+    ("Current", 0, 0),
+    ("1–30 days", 1, 30),
+    ("31–60 days", 31, 60),
+    ("61–90 days", 61, 90),
+    ("91–180 days", 91, 180),
+    ("181–360 days", 181, 360),
+    ("Over 360 days", 361, None),
+]
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    label: str
+    loans: int
+    outstanding: Decimal
+    overdue: Decimal
+
+
+def portfolio_aging(*, today: datetime.date) -> list[AgingRow]:
+    """Active loans by days past due (R3), with their outstanding principal and what is overdue on them."""
+    from django.db.models import Count
+
+    from portal.finance.money import to_cents
+
+    unpaid = unpaid_expression()
+    rows = []
+    for label, first, last in AGING_BUCKETS:
+        days = Q(loan__days_past_due__gte=first) & (Q(loan__days_past_due__lte=last) if last is not None else Q())
+        rows.append((label, days))
+    aggregates = {}
+    for i, (_label, days) in enumerate(rows):
+        aggregates[f"n{i}"] = Count("loan", distinct=True, filter=days)
+        aggregates.update(
+            _money_sums(
+                **{
+                    f"o{i}": (F("principal") - F("principal_paid"), days),
+                    f"d{i}": (unpaid, days & Q(due_date__lte=today)),
+                }
+            )
+        )
+    totals = LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE).aggregate(**aggregates)
+    return [
+        AgingRow(label, totals[f"n{i}"], to_cents(str(totals[f"o{i}"])), to_cents(str(totals[f"d{i}"])))
+        for i, (label, _days) in enumerate(rows)
+    ]

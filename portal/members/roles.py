@@ -121,6 +121,13 @@ STATEMENTS_PREPARE = ["reports.view_financialstatement", "reports.prepare_financ
 DIVIDENDS_READ = ["dividends.view_dividenddeclaration", "dividends.view_memberdividend"]
 DIVIDENDS_APPROVE = [*DIVIDENDS_READ, "dividends.change_dividenddeclaration"]  # open the review page
 DIVIDENDS_PREPARE = [*DIVIDENDS_READ, "dividends.prepare_dividenddeclaration"]
+SAVED_REPORTS = [  # templates and runs; each report type's own permission decides which ones a person sees
+    "reports.view_savedreport",
+    "reports.add_savedreport",
+    "reports.change_savedreport",
+    "reports.delete_savedreport",
+    "reports.view_report",
+]
 BACKUPS = ["reports.view_backup", "reports.add_backup"]  # administrators only: a backup holds everyone's data
 CASHBOOK_PREPARE = ["finance.add_transactionbatch"]
 CASHBOOK = [
@@ -146,8 +153,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *CASHBOOK_PREPARE,
         *LOANS_READ,
         *LOANS_REPAY,
+        *SAVED_REPORTS,
     ],
-    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE],
+    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE, *SAVED_REPORTS],
     CREDIT_COMMITTEE: [
         ACCESS_ADMIN,
         *MEMBER_REGISTER_READ,
@@ -156,6 +164,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_DECIDE,
         *STATEMENTS_APPROVE,
         *DIVIDENDS_APPROVE,
+        *SAVED_REPORTS,
     ],
     TREASURER: [
         ACCESS_ADMIN,
@@ -176,6 +185,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_REPAY,
         *STATEMENTS_PREPARE,
         *DIVIDENDS_PREPARE,
+        *SAVED_REPORTS,
     ],
     AUDITORS: [
         ACCESS_ADMIN,
@@ -187,6 +197,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_READ,
         *STATEMENTS_READ,
         *DIVIDENDS_READ,
+        *SAVED_REPORTS,
     ],
     ADMINISTRATORS: [
         ACCESS_ADMIN,
@@ -211,6 +222,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *DIVIDENDS_PREPARE,
         *DIVIDENDS_APPROVE,
         *BACKUPS,
+        *SAVED_REPORTS,
     ],
 }
 

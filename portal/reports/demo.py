@@ -29,3 +29,48 @@ def reports_seed() -> None:
     title = f"Financial statements {today.year} to date"
     if not FinancialStatement.objects.filter(title=title).exists():
         financial_statement_prepare(start=datetime.date(today.year, 1, 1), end=today, title=title, by=treasurer)
+    saved_reports_seed(staff)
+
+
+def saved_reports_seed(staff: dict) -> None:
+    """Templates a SACCO keeps: the monthly management pack for the treasurer and the auditor, the weekly arrears
+    list for the credit committee, and one run of each so the runs list is not empty. Found by name."""
+    from .models import SavedReport
+    from .saved_reports import saved_report_create, saved_report_run
+
+    treasurer = staff.get("treasurer@sacco.example")
+    templates = [
+        (
+            "Monthly management accounts",
+            "financial_statements",
+            "previous_month",
+            "pdf",
+            "monthly",
+            treasurer,
+            ["treasurer@sacco.example", "auditor@sacco.example"],
+        ),
+        (
+            "Weekly loans in arrears",
+            "loans_in_arrears",
+            "previous_month",
+            "xlsx",
+            "weekly",
+            treasurer,
+            ["treasurer@sacco.example", "committee@sacco.example", "committee2@sacco.example"],
+        ),
+        ("Loan portfolio and provisioning", "loan_portfolio", "previous_month", "pdf", "", treasurer, []),
+        ("Member balances at year end", "member_balances", "previous_year", "xlsx", "", treasurer, []),
+    ]
+    for name, report_type, period, output, frequency, owner, recipients in templates:
+        if owner is None or SavedReport.objects.filter(name=name).exists():
+            continue
+        saved = saved_report_create(
+            name=name,
+            report_type=report_type,
+            period=period,
+            output_format=output,
+            frequency=frequency,
+            recipients=[staff[e] for e in recipients if e in staff],
+            by=owner,
+        )
+        saved_report_run(saved_report=saved, by=owner)

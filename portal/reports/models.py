@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
+from .catalogue import REPORT_TYPE_CHOICES, Period
+
 
 class FinancialStatement(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
     """The statements for a period, frozen when prepared: `data` is what `reports.financial.financial_statements`
@@ -96,3 +98,107 @@ class Backup(models.Model):
 
     def __str__(self):
         return f"Backup {self.created_at:%Y-%m-%d %H:%M} ({self.get_status_display().lower()})"
+
+
+class Frequency(models.TextChoices):
+    NEVER = "", "Not scheduled"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+
+
+# When scheduled reports run (local time): after the nightly jobs, before the office opens.
+CRON = {Frequency.DAILY: "0 6 * * *", Frequency.WEEKLY: "0 6 * * 1", Frequency.MONTHLY: "0 6 1 * *"}
+
+
+class OutputFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    XLSX = "xlsx", "Excel (XLSX)"
+    CSV = "csv", "CSV"
+
+
+class SavedReport(models.Model):
+    """A report template (R6): a report type with its period and file format, run on demand or on a schedule.
+
+    The period is relative ("last month") so a schedule reports the period just ended. A scheduled run acts as the
+    owner — it fails, and says why, if the owner may no longer see the report — and emails the file to the
+    recipients, who must be staff allowed to see it too."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=150)
+    report_type = models.CharField(max_length=40, choices=REPORT_TYPE_CHOICES)
+    period = models.CharField(
+        max_length=20,
+        choices=Period.choices,
+        default=Period.PREVIOUS_MONTH,
+        help_text="Ignored by reports of the books as they stand (loan portfolio, arrears).",
+    )
+    start_date = models.DateField(null=True, blank=True, help_text="For fixed dates only.")
+    end_date = models.DateField(null=True, blank=True, help_text="For fixed dates only.")
+    output_format = models.CharField(max_length=4, choices=OutputFormat.choices, default=OutputFormat.PDF)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, blank=True, default=Frequency.NEVER)
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="Staff who get each scheduled run by email; each must be allowed to see this report.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="saved_reports", editable=False
+    )
+    schedule = models.OneToOneField(
+        "django_q.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def next_run(self):
+        return self.schedule.next_run if self.schedule_id else None
+
+
+class ReportTrigger(models.TextChoices):
+    ON_DEMAND = "on_demand", "On demand"
+    SCHEDULE = "schedule", "Schedule"
+
+
+class ReportStatus(models.TextChoices):
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Report(models.Model):
+    """One run of a report (R6): what it covered, its file in private storage, who asked and who got it by email.
+    Runs are kept as they were produced; a failed run keeps its reason."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    saved_report = models.ForeignKey(SavedReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    report_type = models.CharField(max_length=40, choices=REPORT_TYPE_CHOICES)
+    title = models.CharField(max_length=150)
+    covers = models.CharField(max_length=100, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    output_format = models.CharField(max_length=4, choices=OutputFormat.choices)
+    trigger = models.CharField(max_length=10, choices=ReportTrigger.choices, default=ReportTrigger.ON_DEMAND)
+    status = models.CharField(max_length=10, choices=ReportStatus.choices)
+    error = models.TextField(blank=True)
+    file = models.FileField(upload_to="reports/", storage=_private_storage, max_length=200, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    emailed_to = models.TextField(blank=True, help_text="The addresses the file was sent to, one per line.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["saved_report", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.title} ({self.covers})" if self.covers else self.title

@@ -14,6 +14,7 @@ from portal.workflows.views import ReviewEditView
 
 from . import admin_views
 from .models import FinancialStatement
+from .saved_report_admin import ReportViewSet, SavedReportViewSet, report_download_view, saved_report_run_view
 
 
 class StatementPanel(Panel):
@@ -57,7 +58,7 @@ class FinancialStatementViewSet(SnippetViewSet):
 
 
 class ReportsGroup(SnippetViewSetGroup):
-    items = (FinancialStatementViewSet,)
+    items = (FinancialStatementViewSet, SavedReportViewSet, ReportViewSet)
     menu_icon = "table"
     menu_label = "Reports"
     menu_name = "reports"
@@ -92,6 +93,8 @@ def reports_admin_urls():
             "reports/financial-statements/", admin_views.financial_statements_view, name="reports_financial_statements"
         ),
         path("reports/backups/", admin_views.backups_view, name="reports_backups"),
+        path("reports/saved/<uuid:pk>/run/", saved_report_run_view, name="reports_saved_run"),
+        path("reports/runs/<uuid:pk>/download/", report_download_view, name="reports_run_download"),
         path("reports/backups/<uuid:pk>/download/", admin_views.backup_download_view, name="reports_backup_download"),
         path(
             "reports/financial-statements/<uuid:pk>/<str:output>/",

@@ -66,6 +66,10 @@ def test_demo_money_is_posted_through_the_services_and_the_books_tie(settings, t
     assert DividendPosting.objects.count() == 1 and MemberDividend.objects.count() > 10
     # nor votes twice (+2 on the AGM pack, +2 on the dividends)
     assert CommitteeVote.objects.count() == votes + 4 and LoanReview.objects.count() == 4
+    from portal.reports.models import Report, SavedReport
+
+    assert SavedReport.objects.count() == 4 and SavedReport.objects.exclude(schedule=None).count() == 2
+    assert sorted(Report.objects.values_list("status", flat=True)) == ["done"] * 4  # one run each, not two
 
 
 def test_every_demo_login_signs_in_and_has_its_role(settings, tmp_path):

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         from portal.dividends.demo import dividends_seed
 
         dividends_seed()
-        self.stdout.write("Financial statements: last year's approved, this year's in approval…")
+        self.stdout.write("Financial statements (last year approved, this year in approval) and saved reports…")
         from portal.reports.demo import reports_seed
 
         reports_seed()

@@ -1,0 +1,144 @@
+"""A report as plain tables, and its CSV, XLSX and PDF files.
+
+Every report type in the catalogue (saved and scheduled reports, R6) builds a `TabularReport`: a title, what
+it covers, and sections of rows. The renderers here turn any of them into a file, so a new report type needs no
+file code. Amounts stay `Decimal` — text in CSV and PDF, numbers with two decimals in XLSX; never float.
+"""
+
+import csv
+import datetime
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+
+FORMATS = ("csv", "xlsx", "pdf")
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+@dataclass
+class Section:
+    """One table: a heading, column names, rows of cells (str, int, Decimal, date) and an optional totals row."""
+
+    heading: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    totals: list | None = None
+
+    def numeric_columns(self) -> set[int]:
+        """Columns whose cells are numbers, right-aligned in the PDF."""
+        sample = self.rows + ([self.totals] if self.totals else [])
+        return {
+            i
+            for i in range(len(self.columns))
+            if any(isinstance(row[i], (Decimal, int)) and not isinstance(row[i], bool) for row in sample)
+        }
+
+
+@dataclass
+class TabularReport:
+    title: str
+    covers: str  # "1 Jan 2026 to 31 Oct 2026", "as of 28 Nov 2026"
+    sections: list[Section]
+    generated_at: datetime.datetime
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(s.rows) for s in self.sections)
+
+
+def _text(value) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def render_csv(report: TabularReport) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([report.title, report.covers])
+    for section in report.sections:
+        writer.writerow([])
+        writer.writerow([section.heading])
+        writer.writerow(section.columns)
+        for row in section.rows:
+            writer.writerow([_text(v) for v in row])
+        if section.totals:
+            writer.writerow([_text(v) for v in section.totals])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _sheet_title(heading: str, used: set) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique in the workbook."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", heading).strip()[:28] or "Sheet"
+    title, n = base, 2
+    while title.lower() in used:
+        title, n = f"{base} {n}", n + 1
+    used.add(title.lower())
+    return title
+
+
+def render_xlsx(report: TabularReport) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    used: set = set()
+    for section in report.sections or [Section("Report", [])]:
+        sheet = workbook.create_sheet(_sheet_title(section.heading, used))
+        sheet.append([report.title, report.covers])
+        sheet.append([section.heading])
+        sheet.append(section.columns)
+        for cell in sheet[3]:
+            cell.font = Font(bold=True)
+        for row in section.rows + ([section.totals] if section.totals else []):
+            sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = "#,##0.00"
+        if section.totals:
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def render_pdf(report: TabularReport) -> bytes:
+    from xhtml2pdf import pisa
+
+    from portal.home.models import SaccoSettings
+
+    sections = [
+        {
+            "heading": s.heading,
+            "columns": s.columns,
+            "numeric": s.numeric_columns(),
+            "rows": [[_text(v) for v in row] for row in s.rows],
+            "totals": [_text(v) for v in s.totals] if s.totals else None,
+        }
+        for s in report.sections
+    ]
+    html = render_to_string(
+        "reports/tabular_report_pdf.html", {"report": report, "sections": sections, "sacco": SaccoSettings.load()}
+    )
+    output = io.BytesIO()
+    if pisa.CreatePDF(html, dest=output, encoding="utf-8").err:
+        raise RuntimeError(f"The PDF of “{report.title}” could not be rendered.")
+    return output.getvalue()
+
+
+RENDERERS = {"csv": render_csv, "xlsx": render_xlsx, "pdf": render_pdf}
+
+
+def render(report: TabularReport, output: str) -> bytes:
+    return RENDERERS[output](report)
