@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
+from portal.finance.money import to_cents
 from portal.members.models import Member
+from portal.reports.tabular import Section, list_export
 
 from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
 from .models import MonthlyContribution, ShareCapitalPayment
@@ -346,11 +348,43 @@ def missing_view(request):
         sent = reminders_send(period=period)
         messages.success(request, f"{sent} reminder(s) sent for {format_period(period)}.")
         return redirect(f"{reverse('contributions_missing')}?period={format_period(period)}")
-    members = Paginator(missing_contributions(period=period), 100).get_page(request.GET.get("page"))
+    rows = missing_contributions(period=period)
+    download = list_export(
+        request=request,
+        title="Missing contributions",
+        covers=format_period(period),
+        sections=[
+            Section(
+                f"Short for {format_period(period)}",
+                ["Membership number", "Name", "Employer", "Payroll number", "Phone", "Due", "Paid"],
+                [
+                    [
+                        m.membership_number,
+                        m.user.get_full_name(),
+                        m.employer,
+                        m.payroll_number,
+                        m.phone_number,
+                        to_cents(str(m.due)),
+                        to_cents(str(m.paid)),
+                    ]
+                    for m in rows
+                ],
+            )
+        ],
+        filename=f"missing-contributions-{format_period(period)}",
+    )
+    if download is not None:
+        return download
+    members = Paginator(rows, 100).get_page(request.GET.get("page"))
     return TemplateResponse(
         request,
         "contributions/admin/missing.html",
-        {"members": members, "period": format_period(period), "period_error": error},
+        {
+            "members": members,
+            "period": format_period(period),
+            "period_error": error,
+            "query": f"period={format_period(period)}",
+        },
     )
 
 
@@ -361,12 +395,41 @@ def incomplete_view(request):
 
     target = share_capital_target()
     default_term = default_share_capital_term()
+
+    def with_progress(members):
+        for member in members:
+            schedule = getattr(member, "contribution_schedule", None)
+            term = schedule.share_capital_term_months if schedule else default_term
+            yield member, share_capital_progress(paid=member.paid, term_months=term, target=target)
+
+    download = list_export(
+        request=request,
+        title="Incomplete share capital",
+        covers=f"target KES {target:,.2f}",
+        sections=[
+            Section(
+                "Below the share capital target",
+                ["Membership number", "Name", "Paid", "Completion (%)", "Term (months)", "Instalment", "Remaining"],
+                [
+                    [
+                        m.membership_number,
+                        m.user.get_full_name(),
+                        p.paid,
+                        p.completion_percent,
+                        p.term_months,
+                        p.instalment,
+                        p.remaining,
+                    ]
+                    for m, p in with_progress(incomplete_share_capital())
+                ],
+            )
+        ],
+        filename="incomplete-share-capital",
+    )
+    if download is not None:
+        return download
     page = Paginator(incomplete_share_capital(), 100).get_page(request.GET.get("page"))
-    rows = []
-    for member in page:
-        schedule = getattr(member, "contribution_schedule", None)
-        term = schedule.share_capital_term_months if schedule else default_term
-        rows.append((member, share_capital_progress(paid=member.paid, term_months=term, target=target)))
+    rows = list(with_progress(page))
     return TemplateResponse(
         request, "contributions/admin/incomplete.html", {"page": page, "rows": rows, "target": target}
     )

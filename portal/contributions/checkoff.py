@@ -20,6 +20,7 @@ from django.utils import timezone
 from import_export import resources
 from import_export.formats.base_formats import CSV, XLSX
 
+from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import Line, Posting, ledger_post_many
@@ -422,3 +423,9 @@ def _post_rows(checkoff: CheckoffImport, dataset, reason: str, posted_by) -> Non
         share, deposits = deltas.get(row.member_id, (Decimal("0"), Decimal("0")))
         deltas[row.member_id] = (share + row.share_capital, deposits + row.deposits)
     summaries_add(deltas=deltas)
+    audit_log(
+        instance=checkoff,
+        action=POST,
+        by=posted_by,
+        summary=f"Check-off {checkoff.file_name}: {len(rows)} rows, KES {checkoff.total_amount:,.2f}",
+    )

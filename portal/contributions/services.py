@@ -14,6 +14,8 @@ from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from portal.audit.changes import field_snapshot
+from portal.audit.services import EDIT, POST, REVERSE, audit_log, audit_log_many
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.bulk_insert import instance_row, rows_insert
@@ -291,6 +293,13 @@ def payments_record(
             share += record.amount
         deltas[record.member_id] = (share, deposits)
     summaries_add(deltas=deltas)
+    if recorded_by is not None:
+        audit_log_many(
+            instances=new_records,
+            action=POST,
+            by=recorded_by,
+            summary_for=lambda r: f"{label} KES {r.amount:,.2f} from {r.member.membership_number}, ref. {r.reference}",
+        )
     return results
 
 
@@ -350,9 +359,15 @@ def payment_reverse(*, payment: MonthlyContribution | ShareCapitalPayment, reaso
             "This check-off row's loan repayment was already applied to the member's loan; reversing the row "
             "would take the money back from 2300 while the loan keeps it. Correct it with an adjusting entry."
         )
-    ledger_reverse(entry=entry, posted_by=reversed_by, memo=f"Reversal: {reason}"[:255])
+    contra = ledger_reverse(entry=entry, posted_by=reversed_by, memo=f"Reversal: {reason}"[:255])
     member_ids = set(entry.lines.exclude(member=None).values_list("member_id", flat=True))
     summaries_refresh(member_ids=member_ids)
+    audit_log(
+        instance=payment,
+        action=REVERSE,
+        by=reversed_by,
+        summary=f"KES {payment.amount:,.2f} ({payment.reference}) reversed by entry {contra.entry.pk}; {reason}",
+    )
 
 
 @transaction.atomic
@@ -464,9 +479,17 @@ def share_capital_term_set(*, member: Member, term_months, updated_by=None) -> M
     if term not in ShareCapitalTerm.values:
         raise ValidationError({"term_months": [f"{term_months!r} is not a term; choose 12 or 24 months."]})
     schedule = _schedule(member)
+    before = field_snapshot(schedule, ["share_capital_term_months"])
     schedule.share_capital_term_months = term
     schedule.updated_by = updated_by
     schedule.save(update_fields=["share_capital_term_months", "updated_by", "updated_at"])
+    audit_log(
+        instance=schedule,
+        action=EDIT,
+        by=updated_by,
+        before=before,
+        after=field_snapshot(schedule, ["share_capital_term_months"]),
+    )
     return schedule
 
 
@@ -484,7 +507,11 @@ def contribution_schedule_set(*, member: Member, monthly_amount, updated_by=None
                 {"monthly_amount": [f"{format_money(amount)} is below the minimum of {format_money(minimum)}."]}
             )
     schedule = _schedule(member)
+    before = field_snapshot(schedule, ["monthly_amount"])
     schedule.monthly_amount = amount
     schedule.updated_by = updated_by
     schedule.save(update_fields=["monthly_amount", "updated_by", "updated_at"])
+    audit_log(
+        instance=schedule, action=EDIT, by=updated_by, before=before, after=field_snapshot(schedule, ["monthly_amount"])
+    )
     return schedule

@@ -9,9 +9,10 @@ from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import HeaderButton
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.reports.list_exports import ExportingIndexView
 
 from . import admin_views
 from .models import (
@@ -25,7 +26,7 @@ from .models import (
 )
 
 
-class PaymentIndexView(IndexView):
+class PaymentIndexView(ExportingIndexView):
     """Payments list: a *Record payments* button, and *Reverse* on each unreversed row for those allowed."""
 
     reverse_url_name = ""
@@ -59,16 +60,16 @@ def _status(instance) -> str:
 
 
 PAYMENT_EXPORT = [
-    "member__membership_number",
-    "member__user__first_name",
-    "member__user__last_name",
+    "member.membership_number",
+    "member.user.first_name",
+    "member.user.last_name",
     "amount",
     "date",
     "reference",
     "source",
-    "bank_account__name",
-    "entry__idempotency_key",
-    "recorded_by__email",
+    "bank_account.name",
+    "entry.idempotency_key",
+    "recorded_by.email",
     "recorded_at",
 ]
 
@@ -124,7 +125,7 @@ class ShareCapitalPaymentViewSet(SnippetViewSet):
         return ShareCapitalPayment.objects.select_related("member__user", "entry__reversed_by", "bank_account")
 
 
-class CheckoffIndexView(IndexView):
+class CheckoffIndexView(ExportingIndexView):
     @property
     def header_buttons(self):
         buttons = list(super().header_buttons)
@@ -145,12 +146,13 @@ class CheckoffImportViewSet(SnippetViewSet):
     list_display = ["file_name", Column("period", accessor="period_label"), "row_count", "total_amount", "posted_at"]
     list_filter = ["period", "bank_account"]
     search_fields = ["file_name", "sha256"]
-    list_export = ["file_name", "period", "received_on", "row_count", "total_amount", "sha256", "posted_by__email"]
+    list_export = ["file_name", "period", "received_on", "row_count", "total_amount", "sha256", "posted_by.email"]
     export_filename = "checkoff-imports"
 
 
 class CheckoffRowViewSet(SnippetViewSet):
     model = CheckoffRow
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(CheckoffRow)
     icon = "list-ol"
     menu_label = "Check-off rows"
@@ -166,9 +168,9 @@ class CheckoffRowViewSet(SnippetViewSet):
     list_filter = ["checkoff", "loan_allocated_at"]
     search_fields = ["member__membership_number"]
     list_export = [
-        "checkoff__file_name",
+        "checkoff.file_name",
         "row_number",
-        "member__membership_number",
+        "member.membership_number",
         "share_capital",
         "deposits",
         "loan_repayment",
@@ -184,6 +186,7 @@ class ScheduleViewSet(SnippetViewSet):
     """Each member's own monthly amount and share capital term (editable: these are agreements, not money)."""
 
     model = MemberContributionSchedule
+    index_view_class = ExportingIndexView
     icon = "date"
     menu_label = "Contribution schedules"
     list_display = [
@@ -194,19 +197,20 @@ class ScheduleViewSet(SnippetViewSet):
     ]
     list_filter = ["share_capital_term_months"]
     search_fields = ["member__membership_number"]
-    list_export = ["member__membership_number", "monthly_amount", "share_capital_term_months", "updated_at"]
+    list_export = ["member.membership_number", "monthly_amount", "share_capital_term_months", "updated_at"]
     export_filename = "contribution-schedules"
     panels = [FieldPanel("member"), FieldPanel("monthly_amount"), FieldPanel("share_capital_term_months")]
 
 
 class ShareSummaryViewSet(SnippetViewSet):
     model = MemberShareSummary
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(MemberShareSummary)
     icon = "table"
     menu_label = "Share summaries"
     list_display = ["member", "share_capital", "deposits", "updated_at"]
     search_fields = ["member__membership_number"]
-    list_export = ["member__membership_number", "share_capital", "deposits", "updated_at"]
+    list_export = ["member.membership_number", "share_capital", "deposits", "updated_at"]
     export_filename = "share-summaries"
 
     def get_queryset(self, request):
@@ -215,6 +219,7 @@ class ShareSummaryViewSet(SnippetViewSet):
 
 class ReminderViewSet(SnippetViewSet):
     model = ContributionReminder
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(ContributionReminder)
     icon = "mail"
     menu_label = "Reminders sent"
@@ -226,7 +231,7 @@ class ReminderViewSet(SnippetViewSet):
         "sent_at",
     ]
     list_filter = ["period"]
-    list_export = ["member__membership_number", "period", "amount_due", "amount_paid", "sent_at"]
+    list_export = ["member.membership_number", "period", "amount_due", "amount_paid", "sent_at"]
     export_filename = "contribution-reminders"
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portal.audit.services import POST, audit_log
 from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import Line, Posting, ledger_post_many
 from portal.workflows.services import workflow_act
@@ -151,7 +152,7 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
                 for row, result in zip(rows, results, strict=True)
             ],
         )
-        return DividendPosting.objects.create(
+        posting = DividendPosting.objects.create(
             declaration=locked,
             financial_year=year,
             approved_by=approved_by,
@@ -160,6 +161,14 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
             tax=run.total("tax"),
             net=run.total("net"),
         )
+        audit_log(
+            instance=locked,
+            action=POST,
+            by=approved_by,
+            summary=f"Dividends {year} posted to {posting.members} members: gross KES {posting.gross:,.2f}, "
+            f"tax KES {posting.tax:,.2f}, net KES {posting.net:,.2f}",
+        )
+        return posting
 
 
 def _member_lines(row, year: int, to_deposits: bool) -> list[Line]:

@@ -10,6 +10,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.reports.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import ReviewEditView
 
@@ -29,6 +30,7 @@ class DeclarationPanel(Panel):
 
 class DividendDeclarationViewSet(SnippetViewSet):
     model = DividendDeclaration
+    index_view_class = ExportingIndexView
     edit_view_class = ReviewEditView
     permission_policy = ReviewOnlyPermissionPolicy(DividendDeclaration)
     icon = "pick"
@@ -48,6 +50,7 @@ class MemberDividendViewSet(SnippetViewSet):
     """The dividend report: every member's amounts per year (filter by year, export CSV/XLSX)."""
 
     model = MemberDividend
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(MemberDividend)
     icon = "list-ul"
     menu_label = "Member dividends"
@@ -64,8 +67,8 @@ class MemberDividendViewSet(SnippetViewSet):
     list_filter = ["declaration__financial_year"]
     search_fields = ["member__membership_number"]
     list_export = [
-        "declaration__financial_year",
-        "member__membership_number",
+        "declaration.financial_year",
+        "member.membership_number",
         "share_capital_basis",
         "dividend",
         "deposits_basis",

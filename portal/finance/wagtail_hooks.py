@@ -14,7 +14,10 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import CreateView, SnippetViewSet, SnippetViewSetGroup
+
+from portal.reports.list_exports import ExportingIndexView
+from portal.reports.tabular import Section, list_export
 
 from .banking import admin_views as banking_admin_views
 from .banking.models import BankAccount, BankTransaction
@@ -28,6 +31,7 @@ from .permissions import ReadOnlyPermissionPolicy
 
 class AccountViewSet(SnippetViewSet):
     model = Account
+    index_view_class = ExportingIndexView
     icon = "list-ul"
     menu_label = "Chart of accounts"
     list_display = ["code", "name", "type", "is_contra", "active"]
@@ -49,6 +53,7 @@ class JournalEntryViewSet(SnippetViewSet):
     """Posted entries, read only: corrections are reversals made by the services."""
 
     model = JournalEntry
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(JournalEntry)
     icon = "doc-full-inverse"
     menu_label = "Journal"
@@ -56,19 +61,20 @@ class JournalEntryViewSet(SnippetViewSet):
     list_display = ["date", "memo", "source", "idempotency_key", "posted_by", "reversal_of"]
     list_filter = ["date"]
     search_fields = ["memo", "idempotency_key", "source"]
-    list_export = ["date", "memo", "source", "idempotency_key", "posted_by__email", "posted_at"]
+    list_export = ["date", "memo", "source", "idempotency_key", "posted_by.email", "posted_at"]
     export_filename = "journal"
     inspect_view_fields = ["date", "memo", "source", "idempotency_key", "posted_by", "posted_at", "reversal_of"]
 
 
 class JournalLineViewSet(SnippetViewSet):
     model = JournalLine
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(JournalLine)
     icon = "list-ol"
     menu_label = "Journal lines"
     list_display = ["entry", "account", "debit", "credit", "member"]
     list_filter = ["account"]
-    list_export = ["entry__date", "entry__memo", "account__code", "debit", "credit", "member__membership_number"]
+    list_export = ["entry.date", "entry.memo", "account.code", "debit", "credit", "member.membership_number"]
     export_filename = "journal-lines"
 
     def get_queryset(self, request):
@@ -93,12 +99,13 @@ class BankAccountCreateView(CreateView):
 
 class BankAccountViewSet(SnippetViewSet):
     model = BankAccount
+    index_view_class = ExportingIndexView
     icon = "home"
     menu_label = "Bank accounts"
     add_view_class = BankAccountCreateView
     list_display = ["name", "kind", "bank_name", "account_number", "ledger_account", "is_primary", "active"]
     list_filter = ["kind", "active"]
-    list_export = ["name", "kind", "bank_name", "branch", "account_number", "ledger_account__code", "is_primary"]
+    list_export = ["name", "kind", "bank_name", "branch", "account_number", "ledger_account.code", "is_primary"]
     export_filename = "bank-accounts"
     panels = [
         FieldPanel("name"),
@@ -130,21 +137,23 @@ class ExpenseCategoryViewSet(SnippetViewSet):
     """Each category opens its own expense account under 5000."""
 
     model = ExpenseCategory
+    index_view_class = ExportingIndexView
     icon = "tag"
     menu_label = "Expense categories"
     add_view_class = ExpenseCategoryCreateView
     list_display = ["name", "ledger_account", "active"]
-    list_export = ["name", "ledger_account__code", "active"]
+    list_export = ["name", "ledger_account.code", "active"]
     panels = [FieldPanel("name")]
 
 
 class IncomeCategoryViewSet(SnippetViewSet):
     model = IncomeCategory
+    index_view_class = ExportingIndexView
     icon = "tag"
     menu_label = "Income categories"
     add_view_class = IncomeCategoryCreateView
     list_display = ["name", "ledger_account", "active"]
-    list_export = ["name", "ledger_account__code", "active"]
+    list_export = ["name", "ledger_account.code", "active"]
     panels = [FieldPanel("name")]
 
 
@@ -199,7 +208,7 @@ CASHBOOK_PANELS = [
 ]
 
 
-class ReceiptIndexView(IndexView):
+class ReceiptIndexView(ExportingIndexView):
     """Cashbook list: a *Receipt* button on rows that have one."""
 
     kind = ""
@@ -234,7 +243,7 @@ class SaccoExpenseViewSet(SnippetViewSet):
     list_display = ["date", "category", "payee", "amount", "transaction_cost", "reference"]
     list_filter = ["category", "date", "bank_account"]
     search_fields = ["payee", "description", "reference"]
-    list_export = ["date", "category__name", "payee", "description", "amount", "transaction_cost", "reference"]
+    list_export = ["date", "category.name", "payee", "description", "amount", "transaction_cost", "reference"]
     export_filename = "expenses"
     panels = [FieldPanel(name) for name in ["payee", *CASHBOOK_PANELS]]
 
@@ -250,12 +259,12 @@ class SaccoIncomeViewSet(SnippetViewSet):
     list_display = ["date", "category", "payer", "amount", "transaction_cost", "reference"]
     list_filter = ["category", "date", "bank_account"]
     search_fields = ["payer", "description", "reference"]
-    list_export = ["date", "category__name", "payer", "description", "amount", "transaction_cost", "reference"]
+    list_export = ["date", "category.name", "payer", "description", "amount", "transaction_cost", "reference"]
     export_filename = "income"
     panels = [FieldPanel(name) for name in ["payer", *CASHBOOK_PANELS]]
 
 
-class BatchIndexView(IndexView):
+class BatchIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         if instance.status != "processed" and self.request.user.has_perm("finance.process_transactionbatch"):
@@ -276,20 +285,23 @@ class TransactionBatchViewSet(SnippetViewSet):
     inspect_view_enabled = True
     list_display = ["name", "status", "bank_account", "created_at", "processed_at"]
     list_filter = ["status"]
+    list_export = ["name", "status", "bank_account.name", "created_by.email", "created_at", "processed_at"]
+    export_filename = "transaction-batches"
     inspect_view_fields = ["name", "status", "bank_account", "errors", "created_by", "created_at", "processed_at"]
 
 
 class BatchItemViewSet(SnippetViewSet):
     model = BatchItem
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(BatchItem)
     icon = "list-ol"
     menu_label = "Batch lines"
     list_display = ["batch", "line", "kind", "member", "category", "amount", "reference"]
     list_filter = ["kind"]
-    list_export = ["batch__name", "line", "kind", "member", "category", "amount", "period", "reference"]
+    list_export = ["batch.name", "line", "kind", "member", "category", "amount", "period", "reference"]
 
 
-class BankTransactionIndexView(IndexView):
+class BankTransactionIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         if instance.matched_line_id is None and self.request.user.has_perm("finance.change_banktransaction"):
@@ -309,7 +321,7 @@ class BankTransactionViewSet(SnippetViewSet):
     list_display = ["reference", "date", "description", "amount", "bank_account", "match_method"]
     list_filter = ["bank_account", "match_method", "date"]
     search_fields = ["reference", "description"]
-    list_export = ["date", "reference", "description", "amount", "bank_account__name", "match_method", "matched_at"]
+    list_export = ["date", "reference", "description", "amount", "bank_account.name", "match_method", "matched_at"]
     export_filename = "bank-statement-lines"
     list_per_page = 100
 
@@ -358,14 +370,35 @@ def trial_balance_view(request):
         raise PermissionDenied
     as_of = parse_date(request.GET.get("as_of") or "")
     rows = trial_balance(as_of=as_of)
+    total_debit, total_credit = (
+        sum((r.debit for r in rows), Decimal("0.00")),
+        sum((r.credit for r in rows), Decimal("0.00")),
+    )
+    download = list_export(
+        request=request,
+        title="Trial balance",
+        covers=f"as of {as_of:%d %b %Y}" if as_of else "all postings",
+        sections=[
+            Section(
+                "Trial balance",
+                ["Code", "Account", "Type", "Debit", "Credit"],
+                [[r.code, r.name, r.type, r.debit, r.credit] for r in rows],
+                ["Total", "", "", total_debit, total_credit],
+            )
+        ],
+        filename=f"trial-balance-{as_of or 'today'}",
+    )
+    if download is not None:
+        return download
     return TemplateResponse(
         request,
         "wagtailadmin_custom/trial_balance.html",
         {
             "rows": rows,
             "as_of": as_of,
-            "total_debit": sum((r.debit for r in rows), Decimal("0.00")),
-            "total_credit": sum((r.credit for r in rows), Decimal("0.00")),
+            "total_debit": total_debit,
+            "total_credit": total_credit,
+            "query": f"as_of={as_of}" if as_of else "",
         },
     )
 

@@ -145,6 +145,18 @@ def portfolio_report_view(request):
     from .selectors import portfolio_aging, portfolio_by_product, portfolio_report
 
     today = timezone.localdate()
+    from portal.reports.catalogue import loan_portfolio_sections
+    from portal.reports.tabular import list_export
+
+    download = list_export(
+        request=request,
+        title="Loan portfolio",
+        covers=f"as of {today:%d %b %Y}",
+        sections=loan_portfolio_sections(today, today, today),
+        filename=f"loan-portfolio-{today}",
+    )
+    if download is not None:
+        return download
     return TemplateResponse(
         request,
         "loans/admin/portfolio.html",

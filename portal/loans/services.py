@@ -20,6 +20,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.services import Line, ledger_post
@@ -354,6 +355,13 @@ def loan_disburse(
                     f"Only an approved application is paid out; this one is {locked.get_status_display().lower()}."
                 )
             loan = _disburse(locked, by=by, date=date, account=account)
+            audit_log(
+                instance=loan,
+                action=POST,
+                by=by,
+                summary=f"Disbursed KES {loan.principal:,.2f} ({loan.product.name}, {loan.term_months} months); "
+                f"paid out KES {loan.amount_paid_out:,.2f} from {account.name} on {date:%d %b %Y}",
+            )
     except IntegrityError:
         loan = Loan.objects.filter(application=application).first()
         if loan is None:
@@ -477,6 +485,13 @@ def loan_repay(
         repayment = _apply(
             locked, amount=amount, key=key, reference=reference, date=date, debit_code=debit_code, by=recorded_by
         )
+        if recorded_by is not None:
+            audit_log(
+                instance=repayment,
+                action=POST,
+                by=recorded_by,
+                summary=f"Repayment KES {amount:,.2f}, ref. {reference}, on loan of {locked.member.membership_number}",
+            )
     return RepaymentResult(repayment, True)
 
 

@@ -8,9 +8,10 @@ from wagtail.admin.panels import Panel
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.reports.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import ReviewEditView
 
@@ -20,6 +21,7 @@ from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepa
 
 class LoanProductViewSet(SnippetViewSet):
     model = LoanProduct
+    index_view_class = ExportingIndexView
     icon = "form"
     menu_label = "Loan products"
     list_display = ["name", "annual_rate", "method", "min_term_months", "max_term_months", "max_amount", "active"]
@@ -45,7 +47,7 @@ class LoanProductViewSet(SnippetViewSet):
     export_filename = "loan-products"
 
 
-class ApplicationIndexView(IndexView):
+class ApplicationIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         user = self.request.user
@@ -59,7 +61,7 @@ class ApplicationIndexView(IndexView):
         return buttons
 
 
-class LoanIndexView(IndexView):
+class LoanIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         if instance.status == "active" and self.request.user.has_perm("loans.record_repayment"):
@@ -88,14 +90,14 @@ class LoanApplicationViewSet(SnippetViewSet):
     list_filter = ["status", "product"]
     search_fields = ["member__membership_number", "purpose"]
     list_export = [
-        "member__membership_number",
-        "product__name",
+        "member.membership_number",
+        "product.name",
         "amount",
         "term_months",
         "purpose",
         "status",
         "decision_reason",
-        "decided_by__email",
+        "decided_by.email",
         "decided_at",
         "created_at",
     ]
@@ -152,6 +154,7 @@ class LoanReviewViewSet(SnippetViewSet):
     workflow actions (Approve, Reject with a reason); nothing on the page is edited."""
 
     model = LoanReview
+    index_view_class = ExportingIndexView
     edit_view_class = ReviewEditView
     permission_policy = ReviewOnlyPermissionPolicy(LoanReview)
     icon = "tasks"
@@ -165,11 +168,11 @@ class LoanReviewViewSet(SnippetViewSet):
     list_filter = ["application__status", "application__product"]
     search_fields = ["application__member__membership_number", "application__purpose"]
     list_export = [
-        "application__member__membership_number",
-        "application__product__name",
-        "application__amount",
-        "application__status",
-        "application__decision_reason",
+        "application.member.membership_number",
+        "application.product.name",
+        "application.amount",
+        "application.status",
+        "application.decision_reason",
         "created_at",
     ]
     export_filename = "loan-approvals"
@@ -200,8 +203,8 @@ class LoanViewSet(SnippetViewSet):
     list_filter = ["status", "product", "disbursed_on"]
     search_fields = ["member__membership_number"]
     list_export = [
-        "member__membership_number",
-        "product__name",
+        "member.membership_number",
+        "product.name",
         "principal",
         "amount_paid_out",
         "processing_fee",
@@ -221,13 +224,14 @@ class LoanViewSet(SnippetViewSet):
 
 class LoanInstalmentViewSet(SnippetViewSet):
     model = LoanInstalment
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(LoanInstalment)
     icon = "date"
     menu_label = "Instalments"
     list_display = ["loan", "number", "due_date", "principal", "interest", "penalty", "principal_paid", "interest_paid"]
     list_filter = ["due_date"]
     list_export = [
-        "loan__member__membership_number",
+        "loan.member.membership_number",
         "number",
         "due_date",
         "principal",
@@ -245,6 +249,7 @@ class LoanInstalmentViewSet(SnippetViewSet):
 
 class LoanRepaymentViewSet(SnippetViewSet):
     model = LoanRepayment
+    index_view_class = ExportingIndexView
     permission_policy = ReadOnlyPermissionPolicy(LoanRepayment)
     icon = "arrow-down"
     menu_label = "Repayments"
@@ -253,7 +258,7 @@ class LoanRepaymentViewSet(SnippetViewSet):
     search_fields = ["reference", "loan__member__membership_number"]
     list_export = [
         "date",
-        "loan__member__membership_number",
+        "loan.member.membership_number",
         "amount",
         "reference",
         "penalty_part",

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.audit.services import ACTION, audit_log
 from portal.notifications.services import notify
 
 from . import roles
@@ -151,6 +152,7 @@ def invitation_resend(*, invitation: Invitation, by: User | None, request=None) 
         actor=by,
         detail={"resend": invitation.send_count},
     )
+    audit_log(instance=invitation, action=ACTION, by=by, summary=f"Invitation resent to {invitation.email}")
     return invitation
 
 
@@ -164,6 +166,7 @@ def invitation_revoke(*, invitation: Invitation, by: User | None, request=None) 
         invitation.revoked_by = by
         invitation.save(update_fields=["revoked_at", "revoked_by"])
         activity_record(action=ActivityAction.INVITATION_REVOKED, request=request, email=invitation.email, actor=by)
+        audit_log(instance=invitation, action=ACTION, by=by, summary=f"Invitation to {invitation.email} revoked")
     return invitation
 
 

@@ -3,6 +3,8 @@
 from axes.models import AccessAttempt
 from axes.utils import reset
 
+from portal.audit.services import ACTION, audit_log
+
 from .activity import activity_record
 from .models import ActivityAction, User
 
@@ -12,6 +14,8 @@ def lockout_unlock(*, email: str, by: User | None, request=None) -> int:
     removed = reset(username=email)
     user = User.objects.filter(email__iexact=email).first()
     activity_record(action=ActivityAction.UNLOCKED, request=request, user=user, email=email, actor=by)
+    if user is not None:
+        audit_log(instance=user, action=ACTION, by=by, summary=f"Unlocked sign-in ({removed} failed attempts cleared)")
     return removed
 
 

@@ -13,6 +13,8 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.audit.services import ACTION, audit_log
+
 from .activity import activity_record
 from .models import ActivityAction, User
 
@@ -117,4 +119,5 @@ def otp_devices_reset(*, user: User, by: User | None, request=None) -> int:
     for model in (TOTPDevice, EmailDevice, StaticDevice):
         removed += model.objects.filter(user=user).delete()[0]
     activity_record(action=ActivityAction.OTP_RESET, request=request, user=user, actor=by)
+    audit_log(instance=user, action=ACTION, by=by, summary=f"Second factor reset ({removed} devices removed)")
     return removed

@@ -6,6 +6,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from portal.audit.changes import field_snapshot
+from portal.audit.services import EDIT, audit_log
 from portal.notifications.services import notify
 
 from .activity import activity_record
@@ -37,10 +39,12 @@ def _apply(member: Member, changes: dict, allowed: list[str]) -> list[str]:
 
 def _save_and_log(*, member: Member, changes: dict, allowed: list[str], by: User, action, request) -> list[str]:
     """Apply the allowed changes, save only what changed, and log the field names."""
+    before = field_snapshot(member, allowed)
     changed = _apply(member, changes, allowed)
     if changed:
         member.save(update_fields=changed)
         activity_record(action=action, request=request, user=member.user, actor=by, detail={"fields": changed})
+        audit_log(instance=member, action=EDIT, by=by, before=before, after=field_snapshot(member, allowed))
     return changed
 
 

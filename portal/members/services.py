@@ -5,6 +5,8 @@ import datetime
 from django.db import transaction
 from django.db.models import F
 
+from portal.audit.services import STATUS, audit_log
+
 from .models import Member, MembershipNumberCounter, User
 
 MEMBERSHIP_NUMBER_PREFIX = "MB"
@@ -96,6 +98,13 @@ def member_status_set(*, member: Member, status: str, reason: str, by: User | No
         actor=by,
         detail={"from": previous, "to": status, "reason": reason},
     )
+    audit_log(
+        instance=member,
+        action=STATUS,
+        by=by,
+        summary=f"Reason: {reason}" if reason else "",
+        changes={"status": {"before": previous, "after": status}} if previous != status else None,
+    )
     return member
 
 
@@ -118,5 +127,12 @@ def user_active_toggle(*, user: User, by: User | None, reason: str, request=None
         user=user,
         actor=by,
         detail={"login_enabled": user.is_active, "reason": (reason or "").strip()},
+    )
+    audit_log(
+        instance=user,
+        action=STATUS,
+        by=by,
+        summary=f"Reason: {reason.strip()}" if (reason or "").strip() else "",
+        changes={"is_active": {"before": not user.is_active, "after": user.is_active}},
     )
     return user

@@ -12,8 +12,9 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import HeaderButton
 from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, EditView, IndexView, SnippetViewSet
+from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
+from portal.reports.list_exports import ExportingIndexView
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views
@@ -85,7 +86,7 @@ class MemberEditView(EditView):
         return response
 
 
-class MemberIndexView(IndexView):
+class MemberIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         if self.request.user.has_perm("members.change_user"):
@@ -116,9 +117,9 @@ class MemberViewSet(SnippetViewSet):
     ]
     list_export = [
         "membership_number",
-        "user__first_name",
-        "user__last_name",
-        "user__email",
+        "user.first_name",
+        "user.last_name",
+        "user.email",
         "phone_number",
         "national_id",
         "employer",
@@ -201,7 +202,7 @@ class InvitationEditView(EditView):
         return redirect("wagtailsnippets_members_invitation:list")
 
 
-class InvitationIndexView(IndexView):
+class InvitationIndexView(ExportingIndexView):
     @property
     def header_buttons(self):
         buttons = list(super().header_buttons)
@@ -261,6 +262,7 @@ class ActivityLogViewSet(SnippetViewSet):
     """The activity log, read only: staff search it by email, filter by action and date."""
 
     model = ActivityLog
+    index_view_class = ExportingIndexView
     icon = "history"
     menu_label = "Activity log"
     menu_order = 900
@@ -270,7 +272,7 @@ class ActivityLogViewSet(SnippetViewSet):
     list_display = ["created_at", "action", "email", "ip_address", "user_agent"]
     list_filter = ["action", "created_at"]
     search_fields = ["email", "ip_address"]
-    list_export = ["created_at", "action", "email", "user__email", "actor__email", "ip_address", "user_agent", "detail"]
+    list_export = ["created_at", "action", "email", "user.email", "actor.email", "ip_address", "user_agent", "detail"]
     export_filename = "activity-log"
     list_per_page = 100
 
@@ -278,7 +280,7 @@ class ActivityLogViewSet(SnippetViewSet):
 register_snippet(ActivityLogViewSet)
 
 
-class AccessAttemptIndexView(IndexView):
+class AccessAttemptIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = [b for b in super().get_list_more_buttons(instance) if b.label not in {"Edit", "Delete"}]
         if self.request.user.has_perm("axes.delete_accessattempt"):
@@ -312,6 +314,7 @@ class AccessFailureLogViewSet(SnippetViewSet):
     """Every failed sign-in, kept for the auditors."""
 
     model = AccessFailureLog
+    index_view_class = ExportingIndexView
     icon = "warning"
     menu_label = "Failed sign-ins"
     menu_order = 920
@@ -344,6 +347,7 @@ class KycDocumentViewSet(SnippetViewSet):
     """KYC documents waiting for review or reviewed. Reviewers open one and use the workflow actions."""
 
     model = KycDocument
+    index_view_class = ExportingIndexView
     edit_view_class = ReviewEditView
     icon = "doc-full"
     menu_label = "KYC documents"
@@ -353,7 +357,7 @@ class KycDocumentViewSet(SnippetViewSet):
     list_display = ["member", "document_type", "uploaded_at", Column("review_status", label="Review")]
     list_filter = ["document_type", "uploaded_at"]
     search_fields = ["member__membership_number"]
-    list_export = ["member__membership_number", "document_type", "uploaded_at", "content_type", "size", "sha256"]
+    list_export = ["member.membership_number", "document_type", "uploaded_at", "content_type", "size", "sha256"]
     export_filename = "kyc-documents"
     panels = [
         FieldPanel("member", read_only=True),

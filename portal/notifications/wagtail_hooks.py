@@ -11,7 +11,9 @@ from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, IndexView, SnippetViewSet
+from wagtail.snippets.views.snippets import CreateView, SnippetViewSet
+
+from portal.reports.list_exports import ExportingIndexView
 
 from .mass_email import mass_email_queue
 from .models import MassEmail, MassEmailDelivery
@@ -26,7 +28,7 @@ class MassEmailCreateView(CreateView):
         return instance
 
 
-class MassEmailIndexView(IndexView):
+class MassEmailIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         if instance.status != MassEmail.DRAFT:
@@ -56,6 +58,20 @@ class MassEmailViewSet(SnippetViewSet):
     inspect_view_enabled = True
     list_display = ["subject", "audience", "status", Column("progress", label="Progress"), "failed_count", "created_at"]
     list_filter = ["status", "audience"]
+    list_export = [
+        "subject",
+        "audience",
+        "employer",
+        "status",
+        "total",
+        "sent_count",
+        "failed_count",
+        "created_by.email",
+        "created_at",
+        "queued_at",
+        "finished_at",
+    ]
+    export_filename = "mass-emails"
     search_fields = ["subject"]
     inspect_view_fields = [
         "subject",
@@ -81,13 +97,14 @@ class MassEmailDeliveryViewSet(SnippetViewSet):
     """Per-recipient delivery log, read only."""
 
     model = MassEmailDelivery
+    index_view_class = ExportingIndexView
     icon = "list-ul"
     menu_label = "Email deliveries"
     add_to_admin_menu = False
     list_display = ["email", "mass_email", "status", "sent_at", "error"]
     list_filter = ["status", "mass_email"]
     search_fields = ["email"]
-    list_export = ["email", "mass_email__subject", "status", "sent_at", "error"]
+    list_export = ["email", "mass_email.subject", "status", "sent_at", "error"]
     export_filename = "email-deliveries"
 
 

@@ -18,6 +18,8 @@ from django.core.files import File
 from django.db import connection
 from django.utils import timezone
 
+from portal.audit.services import ACTION, audit_log
+
 from .models import Backup, BackupStatus
 
 
@@ -30,6 +32,7 @@ def backup_create(*, by=None) -> Backup:
     from django_q.tasks import async_task
 
     backup = Backup.objects.create(created_by=by, vendor=connection.vendor)
+    audit_log(instance=backup, action=ACTION, by=by, summary="Backup requested")
     async_task("portal.reports.backups.backup_run", str(backup.pk))
     return backup
 

@@ -12,11 +12,12 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.log_actions import log
-from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, IndexView, SnippetViewSet
+from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, SnippetViewSet
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 
 from .catalogue import REPORT_TYPES, report_types_for
+from .list_exports import ExportingIndexView
 from .models import Report, ReportStatus, SavedReport
 from .saved_reports import (
     ReportNotAllowed,
@@ -119,7 +120,7 @@ class SavedReportDeleteView(_OwnTypeOnly, DeleteView):
         saved_report_delete(saved_report=self.object, by=self.request.user)
 
 
-class SavedReportIndexView(IndexView):
+class SavedReportIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         buttons.append(
@@ -160,7 +161,7 @@ class SavedReportViewSet(SnippetViewSet):
         return SavedReportForm
 
 
-class ReportIndexView(IndexView):
+class ReportIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         if instance.status == ReportStatus.DONE:

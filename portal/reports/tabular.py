@@ -142,3 +142,31 @@ RENDERERS = {"csv": render_csv, "xlsx": render_xlsx, "pdf": render_pdf}
 
 def render(report: TabularReport, output: str) -> bytes:
     return RENDERERS[output](report)
+
+
+LIST_EXPORTS = ("csv", "xlsx")
+
+
+def export_requested(request) -> str | None:
+    """`?export=csv|xlsx` on an admin list page (R7)."""
+    output = request.GET.get("export")
+    return output if output in LIST_EXPORTS else None
+
+
+def tabular_response(report: TabularReport, *, output: str, filename: str):
+    """A download of any tabular report; `filename` without its extension."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(render(report, output), content_type=CONTENT_TYPES[output])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{output}"'
+    return response
+
+
+def list_export(*, request, title: str, covers: str, sections: list[Section], filename: str):
+    """The response for `?export=` on a list page, or None to show the page."""
+    from django.utils import timezone
+
+    output = export_requested(request)
+    if output is None:
+        return None
+    return tabular_response(TabularReport(title, covers, sections, timezone.now()), output=output, filename=filename)

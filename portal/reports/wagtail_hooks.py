@@ -7,12 +7,13 @@ from wagtail.admin.panels import Panel
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views
+from .list_exports import ExportingIndexView
 from .models import FinancialStatement
 from .saved_report_admin import ReportViewSet, SavedReportViewSet, report_download_view, saved_report_run_view
 
@@ -27,7 +28,7 @@ class StatementPanel(Panel):
             return context
 
 
-class StatementIndexView(IndexView):
+class StatementIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         url = reverse("reports_statement_download", args=[instance.pk, "pdf"])
@@ -69,6 +70,12 @@ class ReportsGroup(SnippetViewSetGroup):
             def is_shown(self, request):
                 return request.user.has_perm(admin_views.VIEW_LEDGER)
 
+        class AuditTrailItem(MenuItem):
+            def is_shown(self, request):
+                from portal.audit.selectors import audit_readable
+
+                return audit_readable(request.user)
+
         class BackupsItem(MenuItem):
             def is_shown(self, request):
                 return request.user.has_perm("reports.view_backup")
@@ -79,6 +86,7 @@ class ReportsGroup(SnippetViewSetGroup):
                 "Financial statements", reverse_lazy("reports_financial_statements"), icon_name="table", order=10
             )
         )
+        items.append(AuditTrailItem("Audit trail", reverse_lazy("audit_trail"), icon_name="history", order=800))
         items.append(BackupsItem("Backups", reverse_lazy("reports_backups"), icon_name="download", order=900))
         return items
 

@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "portal.reports",
     "portal.dividends",
     "portal.workflows",
+    "portal.audit",
     "portal.notifications",
     "portal.api",
     # Wagtail

@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.reports.tabular import Section, list_export
+
 from .models import BankAccount, BankTransaction
 from .reconciliation import (
     StatementInvalid,
@@ -97,8 +99,39 @@ def unreconciled_view(request):
     except ValueError:
         end = today
     report = unreconciled_report(bank_account=account, start=start, end=end) if account else None
+    if report is not None:
+        download = list_export(
+            request=request,
+            title=f"Unreconciled items, {account.name}",
+            covers=f"{start:%d %b %Y} to {end:%d %b %Y}",
+            sections=[
+                Section(
+                    "On the statement, not in the books",
+                    ["Date", "Reference", "Description", "Amount"],
+                    [[t.date, t.reference, t.description, t.amount] for t in report.statement_lines],
+                ),
+                Section(
+                    "In the books, not on a statement",
+                    ["Date", "Entry", "Description", "Amount"],
+                    [
+                        [line.date, line.entry.source, line.description or line.entry.memo, line.debit - line.credit]
+                        for line in report.ledger_lines
+                    ],
+                ),
+            ],
+            filename=f"unreconciled-{start}-{end}",
+        )
+        if download is not None:
+            return download
     return TemplateResponse(
         request,
         "finance/admin/unreconciled.html",
-        {"report": report, "accounts": accounts, "account": account, "start": start, "end": end},
+        {
+            "report": report,
+            "accounts": accounts,
+            "account": account,
+            "start": start,
+            "end": end,
+            "query": f"bank_account={account.pk}&start={start}&end={end}" if account else "",
+        },
     )

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.audit.services import ACTION, audit_log
 from portal.finance.ledger.models import JournalLine
 from portal.finance.money import InvalidAmount, parse_amount
 
@@ -192,6 +193,12 @@ def statement_import(*, bank_account: BankAccount, content: bytes, file_name: st
             raise
         return ImportResult(existing, False)
     matched = bank_transactions_match(bank_account=bank_account, by=by)
+    audit_log(
+        instance=statement,
+        action=ACTION,
+        by=by,
+        summary=f"Imported {file_name}: {len(rows)} lines, {matched} matched automatically",
+    )
     return ImportResult(statement, True, matched)
 
 
@@ -266,6 +273,13 @@ def bank_transaction_reconcile(*, bank_transaction: BankTransaction, line: Journ
     if not _link(bank_transaction, line, MatchMethod.MANUAL, by):
         raise ValidationError({"line": ["That ledger line is already matched to another statement line."]})
     bank_transaction.refresh_from_db()
+    audit_log(
+        instance=bank_transaction,
+        action=ACTION,
+        by=by,
+        summary=f"Matched by hand to journal entry {line.entry_id} ({line.date}, KES {signed:,.2f})",
+        changes={"matched_line": {"before": None, "after": str(line.pk)}},
+    )
     return bank_transaction
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.models import Account, AccountType
@@ -150,6 +151,13 @@ def _cashbook_record(
     if receipt:
         record.receipt.save(receipt.name, receipt, save=False)
     record.save()
+    if recorded_by is not None:
+        audit_log(
+            instance=record,
+            action=POST,
+            by=recorded_by,
+            summary=f"{model._meta.verbose_name.capitalize()} KES {record.amount:,.2f}, {counterparty}: {description}",
+        )
     return record, True
 
 

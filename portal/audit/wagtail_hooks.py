@@ -1,0 +1,85 @@
+"""The audit trail's actions in Wagtail's log, how the admin shows them, and before/after values for every
+snippet and setting edited in the admin (Wagtail logs that an edit happened; these hooks add what changed)."""
+
+from django.urls import path
+from wagtail import hooks
+from wagtail.log_actions import LogFormatter
+
+from .changes import field_snapshot
+from .services import ACTION, EDIT, POST, REVERSE, STATUS, audit_log
+
+MAX_SHOWN = 8
+
+
+def describe_changes(changes: dict) -> str:
+    parts = [
+        f"{field}: {c['before'] if c['before'] not in (None, '') else '—'} → {c['after']}"
+        for field, c in changes.items()
+    ]
+    more = f"; and {len(parts) - MAX_SHOWN} more" if len(parts) > MAX_SHOWN else ""
+    return "; ".join(parts[:MAX_SHOWN]) + more
+
+
+class _Formatter(LogFormatter):
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        text = data.get("summary", "")
+        if data.get("changes"):
+            text = f"{text} — {describe_changes(data['changes'])}" if text else describe_changes(data["changes"])
+        return text or self.label
+
+
+@hooks.register("register_log_actions")
+def register_audit_actions(actions):
+    for action, label in (
+        (EDIT, "Changed"),
+        (STATUS, "Status changed"),
+        (POST, "Posted"),
+        (REVERSE, "Reversed"),
+        (ACTION, "Staff action"),
+    ):
+        actions.register_action(action)(type(f"Formatter_{label.replace(' ', '_')}", (_Formatter,), {"label": label}))
+
+
+def _remember(request, instance):
+    if request.method == "POST":
+        request._audit_before = field_snapshot(instance)
+
+
+def _record(request, instance):
+    before = getattr(request, "_audit_before", None)
+    fresh = type(instance)._default_manager.filter(pk=instance.pk).first()
+    if fresh is not None:
+        audit_log(instance=fresh, action=EDIT, by=request.user, before=before, after=field_snapshot(fresh))
+
+
+@hooks.register("before_edit_snippet")
+def audit_before_snippet_edit(request, instance):
+    _remember(request, instance)
+
+
+@hooks.register("after_edit_snippet")
+def audit_after_snippet_edit(request, instance):
+    _record(request, instance)
+
+
+@hooks.register("after_create_snippet")
+def audit_after_snippet_create(request, instance):
+    _record(request, instance)  # no "before": every value is new
+
+
+@hooks.register("before_edit_setting")
+def audit_before_setting_edit(request, instance):
+    _remember(request, instance)
+
+
+@hooks.register("after_edit_setting")
+def audit_after_setting_edit(request, instance):
+    _record(request, instance)
+
+
+@hooks.register("register_admin_urls")
+def audit_admin_urls():
+    from .admin_views import audit_trail_view
+
+    return [path("audit/", audit_trail_view, name="audit_trail")]
