@@ -2,8 +2,9 @@
 /api/reports/audit-logs/ show staff actions made through the services beside the admin's own entries.
 
 Actions: `sacco.edit` (a record's fields changed, before and after), `sacco.status` (a status changed, with the
-reason), `sacco.post` (money posted), `sacco.reverse` (a posting reversed), `sacco.action` (anything else staff
-did: unlocked an account, reset a second factor, matched a bank line, made a backup…). Entries are only ever added.
+reason), `sacco.vote` (a committee member's vote), `sacco.post` (money posted), `sacco.reverse` (a posting
+reversed), `sacco.action` (anything else staff did: unlocked an account, reset a second factor, matched a bank
+line, made a backup…). Entries are only ever added.
 """
 
 import uuid
@@ -16,6 +17,7 @@ from wagtail.models import ModelLogEntry
 from .changes import changes_between
 
 EDIT, STATUS, POST, REVERSE, ACTION = "sacco.edit", "sacco.status", "sacco.post", "sacco.reverse", "sacco.action"
+VOTE = "sacco.vote"  # one committee member's vote, whether or not it finishes the step
 
 
 def audit_log(

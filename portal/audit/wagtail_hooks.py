@@ -6,7 +6,7 @@ from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
 from .changes import field_snapshot
-from .services import ACTION, EDIT, POST, REVERSE, STATUS, audit_log
+from .services import ACTION, EDIT, POST, REVERSE, STATUS, VOTE, audit_log
 
 MAX_SHOWN = 8
 
@@ -34,6 +34,7 @@ def register_audit_actions(actions):
     for action, label in (
         (EDIT, "Changed"),
         (STATUS, "Status changed"),
+        (VOTE, "Committee vote"),
         (POST, "Posted"),
         (REVERSE, "Reversed"),
         (ACTION, "Staff action"),

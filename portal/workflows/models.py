@@ -13,6 +13,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from wagtail.models import AbstractGroupApprovalTask, TaskState
 
+from portal.audit.services import VOTE, audit_log
+
 
 class ReasonRequiredForm(forms.Form):
     comment = forms.CharField(
@@ -121,6 +123,18 @@ class CommitteeQuorumTask(AbstractGroupApprovalTask):
                 raise PermissionDenied("You cannot vote on this one (already voted, not a member, or conflicted).")
             CommitteeVote.objects.create(
                 task_state=locked, user=user, approve=action_name == "approve", comment=comment
+            )
+            approvals_so_far = self.votes_for(locked).filter(approve=True).count()
+            audit_log(
+                instance=obj,
+                action=VOTE,
+                by=user,
+                summary=(
+                    f"{self.name}: approved ({approvals_so_far} of {self.required_approvals})"
+                    if action_name == "approve"
+                    else f"{self.name}: rejected"
+                )
+                + (f"; {comment}" if comment else ""),
             )
             if action_name == "reject":
                 locked.reject(user=user, comment=comment)

@@ -140,3 +140,20 @@ def test_admin_edits_of_snippets_and_settings_record_before_and_after(client, st
     assert any("annual_rate: 12.0000 → 15.5000" in line and treasurer.email in line for line in lines)
     bad = client.get("/admin/audit/?since=last-week").content.decode()
     assert "since: &#x27;last-week&#x27; is not a date" in bad
+
+
+def test_every_committee_vote_is_in_the_trail_not_only_the_last(staff_user, make_user):
+    import datetime
+
+    from portal.reports.services import financial_statement_approve, financial_statement_prepare
+
+    pack = financial_statement_prepare(
+        start=datetime.date(2026, 1, 1), end=datetime.date(2026, 1, 31), by=staff_user(roles.TREASURER)
+    )
+    first = staff_user(roles.CREDIT_COMMITTEE)
+    financial_statement_approve(statement=pack, user=first)
+    api = APIClient()
+    api.force_authenticate(staff_user(roles.AUDITORS))
+    [vote] = _entries(api, action="sacco.vote", object_id=pack.pk)
+    assert vote["user"] == first.email and vote["message"] == "Statement approval: approved (1 of 2)"
+    assert _entries(api, action="wagtail.workflow.approve", object_id=pack.pk) == []  # the step is not done yet
