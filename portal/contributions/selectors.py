@@ -11,7 +11,7 @@ from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from portal.finance.ledger.models import JournalLine
-from portal.finance.money import to_cents
+from portal.finance.money import sum_to_cents
 from portal.members.models import Member, MemberStatus
 
 from .models import MemberContributionSchedule, MemberShareSummary, MonthlyContribution, ShareCapitalPayment
@@ -21,10 +21,6 @@ from .services import DEPOSITS_ACCOUNT, SHARE_CAPITAL_ACCOUNT
 
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
-
-
-def _cents(value) -> Decimal:
-    return to_cents(str(value)) if value is not None else ZERO
 
 
 @dataclass(frozen=True)
@@ -39,7 +35,7 @@ class MemberBalances:
 def member_balances(*, member: Member) -> MemberBalances:
     """Share capital and deposits from the ledger, and progress against the share capital target. Four queries."""
     totals = {
-        row["account__code"]: _cents(row["credit"]) - _cents(row["debit"])
+        row["account__code"]: sum_to_cents(row["credit"]) - sum_to_cents(row["debit"])
         for row in JournalLine.objects.filter(
             member=member, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT]
         )
@@ -57,7 +53,7 @@ def member_balances(*, member: Member) -> MemberBalances:
         term_months=term,
         target=share_capital_target(share_value=sacco.share_value, minimum_shares=sacco.minimum_shares),
     )
-    pool = _cents(MemberShareSummary.objects.aggregate(total=Sum("share_capital"))["total"])
+    pool = sum_to_cents(MemberShareSummary.objects.aggregate(total=Sum("share_capital"))["total"])
     pool_percent = (share_capital / pool * 100).quantize(Decimal("0.01")) if pool > 0 else ZERO
     return MemberBalances(
         share_capital=share_capital,
@@ -80,7 +76,7 @@ def savings_series(*, member: Member, months: int = 24, today: datetime.date | N
     opening = {SHARE_CAPITAL_ACCOUNT: ZERO, DEPOSITS_ACCOUNT: ZERO}
     moves: dict[tuple, Decimal] = {}
     for row in lines.values("account__code", "entry__date").annotate(d=Sum("debit"), c=Sum("credit")):
-        net = _cents(row["c"]) - _cents(row["d"])
+        net = sum_to_cents(row["c"]) - sum_to_cents(row["d"])
         month = period_of(row["entry__date"])
         if month < first:
             opening[row["account__code"]] += net
@@ -168,7 +164,7 @@ def incomplete_share_capital():
 
 
 def share_capital_pool() -> Decimal:
-    return _cents(MemberShareSummary.objects.aggregate(total=Sum("share_capital"))["total"])
+    return sum_to_cents(MemberShareSummary.objects.aggregate(total=Sum("share_capital"))["total"])
 
 
 @dataclass(frozen=True)
@@ -223,13 +219,13 @@ def contribution_report(*, periods: list[datetime.date], title: str) -> Contribu
         .values("member_id", "period")
         .annotate(total=Sum("amount"))
     ):
-        paid[(row["member_id"], row["period"])] = _cents(row["total"])
+        paid[(row["member_id"], row["period"])] = sum_to_cents(row["total"])
     rows = []
     totals = {p: ZERO for p in periods}
     members_missing = 0
     for member in members:
         amounts = {p: paid.get((member.pk, p), ZERO) for p in periods}
-        due = _cents(member.due)
+        due = sum_to_cents(member.due)
         eligible = [p for p in periods if member.join_date <= period_end(p)]
         missing = sum(1 for p in eligible if amounts[p] < due) if member.status == MemberStatus.ACTIVE else 0
         members_missing += 1 if missing else 0
@@ -245,7 +241,7 @@ def contribution_report(*, periods: list[datetime.date], title: str) -> Contribu
                 missing,
             )
         )
-    share_capital_total = _cents(
+    share_capital_total = sum_to_cents(
         ShareCapitalPayment.objects.filter(
             date__gte=periods[0], date__lte=last_end, entry__reversed_by__isnull=True
         ).aggregate(total=Sum("amount"))["total"]

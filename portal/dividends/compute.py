@@ -17,6 +17,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from django.db.models import F, Q, Sum
 
 from portal.finance.ledger.models import Account, JournalLine
+from portal.finance.money import sum_to_cents
 from portal.members.models import Member, MemberStatus
 
 ZERO = Decimal("0.00")
@@ -91,7 +92,7 @@ def year_balances(*, year: int, member_ids=None) -> dict:
     sums = {f"m{n}": Sum(net, filter=Q(date__lte=end)) for n, end in enumerate(month_ends, start=1)}
     result: dict = {}
     for row in lines.values("member_id", "account_id").annotate(**sums):
-        balances = [_cents(row[f"m{n}"]) for n in range(1, 13)]
+        balances = [sum_to_cents(row[f"m{n}"]) for n in range(1, 13)]
         result.setdefault(row["member_id"], {})[accounts[row["account_id"]]] = (balances[-1], sum(balances, ZERO) / 12)
     return result
 
@@ -99,12 +100,6 @@ def year_balances(*, year: int, member_ids=None) -> dict:
 def _month_end(year: int, month: int) -> datetime.date:
     following = datetime.date(year + month // 12, month % 12 + 1, 1)
     return following - datetime.timedelta(days=1)
-
-
-def _cents(value) -> Decimal:
-    from portal.finance.money import to_cents
-
-    return to_cents(str(value)) if value is not None else ZERO
 
 
 def dividend_compute(*, declaration) -> DividendRun:

@@ -56,3 +56,9 @@ def parse_amount(raw: str, *, allow_zero: bool = False) -> Decimal:
 def format_money(amount: Decimal, currency: str = "KES") -> str:
     """1234567.5 -> 'KES 1,234,567.50'."""
     return f"{currency} {to_cents(amount):,.2f}"
+
+
+def sum_to_cents(value) -> Decimal:
+    """A database SUM as cents: None (no rows) is zero, and SQLite's sums of decimals (which may come back with
+    binary noise) are read through their text, never as floats."""
+    return to_cents(str(value)) if value is not None else Decimal("0.00")

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from portal.finance.money import to_cents
+from portal.finance.money import sum_to_cents
 
 from .tabular import Section, TabularReport
 
@@ -66,10 +66,6 @@ def period_dates(
 
 def _d(text) -> Decimal:
     return Decimal(text)
-
-
-def _cents(value) -> Decimal:
-    return to_cents(str(value)) if value is not None else ZERO
 
 
 # --- builders: (start, end, today) -> sections ---------------------------------------------------------------
@@ -189,7 +185,7 @@ def loans_in_arrears_sections(start, end, today) -> list[Section]:
     )
     total_outstanding = total_overdue = ZERO
     for r in rows:
-        outstanding, overdue = _cents(r["sum_left"]), _cents(r["sum_overdue"])
+        outstanding, overdue = sum_to_cents(r["sum_left"]), sum_to_cents(r["sum_overdue"])
         total_outstanding += outstanding
         total_overdue += overdue
         section.rows.append(
@@ -268,7 +264,9 @@ def member_balances_sections(start, end, today) -> list[Section]:
         .values("member_id", "account__code")
         .annotate(c=Sum("credit"), d=Sum("debit"))
     ):
-        balances.setdefault(row["member_id"], {})[row["account__code"]] = _cents(row["c"]) - _cents(row["d"])
+        balances.setdefault(row["member_id"], {})[row["account__code"]] = sum_to_cents(row["c"]) - sum_to_cents(
+            row["d"]
+        )
     section = Section(
         f"Member balances at {end:%d %b %Y}",
         ["Membership number", "Name", "Status", *[c[0] for c in BALANCE_COLUMNS]],

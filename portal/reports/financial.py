@@ -19,14 +19,10 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from portal.finance.ledger.models import DEBIT_NORMAL, Account, AccountType, JournalLine
-from portal.finance.money import to_cents
+from portal.finance.money import sum_to_cents
 
 ZERO = Decimal("0.00")
 CASH_BELOW = "1100"
-
-
-def _cents(value) -> Decimal:
-    return to_cents(str(value)) if value is not None else ZERO
 
 
 def is_cash(account: Account) -> bool:
@@ -65,8 +61,8 @@ def financial_statements(*, start: datetime.date, end: datetime.date) -> dict:
     before, during = {}, {}
     for row in sums:
         account = accounts[row["account_id"]]
-        before[account.pk] = _cents(row["before_d"]) - _cents(row["before_c"])  # debit minus credit
-        during[account.pk] = _cents(row["in_d"]) - _cents(row["in_c"])
+        before[account.pk] = sum_to_cents(row["before_d"]) - sum_to_cents(row["before_c"])  # debit minus credit
+        during[account.pk] = sum_to_cents(row["in_d"]) - sum_to_cents(row["in_c"])
     cash_ids = [pk for pk, a in accounts.items() if is_cash(a)]
     counter = (
         JournalLine.objects.filter(
@@ -80,7 +76,7 @@ def financial_statements(*, start: datetime.date, end: datetime.date) -> dict:
         .values("account_id")
         .annotate(d=Sum("debit"), c=Sum("credit"))
     )
-    flows = {row["account_id"]: _cents(row["c"]) - _cents(row["d"]) for row in counter}
+    flows = {row["account_id"]: sum_to_cents(row["c"]) - sum_to_cents(row["d"]) for row in counter}
     return {
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),

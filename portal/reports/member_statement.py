@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 
 from portal.finance.ledger.models import JournalLine
-from portal.finance.money import to_cents
+from portal.finance.money import sum_to_cents
 
 ZERO = Decimal("0.00")
 # (title, account codes, the side that increases the balance shown)
@@ -28,16 +28,12 @@ SECTIONS = [
 ]
 
 
-def _cents(value) -> Decimal:
-    return to_cents(str(value)) if value is not None else ZERO
-
-
 def member_statement(*, member, start: datetime.date, end: datetime.date) -> dict:
     if start > end:
         raise ValidationError({"start": ["The period starts after it ends."]})
     lines = JournalLine.objects.filter(member=member, date__lte=end)
     opening = {
-        row["account__code"]: _cents(row["d"]) - _cents(row["c"])
+        row["account__code"]: sum_to_cents(row["d"]) - sum_to_cents(row["c"])
         for row in lines.filter(date__lt=start).values("account__code").annotate(d=Sum("debit"), c=Sum("credit"))
     }
     movements = list(

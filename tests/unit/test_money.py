@@ -53,3 +53,12 @@ def test_to_cents_rounds_half_up_and_refuses_floats():
 
 def test_format_money_groups_thousands():
     assert format_money(Decimal("1234567.5")) == "KES 1,234,567.50"
+
+
+def test_sum_to_cents_reads_database_sums_without_floats():
+    from portal.finance.money import sum_to_cents
+
+    assert sum_to_cents(None) == Decimal("0.00")
+    assert sum_to_cents(Decimal("0.30000000000000004")) == Decimal("0.30")  # SQLite's noise on decimal sums
+    assert str(sum_to_cents(Decimal("1234.5"))) == "1234.50"
+    assert sum_to_cents(0.1 + 0.2) == Decimal("0.30")  # a driver's float is read through its shortest text

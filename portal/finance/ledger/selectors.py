@@ -9,13 +9,9 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from portal.finance.money import to_cents
+from portal.finance.money import sum_to_cents
 
 from .models import Account, JournalLine
-
-
-def _cents(value) -> Decimal:
-    return to_cents(str(value)) if value is not None else Decimal("0.00")
 
 
 def account_balance(*, code: str, member=None, as_of: datetime.date | None = None) -> Decimal:
@@ -27,7 +23,7 @@ def account_balance(*, code: str, member=None, as_of: datetime.date | None = Non
     if as_of is not None:
         lines = lines.filter(entry__date__lte=as_of)
     totals = lines.aggregate(debit=Sum("debit"), credit=Sum("credit"))
-    net = _cents(totals["debit"]) - _cents(totals["credit"])
+    net = sum_to_cents(totals["debit"]) - sum_to_cents(totals["credit"])
     return net if account.debit_normal else -net
 
 
@@ -48,7 +44,7 @@ def trial_balance(*, as_of: datetime.date | None = None) -> list[TrialBalanceRow
     sums = {row["account"]: row for row in lines.values("account").annotate(d=Sum("debit"), c=Sum("credit"))}
     rows = []
     for account in Account.objects.filter(pk__in=sums).order_by("code"):
-        net = _cents(sums[account.pk]["d"]) - _cents(sums[account.pk]["c"])
+        net = sum_to_cents(sums[account.pk]["d"]) - sum_to_cents(sums[account.pk]["c"])
         rows.append(
             TrialBalanceRow(
                 account.code,
