@@ -207,9 +207,15 @@ def report_run(
     run.rows = tabular.row_count
     run.status = ReportStatus.DONE
     run.file.save(f"{kind.key}-{today:%Y%m%d}-{run.pk.hex[:8]}.{output_format}", ContentFile(content), save=False)
-    sent = report_email(run=run, content=content, recipients=[u for u in recipients if report_allowed(u, kind)])
+    run.save()  # the file is kept even if the mail server is down
+    sent: list[str] = []
+    try:
+        report_email(run=run, content=content, recipients=[u for u in recipients if report_allowed(u, kind)], sent=sent)
+    except Exception as exc:  # noqa: BLE001 — recorded on the run; the file is there to download
+        logger.exception("Emailing report %s failed", run.pk)
+        run.error = f"Email not sent to everyone: {type(exc).__name__}: {exc}"
     run.emailed_to = "\n".join(sent)
-    run.save()
+    run.save(update_fields=["emailed_to", "error"])
     if saved_report is not None:
         SavedReport.objects.filter(pk=saved_report.pk).update(last_run_at=run.created_at)
     return run
@@ -255,14 +261,14 @@ def saved_report_run_scheduled(saved_report_id: str) -> str:
     return f"{run.status}: {run.rows} rows, sent to {len(run.emailed_to.split()) if run.emailed_to else 0}"
 
 
-def report_email(*, run: Report, content: bytes, recipients) -> list[str]:
-    """Send the file to each recipient (one message each, so no one sees the others' addresses)."""
+def report_email(*, run: Report, content: bytes, recipients, sent: list[str]) -> list[str]:
+    """Send the file to each recipient (one message each, so no one sees the others' addresses); `sent` collects
+    the addresses as they go, so a failure half-way still says who got it."""
     from portal.home.models import SaccoSettings
 
     if not recipients:
-        return []
+        return sent
     sacco = SaccoSettings.load()
-    sent = []
     for user in recipients:
         message = EmailMessage(
             subject=f"{sacco.name}: {run.title} ({run.covers})",

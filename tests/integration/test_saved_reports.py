@@ -317,3 +317,25 @@ def test_admin_creates_runs_and_downloads(client, saver, treasurer, staff_user):
     assert "Board pack" not in client.get("/admin/snippets/reports/savedreport/").content.decode()
     assert client.get(f"/admin/reports/runs/{run.pk}/download/").status_code == 404
     assert client.get(f"/admin/snippets/reports/savedreport/edit/{saved.pk}/").status_code in (302, 403)
+
+
+def test_a_mail_failure_keeps_the_run_and_says_who_got_it(saver, treasurer, staff_user, monkeypatch):
+    from django.core.mail import EmailMessage
+
+    auditor, admin = staff_user(roles.AUDITORS), staff_user(roles.ADMINISTRATORS)
+    saved = saved_report_create(
+        name="Books", report_type="financial_statements", by=treasurer, recipients=[admin, auditor]
+    )
+    real_send, calls = EmailMessage.send, []
+
+    def flaky_send(message, *args, **kwargs):
+        calls.append(message.to)
+        if len(calls) == 2:
+            raise ConnectionRefusedError("SMTP server down")
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", flaky_send)
+    assert saved_report_run_scheduled(str(saved.pk)).startswith("done")
+    run = Report.objects.get(saved_report=saved)
+    assert run.status == ReportStatus.DONE and run.file
+    assert run.emailed_to == calls[0][0] and "SMTP server down" in run.error
