@@ -47,9 +47,13 @@ def main() -> None:
             bench_financial_statements()
         if wanted("dividends"):
             bench_dividends()
+        if wanted("reports"):
+            bench_saved_reports(kinds=["member_balances", "contributions", "financial_statements"])
         if wanted("loans"):
             bench_loans_daily(members=members, loans=int(os.environ.get("BENCH_LOANS", "20000")))
             bench_repayment_and_statement(member=members[0])
+            if wanted("reports") or not only:
+                bench_saved_reports(kinds=["loan_portfolio", "loans_in_arrears"])
     finally:
         runner.teardown_databases(old_config)
 
@@ -282,6 +286,26 @@ def bench_financial_statements() -> None:
         timings.append(time.perf_counter() - start)
     assert data["balance_sheet"]["balances"] and data["cash_flow"]["ties"]
     print(f"financial statements over {lines:,} journal lines: best {min(timings):.2f} s, worst {max(timings):.2f} s")
+
+
+def bench_saved_reports(*, kinds: list[str]) -> None:
+    """Saved report types (R6) over the whole society: building the tables, then each file format."""
+    from portal.reports.catalogue import REPORT_TYPES, report_build
+    from portal.reports.tabular import render
+
+    today = datetime.date(2024, 1, 15)
+    for key in kinds:
+        start = time.perf_counter()
+        report = report_build(
+            report_type=REPORT_TYPES[key], start=datetime.date(2023, 1, 1), end=datetime.date(2023, 12, 31), today=today
+        )
+        built = time.perf_counter() - start
+        files = []
+        for output in ("csv", "xlsx", "pdf"):
+            start = time.perf_counter()
+            size = len(render(report, output))
+            files.append(f"{output} {time.perf_counter() - start:.2f} s ({size // 1024:,} KB)")
+        print(f"report {key}: {report.row_count:,} rows built in {built:.2f} s; " + ", ".join(files))
 
 
 def bench_dividends() -> None:
