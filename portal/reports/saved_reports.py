@@ -137,7 +137,9 @@ def schedule_sync(*, saved_report: SavedReport, frequency: str) -> SavedReport:
 @transaction.atomic
 def saved_report_schedule(*, saved_report: SavedReport, frequency: str, by, recipients=None) -> SavedReport:
     """Schedule (daily, weekly, monthly) or unschedule a saved report, and optionally replace its recipients."""
-    saved_report = SavedReport.objects.select_for_update().select_related("schedule").get(pk=saved_report.pk)
+    saved_report = (
+        SavedReport.objects.select_for_update(of=("self",)).select_related("schedule").get(pk=saved_report.pk)
+    )
     kind = report_type_get(saved_report.report_type)
     _require(by, kind)
     if recipients is not None:
@@ -300,7 +302,7 @@ def saved_report_update(
     recipients,
 ) -> SavedReport:
     """Change a template; its schedule follows the new frequency."""
-    saved = SavedReport.objects.select_for_update().select_related("schedule").get(pk=saved_report.pk)
+    saved = SavedReport.objects.select_for_update(of=("self",)).select_related("schedule").get(pk=saved_report.pk)
     _require(by, report_type_get(saved.report_type))
     if not (name or "").strip():
         raise ValidationError({"name": ["Give the report a name."]})
