@@ -69,6 +69,33 @@ def saved_report_validate(
     return kind
 
 
+def _template_fields(
+    *, by, name, report_type, period, start_date, end_date, output_format, frequency, recipients
+) -> dict:
+    """The template's own fields once everything is checked (ValidationError names each bad field)."""
+    if not (name or "").strip():
+        raise ValidationError({"name": ["Give the report a name."]})
+    saved_report_validate(
+        report_type=report_type,
+        period=period,
+        start_date=start_date,
+        end_date=end_date,
+        output_format=output_format,
+        frequency=frequency,
+        recipients=recipients,
+        user=by,
+    )
+    fixed = period == Period.CUSTOM
+    return {
+        "name": name.strip(),
+        "report_type": report_type,
+        "period": period,
+        "start_date": start_date if fixed else None,
+        "end_date": end_date if fixed else None,
+        "output_format": output_format,
+    }
+
+
 @transaction.atomic
 def saved_report_create(
     *,
@@ -82,9 +109,9 @@ def saved_report_create(
     frequency: str = Frequency.NEVER,
     recipients=(),
 ) -> SavedReport:
-    if not (name or "").strip():
-        raise ValidationError({"name": ["Give the report a name."]})
-    saved_report_validate(
+    fields = _template_fields(
+        by=by,
+        name=name,
         report_type=report_type,
         period=period,
         start_date=start_date,
@@ -92,17 +119,43 @@ def saved_report_create(
         output_format=output_format,
         frequency=frequency,
         recipients=recipients,
-        user=by,
     )
-    saved = SavedReport.objects.create(
-        name=name.strip(),
+    saved = SavedReport.objects.create(owner=by, **fields)
+    saved.recipients.set(recipients)
+    return schedule_sync(saved_report=saved, frequency=frequency)
+
+
+@transaction.atomic
+def saved_report_update(
+    *,
+    saved_report: SavedReport,
+    by,
+    name: str,
+    report_type: str,
+    period: str,
+    start_date: datetime.date | None,
+    end_date: datetime.date | None,
+    output_format: str,
+    frequency: str,
+    recipients,
+) -> SavedReport:
+    """Change a template; its schedule follows the new frequency."""
+    saved = SavedReport.objects.select_for_update(of=("self",)).select_related("schedule").get(pk=saved_report.pk)
+    _require(by, report_type_get(saved.report_type))
+    fields = _template_fields(
+        by=by,
+        name=name,
         report_type=report_type,
         period=period,
-        start_date=start_date if period == Period.CUSTOM else None,
-        end_date=end_date if period == Period.CUSTOM else None,
+        start_date=start_date,
+        end_date=end_date,
         output_format=output_format,
-        owner=by,
+        frequency=frequency,
+        recipients=recipients,
     )
+    for field, value in fields.items():
+        setattr(saved, field, value)
+    saved.save(update_fields=list(fields))
     saved.recipients.set(recipients)
     return schedule_sync(saved_report=saved, frequency=frequency)
 
@@ -285,43 +338,3 @@ def report_email(*, run: Report, content: bytes, recipients, sent: list[str]) ->
         message.send()
         sent.append(user.email)
     return sent
-
-
-@transaction.atomic
-def saved_report_update(
-    *,
-    saved_report: SavedReport,
-    by,
-    name: str,
-    report_type: str,
-    period: str,
-    start_date: datetime.date | None,
-    end_date: datetime.date | None,
-    output_format: str,
-    frequency: str,
-    recipients,
-) -> SavedReport:
-    """Change a template; its schedule follows the new frequency."""
-    saved = SavedReport.objects.select_for_update(of=("self",)).select_related("schedule").get(pk=saved_report.pk)
-    _require(by, report_type_get(saved.report_type))
-    if not (name or "").strip():
-        raise ValidationError({"name": ["Give the report a name."]})
-    saved_report_validate(
-        report_type=report_type,
-        period=period,
-        start_date=start_date,
-        end_date=end_date,
-        output_format=output_format,
-        frequency=frequency,
-        recipients=recipients,
-        user=by,
-    )
-    saved.name = name.strip()
-    saved.report_type = report_type
-    saved.period = period
-    saved.start_date = start_date if period == Period.CUSTOM else None
-    saved.end_date = end_date if period == Period.CUSTOM else None
-    saved.output_format = output_format
-    saved.save(update_fields=["name", "report_type", "period", "start_date", "end_date", "output_format"])
-    saved.recipients.set(recipients)
-    return schedule_sync(saved_report=saved, frequency=frequency)
