@@ -5,11 +5,11 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+
+from portal.workflows.records import ApprovalRecord
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 4, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
@@ -30,12 +30,10 @@ class Payout(models.TextChoices):
     PAYABLE = "payable", "Held as payable (paid out by bank later)"
 
 
-class DividendDeclaration(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+class DividendDeclaration(ApprovalRecord):
     """What the AGM declared for a financial year. Its terms are frozen once prepared (the workflow approves these
     numbers); `preview` holds the totals computed when it was prepared. Posting writes MemberDividend rows and a
     DividendPosting, never this row (publishing copies revisions over it)."""
-
-    decided_in_workflow = True  # the admin page offers only the workflow's decisions (portal/workflows)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     financial_year = models.PositiveSmallIntegerField(validators=[MinValueValidator(2000)])
@@ -55,25 +53,12 @@ class DividendDeclaration(WorkflowMixin, DraftStateMixin, LockableMixin, Revisio
     )
     prepared_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="dividenddeclaration")
-    workflow_states = GenericRelation(
-        "wagtailcore.WorkflowState",
-        content_type_field="base_content_type",
-        object_id_field="object_id",
-        related_query_name="dividenddeclaration",
-        for_concrete_model=False,
-    )
-
     class Meta:
         ordering = ["-financial_year"]
         permissions = [("prepare_dividenddeclaration", "Can prepare dividend declarations")]
 
     def __str__(self):
         return f"Dividends {self.financial_year}"
-
-    @property
-    def revisions(self):
-        return self._revisions
 
     def conflicted_user_ids(self) -> set:
         """Maker-checker: whoever prepared the declaration does not approve it."""

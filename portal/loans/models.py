@@ -7,13 +7,14 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail.models import DraftStateMixin, LockableMixin, Page, RevisionMixin, WorkflowMixin
+from wagtail.models import Page
+
+from portal.workflows.records import ApprovalRecord
 
 from .schedule import Method
 
@@ -164,7 +165,7 @@ class LoanApplication(models.Model):
         return f"{self.product} {self.amount} for {self.member_id}"
 
 
-class LoanReview(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+class LoanReview(ApprovalRecord):
     """An application's way through the "Loan approval" workflow (L4): the loans officer's appraisal, then the credit
     committee's quorum. It starts when the guarantees cover the loan.
 
@@ -176,16 +177,6 @@ class LoanReview(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, m
     application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT, related_name="review")
     created_at = models.DateTimeField(default=timezone.now)
 
-    decided_in_workflow = True  # the admin page offers only the workflow's decisions (portal/workflows)
-    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="loanreview")
-    workflow_states = GenericRelation(
-        "wagtailcore.WorkflowState",
-        content_type_field="base_content_type",
-        object_id_field="object_id",
-        related_query_name="loanreview",
-        for_concrete_model=False,
-    )
-
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "loan approval"
@@ -193,10 +184,6 @@ class LoanReview(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, m
     def __str__(self):
         application = self.application
         return f"{application.member} — {application.product} KES {application.amount:,.2f}"
-
-    @property
-    def revisions(self):
-        return self._revisions
 
     @property
     def waiting_for(self) -> str:

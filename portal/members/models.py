@@ -8,11 +8,11 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils import timezone
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 from wagtail.search import index
+
+from portal.workflows.records import ApprovalRecord
 
 
 class UserManager(BaseUserManager):
@@ -306,7 +306,7 @@ def _private_storage():
     return private_storage()
 
 
-class KycDocument(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+class KycDocument(ApprovalRecord):
     """A KYC document a member uploaded, reviewed through the "KYC review" workflow.
 
     The decision is not stored here (publishing copies revision fields over the row): it lives in KycDecision,
@@ -323,26 +323,12 @@ class KycDocument(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, 
     uploaded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
-    decided_in_workflow = True  # the admin page offers only the workflow's decisions (portal/workflows)
-    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="kycdocument")
-    workflow_states = GenericRelation(
-        "wagtailcore.WorkflowState",
-        content_type_field="base_content_type",
-        object_id_field="object_id",
-        related_query_name="kycdocument",
-        for_concrete_model=False,
-    )
-
     class Meta:
         ordering = ["-uploaded_at"]
         verbose_name = "KYC document"
 
     def __str__(self):
         return f"{self.get_document_type_display()} — {self.member}"
-
-    @property
-    def revisions(self):
-        return self._revisions
 
     @property
     def review_status(self) -> str:

@@ -4,20 +4,18 @@ it — and database backups (R5)."""
 import uuid
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils import timezone
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+
+from portal.workflows.records import ApprovalRecord
 
 from .catalogue import REPORT_TYPE_CHOICES, Period
 
 
-class FinancialStatement(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+class FinancialStatement(ApprovalRecord):
     """The statements for a period, frozen when prepared: `data` is what `reports.financial.financial_statements`
     returned then, so the approved pack never changes under the committee's signature. Members see it once the
     "Financial statement approval" workflow publishes it (`live`)."""
-
-    decided_in_workflow = True  # the admin page offers only the workflow's decisions (portal/workflows)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=150)
@@ -29,25 +27,12 @@ class FinancialStatement(WorkflowMixin, DraftStateMixin, LockableMixin, Revision
     )
     prepared_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="financialstatement")
-    workflow_states = GenericRelation(
-        "wagtailcore.WorkflowState",
-        content_type_field="base_content_type",
-        object_id_field="object_id",
-        related_query_name="financialstatement",
-        for_concrete_model=False,
-    )
-
     class Meta:
         ordering = ["-period_end", "-prepared_at"]
         permissions = [("prepare_financialstatement", "Can prepare financial statements")]
 
     def __str__(self):
         return self.title
-
-    @property
-    def revisions(self):
-        return self._revisions
 
     def conflicted_user_ids(self) -> set:
         """Maker-checker: whoever prepared the pack does not approve it."""
