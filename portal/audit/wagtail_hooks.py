@@ -84,3 +84,36 @@ def audit_admin_urls():
     from .admin_views import audit_trail_view
 
     return [path("audit/", audit_trail_view, name="audit_trail")]
+
+
+# Users: who may sign in, and with which roles (groups), is what an auditor most wants to see change.
+USER_FIELDS = ["email", "first_name", "last_name", "is_active", "is_staff", "is_superuser", "password"]
+
+
+def _user_snapshot(user) -> dict:
+    snapshot = field_snapshot(user, USER_FIELDS)
+    snapshot["groups"] = ", ".join(sorted(user.groups.values_list("name", flat=True)))
+    return snapshot
+
+
+def _record_user(request, user):
+    fresh = type(user)._default_manager.filter(pk=user.pk).first()
+    if fresh is not None:
+        before = getattr(request, "_audit_user_before", None)
+        audit_log(instance=fresh, action=EDIT, by=request.user, before=before, after=_user_snapshot(fresh))
+
+
+@hooks.register("before_edit_user")
+def audit_before_user_edit(request, user):
+    if request.method == "POST":
+        request._audit_user_before = _user_snapshot(user)
+
+
+@hooks.register("after_edit_user")
+def audit_after_user_edit(request, user):
+    _record_user(request, user)
+
+
+@hooks.register("after_create_user")
+def audit_after_user_create(request, user):
+    _record_user(request, user)

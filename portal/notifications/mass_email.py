@@ -9,6 +9,8 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from portal.audit.services import ACTION, audit_log
+
 from .models import MassEmail, MassEmailAudience, MassEmailDelivery
 
 BATCH_SIZE = 200
@@ -41,6 +43,12 @@ def mass_email_queue(*, mass_email: MassEmail, by) -> MassEmail:
     mass_email.status = MassEmail.QUEUED
     mass_email.queued_at = timezone.now()
     mass_email.save(update_fields=["total", "status", "queued_at"])
+    audit_log(
+        instance=mass_email,
+        action=ACTION,
+        by=by,
+        summary=f"Mass email “{mass_email.subject}” queued for {mass_email.total} members",
+    )
     transaction.on_commit(
         lambda: async_task("portal.notifications.mass_email.mass_email_send_batch", str(mass_email.pk))
     )

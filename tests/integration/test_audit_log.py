@@ -157,3 +157,25 @@ def test_every_committee_vote_is_in_the_trail_not_only_the_last(staff_user, make
     [vote] = _entries(api, action="sacco.vote", object_id=pack.pk)
     assert vote["user"] == first.email and vote["message"] == "Statement approval: approved (1 of 2)"
     assert _entries(api, action="wagtail.workflow.approve", object_id=pack.pk) == []  # the step is not done yet
+
+
+def test_a_role_given_in_the_admin_users_page_is_in_the_trail(client, staff_user):
+    from django.contrib.auth.models import Group
+
+    from tests.conftest import sign_in_verified
+
+    clerk = staff_user(roles.CLERKS)
+    admin = staff_user(roles.ADMINISTRATORS)
+    sign_in_verified(client, admin)
+    url = f"/admin/users/edit/{clerk.pk}/"
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    data = _form_data(page.context["form"])
+    data["groups"] = [str(g.pk) for g in Group.objects.filter(name__in=[roles.CLERKS, roles.TREASURER])]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    api = APIClient()
+    api.force_authenticate(staff_user(roles.AUDITORS))
+    [entry] = _entries(api, action="sacco.edit", object_id=clerk.pk)
+    assert entry["user"] == admin.email
+    assert entry["data"]["changes"] == {"groups": {"before": "Clerks", "after": "Clerks, Treasurer"}}

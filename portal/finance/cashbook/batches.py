@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portal.audit.services import ACTION, POST, audit_log
 from portal.contributions.services import MONTHLY, SHARE_CAPITAL, PaymentItem, PaymentsInvalid, payments_record
 from portal.finance.banking.models import BankAccount
 from portal.members.models import Member
@@ -189,5 +190,13 @@ def batch_process(*, batch: TransactionBatch, processed_by) -> list[LineError]:
             locked.processed_by = processed_by
             locked.processed_at = timezone.now()
         locked.save(update_fields=["status", "errors", "processed_by", "processed_at"])
+        audit_log(
+            instance=locked,
+            action=POST if not errors else ACTION,
+            by=processed_by,
+            summary=f"Batch “{locked.name}” posted"
+            if not errors
+            else f"Batch “{locked.name}” refused: {len(errors)} errors",
+        )
     batch.refresh_from_db()
     return errors
