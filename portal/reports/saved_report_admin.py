@@ -1,6 +1,7 @@
 """Admin for saved reports (R6): templates as snippets whose create, edit and delete go through the services,
 a *Run now* page, and the runs with their files. Everyone sees only report types their role may see."""
 
+import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
@@ -8,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from wagtail.admin import messages
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
@@ -170,6 +172,20 @@ class ReportIndexView(ExportingIndexView):
         return buttons
 
 
+def _visible_templates(request):
+    return saved_reports_visible(request.user) if request is not None else SavedReport.objects.none()
+
+
+class ReportFilterSet(WagtailFilterSet):
+    """The template filter offers only the templates the person may see (their names are not for everyone)."""
+
+    saved_report = django_filters.ModelChoiceFilter(queryset=_visible_templates, label="Saved report")
+
+    class Meta:
+        model = Report
+        fields = ["report_type", "status", "trigger", "saved_report"]
+
+
 class ReportViewSet(SnippetViewSet):
     """Every run of a report, newest first, with its file; nothing here is edited."""
 
@@ -187,7 +203,7 @@ class ReportViewSet(SnippetViewSet):
         "requested_by",
         "created_at",
     ]
-    list_filter = ["report_type", "status", "trigger", "saved_report"]
+    filterset_class = ReportFilterSet
     list_export = ["title", "report_type", "covers", "trigger", "status", "error", "rows", "emailed_to", "created_at"]
     export_filename = "report-runs"
 

@@ -307,6 +307,9 @@ def test_admin_creates_runs_and_downloads(client, saver, treasurer, staff_user):
     assert ran.status_code == 302
     run = Report.objects.get(saved_report=saved)
     assert run.emailed_to == auditor.email
+    runs = client.get(f"/admin/snippets/reports/report/?saved_report={saved.pk}").content.decode()
+    assert f"/admin/reports/runs/{run.pk}/download/" in runs
+    assert f'<option value="{saved.pk}" selected>Board pack</option>' in runs  # the filter names it here
     pdf = client.get(f"/admin/reports/runs/{run.pk}/download/")
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
 
@@ -315,6 +318,7 @@ def test_admin_creates_runs_and_downloads(client, saver, treasurer, staff_user):
     form = client.get("/admin/snippets/reports/savedreport/add/").content.decode()
     assert "Loan portfolio" in form and "Financial statements" not in form
     assert "Board pack" not in client.get("/admin/snippets/reports/savedreport/").content.decode()
+    assert "Board pack" not in client.get("/admin/snippets/reports/report/").content.decode()  # not even the filter
     assert client.get(f"/admin/reports/runs/{run.pk}/download/").status_code == 404
     assert client.get(f"/admin/snippets/reports/savedreport/edit/{saved.pk}/").status_code in (302, 403)
 
