@@ -179,3 +179,31 @@ def test_a_role_given_in_the_admin_users_page_is_in_the_trail(client, staff_user
     [entry] = _entries(api, action="sacco.edit", object_id=clerk.pk)
     assert entry["user"] == admin.email
     assert entry["data"]["changes"] == {"groups": {"before": "Clerks", "after": "Clerks, Treasurer"}}
+
+
+def test_entries_cannot_be_changed(member, staff_user):
+    from django.db import DatabaseError, transaction
+    from wagtail.models import ModelLogEntry
+
+    from portal.members.services import member_status_set
+
+    member_status_set(member=member, status="on_hold", reason="Arrears", by=staff_user(roles.CLERKS))
+    entry = ModelLogEntry.objects.get(action="sacco.status")
+    for change in ({"label": "nothing happened"}, {"user": None}, {"data": {}}):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            ModelLogEntry.objects.filter(pk=entry.pk).update(**change)
+    entry.refresh_from_db()
+    assert entry.data["changes"]["status"]["after"] == "on_hold"
+
+
+@pytest.mark.postgres
+def test_entries_cannot_be_deleted_on_postgres(member, staff_user):
+    from django.db import DatabaseError, transaction
+    from wagtail.models import ModelLogEntry
+
+    from portal.members.services import member_status_set
+
+    member_status_set(member=member, status="on_hold", reason="Arrears", by=staff_user(roles.CLERKS))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        ModelLogEntry.objects.filter(action="sacco.status").delete()
+    assert ModelLogEntry.objects.filter(action="sacco.status").count() == 1
