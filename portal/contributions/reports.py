@@ -1,13 +1,8 @@
 """Contribution reports (C7): a month or a quarter, as CSV, XLSX or PDF. Amounts are written as Decimal text
 (CSV, PDF) or as numbers with two decimals (XLSX); nothing passes through float on the way."""
 
-import csv
-import datetime
-import io
-
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.template.loader import render_to_string
 
 from .periods import InvalidPeriod, format_period, parse_period, quarter_periods
 from .selectors import ContributionReport
@@ -37,93 +32,53 @@ def report_periods(*, kind: str, period: str | None = None, year=None, quarter=N
     return [month], f"Contributions, {month:%B %Y}"
 
 
-def _header(report: ContributionReport) -> list[str]:
+def report_sections(report: ContributionReport) -> list:
+    """The report as tables (the shared renderer in portal/reports/tabular.py writes the files): a summary, then
+    each member's amount per month with the totals."""
+    from portal.reports.tabular import Section
+
+    periods = report.periods
     return [
-        "Membership number",
-        "Name",
-        *[format_period(p) for p in report.periods],
-        "Total",
-        "Due per month",
-        "Months short",
+        Section(
+            "Summary",
+            ["Measure", "Value"],
+            [
+                ["Contributions received", report.grand_total],
+                ["Share capital received", report.share_capital_total],
+                ["Members short in at least one month", report.members_missing],
+            ],
+        ),
+        Section(
+            "Contributions per member",
+            [
+                "Membership number",
+                "Name",
+                *[format_period(p) for p in periods],
+                "Total",
+                "Due per month",
+                "Months short",
+            ],
+            [
+                [r.membership_number, r.name, *[r.periods[p] for p in periods], r.total, r.due, r.missing_periods]
+                for r in report.rows
+            ],
+            ["Total", "", *[report.totals[p] for p in periods], report.grand_total, "", report.members_missing],
+        ),
     ]
 
 
-def _rows(report: ContributionReport):
-    for row in report.rows:
-        yield [
-            row.membership_number,
-            row.name,
-            *[row.periods[p] for p in report.periods],
-            row.total,
-            row.due,
-            row.missing_periods,
-        ]
-
-
-def _filename(report: ContributionReport, ext: str) -> str:
+def _filename(report: ContributionReport) -> str:
     first, last = format_period(report.periods[0]), format_period(report.periods[-1])
     span = first if first == last else f"{first}_to_{last}"
-    return f"contributions-{span}.{ext}"
-
-
-def report_csv(report: ContributionReport) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_header(report))
-    for row in _rows(report):
-        writer.writerow([f"{v:.2f}" if hasattr(v, "quantize") else v for v in row])
-    writer.writerow(
-        ["", "Total", *[f"{report.totals[p]:.2f}" for p in report.periods], f"{report.grand_total:.2f}", "", ""]
-    )
-    return buffer.getvalue().encode("utf-8")
-
-
-def report_xlsx(report: ContributionReport) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Contributions"
-    sheet.append([report.title])
-    sheet.append(_header(report))
-    money_columns = range(3, 3 + len(report.periods) + 2)
-    for row in _rows(report):
-        sheet.append(list(row))
-    sheet.append(["", "Total", *[report.totals[p] for p in report.periods], report.grand_total])
-    for cells in sheet.iter_rows(min_row=3):
-        for cell in cells:
-            if cell.column in money_columns:
-                cell.number_format = "#,##0.00"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def report_pdf(report: ContributionReport) -> bytes:
-    from xhtml2pdf import pisa
-
-    from portal.home.models import SaccoSettings
-
-    html = render_to_string(
-        "contributions/report_pdf.html",
-        {"report": report, "sacco": SaccoSettings.load(), "generated": datetime.datetime.now()},
-    )
-    output = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=output, encoding="utf-8")
-    if result.err:
-        raise RuntimeError("The PDF could not be rendered.")
-    return output.getvalue()
-
-
-CONTENT_TYPES = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
-RENDERERS = {"csv": report_csv, "xlsx": report_xlsx, "pdf": report_pdf}
+    return f"contributions-{span}"
 
 
 def report_response(*, report: ContributionReport, output: str) -> HttpResponse:
-    response = HttpResponse(RENDERERS[output](report), content_type=CONTENT_TYPES[output])
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, output)}"'
-    return response
+    from django.utils import timezone
+
+    from portal.reports.tabular import TabularReport, tabular_response
+
+    first, last = report.periods[0], report.periods[-1]
+    covers = f"{first:%B %Y}" if first == last else f"{first:%B %Y} to {last:%B %Y}"
+    tabular = TabularReport(report.title, covers, report_sections(report), timezone.now())
+    return tabular_response(tabular, output=output, filename=_filename(report))

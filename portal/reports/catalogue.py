@@ -206,7 +206,8 @@ def loans_in_arrears_sections(start, end, today) -> list[Section]:
 
 
 def contributions_sections(start, end, today) -> list[Section]:
-    from portal.contributions.periods import add_months, format_period, period_of
+    from portal.contributions.periods import add_months, period_of
+    from portal.contributions.reports import report_sections
     from portal.contributions.selectors import contribution_report
 
     periods = [period_of(start)]
@@ -216,27 +217,7 @@ def contributions_sections(start, end, today) -> list[Section]:
         raise ValidationError(
             {"period": [f"Contributions reports cover {MAX_CONTRIBUTION_MONTHS} months at most, not {len(periods)}."]}
         )
-    report = contribution_report(periods=periods, title="Contributions")
-    labels = [format_period(p) for p in periods]
-    section = Section(
-        "Contributions per member",
-        ["Membership number", "Name", *labels, "Total", "Due per month", "Months short"],
-        [
-            [r.membership_number, r.name, *[r.periods[p] for p in periods], r.total, r.due, r.missing_periods]
-            for r in report.rows
-        ],
-        ["Total", "", *[report.totals[p] for p in periods], report.grand_total, "", report.members_missing],
-    )
-    summary = Section(
-        "Summary",
-        ["Measure", "Value"],
-        [
-            ["Contributions received", report.grand_total],
-            ["Share capital received", report.share_capital_total],
-            ["Members short in at least one month", report.members_missing],
-        ],
-    )
-    return [summary, section]
+    return report_sections(contribution_report(periods=periods, title="Contributions"))
 
 
 # (column, account codes, the side that increases the balance shown)

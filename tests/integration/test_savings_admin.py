@@ -158,7 +158,11 @@ def test_report_on_screen_and_as_csv_xlsx_pdf(client, clerk, member):
     assert "1234.50" in csv_response.content.decode()
     xlsx = client.get(f"/admin/savings/report/?kind=monthly&period={PERIOD}&format=xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet.cell(row=3, column=1).value == member.membership_number
+    assert sheet["A1"].value == "Contributions, " + LAST_MONTH.strftime("%B %Y")  # title, then the tables
+    rows = [
+        [c.value for c in row] for row in openpyxl.load_workbook(io.BytesIO(xlsx.content)).worksheets[1].iter_rows()
+    ]
+    assert [member.membership_number, 1234.5] == [rows[3][0], rows[3][2]]
     pdf = client.get(f"/admin/savings/report/?kind=monthly&period={PERIOD}&format=pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     q = (LAST_MONTH.month - 1) // 3 + 1
