@@ -42,41 +42,24 @@ def register_audit_actions(actions):
         actions.register_action(action)(type(f"Formatter_{label.replace(' ', '_')}", (_Formatter,), {"label": label}))
 
 
-def _remember(request, instance):
+def audit_remember_before(request, instance):
+    """Before an admin edit (snippet or setting) is saved: the values as they were."""
     if request.method == "POST":
         request._audit_before = field_snapshot(instance)
 
 
-def _record(request, instance):
+def audit_record_after(request, instance):
+    """After an admin create or edit: the values now, against those remembered (none for a new record)."""
     before = getattr(request, "_audit_before", None)
     fresh = type(instance)._default_manager.filter(pk=instance.pk).first()
     if fresh is not None:
         audit_log(instance=fresh, action=EDIT, by=request.user, before=before, after=field_snapshot(fresh))
 
 
-@hooks.register("before_edit_snippet")
-def audit_before_snippet_edit(request, instance):
-    _remember(request, instance)
-
-
-@hooks.register("after_edit_snippet")
-def audit_after_snippet_edit(request, instance):
-    _record(request, instance)
-
-
-@hooks.register("after_create_snippet")
-def audit_after_snippet_create(request, instance):
-    _record(request, instance)  # no "before": every value is new
-
-
-@hooks.register("before_edit_setting")
-def audit_before_setting_edit(request, instance):
-    _remember(request, instance)
-
-
-@hooks.register("after_edit_setting")
-def audit_after_setting_edit(request, instance):
-    _record(request, instance)
+for hook_name in ("before_edit_snippet", "before_edit_setting"):
+    hooks.register(hook_name, audit_remember_before)
+for hook_name in ("after_edit_snippet", "after_create_snippet", "after_edit_setting"):
+    hooks.register(hook_name, audit_record_after)
 
 
 @hooks.register("register_admin_urls")
