@@ -97,6 +97,8 @@ def render_xlsx(report: TabularReport) -> bytes:
     used: set = set()
 
     def cell(sheet, value, *, strong=False):
+        if not isinstance(value, (str, int, Decimal, datetime.date, type(None))):
+            value = str(value)  # lazy translations (Wagtail's action labels) and the like
         written = WriteOnlyCell(sheet, value=value)
         if isinstance(value, Decimal):
             written.number_format = "#,##0.00"
