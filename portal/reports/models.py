@@ -184,6 +184,7 @@ class Report(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["saved_report", "-created_at"])]
+        verbose_name = "report run"
 
     def __str__(self):
         return f"{self.title} ({self.covers})" if self.covers else self.title

@@ -14,7 +14,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.log_actions import log
-from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, SnippetViewSet
+from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, InspectView, SnippetViewSet
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 
@@ -186,6 +186,14 @@ class ReportFilterSet(WagtailFilterSet):
         fields = ["report_type", "status", "trigger", "saved_report"]
 
 
+class ReportInspectView(InspectView):
+    def get_object(self, queryset=None):
+        run = super().get_object(queryset)
+        if not reports_visible(self.request.user).filter(pk=run.pk).exists():
+            raise PermissionDenied
+        return run
+
+
 class ReportViewSet(SnippetViewSet):
     """Every run of a report, newest first, with its file; nothing here is edited."""
 
@@ -194,6 +202,21 @@ class ReportViewSet(SnippetViewSet):
     menu_label = "Report runs"
     index_view_class = ReportIndexView
     permission_policy = ReadOnlyPermissionPolicy(Report)
+    inspect_view_enabled = True
+    inspect_view_class = ReportInspectView
+    inspect_view_fields = [
+        "title",
+        "report_type",
+        "covers",
+        "output_format",
+        "trigger",
+        "status",
+        "error",
+        "rows",
+        "requested_by",
+        "emailed_to",
+        "created_at",
+    ]
     list_display = [
         "title",
         "covers",

@@ -310,6 +310,8 @@ def test_admin_creates_runs_and_downloads(client, saver, treasurer, staff_user):
     runs = client.get(f"/admin/snippets/reports/report/?saved_report={saved.pk}").content.decode()
     assert f"/admin/reports/runs/{run.pk}/download/" in runs
     assert f'<option value="{saved.pk}" selected>Board pack</option>' in runs  # the filter names it here
+    inspect = client.get(f"/admin/snippets/reports/report/inspect/{run.pk}/").content.decode()
+    assert auditor.email in inspect  # who got it by email
     pdf = client.get(f"/admin/reports/runs/{run.pk}/download/")
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
 
@@ -320,6 +322,7 @@ def test_admin_creates_runs_and_downloads(client, saver, treasurer, staff_user):
     assert "Board pack" not in client.get("/admin/snippets/reports/savedreport/").content.decode()
     assert "Board pack" not in client.get("/admin/snippets/reports/report/").content.decode()  # not even the filter
     assert client.get(f"/admin/reports/runs/{run.pk}/download/").status_code == 404
+    assert client.get(f"/admin/snippets/reports/report/inspect/{run.pk}/").status_code in (302, 403)
     assert client.get(f"/admin/snippets/reports/savedreport/edit/{saved.pk}/").status_code in (302, 403)
 
 
