@@ -81,8 +81,18 @@ def _users_by_email(emails, field="recipients"):
     return users
 
 
-def _forbidden(exc):
-    return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+def _refusal(exc) -> Response:
+    """A service's refusal as the API says it: 403 for a report type the caller may not see, else 400 naming the
+    fields."""
+    if isinstance(exc, ReportNotAllowed):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    return validation_error_response(exc)
+
+
+def _run_response(run: Report) -> Response:
+    """201 with the run (and its download URL); a run that failed while building is stored and answered as 500."""
+    code = status.HTTP_201_CREATED if run.status == ReportStatus.DONE else status.HTTP_500_INTERNAL_SERVER_ERROR
+    return Response(ReportSerializer(run).data, status=code)
 
 
 class ReportListView(generics.ListAPIView):
@@ -113,12 +123,9 @@ class ReportListView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         try:
             run = report_run(by=request.user, **data.validated_data)
-        except ReportNotAllowed as exc:
-            return _forbidden(exc)
-        except ValidationError as exc:
-            return validation_error_response(exc)
-        code = status.HTTP_201_CREATED if run.status == ReportStatus.DONE else status.HTTP_500_INTERNAL_SERVER_ERROR
-        return Response(ReportSerializer(run).data, status=code)
+        except (ReportNotAllowed, ValidationError) as exc:
+            return _refusal(exc)
+        return _run_response(run)
 
 
 class ReportDownloadView(APIView):
@@ -205,10 +212,8 @@ class SavedReportListView(generics.ListAPIView):
             values["recipients"] = _users_by_email(values.get("recipients", []))
             values["frequency"] = _frequency(values["frequency"])
             saved = saved_report_create(by=request.user, **values)
-        except ReportNotAllowed as exc:
-            return _forbidden(exc)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        except (ReportNotAllowed, ValidationError) as exc:
+            return _refusal(exc)
         return Response(SavedReportSerializer(saved).data, status=status.HTTP_201_CREATED)
 
 
@@ -228,12 +233,9 @@ class SavedReportRunView(APIView):
         data.is_valid(raise_exception=True)
         try:
             run = saved_report_run(saved_report=saved, by=request.user, email=data.validated_data["email"])
-        except ReportNotAllowed as exc:
-            return _forbidden(exc)
-        except ValidationError as exc:
-            return validation_error_response(exc)
-        code = status.HTTP_201_CREATED if run.status == ReportStatus.DONE else status.HTTP_500_INTERNAL_SERVER_ERROR
-        return Response(ReportSerializer(run).data, status=code)
+        except (ReportNotAllowed, ValidationError) as exc:
+            return _refusal(exc)
+        return _run_response(run)
 
 
 class ScheduleSerializer(serializers.Serializer):
@@ -262,8 +264,6 @@ class SavedReportScheduleView(APIView):
                 recipients=_users_by_email(recipients) if recipients is not None else None,
                 by=request.user,
             )
-        except ReportNotAllowed as exc:
-            return _forbidden(exc)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        except (ReportNotAllowed, ValidationError) as exc:
+            return _refusal(exc)
         return Response(SavedReportSerializer(saved).data)
