@@ -1,7 +1,12 @@
 """Test settings: fast hashing, locmem email, jobs run synchronously."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, Q_CLUSTER, database_from_environment
+
+# TEST_DB_SUFFIX lets two test runs share one checkout (each gets its own test database and files).
+_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-long-enough-for-hmac-sha256-signing"  # noqa: S105 - tests only
@@ -11,15 +16,17 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the browser tests' live server thread has its own connection.
     (BASE_DIR / "var").mkdir(exist_ok=True)
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db{_SUFFIX}.sqlite3")}
+elif _SUFFIX:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_SUFFIX}"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media{_SUFFIX}"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 
 # Static files come from the finders (no collectstatic needed outside production).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 SMS_BACKEND = "portal.notifications.sms.LocmemSmsBackend"
-PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private"
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / f"test-private{_SUFFIX}"
