@@ -15,6 +15,7 @@ from portal.reports.models import FinancialStatement
 from portal.reports.services import financial_statement_approve, financial_statement_prepare
 
 from .errors import validation_error_response
+from .params import query_uuid
 from .permissions import HasModelPermission
 
 
@@ -62,7 +63,8 @@ class FinancialStatementListView(generics.ListAPIView):
         if output:
             if output not in FORMATS:
                 return Response({"output": [f"Use one of: {', '.join(FORMATS)}."]}, status=400)
-            statement = get_object_or_404(self.get_queryset(), pk=request.query_params.get("pk"))
+            pk = query_uuid(request.query_params, "pk", required=True)
+            statement = get_object_or_404(self.get_queryset(), pk=pk)
             return statements_response(data=statement.data, title=statement.title, output=output)
         return super().get(request, *args, **kwargs)
 
