@@ -17,12 +17,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from portal.members.invitations import InvitationError, invitation_accept, invitation_create
 from portal.members.lockout import lockout_response
 from portal.members.models import User
 from portal.members.otp import otp_email_challenge, otp_email_enrol, otp_verify
+from portal.members.tokens import user_token_pair_issue
 
 from .errors import validation_error_response
 from .permissions import HasModelPermission, IsMember
@@ -123,9 +123,7 @@ class VerifyOtpView(APIView):
         device = otp_verify(user=user, token=data.validated_data["code"], request=request._request)
         if device is None:
             return Response({"code": ["That code is not right or has expired."]}, status=status.HTTP_400_BAD_REQUEST)
-        refresh = RefreshToken.for_user(user)
-        refresh["otp_device"] = device.persistent_id
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        return Response(user_token_pair_issue(user=user, device=device))
 
 
 class InviteSerializer(serializers.Serializer):

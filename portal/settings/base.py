@@ -1,5 +1,7 @@
 """Settings shared by every environment. Environment-specific files import from here."""
 
+import datetime
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     # API
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # rotation and revocation of refresh tokens (portal/members/tokens.py)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -194,11 +197,11 @@ AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "otp_token", "token"]
 # Number of reverse proxies in front of the app; their X-Forwarded-For hops are trusted for the client IP.
-NUM_PROXIES = 0
+# One setting for the lockout, the API throttles and the activity log (portal.members.activity.client_ip).
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 # Locking by IP as well would let one attacker behind a shared NAT lock out a whole office (architecture.md).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "portal.members.activity.client_ip"
 
 # --- Second factor (django-otp) ----------------------------------------------------------------------
 OTP_TOTP_ISSUER = otp_issuer  # a callable: the society's short name from SaccoSettings
@@ -222,8 +225,9 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt", "odt"]
 # --- API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Both refuse what has not passed the second factor (portal/api/authentication.py).
+        "portal.api.authentication.VerifiedJWTAuthentication",
+        "portal.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -232,6 +236,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"auth": "30/minute"},
+    # Throttles key on the client address as the lockout and the logs see it: X-Forwarded-For only that deep.
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SACCO member portal API",
@@ -249,9 +255,12 @@ SPECTACULAR_SETTINGS = {
     },
 }
 SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": datetime.timedelta(minutes=10),
+    "REFRESH_TOKEN_LIFETIME": datetime.timedelta(days=1),
     "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": False,
+    "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    "TOKEN_REFRESH_SERIALIZER": "portal.api.authentication.CheckedTokenRefreshSerializer",
 }
 
 # --- Background jobs (django-q2, database broker) ---------------------------------------------------
