@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.DatabaseUnavailableMiddleware",  # first: a lost database connection is a 503, not a 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -232,12 +233,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.AutoSchema",  # + the error answers (issue 12)
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"auth": "30/minute"},
     # Throttles key on the client address as the lockout and the logs see it: X-Forwarded-For only that deep.
     "NUM_PROXIES": NUM_PROXIES,
+    "EXCEPTION_HANDLER": "portal.api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SACCO member portal API",
@@ -294,3 +296,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"portal": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# --- File imports (issue 12) ------------------------------------------------------------------------
+# Every uploaded table (check-off, bank/M-Pesa statements, invitation lists) is read by
+# portal/finance/file_reader.py under these caps; a zip bomb or a damaged file is a form error, not a held worker.
+FILE_IMPORT_MAX_BYTES = 10 * 1024 * 1024  # the upload itself
+FILE_IMPORT_MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # an XLSX's parts, summed, once unzipped
+FILE_IMPORT_MAX_COMPRESSION_RATIO = 100  # a part over 1 MB that unzips more than this many times is refused
+FILE_IMPORT_MAX_ROWS = 50_000  # rows under the header
+FILE_IMPORT_MAX_COLUMNS = 50
