@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
+from portal.finance.file_reader import FileRejected, upload_read
 from portal.finance.money import to_cents
 from portal.members.models import Member
 from portal.reports.tabular import Section, list_export
@@ -123,14 +124,16 @@ def checkoff_import_view(request):
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        content = upload.read()
         try:
+            content = upload_read(upload)
             preview = checkoff_preview(
                 content=content,
                 file_name=upload.name,
                 period=form.cleaned_data["period"],
                 below_minimum_reason=form.cleaned_data["below_minimum_reason"],
             )
+        except FileRejected as exc:
+            form.add_error("file", str(exc))
         except CheckoffFileError as exc:
             form.add_error("file", exc.message_dict["file"])
         else:

@@ -1,5 +1,5 @@
-"""Payroll check-off and payment files (C4): read with django-import-export, previewed as a dry run with every
-row's errors, then posted together or not at all.
+"""Payroll check-off and payment files (C4): read by the one file reader (portal/finance/file_reader.py) into
+django-import-export, previewed as a dry run with every row's errors, then posted together or not at all.
 
 A file's rows name a member (payroll number or membership number) and split the amount into share capital,
 deposits (the period's contribution) and loan repayment. Each row posts one journal entry keyed
@@ -13,16 +13,17 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import tablib
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from import_export import resources
-from import_export.formats.base_formats import CSV, XLSX
 
 from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.bulk_insert import rows_insert
+from portal.finance.file_reader import FileRejected, cell_text, read_table
 from portal.finance.ledger.services import Line, Posting, ledger_post_many
 from portal.finance.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.members.models import Member, MemberStatus
@@ -62,7 +63,6 @@ HEADER_ALIASES = {
     "loan": "loan_repayment",
     "loan_repayments": "loan_repayment",
 }
-MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 class CheckoffFileError(ValidationError):
@@ -74,31 +74,33 @@ def _normalise_header(text) -> str:
     return HEADER_ALIASES.get(name, name)
 
 
-def read_dataset(*, content: bytes, file_name: str):
-    """A tablib Dataset from CSV or XLSX bytes, with normalised headers."""
-    if len(content) > MAX_FILE_BYTES:
-        raise CheckoffFileError({"file": ["The file is larger than 10 MB."]})
-    name = file_name.lower()
+def read_dataset(*, content: bytes, file_name: str) -> tablib.Dataset:
+    """A tablib Dataset from CSV or XLSX bytes, with normalised headers, read through the one file reader
+    (portal/finance/file_reader.py: caps on size, unzipped size, rows and columns; a damaged file or a zip bomb is
+    a CheckoffFileError naming the file, never a 500 or a held worker). Blank rows are skipped; rows are
+    numbered from 1 under the header."""
     try:
-        if name.endswith(".xlsx"):
-            dataset = XLSX().create_dataset(content)
-        elif name.endswith(".csv") or name.endswith(".txt"):
-            dataset = CSV().create_dataset(content.decode("utf-8-sig"))
-        else:
-            raise CheckoffFileError({"file": ["Upload a .csv or .xlsx file."]})
-    except CheckoffFileError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise CheckoffFileError({"file": ["The CSV file is not UTF-8 text."]}) from exc
-    except Exception as exc:  # openpyxl / csv raise many types for a damaged file
-        raise CheckoffFileError({"file": [f"The file could not be read: {exc}"]}) from exc
-    dataset.headers = [_normalise_header(h) for h in dataset.headers or []]
-    if not any(c in dataset.headers for c in MEMBER_COLUMNS):
-        raise CheckoffFileError({"file": ["The file needs a payroll_number or membership_number column."]})
-    if not any(c in dataset.headers for c in AMOUNT_COLUMNS):
-        raise CheckoffFileError({"file": ["The file needs at least one of share_capital, deposits, loan_repayment."]})
+        table = read_table(content, file_name=file_name)
+        headers = [_normalise_header(h) for h in table.header]
+        named = [h for h in headers if h]
+        repeated = sorted({h for h in named if named.count(h) > 1})
+        if repeated:
+            raise FileRejected(table.file_name, f"the column {', '.join(repeated)} appears more than once.")
+        if not any(c in headers for c in MEMBER_COLUMNS):
+            raise FileRejected(table.file_name, "the file needs a payroll_number or membership_number column.")
+        if not any(c in headers for c in AMOUNT_COLUMNS):
+            raise FileRejected(
+                table.file_name, "the file needs at least one of share_capital, deposits, loan_repayment."
+            )
+        keys = [h or None for h in headers]
+        columns = [h for h in keys if h]
+        dataset = tablib.Dataset(headers=columns)
+        for _number, record in table.records(keys=keys):
+            dataset.append([record[h] for h in columns])
+    except FileRejected as exc:
+        raise CheckoffFileError({"file": [str(exc)]}) from exc
     if len(dataset) == 0:
-        raise CheckoffFileError({"file": ["The file has no rows."]})
+        raise CheckoffFileError({"file": [f"{table.file_name}: the file has no rows under the header."]})
     return dataset
 
 
@@ -134,8 +136,8 @@ class CheckoffRowResource(resources.ModelResource):
         self._payroll = payroll
 
     def _member(self, row) -> tuple:
-        number = str(row.get("membership_number") or "").strip().upper()
-        payroll_number = str(row.get("payroll_number") or "").strip().upper()
+        number = cell_text(row.get("membership_number")).upper()
+        payroll_number = cell_text(row.get("payroll_number")).upper()
         if number:
             found = self._numbers.get(number)
             if found is None:
