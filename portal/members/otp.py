@@ -17,6 +17,7 @@ from portal.audit.services import ACTION, audit_log
 
 from .activity import activity_record
 from .models import ActivityAction, User
+from .tokens import user_tokens_revoke
 
 FRESH_SESSION_KEY = "otp_verified_at"
 FRESH_FOR_SECONDS = 5 * 60
@@ -114,10 +115,11 @@ def otp_is_fresh(request, *, seconds: int = FRESH_FOR_SECONDS) -> bool:
 
 @transaction.atomic
 def otp_devices_reset(*, user: User, by: User | None, request=None) -> int:
-    """Staff reset (M11): remove every device; the person enrols again at next sign-in."""
+    """Staff reset (M11): remove every device and revoke the API tokens; the person enrols again at next sign-in."""
     removed = 0
     for model in (TOTPDevice, EmailDevice, StaticDevice):
         removed += model.objects.filter(user=user).delete()[0]
+    user_tokens_revoke(user=user)  # API tokens were issued through those devices
     activity_record(action=ActivityAction.OTP_RESET, request=request, user=user, actor=by)
     audit_log(instance=user, action=ACTION, by=by, summary=f"Second factor reset ({removed} devices removed)")
     return removed

@@ -1,12 +1,42 @@
-"""Auth signal handlers: each records one activity entry (M5) and does nothing else."""
+"""Auth signal handlers: activity entries (M5), and revoking API tokens when the credentials change."""
 
 from allauth.account.signals import password_changed, password_reset
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from .activity import activity_record
-from .models import ActivityAction
+from .models import ActivityAction, User
+from .tokens import user_tokens_revoke
+
+_REVOKE_FLAG = "_api_tokens_to_revoke"
+
+
+@receiver(pre_save, sender=User)
+def note_credential_change(sender, instance, update_fields=None, raw=False, **kwargs):
+    """A new password or a disabled login, through any door (allauth change or reset, the API reset, the
+    Wagtail user form, user_active_toggle, the shell): the user's API refresh tokens are revoked on save.
+
+    One extra query per User save that may touch those fields; saves of other fields alone (last_login) skip it."""
+    if raw or instance._state.adding:
+        return
+    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+        return
+    before = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    setattr(
+        instance,
+        _REVOKE_FLAG,
+        before is not None
+        and (before["password"] != instance.password or (before["is_active"] and not instance.is_active)),
+    )
+
+
+@receiver(post_save, sender=User)
+def revoke_tokens_after_credential_change(sender, instance, raw=False, **kwargs):
+    if not raw and getattr(instance, _REVOKE_FLAG, False):
+        setattr(instance, _REVOKE_FLAG, False)
+        user_tokens_revoke(user=instance)
 
 
 @receiver(user_logged_in)
