@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.finance.file_reader import FileRejected, upload_read
 from portal.reports.tabular import Section, list_export
 
 from .models import BankAccount, BankTransaction
@@ -39,10 +40,12 @@ def statement_import_view(request):
         try:
             result = statement_import(
                 bank_account=form.cleaned_data["bank_account"],
-                content=upload.read(),
+                content=upload_read(upload),
                 file_name=upload.name,
                 by=request.user,
             )
+        except FileRejected as exc:
+            form.add_error("file", str(exc))
         except StatementInvalid as exc:
             row_errors = exc.rows
         except ValidationError as exc:

@@ -1,9 +1,11 @@
 """Bank reconciliation (T5): import a bank or M-Pesa statement, match its lines to the ledger, report the rest.
 
-Import reads CSV or XLSX with flexible headers — date (or completion time / value date), reference (or receipt
-no. / transaction id), description (or details / narrative) and either a signed `amount` or `paid in` /
-`withdrawn` (also `credit` / `debit`) columns. Every row is checked first and every problem named with its row and
-field; then all rows are stored, or none. The file's SHA-256 is unique: the same file twice imports once.
+Import reads CSV or XLSX through the one file reader (portal/finance/file_reader.py: caps on size, unzipped size,
+rows and columns; a damaged file is a form error naming it) with flexible headers — date (or completion time /
+value date), reference (or receipt no. / transaction id), description (or details / narrative) and either a signed
+`amount` or `paid in` / `withdrawn` (also `credit` / `debit`) columns. Every row is checked first and every problem
+named with its row in the file and field; then all rows are stored, or none. The file's SHA-256 is unique: the
+same file twice imports once.
 
 Matching, for each unmatched statement line against unmatched ledger lines on the bank's own ledger account with
 the same signed amount (money in = a debit on the bank account):
@@ -14,6 +16,7 @@ A manual match checks the same account and amount; nothing is matched twice (one
 
 import datetime
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.audit.services import ACTION, audit_log
+from portal.finance.file_reader import FileRejected, cell_text, read_table
 from portal.finance.ledger.models import JournalLine
 from portal.finance.money import InvalidAmount, parse_amount
 
@@ -71,38 +75,27 @@ class _Problems:
         self.rows.append((row, name, message))
 
 
-def _records(content: bytes, file_name: str) -> list[dict]:
-    if file_name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(filename=__import__("io").BytesIO(content), read_only=True, data_only=True).active
-        rows = list(sheet.iter_rows(values_only=True))
-    else:
-        import csv
-        import io
-
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError({"file": ["The file is not UTF-8 text, CSV or XLSX."]}) from None
-        rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise ValidationError({"file": ["The file is empty."]})
+def _records(content: bytes, file_name: str) -> Iterator[tuple[int, dict]]:
+    """(row number in the file, {column key: value}) for each non-blank row under the header, streamed by the one
+    file reader (portal/finance/file_reader.py), which refuses a damaged file, a zip bomb or one past the caps with
+    FileRejected naming the file."""
+    table = read_table(content, file_name=file_name)
     names = {}
-    for index, header in enumerate(rows[0]):
-        label = str(header or "").strip().lower()
+    for index, header in enumerate(table.header):
+        label = header.strip().lower()
         for key, options in HEADERS.items():
             if label in options:
                 names[index] = key
     if "date" not in names.values() or not (
         "amount" in names.values() or {"money_in", "money_out"} & set(names.values())
     ):
-        raise ValidationError({"file": ["The file needs a date column and an amount (or paid in / withdrawn) column."]})
-    return [
-        {names[i]: value for i, value in enumerate(row) if i in names}
-        for row in rows[1:]
-        if any(str(v or "").strip() for v in row)
-    ]
+        raise FileRejected(
+            table.file_name, "the file needs a date column and an amount (or paid in / withdrawn) column."
+        )
+    for row in table:
+        record = dict.fromkeys(names.values())
+        record.update({names[i]: value for i, value in enumerate(row.values) if i in names})
+        yield row.number, record
 
 
 def _date(value) -> datetime.date | None:
@@ -133,9 +126,18 @@ def _money(value, row, name, problems) -> Decimal:
 
 
 def statement_parse(*, content: bytes, file_name: str) -> list[ParsedRow]:
+    """Every row checked; StatementInvalid names each bad row (its number in the file) and field, and a file that
+    cannot be read is a ValidationError on `file` naming it."""
+    try:
+        return _statement_rows(content, file_name)
+    except FileRejected as exc:
+        raise ValidationError({"file": [str(exc)]}) from exc
+
+
+def _statement_rows(content: bytes, file_name: str) -> list[ParsedRow]:
     problems = _Problems()
     parsed = []
-    for number, record in enumerate(_records(content, file_name), start=2):  # row 1 is the header
+    for number, record in _records(content, file_name):
         date = _date(record.get("date"))
         if date is None:
             problems.add(number, "date", f"{record.get('date')!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY).")
@@ -151,8 +153,8 @@ def statement_parse(*, content: bytes, file_name: str) -> list[ParsedRow]:
             ParsedRow(
                 number,
                 date or datetime.date.min,
-                str(record.get("reference") or "").strip()[:100],
-                str(record.get("description") or "").strip()[:255],
+                cell_text(record.get("reference"))[:100],
+                cell_text(record.get("description"))[:255],
                 amount,
             )
         )
