@@ -3,8 +3,8 @@
 from django.http import Http404
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
+from portal.finance.csv_safe import safe_table_export
 from portal.members.views import MemberAreaMixin
 
 from .selectors import contribution_years, member_balances, member_contributions, member_share_capital_payments
@@ -32,7 +32,7 @@ class _SavingsPage(MemberAreaMixin, TemplateView):
         table = self.table_class(self.rows(member, year))
         export = request.GET.get("_export")
         if export in EXPORT_FORMATS:
-            exporter = TableExport(export, table, exclude_columns=())
+            exporter = safe_table_export(export, table, exclude_columns=())
             return exporter.response(
                 f"{self.export_name}-{member.membership_number}{'-' + str(year) if year else ''}.{export}"
             )

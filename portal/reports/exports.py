@@ -1,5 +1,6 @@
 """Financial statements as CSV, XLSX and PDF, from the dict `financial.financial_statements` returns (live or
-frozen in a snapshot). Amounts stay Decimal text (CSV, PDF) or Decimal numbers (XLSX); nothing passes through float."""
+frozen in a snapshot). Amounts stay Decimal text (CSV, PDF) or Decimal numbers (XLSX); nothing passes through float.
+Account names are typed by staff: text that a spreadsheet would run as a formula is neutralised (finance/csv_safe)."""
 
 import csv
 import datetime
@@ -8,6 +9,8 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+
+from portal.finance.csv_safe import neutralise_csv_cell, xlsx_text_cell
 
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -54,10 +57,11 @@ HEADER = ["Statement", "Section", "Account", "Name", "Amount / debit", "Credit"]
 def statements_csv(data: dict, title: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([title, f"{data['period_start']} to {data['period_end']}"])
+    writer.writerow([neutralise_csv_cell(title), f"{data['period_start']} to {data['period_end']}"])
     writer.writerow(HEADER)
     for row in statement_rows(data):
-        writer.writerow(row)
+        # Amounts (the last two columns) are Decimal text and may be negative: only the text columns are neutralised.
+        writer.writerow([neutralise_csv_cell(v) for v in row[:4]] + list(row[4:]))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -78,6 +82,9 @@ def statements_xlsx(data: dict, title: str) -> bytes:
     for cells in sheet.iter_rows(min_row=3, min_col=5, max_col=6):
         for cell in cells:
             cell.number_format = "#,##0.00"
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            xlsx_text_cell(cell)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

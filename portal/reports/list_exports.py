@@ -1,10 +1,39 @@
 """Admin list exports (R7): every snippet list exports CSV and XLSX through Wagtail's `list_export`; this index view
 follows dotted paths ("member.membership_number") through relations that may be empty — a journal line without a
-member, a payment nobody recorded — and writes an empty cell instead of failing the whole file."""
+member, a payment nobody recorded — and writes an empty cell instead of failing the whole file.
 
+Wagtail's `SpreadsheetExportMixin` writes CSV cells as they are, so a member's name or phone that starts with "="
+would run as a formula on the clerk's machine. `neutralise_wagtail_csv_exports` (called once from the reports app's
+`ready`) makes the mixin write every CSV cell — headings and rows — through `neutralise_csv_cell`. That covers our
+snippet lists and Wagtail's own exports too (form submissions typed by the public, site history). Wagtail's XLSX
+export already turns text that openpyxl takes for a formula back into a string."""
+
+import csv
 from collections import OrderedDict
 
+from wagtail.admin.views.mixins import Echo, SpreadsheetExportMixin
 from wagtail.snippets.views.snippets import IndexView
+
+from portal.finance.csv_safe import neutralise_csv_cell
+
+
+class NeutralisingDictWriter(csv.DictWriter):
+    """A DictWriter whose every text cell passes through `neutralise_csv_cell` (numbers untouched)."""
+
+    def writerow(self, rowdict):
+        return super().writerow({key: neutralise_csv_cell(value) for key, value in rowdict.items()})
+
+
+def _stream_csv(self, queryset):
+    """Wagtail's `SpreadsheetExportMixin.stream_csv`, with the neutralising writer."""
+    writer = NeutralisingDictWriter(Echo(), fieldnames=self.list_export)
+    yield writer.writerow({field: self.get_heading(queryset, field) for field in self.list_export})
+    for item in queryset:
+        yield self.write_csv_row(writer, self.to_row_dict(item))
+
+
+def neutralise_wagtail_csv_exports() -> None:
+    SpreadsheetExportMixin.stream_csv = _stream_csv
 
 
 def _lookup(item, path: str):

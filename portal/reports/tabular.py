@@ -2,7 +2,8 @@
 
 Every report type in the catalogue (saved and scheduled reports, R6) builds a `TabularReport`: a title, what
 it covers, and sections of rows. The renderers here turn any of them into a file, so a new report type needs no
-file code. Amounts stay `Decimal` — text in CSV and PDF, numbers with two decimals in XLSX; never float.
+file code. Amounts stay `Decimal` — text in CSV and PDF, numbers with two decimals in XLSX; never float. Text a
+spreadsheet would read as a formula is neutralised in CSV and kept as text in XLSX (finance/csv_safe.py).
 """
 
 import csv
@@ -12,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
+
+from portal.finance.csv_safe import csv_text, xlsx_text_cell
 
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -63,15 +66,15 @@ def _text(value) -> str:
 def render_csv(report: TabularReport) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([report.title, report.covers])
+    writer.writerow([csv_text(report.title), csv_text(report.covers)])
     for section in report.sections:
         writer.writerow([])
-        writer.writerow([section.heading])
-        writer.writerow(section.columns)
+        writer.writerow([csv_text(section.heading)])
+        writer.writerow([csv_text(c) for c in section.columns])
         for row in section.rows:
-            writer.writerow([_text(v) for v in row])
+            writer.writerow([csv_text(v) for v in row])
         if section.totals:
-            writer.writerow([_text(v) for v in section.totals])
+            writer.writerow([csv_text(v) for v in section.totals])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -99,7 +102,7 @@ def render_xlsx(report: TabularReport) -> bytes:
     def cell(sheet, value, *, strong=False):
         if not isinstance(value, (str, int, Decimal, datetime.date, type(None))):
             value = str(value)  # lazy translations (Wagtail's action labels) and the like
-        written = WriteOnlyCell(sheet, value=value)
+        written = xlsx_text_cell(WriteOnlyCell(sheet, value=value))
         if isinstance(value, Decimal):
             written.number_format = "#,##0.00"
         if strong:
@@ -108,8 +111,8 @@ def render_xlsx(report: TabularReport) -> bytes:
 
     for section in report.sections or [Section("Report", [])]:
         sheet = workbook.create_sheet(_sheet_title(section.heading, used))
-        sheet.append([report.title, report.covers])
-        sheet.append([section.heading])
+        sheet.append([cell(sheet, report.title), cell(sheet, report.covers)])
+        sheet.append([cell(sheet, section.heading)])
         sheet.append([cell(sheet, name, strong=True) for name in section.columns])
         for row in section.rows:
             sheet.append([cell(sheet, value) for value in row])

@@ -1,6 +1,7 @@
 """R7: every staff list in the admin exports CSV and XLSX — every snippet listing (Wagtail's `list_export`) and
 the custom list pages (missing contributions, incomplete share capital, trial balance, loan portfolio,
-unreconciled items)."""
+unreconciled items). No cell of any of them is a formula (issue 12): text that starts with = + - @ tab or CR is
+neutralised in CSV and stays text in XLSX."""
 
 import datetime
 import io
@@ -12,7 +13,9 @@ from wagtail.snippets.models import get_snippet_models
 
 from portal.contributions.services import share_capital_payment_record
 from portal.members import roles
+from portal.members.models import Member
 from tests.conftest import sign_in_verified
+from tests.integration.test_csv_injection import formula_like
 from tests.integration.test_loans import _disbursed, borrower, products  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +37,10 @@ def books(borrower, products, staff_user, member):  # noqa: F811
     from portal.reports.services import financial_statement_prepare
 
     share_capital_payment_record(member=member, amount="4000", reference="sc-b", date=datetime.date(2026, 1, 5))
+    share_capital_payment_record(member=member, amount="100", reference="=1+1", date=datetime.date(2026, 1, 6))
+    member.user.first_name, member.user.last_name = '=HYPERLINK("http://evil.example")', "@SUM(A1)"
+    member.user.save()
+    Member.objects.filter(pk=member.pk).update(phone_number="+cmd|' /C calc'!A0", employer="-2+3")
     loan = _disbursed(borrower, products, staff_user)
     loan_repay(loan=loan, amount="5000", reference="R-1", date=datetime.date(2026, 2, 10))
     preparer = staff_user(roles.ADMINISTRATORS)
@@ -55,9 +62,11 @@ def test_every_snippet_list_exports_csv_and_xlsx(client, superuser, books, model
     assert len(rows[0]) == len(viewset.list_export)
     if model._default_manager.exists():
         assert len(rows) > 1, f"{model._meta.label} has rows but exported none"
+    assert formula_like([cell for row in rows for cell in row]) == []
     xlsx = client.get(url + "?export=xlsx")
     sheet = load_workbook(io.BytesIO(_body(xlsx))).active
     assert xlsx.status_code == 200 and sheet.max_column == len(viewset.list_export) and sheet.max_row == len(rows)
+    assert [c.value for row in sheet.iter_rows() for c in row if c.data_type == "f"] == []
 
 
 def test_custom_list_pages_export(client, superuser, member):
@@ -83,5 +92,7 @@ def test_custom_list_pages_export(client, superuser, member):
     unreconciled = client.get("/admin/ledger/bank-statements/unreconciled/?start=2026-01-01&end=2026-01-31&export=csv")
     text = unreconciled.content.decode()
     assert "In the books, not on a statement" in text and "4000.00" in text
+    for text in (missing.content.decode(), "\n".join(trial), unreconciled.content.decode()):
+        assert formula_like([cell for row in reader(io.StringIO(text)) for cell in row]) == []
     page = client.get("/admin/savings/missing/?period=2026-01").content.decode()
     assert "export=csv" in page and "export=xlsx" in page
