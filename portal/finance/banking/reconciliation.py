@@ -41,6 +41,7 @@ HEADERS = {
     "money_out": {"withdrawn", "debit", "money out", "withdrawals"},
 }
 REFERENCE_DAYS, AMOUNT_DAYS = 7, 3
+MANUAL_DAYS = 31  # candidates offered for a match by hand: a month either side
 
 
 class StatementInvalid(ValidationError):
@@ -218,6 +219,16 @@ def candidate_lines(bank_transaction: BankTransaction, *, days: int):
         .select_related("entry")
         .order_by("date")
     )
+
+
+def reconcile_candidates(bank_transaction: BankTransaction, *, days: int = MANUAL_DAYS, limit: int = 50) -> list:
+    """The ledger lines a person may match this statement line to by hand (what `bank_transaction_reconcile`
+    accepts: same bank account, same signed amount, not matched yet), nearest date first; none once it is matched."""
+    if bank_transaction.matched_line_id:
+        return []
+    lines = list(candidate_lines(bank_transaction, days=days))
+    lines.sort(key=lambda line: (abs((line.date - bank_transaction.date).days), line.date, line.pk))
+    return lines[:limit]
 
 
 def _reference_hit(line: JournalLine, reference: str) -> bool:
