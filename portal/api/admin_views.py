@@ -1,8 +1,11 @@
 """Staff endpoints from the seed: status toggles and second-factor reset. Each checks a permission and calls
 one service."""
 
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +15,21 @@ from portal.members.otp import otp_devices_reset
 from portal.members.services import MemberStatusError, member_status_set, user_active_toggle
 
 from .permissions import HasModelPermission
+
+ACCOUNT_ID = OpenApiParameter(
+    "user_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The account: a member's `id` (as /api/members/ answers) or the login's own user id.",
+)
+
+
+def _account_for(account_id) -> User:
+    """The login behind a member id or a user id (the seed's paths say user id, but no answer gives one)."""
+    user = User.objects.filter(Q(pk=account_id) | Q(member__pk=account_id)).first()
+    if user is None:
+        raise Http404("No member or user with this id.")
+    return user
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -26,9 +44,18 @@ class MemberStatusOutSerializer(serializers.Serializer):
 
 
 class UserStatusOutSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
+    id = serializers.UUIDField(help_text="The user id of the login.")
+    member_id = serializers.SerializerMethodField(help_text="The member's id, when the login belongs to a member.")
     email = serializers.EmailField()
     is_active = serializers.BooleanField()
+
+    def get_member_id(self, user) -> str | None:
+        member = getattr(user, "member", None)
+        return str(member.pk) if member is not None else None
+
+
+class OtpResetOutSerializer(UserStatusOutSerializer):
+    devices_removed = serializers.IntegerField()
 
 
 class MemberToggleActiveView(APIView):
@@ -56,13 +83,14 @@ class MemberToggleActiveView(APIView):
 
 
 class UserToggleStatusView(APIView):
-    """POST /api/auth/admin/toggle-user-status/<user_id>/: enable or disable a login."""
+    """POST /api/auth/admin/toggle-user-status/<id>/: enable or disable a login (a member id or a user id).
+    Disabling revokes the person's API tokens (portal/members/tokens.py)."""
 
     permission_classes = [HasModelPermission("members.change_user")]
 
-    @extend_schema(request=ReasonSerializer, responses={200: UserStatusOutSerializer})
+    @extend_schema(request=ReasonSerializer, responses={200: UserStatusOutSerializer}, parameters=[ACCOUNT_ID])
     def post(self, request, user_id):
-        user = get_object_or_404(User, pk=user_id)
+        user = _account_for(user_id)
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -75,15 +103,17 @@ class UserToggleStatusView(APIView):
 
 
 class ResetUserOtpView(APIView):
-    """POST /api/auth/admin/reset-user-otp/<user_id>/: remove the person's second-factor devices (M11)."""
+    """POST /api/auth/admin/reset-user-otp/<id>/: remove the person's second-factor devices (M11) and revoke
+    their API tokens. The id is a member id or a user id."""
 
     permission_classes = [HasModelPermission("members.change_user")]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: OtpResetOutSerializer}, parameters=[ACCOUNT_ID])
     def post(self, request, user_id):
-        user = get_object_or_404(User, pk=user_id)
+        user = _account_for(user_id)
         removed = otp_devices_reset(user=user, by=request.user, request=request._request)
-        return Response({"id": str(user.pk), "devices_removed": removed})
+        user.devices_removed = removed
+        return Response(OtpResetOutSerializer(user).data)
 
 
 class MassEmailInSerializer(serializers.Serializer):

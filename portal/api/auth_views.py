@@ -11,7 +11,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from portal.members.invitations import InvitationError, invitation_accept, invitation_create
 from portal.members.lockout import lockout_response
 from portal.members.models import User
-from portal.members.otp import otp_email_challenge, otp_email_enrol, otp_verify
+from portal.members.otp import OtpDeliveryError, otp_email_challenge, otp_email_enrol, otp_verify
 from portal.members.tokens import user_token_pair_issue
 
 from .errors import validation_error_response
@@ -52,6 +52,11 @@ class OtpLoginResponseSerializer(serializers.Serializer):
     methods = serializers.ListField(child=serializers.ChoiceField(choices=["totp", "email", "backup"]))
 
 
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
 class OtpLoginView(APIView):
     """Step 1: email and password. Answers with an `otp_session` for verify-otp; emails a code when the
     account uses emailed codes. An account without any device is enrolled for emailed codes."""
@@ -60,7 +65,15 @@ class OtpLoginView(APIView):
     authentication_classes = []
     throttle_classes = [AuthThrottle]
 
-    @extend_schema(request=OtpLoginSerializer, responses={200: OtpLoginResponseSerializer})
+    @extend_schema(
+        request=OtpLoginSerializer,
+        responses={
+            200: OtpLoginResponseSerializer,
+            401: OpenApiResponse(DetailSerializer, description="Email or password not correct."),
+            429: OpenApiResponse(DetailSerializer, description="Throttled, or the account is locked."),
+            503: OpenApiResponse(DetailSerializer, description="The emailed code could not be sent; try again."),
+        },
+    )
     def post(self, request):
         data = OtpLoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -81,7 +94,14 @@ class OtpLoginView(APIView):
         if any(isinstance(d, EmailDevice) for d in devices):
             methods.append("email")
             if "totp" not in methods:
-                otp_email_challenge(user=user)
+                try:
+                    otp_email_challenge(user=user)
+                except OtpDeliveryError as exc:
+                    return Response(
+                        {"detail": str(exc), "code": "email_unavailable"},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": "60"},
+                    )
         if any(isinstance(d, StaticDevice) for d in devices):
             methods.append("backup")
         otp_session = signing.dumps({"uid": str(user.pk)}, salt=OTP_SESSION_SALT)

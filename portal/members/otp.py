@@ -4,7 +4,9 @@ One OTP engine only: every secret lives in django-otp's device tables. The sessi
 proved the second factor, so sensitive actions can ask for a fresh code.
 """
 
+import logging
 import secrets
+import smtplib
 import time
 
 from django.db import transaction
@@ -18,6 +20,8 @@ from portal.audit.services import ACTION, audit_log
 from .activity import activity_record
 from .models import ActivityAction, User
 from .tokens import user_tokens_revoke
+
+logger = logging.getLogger(__name__)
 
 FRESH_SESSION_KEY = "otp_verified_at"
 FRESH_FOR_SECONDS = 5 * 60
@@ -82,12 +86,31 @@ def otp_backup_codes_regenerate(*, user: User) -> list[str]:
     return codes
 
 
+class OtpDeliveryError(Exception):
+    """The emailed code could not be sent (the mail server is down or refuses). Views answer 503, not 500."""
+
+    message = (
+        "We could not send the email with your code just now. Try again in a few minutes, "
+        "or use your authenticator app or one of your backup codes."
+    )
+
+    def __str__(self):
+        return self.message
+
+
 def otp_email_challenge(*, user: User) -> bool:
-    """Email a code to the user's email device, if they have one. Returns whether a code was sent."""
+    """Email a code to the user's email device, if they have one. Returns whether a code was sent.
+
+    Raises OtpDeliveryError when the mail server fails (smtplib errors are OSErrors, as are refused
+    connections and timeouts)."""
     device = EmailDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         return False
-    device.generate_challenge()
+    try:
+        device.generate_challenge()
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("Sign-in code email to user %s failed: %s", user.pk, exc)
+        raise OtpDeliveryError() from exc
     return True
 
 

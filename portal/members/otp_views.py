@@ -16,6 +16,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .otp import (
+    OtpDeliveryError,
     otp_backup_codes_regenerate,
     otp_email_challenge,
     otp_email_enrol,
@@ -68,9 +69,14 @@ def otp_verify_view(request):
         return redirect(f"{reverse('otp_setup')}?{urlencode({'next': _next_url(request)})}")
     has_email = any(isinstance(d, EmailDevice) for d in devices)
     form = TokenForm(request.POST or None)
+    status = 200
     if request.method == "POST" and "send_email" in request.POST:
-        if otp_email_challenge(user=user):
-            messages.info(request, f"We emailed a code to {user.email}. It is valid for 5 minutes.")
+        try:
+            if otp_email_challenge(user=user):
+                messages.info(request, f"We emailed a code to {user.email}. It is valid for 5 minutes.")
+        except OtpDeliveryError as exc:
+            messages.error(request, str(exc))
+            status = 503
         form = TokenForm()
     elif request.method == "POST" and form.is_valid():
         device = otp_verify(user=user, token=form.cleaned_data["otp_token"], request=request)
@@ -89,7 +95,7 @@ def otp_verify_view(request):
             "next": _next_url(request),
             "fresh": request.GET.get("fresh"),
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors else status,
     )
 
 

@@ -198,3 +198,100 @@ def test_unknown_ids_are_404_for_staff(api, staff_user):
     missing = "00000000-0000-0000-0000-000000000000"
     assert api.post(f"/api/auth/admin/reset-user-otp/{missing}/").status_code == 404
     assert api.post(f"/api/members/{missing}/toggle-active/", {"reason": "x"}).status_code == 404
+
+
+# --- issue 12: throttle behind proxies, mail server down, member ids on the admin paths -----------------------
+
+
+def _otp_login_with_forwarded_for(api, n, forwarded_for):
+    return api.post(
+        "/api/auth/otp-login/",
+        {"email": f"nobody{n}@example.com", "password": "wrong"},  # a new email each time: never the lockout
+        format="json",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+        REMOTE_ADDR="198.51.100.9",
+    )
+
+
+def test_a_new_x_forwarded_for_does_not_reset_the_sign_in_throttle(api):
+    """No proxy configured (NUM_PROXIES=0): the header is the client's word and is ignored."""
+    answers = [_otp_login_with_forwarded_for(api, n, f"10.0.{n}.1").status_code for n in range(36)]
+    assert answers[:30] == [401] * 30
+    assert set(answers[30:]) == {429}
+
+
+def test_behind_one_proxy_only_the_address_the_proxy_saw_counts(api, settings):
+    """NUM_PROXIES=1: the client may prepend anything; the proxy appends the real address, which is the key."""
+    settings.NUM_PROXIES = 1
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    answers = [_otp_login_with_forwarded_for(api, n, f"10.0.{n}.1, 203.0.113.7").status_code for n in range(35)]
+    assert answers[:30] == [401] * 30 and set(answers[30:]) == {429}
+    other_client = _otp_login_with_forwarded_for(api, 99, "10.9.9.9, 203.0.113.8")
+    assert other_client.status_code == 401  # another real address has its own allowance
+
+
+class FailingEmailBackend:
+    """A mail server that is down."""
+
+    exception = None
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise self.exception
+
+
+class RefusingSmtpBackend(FailingEmailBackend):
+    import smtplib
+
+    exception = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class UnreachableSmtpBackend(FailingEmailBackend):
+    exception = ConnectionRefusedError(111, "Connection refused")
+
+
+@pytest.mark.parametrize("backend", ["RefusingSmtpBackend", "UnreachableSmtpBackend"])
+def test_otp_login_answers_503_when_the_code_cannot_be_emailed(api, member, settings, backend):
+    settings.EMAIL_BACKEND = f"tests.integration.test_api_auth.{backend}"
+    response = api.post("/api/auth/otp-login/", {"email": member.user.email, "password": PASSWORD}, format="json")
+    assert response.status_code == 503
+    assert response.json()["code"] == "email_unavailable"
+    assert "could not send the email" in response.json()["detail"]
+    assert response["Retry-After"] == "60"
+
+
+@pytest.mark.parametrize("backend", ["RefusingSmtpBackend", "UnreachableSmtpBackend"])
+def test_web_email_me_a_code_says_the_mail_is_down(client, member, settings, backend):
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    EmailDevice.objects.create(user=member.user, name="Email", confirmed=True)
+    assert client.post("/accounts/login/", {"login": member.user.email, "password": PASSWORD}).status_code == 302
+    settings.EMAIL_BACKEND = f"tests.integration.test_api_auth.{backend}"
+    response = client.post("/accounts/otp/verify/", {"send_email": "1"})
+    assert response.status_code == 503
+    assert "could not send the email" in response.content.decode()
+
+
+def test_admin_paths_take_a_member_id_as_well_as_a_user_id(api, staff_user, member, other_member):
+    _as(api, staff_user(roles.ADMINISTRATORS))
+    TOTPDevice.objects.create(user=member.user, name="App", confirmed=True)
+    reset = api.post(f"/api/auth/admin/reset-user-otp/{member.pk}/", format="json")
+    assert reset.status_code == 200
+    assert reset.json()["devices_removed"] == 1
+    assert reset.json()["id"] == str(member.user.pk) and reset.json()["member_id"] == str(member.pk)
+    disabled = api.post(f"/api/auth/admin/toggle-user-status/{member.pk}/", {"reason": "Left"}, format="json")
+    assert disabled.status_code == 200 and disabled.json()["is_active"] is False
+    member.user.refresh_from_db()
+    other_member.user.refresh_from_db()
+    assert member.user.is_active is False and other_member.user.is_active is True
+    by_user_id = api.post(f"/api/auth/admin/toggle-user-status/{member.user.pk}/", format="json")
+    assert by_user_id.status_code == 200 and by_user_id.json()["is_active"] is True
+
+
+def test_the_schema_says_the_admin_paths_take_a_member_id(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    for path in ("/api/auth/admin/reset-user-otp/{user_id}/", "/api/auth/admin/toggle-user-status/{user_id}/"):
+        (parameter,) = [p for p in schema["paths"][path]["post"]["parameters"] if p["name"] == "user_id"]
+        assert "member's `id`" in parameter["description"]
