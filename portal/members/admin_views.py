@@ -7,7 +7,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from .invitations import invitation_resend, invitation_revoke, invitations_import_csv
+from portal.finance.file_reader import FileRejected, upload_read
+
+from .invitations import INVITATION_LIST_MAX_BYTES, invitation_resend, invitation_revoke, invitations_import_csv
 from .models import Invitation
 
 INVITATIONS_LIST = "wagtailsnippets_members_invitation:list"
@@ -75,15 +77,10 @@ def invitation_revoke_view(request, pk):
 
 class InvitationCsvForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="Header row: email, first_name, last_name, and optionally phone_number, employer, payroll_number.",
+        label="CSV or XLSX file",
+        help_text="Header row: email, first_name, last_name, and optionally phone_number, employer, payroll_number. "
+        "At most 2 MB; split longer lists.",
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > 2 * 1024 * 1024:
-            raise forms.ValidationError("The file is larger than 2 MB; split it into smaller lists.")
-        return upload
 
 
 def invitation_import_view(request):
@@ -91,10 +88,12 @@ def invitation_import_view(request):
     form = InvitationCsvForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
         try:
-            created = invitations_import_csv(
-                data=form.cleaned_data["file"].read(), invited_by=request.user, request=request
-            )
+            data = upload_read(upload, max_bytes=INVITATION_LIST_MAX_BYTES)
+            created = invitations_import_csv(data=data, invited_by=request.user, request=request, file_name=upload.name)
+        except FileRejected as exc:
+            form.add_error("file", str(exc))
         except ValidationError as exc:
             errors = exc.messages
         else:

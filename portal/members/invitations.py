@@ -3,10 +3,8 @@
 Tokens are random, single-use and expire; only their SHA-256 is stored.
 """
 
-import csv
 import datetime
 import hashlib
-import io
 import secrets
 from dataclasses import dataclass
 
@@ -20,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.audit.services import ACTION, audit_log
+from portal.finance.file_reader import FileRejected, cell_text, read_table
 from portal.notifications.services import notify
 
 from . import roles
@@ -253,30 +252,45 @@ class CsvRowError:
 CSV_COLUMNS = ["email", "first_name", "last_name", "phone_number", "employer", "payroll_number"]
 
 
-def invitations_import_csv(*, data: bytes, invited_by: User | None, request=None) -> list[Invitation]:
-    """Invite everyone in a CSV (header: email, first_name, last_name[, phone_number, employer, payroll_number]).
+INVITATION_LIST_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _invitation_rows(data: bytes, file_name: str) -> tuple[list[int], list[dict]]:
+    """The list's rows as text, read by the one file reader (caps on size, rows and columns; a damaged or binary
+    file is refused naming it), with each row's number in the file (the header is row 1)."""
+    try:
+        table = read_table(data, file_name=file_name, max_bytes=INVITATION_LIST_MAX_BYTES)
+        header = [name.strip().lower() for name in table.header]
+        missing = [col for col in CSV_COLUMNS[:3] if col not in header]
+        if missing:
+            raise ValidationError(
+                f"{table.file_name}: the header row must name the columns {', '.join(CSV_COLUMNS[:3])}; "
+                f"missing: {', '.join(missing)}."
+            )
+        numbers, rows = [], []
+        for number, record in table.records(keys=[name or None for name in header], strict=False):
+            numbers.append(number)
+            rows.append({key: cell_text(value) for key, value in record.items()})
+    except FileRejected as exc:
+        raise ValidationError(str(exc)) from exc
+    if not rows:
+        raise ValidationError(f"{table.file_name}: the file has no rows under the header.")
+    return numbers, rows
+
+
+def invitations_import_csv(
+    *, data: bytes, invited_by: User | None, request=None, file_name: str = "invitations.csv"
+) -> list[Invitation]:
+    """Invite everyone in a CSV or XLSX list (header: email, first_name, last_name[, phone_number, employer,
+    payroll_number]).
 
     Every row is checked first; if any row is wrong, nothing is created and every error is reported
     with its row number (the header is row 1).
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError("The file is not UTF-8 text; save it as CSV UTF-8.") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    missing = [col for col in CSV_COLUMNS[:3] if col not in header]
-    if missing:
-        raise ValidationError(
-            f"The header row must name the columns {', '.join(CSV_COLUMNS[:3])}; missing: {', '.join(missing)}."
-        )
-    reader.fieldnames = header
-    rows = list(reader)
-    if not rows:
-        raise ValidationError("The file has no rows under the header.")
+    numbers, rows = _invitation_rows(data, file_name)
     errors: list[CsvRowError] = []
     seen: dict[str, int] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in zip(numbers, rows, strict=True):
         row = {key: (value or "").strip() for key, value in row.items() if key}
         for field in CSV_COLUMNS[:3]:
             if not row.get(field):
