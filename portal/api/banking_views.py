@@ -119,6 +119,7 @@ class BankTransactionListView(generics.ListAPIView):
     @extend_schema(request={"multipart/form-data": StatementUploadSerializer}, responses={201: None})
     def post(self, request):
         from portal.finance.banking.reconciliation import StatementInvalid, statement_import
+        from portal.finance.file_reader import FileRejected, upload_read
 
         data = StatementUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -128,8 +129,10 @@ class BankTransactionListView(generics.ListAPIView):
         upload = data.validated_data["file"]
         try:
             result = statement_import(
-                bank_account=account, content=upload.read(), file_name=upload.name, by=request.user
+                bank_account=account, content=upload_read(upload), file_name=upload.name, by=request.user
             )
+        except FileRejected as exc:  # too big: refused before it is read
+            return Response({"file": [str(exc)]}, status=400)
         except StatementInvalid as exc:
             errors = [{"row": row, "field": field, "message": message} for row, field, message in exc.rows]
             return Response({"rows": errors}, status=400)
