@@ -20,7 +20,7 @@ from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.bulk_insert import instance_row, rows_insert
 from portal.finance.ledger.models import Account, JournalLine
-from portal.finance.ledger.services import Line, Posting, ledger_post_many, ledger_reverse
+from portal.finance.ledger.services import IdempotencyConflict, Line, Posting, ledger_post_many, ledger_reverse
 from portal.finance.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.members.models import Member, MemberStatus
 
@@ -234,7 +234,11 @@ def payments_record(
     bank_account: BankAccount | None = None,
     today: datetime.date | None = None,
 ) -> list[PaymentResult]:
-    """Validate all items, then post all of them, or raise PaymentsInvalid and post nothing."""
+    """Validate all items, then post all of them, or raise PaymentsInvalid and post nothing.
+
+    A reference already posted for the same payment (member, amount, period) is a retry: its record comes back
+    with created=False — also when the first request is still committing as this one posts (the ledger waits
+    for it, then answers "already posted"); a reference posted for another payment is a row error."""
     account = _bank_account(bank_account)
     checked = payments_validate(kind=kind, items=items, today=today)
     errors = [e for c in checked for e in c.errors]
@@ -258,12 +262,30 @@ def payments_record(
                 source=c.item.reference,
             )
         )
-    posted = ledger_post_many(postings=postings, posted_by=recorded_by)
+    try:
+        posted = ledger_post_many(postings=postings, posted_by=recorded_by)
+    except IdempotencyConflict as exc:
+        # Posted meanwhile by another request with other money (validation above ran before it committed).
+        c = next(c for c in checked if c.key == exc.idempotency_key)
+        raise PaymentsInvalid(
+            [RowError(c.item.row, "reference", f"{c.item.reference!r} was already used for another payment.")]
+        ) from exc
+    repeated = [c for c, r in zip(checked, posted, strict=True) if not r.created]
+    if repeated:
+        # The ledger compared money; a payment also has a period. Check again what was posted meanwhile.
+        _check_existing_references(kind, repeated)
+        errors = [e for c in repeated for e in c.errors]
+        if errors:
+            raise PaymentsInvalid(errors)
     existing = {p.entry_id: p for p in model.objects.filter(entry__in=[r.entry for r in posted if not r.created])}
     new_records = []
     results = []
     for c, result in zip(checked, posted, strict=True):
         if not result.created:
+            if result.entry.pk not in existing:  # the key's entry is not a payment of this kind
+                raise PaymentsInvalid(
+                    [RowError(c.item.row, "reference", f"{c.item.reference!r} was already used for another posting.")]
+                )
             results.append(PaymentResult(existing[result.entry.pk], False))
             continue
         fields = dict(

@@ -121,7 +121,8 @@ def penalties_charge(*, today: datetime.date) -> int:
             )
         )
     with transaction.atomic():
-        posted = ledger_post_many(postings=postings)
+        # The key is the month: the first run's amount stands, a later run's figure is not a second penalty.
+        posted = ledger_post_many(postings=postings, compare_content=False)
         created = [p.entry.idempotency_key for p in posted if p.created]
         for key in created:
             pk, amount = amounts[key]
@@ -201,5 +202,6 @@ def provision_adjust(*, today: datetime.date) -> Decimal:
         idempotency_key=f"provision:{today.isoformat()}",
         date=today,
         source="daily loan job",
+        compare_content=False,  # once a day: a re-run's movement waits for tomorrow's run
     )
     return movement if result.created else Decimal("0.00")

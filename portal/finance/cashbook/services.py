@@ -12,7 +12,7 @@ from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.models import Account, AccountType
-from portal.finance.ledger.services import Line, ledger_post
+from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
 from portal.finance.money import InvalidAmount, parse_amount
 
 from .models import ExpenseCategory, IncomeCategory, SaccoExpense, SaccoIncome
@@ -101,7 +101,11 @@ def _cashbook_record(
     lines,
 ):
     """What expenses and income share: check every field (errors named together), post once per reference,
-    keep the receipt. `lines(amount, cost, bank_code)` gives the entry's lines."""
+    keep the receipt. `lines(amount, cost, bank_code)` gives the entry's lines.
+
+    The reference is a receipt number a person typed, so the same number again is either a retry (same amounts,
+    accounts and counterparty: the first record is returned, created=False) or a mistake (anything else: a
+    ValidationError on `reference` naming the number; nothing is posted)."""
     errors: dict[str, list[str]] = {}
     amount = _amount(amount, "amount", errors)
     cost = _amount(transaction_cost, "transaction_cost", errors, allow_zero=True)
@@ -124,17 +128,28 @@ def _cashbook_record(
         raise ValidationError(errors)
     reference = (reference or "").strip()
     key = f"{key_prefix}:{reference}" if reference else f"{key_prefix}:auto:{uuid.uuid4()}"
-    existing = model.objects.filter(entry__idempotency_key=key).first()
-    if existing is not None:
-        return existing, False
-    result = ledger_post(
-        memo=f"{category.name}: {description}",
-        lines=lines(amount, cost, account.ledger_account.code),
-        idempotency_key=key,
-        posted_by=recorded_by,
-        date=day,
-        source=reference,
+    noun = "expense" if key_prefix == "expense" else "income entry"
+    reused = ValidationError(
+        {"reference": [f"Receipt number {reference} was already used for a different {noun}; nothing was posted."]}
     )
+    try:
+        result = ledger_post(
+            memo=f"{category.name}: {description}",
+            lines=lines(amount, cost, account.ledger_account.code),
+            idempotency_key=key,
+            posted_by=recorded_by,
+            date=day,
+            source=reference,
+        )
+    except IdempotencyConflict as exc:
+        raise reused from exc
+    if not result.created:
+        # The same reference with the same money (accounts and amounts): a retry of the same record, unless the
+        # record says it was paid to or received from someone else.
+        existing = model.objects.filter(entry=result.entry).first()
+        if existing is None or getattr(existing, counterparty_field).casefold() != counterparty.strip().casefold():
+            raise reused
+        return existing, False
     record = model(
         date=day,
         category=category,

@@ -50,6 +50,15 @@ class JournalEntry(models.Model):
     memo = models.CharField(max_length=255)
     source = models.CharField(max_length=100, blank=True, help_text="The document behind it, e.g. a file or receipt.")
     idempotency_key = models.CharField(max_length=200, unique=True)
+    # Nullable only so that adding the column keeps SQLite's guard triggers (a NOT NULL column makes Django rebuild
+    # the table, dropping them); every entry has one: the posting services set it, migration 0010 backfilled it.
+    content_hash = models.CharField(  # noqa: DJ001
+        max_length=64,
+        null=True,
+        editable=False,
+        help_text="SHA-256 of the entry's lines (accounts, member, loan, amounts): the same idempotency key with "
+        "other content is refused instead of being silently 'already posted'. See ledger.services.lines_content_hash.",
+    )
     reversal_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )

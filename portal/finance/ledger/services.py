@@ -1,11 +1,19 @@
 """Posting: the only way money moves. Every event is one balanced JournalEntry with a unique idempotency key;
-corrections are reversals."""
+corrections are reversals.
+
+An idempotency key carries a hash of its content (`JournalEntry.content_hash`, see `lines_content_hash`): posting
+a key again with the same content returns the entry already posted (created=False); with different content it
+raises `IdempotencyConflict`, so a typed reference used twice for two different things is never silently
+"already posted"."""
 
 import datetime
+import hashlib
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from portal.finance.bulk_insert import instance_row, rows_insert
@@ -16,6 +24,20 @@ from .models import Account, JournalEntry, JournalLine
 
 class LedgerError(ValueError):
     """A posting that must not happen: unbalanced, bad amount, unknown or inactive account, double reversal."""
+
+
+class IdempotencyConflict(LedgerError):
+    """The idempotency key was already posted with different content (other accounts, amounts, member or loan).
+    Nothing was posted. `idempotency_key` names the key; callers whose key comes from a typed reference (a receipt or
+    slip number) turn this into a form error naming that reference."""
+
+    def __init__(self, *, idempotency_key: str, entry: JournalEntry):
+        self.idempotency_key = idempotency_key
+        self.entry = entry
+        super().__init__(
+            f"The reference {idempotency_key!r} was already used for a different posting "
+            f"({entry.date.isoformat()}: {entry.memo}); nothing was posted."
+        )
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,57 @@ def _validated_lines(lines: list[Line]) -> list[tuple[Line, Decimal, Decimal]]:
     return checked
 
 
+def _id_text(value) -> str:
+    """A member or loan id in one spelling, whether it came as a UUID, its text (with or without hyphens) or an
+    integer."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def lines_content_hash(lines: Iterable[tuple]) -> str:
+    """SHA-256 of what an entry does with money: for each line (account code, member id, loan id, debit, credit),
+    in a canonical spelling, sorted so that the order the caller listed the lines in does not matter.
+
+    Deliberately not part of the content:
+    - the date: a posting without an explicit date is dated the day it is posted, so a retry of the same event on
+      another day (a job re-run after midnight, a client retrying a timed-out request) must still match; and some
+      callers date the same event differently (interest accrued by the daily job on its due date, or by a
+      repayment on the payment date);
+    - memo, source and line descriptions: wording, not money; a retry may phrase them differently;
+    - who posted it.
+    Two different events with the same key, the same lines and only another date are therefore one posting;
+    callers that need more (the cashbook compares the payee) compare their own records too."""
+    canonical = sorted(
+        f"{code}|{_id_text(member_id)}|{_id_text(loan_id)}|{Decimal(debit):.2f}|{Decimal(credit):.2f}"
+        for code, member_id, loan_id, debit, credit in lines
+    )
+    return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
+
+
+def _checked_hash(checked: list[tuple[Line, Decimal, Decimal]]) -> str:
+    return lines_content_hash((line.account, line.member_id, line.loan_id, d, c) for line, d, c in checked)
+
+
+def entry_content_hash(entry: JournalEntry) -> str:
+    """The stored hash, or (for an entry posted before hashes were kept and not yet backfilled) one computed
+    from its lines."""
+    if entry.content_hash:
+        return entry.content_hash
+    return lines_content_hash(entry.lines.values_list("account__code", "member_id", "loan_id", "debit", "credit"))
+
+
+def _same_or_conflict(existing: JournalEntry, digest: str, *, compare_content: bool) -> PostResult:
+    if compare_content and entry_content_hash(existing) != digest:
+        raise IdempotencyConflict(idempotency_key=existing.idempotency_key, entry=existing)
+    return PostResult(existing, False)
+
+
 def ledger_post(
     *,
     memo: str,
@@ -72,8 +145,15 @@ def ledger_post(
     posted_by=None,
     date: datetime.date | None = None,
     source: str = "",
+    compare_content: bool = True,
 ) -> PostResult:
-    """Post one balanced entry, once. The same key again returns the entry already posted (created=False)."""
+    """Post one balanced entry, once. The same key again with the same content returns the entry already posted
+    (created=False); with different content it raises IdempotencyConflict.
+
+    `compare_content=False` is for scheduled jobs whose key names a period rather than an amount — the month's
+    penalty on an instalment, the day's provision movement — where the first run's figure stands and a later
+    run's different figure is not a second posting. Keys built from a reference a person or client typed must
+    keep the comparison."""
     return _post(
         memo=memo,
         lines=lines,
@@ -82,16 +162,18 @@ def ledger_post(
         date=date,
         source=source,
         reversal_of=None,
+        compare_content=compare_content,
     )
 
 
-def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of) -> PostResult:
+def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of, compare_content=True) -> PostResult:
     if not idempotency_key:
         raise LedgerError("An idempotency key is required.")
+    checked = _validated_lines(lines)
+    digest = _checked_hash(checked)
     existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return PostResult(existing, False)
-    checked = _validated_lines(lines)
+        return _same_or_conflict(existing, digest, compare_content=compare_content)
     codes = {line.account for line, _, _ in checked}
     accounts = {a.code: a for a in Account.objects.filter(code__in=codes, active=True)}
     missing = sorted(codes - set(accounts))
@@ -104,6 +186,7 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of)
                 memo=memo[:255],
                 source=source[:100],
                 idempotency_key=idempotency_key,
+                content_hash=digest,
                 posted_by=posted_by,
                 reversal_of=reversal_of,
             )
@@ -123,11 +206,12 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of)
                 ]
             )
     except IntegrityError:
-        # Another transaction posted the same key first: that posting stands.
+        # Another transaction posted the same key first (the savepoint above is rolled back): that posting stands,
+        # if it is the same one.
         existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return PostResult(existing, False)
+        return _same_or_conflict(existing, digest, compare_content=compare_content)
     return PostResult(entry, True)
 
 
@@ -172,39 +256,79 @@ class Posting:
     source: str = ""
 
 
-def ledger_post_many(*, postings: list[Posting], posted_by=None, chunk_size: int = 2000) -> list[PostResult]:
+def ledger_post_many(
+    *, postings: list[Posting], posted_by=None, chunk_size: int = 2000, compare_content: bool = True
+) -> list[PostResult]:
     """Post many entries in a few queries (check-off files, batches, demo history), with the same rules as
     `ledger_post`: each balanced, each key once. Runs in one transaction: any bad posting posts nothing.
-    Keys already in the journal are returned as created=False and not posted again."""
+    Keys already in the journal with the same content are returned as created=False and not posted again; a key
+    already posted with different content raises IdempotencyConflict (nothing posted). `compare_content`: see
+    `ledger_post`.
+
+    Concurrency: two transactions posting the same new key both find it absent; the second one's insert then
+    fails on the unique key (on PostgreSQL, once the first commits). The insert runs in a savepoint, so that
+    failure is rolled back alone: the keys are read again and the posting goes on with what is now there, as if
+    it had been there from the start (the first posting stands, the retry answers "already posted")."""
     keys = [p.idempotency_key for p in postings]
     if any(not key for key in keys):
         raise LedgerError("An idempotency key is required.")
     if len(set(keys)) != len(keys):
         raise LedgerError("The same idempotency key appears twice in one bulk posting.")
     checked = [_validated_lines(p.lines) for p in postings]
+    digests = [_checked_hash(lines) for lines in checked]
     codes = {line.account for lines in checked for line, _, _ in lines}
     accounts = {a.code: a for a in Account.objects.filter(code__in=codes, active=True)}
     missing = sorted(codes - set(accounts))
     if missing:
         raise LedgerError(f"Unknown or inactive account(s): {', '.join(missing)}.")
-    existing: dict[str, JournalEntry] = {}
-    for start in range(0, len(keys), chunk_size):
-        for entry in JournalEntry.objects.filter(idempotency_key__in=keys[start : start + chunk_size]):
-            existing[entry.idempotency_key] = entry
+    attempts = 3
+    for attempt in range(attempts):
+        existing: dict[str, JournalEntry] = {}
+        for start in range(0, len(keys), chunk_size):
+            for entry in JournalEntry.objects.filter(idempotency_key__in=keys[start : start + chunk_size]):
+                existing[entry.idempotency_key] = entry
+        results, new_entries, new_lines = _bulk_plan(
+            postings, checked, digests, existing, accounts, posted_by=posted_by, compare_content=compare_content
+        )
+        try:
+            # rows_insert writes through the driver's own COPY on PostgreSQL, whose errors Django has not wrapped:
+            # wrap them, so a unique violation is Django's IntegrityError on every backend.
+            with transaction.atomic(), connections[DEFAULT_DB_ALIAS].wrap_database_errors:
+                rows_insert(JournalEntry, [instance_row(e) for e in new_entries], batch_size=chunk_size)
+                rows_insert(JournalLine, new_lines, batch_size=chunk_size)
+        except IntegrityError:
+            new_keys = [e.idempotency_key for e in new_entries]
+            raced = any(
+                JournalEntry.objects.filter(idempotency_key__in=new_keys[start : start + chunk_size]).exists()
+                for start in range(0, len(new_keys), chunk_size)
+            )
+            if not raced or attempt == attempts - 1:
+                raise  # not a key posted meanwhile: a real integrity problem
+            continue
+        break
+    for entry in new_entries:
+        entry._state.adding = False
+        entry._state.db = "default"
+    return results
+
+
+def _bulk_plan(postings, checked, digests, existing, accounts, *, posted_by, compare_content):
+    """The results and the rows to insert, given the keys already in the journal."""
     today = timezone.localdate()
     now = timezone.now()
     results: list[PostResult] = []
     new_entries: list[JournalEntry] = []
     new_lines: list[dict] = []
-    for posting, lines in zip(postings, checked, strict=True):
+    for posting, lines, digest in zip(postings, checked, digests, strict=True):
         if posting.idempotency_key in existing:
-            results.append(PostResult(existing[posting.idempotency_key], False))
+            results.append(_same_or_conflict(existing[posting.idempotency_key], digest, compare_content=compare_content))
             continue
         entry = JournalEntry(
             date=posting.date or today,
             memo=posting.memo[:255],
             source=posting.source[:100],
             idempotency_key=posting.idempotency_key,
+            content_hash=digest,
             posted_by=posted_by,
             posted_at=now,
         )
@@ -223,10 +347,4 @@ def ledger_post_many(*, postings: list[Posting], posted_by=None, chunk_size: int
             for line, debit, credit in lines
         )
         results.append(PostResult(entry, True))
-    with transaction.atomic():
-        rows_insert(JournalEntry, [instance_row(e) for e in new_entries], batch_size=chunk_size)
-        rows_insert(JournalLine, new_lines, batch_size=chunk_size)
-    for entry in new_entries:
-        entry._state.adding = False
-        entry._state.db = "default"
-    return results
+    return results, new_entries, new_lines
