@@ -321,7 +321,8 @@ def _bulk_plan(postings, checked, digests, existing, accounts, *, posted_by, com
     new_lines: list[dict] = []
     for posting, lines, digest in zip(postings, checked, digests, strict=True):
         if posting.idempotency_key in existing:
-            results.append(_same_or_conflict(existing[posting.idempotency_key], digest, compare_content=compare_content))
+            before = existing[posting.idempotency_key]
+            results.append(_same_or_conflict(before, digest, compare_content=compare_content))
             continue
         entry = JournalEntry(
             date=posting.date or today,
