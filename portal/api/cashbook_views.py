@@ -21,6 +21,7 @@ from portal.finance.cashbook.models import (
 from portal.finance.cashbook.services import expense_record, income_record
 
 from .errors import validation_error_response
+from .fields import MoneyField, MoneyTextField
 from .permissions import HasModelPermission
 
 
@@ -28,8 +29,8 @@ class _RecordSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     date = serializers.DateField(read_only=True)
     category = serializers.CharField(source="category.name", read_only=True)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    transaction_cost = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    amount = MoneyField(read_only=True)
+    transaction_cost = MoneyField(read_only=True)
     bank_account = serializers.CharField(source="bank_account.name", read_only=True)
     description = serializers.CharField(read_only=True)
     reference = serializers.CharField(read_only=True)
@@ -49,22 +50,22 @@ class IncomeSerializer(_RecordSerializer):
 
 
 class _RecordInSerializer(serializers.Serializer):
-    category = serializers.CharField(help_text="Category name or id.")
-    amount = serializers.CharField()
-    transaction_cost = serializers.CharField(required=False, allow_blank=True, default="0")
+    category = serializers.CharField(help_text="Category name or id.", max_length=100)
+    amount = MoneyTextField()
+    transaction_cost = MoneyTextField(required=False, allow_blank=True, default="0")
     bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
     date = serializers.DateField(required=False, allow_null=True, default=None)
-    description = serializers.CharField(allow_blank=True, default="")
+    description = serializers.CharField(allow_blank=True, default="", max_length=255)
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     receipt = serializers.FileField(required=False, allow_null=True, default=None)
 
 
 class ExpenseInSerializer(_RecordInSerializer):
-    payee = serializers.CharField(allow_blank=True, default="")
+    payee = serializers.CharField(allow_blank=True, default="", max_length=150)
 
 
 class IncomeInSerializer(_RecordInSerializer):
-    payer = serializers.CharField(allow_blank=True, default="")
+    payer = serializers.CharField(allow_blank=True, default="", max_length=150)
 
 
 def _category(model, text):
@@ -147,15 +148,17 @@ class IncomeListView(_CashbookView):
 
 
 class BatchItemSerializer(serializers.Serializer):
+    """One line, kept as text so that validation names what is wrong with it; lengths are the columns'."""
+
     kind = serializers.ChoiceField(choices=BatchItemKind.choices)
-    member = serializers.CharField(required=False, allow_blank=True, default="")
-    category = serializers.CharField(required=False, allow_blank=True, default="")
-    amount = serializers.CharField()
-    period = serializers.CharField(required=False, allow_blank=True, default="")
+    member = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    category = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    amount = MoneyTextField(max_length=30)
+    period = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
     date = serializers.DateField(required=False, allow_null=True, default=None)
-    counterparty = serializers.CharField(required=False, allow_blank=True, default="")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
+    counterparty = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
 class BatchSerializer(serializers.ModelSerializer):

@@ -37,6 +37,7 @@ from portal.finance.banking.models import BankAccount
 from portal.members.models import Member
 
 from .errors import validation_error_response
+from .fields import MoneyField, MoneyTextField
 from .member_views import member_visible_to
 from .permissions import HasModelPermission
 
@@ -48,7 +49,7 @@ class PaymentSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     member = serializers.UUIDField(source="member_id", read_only=True)
     membership_number = serializers.CharField(source="member.membership_number", read_only=True)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    amount = MoneyField(read_only=True)
     date = serializers.DateField(read_only=True)
     reference = serializers.CharField(read_only=True)
     source = serializers.CharField(read_only=True)
@@ -67,7 +68,7 @@ class PaymentInSerializer(serializers.Serializer):
     """One payment to post. Amount and period are strings so that the service can name what is wrong with them."""
 
     member = serializers.CharField(help_text="Member id or membership number.")
-    amount = serializers.CharField()
+    amount = MoneyTextField()
     period = serializers.CharField(required=False, allow_blank=True, default="", help_text="YYYY-MM (contributions)")
     date = serializers.DateField(required=False, allow_null=True, default=None)
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
@@ -255,8 +256,8 @@ class MissingMemberSerializer(serializers.Serializer):
     membership_number = serializers.CharField()
     name = serializers.CharField(source="user.get_full_name")
     employer = serializers.CharField()
-    due = serializers.DecimalField(max_digits=14, decimal_places=2)
-    paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    due = MoneyField(read_only=True)
+    paid = MoneyField(read_only=True)
 
 
 class MissingContributionsView(generics.ListAPIView):

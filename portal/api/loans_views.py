@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.finance.banking.models import BankAccount
+from portal.finance.money import InvalidAmount, parse_amount
 from portal.loans.approval import loan_review_act
 from portal.loans.eligibility import loan_eligibility
 from portal.loans.models import Loan, LoanApplication, LoanInstalment, LoanProduct
@@ -20,6 +21,7 @@ from portal.loans.services import LoanStateError, application_submit, loan_disbu
 from portal.members.models import Member
 
 from .errors import validation_error_response
+from .fields import MONEY_HELP, MoneyField, MoneyTextField
 from .member_views import member_visible_to
 from .permissions import HasModelPermission
 
@@ -47,9 +49,9 @@ class RuleSerializer(serializers.Serializer):
 class EligibilitySerializer(serializers.Serializer):
     product = serializers.CharField(source="product.slug")
     eligible = serializers.BooleanField()
-    max_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    deposits = serializers.DecimalField(max_digits=14, decimal_places=2)
-    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2)
+    max_amount = MoneyField(read_only=True)
+    deposits = MoneyField(read_only=True)
+    outstanding = MoneyField(read_only=True)
     rules = RuleSerializer(many=True)
 
 
@@ -74,12 +76,13 @@ class EligibilityView(APIView):
             if member is None:
                 return Response({"member": ["Staff must say which member (?member=<id>)."]}, status=400)
         amount = request.query_params.get("amount")
-        from decimal import Decimal, InvalidOperation
-
-        try:
-            amount = Decimal(amount) if amount else None
-        except InvalidOperation:
-            return Response({"amount": [f"{amount!r} is not a number."]}, status=400)
+        if amount not in (None, ""):
+            try:
+                amount = parse_amount(amount)
+            except InvalidAmount as exc:
+                return Response({"amount": [str(exc)]}, status=400)
+        else:
+            amount = None
         return Response(EligibilitySerializer(loan_eligibility(member=member, product=product, amount=amount)).data)
 
 
@@ -109,12 +112,12 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
 class GuarantorInSerializer(serializers.Serializer):
     member = serializers.CharField(help_text="Membership number or member id.")
-    amount = serializers.CharField()
+    amount = MoneyTextField(help_text="The amount this guarantor is asked to guarantee. " + MONEY_HELP)
 
 
 class ApplicationInSerializer(serializers.Serializer):
     product = serializers.CharField()
-    amount = serializers.CharField()
+    amount = MoneyTextField()
     term_months = serializers.CharField()
     purpose = serializers.CharField(allow_blank=True)
     guarantors = GuarantorInSerializer(many=True, required=False, default=list)
@@ -217,8 +220,8 @@ class ApplicationRejectView(_DecisionView):
 
 
 class InstalmentSerializer(serializers.ModelSerializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    amount = MoneyField(read_only=True)
+    outstanding = MoneyField(read_only=True)
 
     class Meta:
         model = LoanInstalment
@@ -322,7 +325,7 @@ class DisburseView(APIView):
 
 
 class RepaymentInSerializer(serializers.Serializer):
-    amount = serializers.CharField()
+    amount = MoneyTextField()
     reference = serializers.CharField(allow_blank=True)
     date = serializers.DateField(required=False, allow_null=True, default=None)
     bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
@@ -425,7 +428,7 @@ class DuePaymentSerializer(serializers.Serializer):
     product = serializers.CharField(source="loan.product.name")
     number = serializers.IntegerField()
     due_date = serializers.DateField()
-    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2)
+    outstanding = MoneyField(read_only=True)
     days_past_due = serializers.SerializerMethodField()
 
     def get_days_past_due(self, obj) -> int:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
+from portal.finance.money_fields import MoneyFormField
 from portal.members.otp_views import fresh_otp_required
 
 from .models import Loan, LoanApplication
@@ -39,7 +40,7 @@ class DisburseForm(forms.Form):
 
 
 class RepaymentForm(forms.Form):
-    amount = forms.CharField(max_length=20)
+    amount = MoneyFormField()
     reference = forms.CharField(max_length=100, help_text="M-Pesa code or bank slip: the same reference posts once.")
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)

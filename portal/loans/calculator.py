@@ -3,13 +3,15 @@
 from django import forms
 from django.utils import timezone
 
+from portal.finance.money_fields import MoneyFormField
+
 from .models import LoanProduct
 from .schedule import Method, flat_effective_annual_rate, schedule_build
 
 
 class CalculatorForm(forms.Form):
     product = forms.ModelChoiceField(queryset=LoanProduct.objects.filter(active=True), empty_label=None)
-    amount = forms.DecimalField(label="Amount (KES)", max_digits=14, decimal_places=2, min_value=1)
+    amount = MoneyFormField(label="Amount (KES)")
     months = forms.IntegerField(label="Term (months)", min_value=1, max_value=600)
 
     def clean(self):

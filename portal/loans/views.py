@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
+from portal.finance.money_fields import MoneyFormField
 from portal.members.otp_views import fresh_otp_required
 from portal.members.views import MemberAreaMixin
 
@@ -23,7 +24,7 @@ GUARANTOR_ROWS = 3
 
 class ApplicationForm(forms.Form):
     product = forms.ModelChoiceField(queryset=LoanProduct.objects.filter(active=True), empty_label=None)
-    amount = forms.CharField(label="Amount (KES)", max_length=20)
+    amount = MoneyFormField(label="Amount (KES)")
     term_months = forms.CharField(label="Term (months)", max_length=3)
     purpose = forms.CharField(max_length=255)
 
@@ -33,8 +34,8 @@ class ApplicationForm(forms.Form):
             self.fields[f"guarantor_{n}"] = forms.CharField(
                 label=f"Guarantor {n}: membership number", max_length=20, required=False
             )
-            self.fields[f"guarantee_{n}"] = forms.CharField(
-                label=f"Guarantor {n}: amount guaranteed (KES)", max_length=20, required=False
+            self.fields[f"guarantee_{n}"] = MoneyFormField(
+                label=f"Guarantor {n}: amount guaranteed (KES)", required=False
             )
 
     def guarantor_requests(self):
@@ -45,9 +46,10 @@ class ApplicationForm(forms.Form):
         rows = []
         for n in range(1, GUARANTOR_ROWS + 1):
             number = (self.cleaned_data.get(f"guarantor_{n}") or "").strip().upper()
-            amount = (self.cleaned_data.get(f"guarantee_{n}") or "").strip()
-            if number or amount:
-                rows.append(GuarantorRequest(Member.objects.filter(membership_number=number).first(), amount, number))
+            amount = self.cleaned_data.get(f"guarantee_{n}")
+            if number or amount is not None:
+                member = Member.objects.filter(membership_number=number).first()
+                rows.append(GuarantorRequest(member, "" if amount is None else amount, number))
         return rows
 
 

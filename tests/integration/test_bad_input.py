@@ -3,12 +3,15 @@
 Amounts go through one parser (portal/finance/money.py) on every money path; ids and dates in a query string go
 through portal/api/params.py."""
 
+import datetime
 import uuid
 
 import pytest
 from rest_framework.test import APIClient
 
+from portal.finance.ledger.models import JournalEntry
 from portal.members import roles
+from tests.integration.test_loans import _verify_kyc
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +38,208 @@ def test_statement_download_without_pk_is_a_400_naming_pk(treasurer_api):
 def test_statement_download_of_an_unknown_pack_is_a_404(treasurer_api):
     response = treasurer_api.get("/api/reports/financial-statements/", {"output": "csv", "pk": str(uuid.uuid4())})
     assert response.status_code == 404
+
+
+# --- amounts ----------------------------------------------------------------------------------------------------
+
+BAD_AMOUNTS = ["1e20", "1e30", "99999999999999999999.99", "NaN", "Infinity", "-5", "1.234", ""]
+
+
+@pytest.fixture
+def products():
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import LoanProduct
+
+    loans_seed()
+    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
+    return {p.slug: p for p in LoanProduct.objects.all()}
+
+
+@pytest.fixture
+def borrower(make_member):
+    from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
+
+    member = make_member("borrower@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
+    _verify_kyc(member)
+    share_capital_payment_record(member=member, amount="20000", reference="bsc")
+    monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="bdep")
+    return member
+
+
+@pytest.fixture
+def money_setup(borrower, products, staff_user):
+    """A member with deposits and a disbursed loan; a treasurer's client that may post and record repayments."""
+    from django.utils import timezone
+
+    from portal.loans.services import application_approve, application_submit, loan_disburse
+
+    application = application_submit(
+        member=borrower, product=products["development"], amount="100000", term_months=12, purpose="Build"
+    )
+    application_approve(application=application, by=staff_user(roles.LOANS_OFFICERS))
+    treasurer = staff_user(roles.TREASURER)
+    loan = loan_disburse(application=application, by=treasurer, date=timezone.localdate()).loan
+    return {"member": borrower, "loan": loan, "treasurer": treasurer}
+
+
+def _amount_paths(setup):
+    """(client role, method, path, body builder) for each money path of the API: the body has `amount` set."""
+    number = setup["member"].membership_number
+    loan = setup["loan"]
+
+    def row(amount, ref):
+        return {"member": number, "amount": amount, "period": PERIOD, "reference": ref}
+
+    return {
+        "monthly": ("staff", "/api/contributions/monthly/", lambda a, ref: row(a, ref)),
+        "share-capital": ("staff", "/api/contributions/share-capital/", lambda a, ref: row(a, ref)),
+        "monthly-bulk": ("staff", "/api/contributions/monthly/bulk-create/", lambda a, ref: {"items": [row(a, ref)]}),
+        "share-bulk": (
+            "staff",
+            "/api/contributions/share-capital/bulk-create/",
+            lambda a, ref: {"items": [row(a, ref)]},
+        ),
+        "add-repayment": (
+            "staff",
+            f"/api/loans/loans/{loan.pk}/add-repayment/",
+            lambda a, ref: {"amount": a, "reference": ref},
+        ),
+        "loan-application": (
+            "member",
+            "/api/loans/applications/",
+            lambda a, ref: {"product": "development", "amount": a, "term_months": "12", "purpose": "Build"},
+        ),
+        "expense": (
+            "staff",
+            "/api/transactions/expenses/",
+            lambda a, ref: {
+                "category": "Rent and utilities",
+                "amount": a,
+                "reference": ref,
+                "description": "Rent",
+                "payee": "Jengo",
+            },
+        ),
+    }
+
+
+PATHS = ["monthly", "share-capital", "monthly-bulk", "share-bulk", "add-repayment", "loan-application", "expense"]
+PERIOD = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+
+
+def _client(setup, role):
+    api = APIClient()
+    api.force_authenticate(setup["member"].user if role == "member" else setup["treasurer"])
+    return api
+
+
+@pytest.fixture
+def expense_category():
+    from portal.finance.cashbook.models import ExpenseCategory
+    from portal.finance.cashbook.services import expense_category_create
+
+    return ExpenseCategory.objects.filter(name="Rent and utilities").first() or expense_category_create(
+        name="Rent and utilities"
+    )
+
+
+@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+@pytest.mark.parametrize("path", PATHS)
+def test_a_bad_amount_is_a_400_naming_amount(money_setup, expense_category, path, amount):
+    role, url, body = _amount_paths(money_setup)[path]
+    api = _client(money_setup, role)
+    before = JournalEntry.objects.count()
+    response = api.post(url, body(amount, "REF-BAD"), format="json")
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    assert "amount" in response.content.decode()
+    assert JournalEntry.objects.count() == before  # nothing was posted
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_valid_amount_still_posts(money_setup, expense_category, path):
+    role, url, body = _amount_paths(money_setup)[path]
+    api = _client(money_setup, role)
+    response = api.post(url, body("15000.50", "REF-OK"), format="json")
+    assert response.status_code == 201, response.content[:300]
+
+
+def test_the_largest_amount_the_column_holds_is_not_refused_for_its_size(money_setup):
+    api = _client(money_setup, "staff")
+    row = {"member": money_setup["member"].membership_number, "amount": "999999999999.99", "reference": "BIG"}
+    assert api.post("/api/contributions/share-capital/", row, format="json").status_code == 201
+    row["amount"], row["reference"] = "1000000000000.00", "BIGGER"
+    too_big = api.post("/api/contributions/share-capital/", row, format="json")
+    assert too_big.status_code == 400 and "amount" in too_big.content.decode()
+
+
+@pytest.mark.parametrize("amount", [*BAD_AMOUNTS[:-1], "abc", "1,50"])
+def test_eligibility_with_a_bad_amount_is_a_400_naming_amount(money_setup, amount):
+    api = APIClient()
+    api.force_authenticate(money_setup["member"].user)
+    response = api.get("/api/loans/eligibility/", {"product": "development", "amount": amount})
+    assert response.status_code == 400, response.content[:300]
+    assert "amount" in response.json()
+
+
+def test_eligibility_with_a_good_amount_answers(money_setup):
+    api = APIClient()
+    api.force_authenticate(money_setup["member"].user)
+    response = api.get("/api/loans/eligibility/", {"product": "development", "amount": "1000"})
+    assert response.status_code == 200 and "eligible" in response.json()
+
+
+# --- the same amounts in the portal's and the admin's forms -----------------------------------------------------
+
+
+@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+def test_portal_loan_application_names_a_bad_amount(client, money_setup, products, amount):
+    from tests.conftest import sign_in_verified
+
+    sign_in_verified(client, money_setup["member"].user)
+    data = {"product": products["development"].pk, "amount": amount, "term_months": "12", "purpose": "Roof"}
+    response = client.post("/portal/loans/apply/", data)
+    assert response.status_code == 400 and "amount" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("amount", ["1e30", "NaN", "-5", "abc"])
+def test_portal_loan_application_names_a_bad_guarantee(client, money_setup, products, amount):
+    from tests.conftest import sign_in_verified
+
+    sign_in_verified(client, money_setup["member"].user)
+    data = {
+        "product": products["development"].pk,
+        "amount": "50000",
+        "term_months": "12",
+        "purpose": "Roof",
+        "guarantor_1": "MB-000000-00001",
+        "guarantee_1": amount,
+    }
+    response = client.post("/portal/loans/apply/", data)
+    assert response.status_code == 400 and "guarantee_1" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+def test_admin_repayment_form_names_a_bad_amount(client, money_setup, amount):
+    from portal.finance.banking.services import bank_account_primary
+    from tests.conftest import sign_in_verified
+
+    sign_in_verified(client, money_setup["treasurer"])
+    loan = money_setup["loan"]
+    body = {
+        "amount": amount,
+        "reference": "M1",
+        "date": datetime.date.today().isoformat(),
+        "bank_account": bank_account_primary().pk,
+    }
+    response = client.post(f"/admin/loans/loans/{loan.pk}/repayment/", body)
+    assert response.status_code == 200 and "amount" in response.context["form"].errors
+    assert loan.repayments.count() == 0
+
+
+@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+def test_calculator_names_a_bad_amount(client, demo_site, products, amount):
+    product = products["development"]
+    params = {"product": product.pk, "amount": amount, "months": 12}
+    response = client.get("/savings-and-loans/loan-calculator/", params)
+    assert response.status_code == 200 and response.context["schedule"] is None
+    assert "amount" in response.context["form"].errors
