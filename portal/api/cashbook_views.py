@@ -70,8 +70,8 @@ class IncomeInSerializer(_RecordInSerializer):
 
 def _category(model, text):
     text = str(text).strip()
-    if text.isdigit():
-        return model.objects.filter(pk=int(text)).first()
+    if text.isascii() and text.isdigit():
+        return model.objects.filter(pk=int(text)).first() if len(text) <= 9 else None
     return model.objects.filter(name__iexact=text).first()
 
 

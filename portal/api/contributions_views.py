@@ -39,6 +39,7 @@ from portal.members.models import Member
 from .errors import validation_error_response
 from .fields import MoneyField, MoneyTextField
 from .member_views import member_visible_to
+from .params import query_int, query_uuid
 from .permissions import HasModelPermission
 
 READ_PERM = "contributions.view_monthlycontribution"
@@ -98,6 +99,7 @@ def _members_by_label(labels) -> dict:
 
 def _post(request, kind: str, rows: list[dict], bank_account_id=None) -> Response:
     bank_account = None
+    bank_account_id = query_uuid({"bank_account": bank_account_id}, "bank_account")
     if bank_account_id:
         bank_account = BankAccount.objects.filter(pk=bank_account_id).first()
         if bank_account is None:
@@ -162,10 +164,10 @@ class _PaymentListView(generics.ListAPIView):
             queryset = queryset.filter(
                 Q(member__membership_number=member_id.upper()) | Q(member_id__in=_uuid_or_none(member_id))
             )
-        year = self.request.query_params.get("year")
-        if year and year.isdigit():
+        year = query_int(self.request.query_params, "year", min_value=1900, max_value=9999)
+        if year is not None:
             field = "period__year" if self.kind == MONTHLY else "date__year"
-            queryset = queryset.filter(**{field: int(year)})
+            queryset = queryset.filter(**{field: year})
         return queryset
 
     def post(self, request):

@@ -23,6 +23,7 @@ from portal.members.models import Member
 from .errors import validation_error_response
 from .fields import MONEY_HELP, MoneyField, MoneyTextField
 from .member_views import member_visible_to
+from .params import query_int, query_uuid
 from .permissions import HasModelPermission
 
 VIEW_APPLICATIONS = "loans.view_loanapplication"
@@ -30,10 +31,11 @@ VIEW_LOANS = "loans.view_loan"
 
 
 def _product(value) -> LoanProduct | None:
+    """A product by its slug or numeric id; None when it names none (an id too long for the column included)."""
     value = str(value or "").strip()
-    if value.isdigit():
-        return LoanProduct.objects.filter(pk=int(value)).first()
-    return LoanProduct.objects.filter(slug=value).first()
+    if value.isascii() and value.isdigit():
+        return LoanProduct.objects.filter(pk=int(value)).first() if len(value) <= 9 else None
+    return LoanProduct.objects.filter(slug=value[:100]).first()
 
 
 def _state_error(exc: ValidationError) -> Response:
@@ -68,7 +70,7 @@ class EligibilityView(APIView):
         product = _product(request.query_params.get("product"))
         if product is None:
             return Response({"product": ["Choose a loan product (its slug or id)."]}, status=400)
-        member_id = request.query_params.get("member")
+        member_id = query_uuid(request.query_params, "member")
         if member_id:
             member = member_visible_to(request.user, member_id)
         else:
@@ -342,7 +344,11 @@ class AddRepaymentView(APIView):
         data = RepaymentInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        bank_account = BankAccount.objects.filter(pk=values["bank_account"]).first() if values["bank_account"] else None
+        bank_account = None
+        if values["bank_account"]:
+            bank_account = BankAccount.objects.filter(pk=values["bank_account"]).first()
+            if bank_account is None:
+                return Response({"bank_account": ["No such bank account."]}, status=400)
         try:
             result = loan_repay(
                 loan=loan,
@@ -450,8 +456,8 @@ class DuePaymentsView(generics.ListAPIView):
 
         if getattr(self, "swagger_fake_view", False):
             return LoanInstalment.objects.none()
-        days = self.request.query_params.get("days", "7")
-        return due_payments(today=timezone.localdate(), days_ahead=int(days) if days.isdigit() else 7)
+        days = query_int(self.request.query_params, "days", min_value=0, max_value=366)
+        return due_payments(today=timezone.localdate(), days_ahead=7 if days is None else days)
 
 
 class SendPaymentRemindersView(APIView):

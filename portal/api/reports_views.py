@@ -158,20 +158,14 @@ class MemberStatementView(APIView):
     permission_classes = [IsAuthenticated]
 
     def _member_and_period(self, data):
-        import uuid
-
         from django.http import Http404
 
         from portal.members.selectors import member_for_user
 
         from .member_views import member_visible_to
 
-        member_id = data.get("member")
+        member_id = query_uuid(data, "member")
         if member_id:
-            try:
-                uuid.UUID(str(member_id))
-            except ValueError:
-                raise Http404 from None
             member = member_visible_to(self.request.user, member_id)
         else:
             member = member_for_user(user=self.request.user)

@@ -243,3 +243,65 @@ def test_calculator_names_a_bad_amount(client, demo_site, products, amount):
     response = client.get("/savings-and-loans/loan-calculator/", params)
     assert response.status_code == 200 and response.context["schedule"] is None
     assert "amount" in response.context["form"].errors
+
+
+# --- ids and numbers in a query string or a body ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("/api/reports/member-statements/?start=2026-01-01&end=2026-01-31&member=abc", "member"),
+        ("/api/loans/eligibility/?product=development&member=abc", "member"),
+        ("/api/loans/eligibility/?product=development&member=1", "member"),
+        ("/api/loans/loans/due-payments/?days=abc", "days"),
+        ("/api/loans/loans/due-payments/?days=99999999999999999999", "days"),
+        ("/api/loans/loans/due-payments/?days=-1", "days"),
+        ("/api/contributions/monthly/?year=abc", "year"),
+        ("/api/contributions/monthly/?year=99999999", "year"),
+        ("/api/contributions/share-capital/?year=0", "year"),
+    ],
+)
+def test_a_malformed_id_or_number_in_the_query_is_a_400_naming_it(money_setup, url, param):
+    api = _client(money_setup, "staff")
+    response = api.get(url)
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    assert param in response.json()
+
+
+def test_a_well_formed_unknown_member_is_a_404(money_setup):
+    api = _client(money_setup, "staff")
+    url = f"/api/loans/eligibility/?product=development&member={uuid.uuid4()}"
+    assert api.get(url).status_code == 404
+
+
+def test_good_query_numbers_still_filter(money_setup):
+    api = _client(money_setup, "staff")
+    assert api.get("/api/loans/loans/due-payments/?days=30").status_code == 200
+    assert api.get("/api/contributions/monthly/?year=2025").json()["count"] == 1
+
+
+@pytest.mark.parametrize("product", ["99999999999999999999", "٣", "x" * 500])
+def test_a_product_that_names_nothing_is_a_400_naming_product(money_setup, product):
+    api = _client(money_setup, "member")
+    response = api.get("/api/loans/eligibility/", {"product": product})
+    assert response.status_code == 400 and "product" in response.json()
+
+
+@pytest.mark.parametrize("bank_account", ["abc", "1", str(uuid.uuid4())])
+@pytest.mark.parametrize("path", ["monthly", "monthly-bulk", "add-repayment"])
+def test_a_bad_bank_account_in_a_body_is_a_400_naming_it(money_setup, path, bank_account):
+    role, url, body = _amount_paths(money_setup)[path]
+    api = _client(money_setup, role)
+    before = JournalEntry.objects.count()
+    response = api.post(url, {**body("1500", "REF-BANK"), "bank_account": bank_account}, format="json")
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    assert "bank_account" in response.json()
+    assert JournalEntry.objects.count() == before
+
+
+def test_an_expense_category_id_too_long_for_the_column_is_a_400(money_setup, expense_category):
+    api = _client(money_setup, "staff")
+    body = {"category": "9" * 30, "amount": "100", "payee": "X", "description": "x"}
+    response = api.post("/api/transactions/expenses/", body, format="json")
+    assert response.status_code == 400 and "category" in response.json()
