@@ -2,6 +2,7 @@
 and gets 404 — not 403 — for anyone else's, so ids reveal nothing."""
 
 from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 
@@ -28,6 +29,10 @@ class MemberListView(generics.ListAPIView):
     serializer_class = MemberProfileSerializer
     permission_classes = [HasModelPermission("members.view_member")]
     filterset_fields = ["status", "employer"]
+
+    @extend_schema(parameters=[OpenApiParameter("search", str, required=False, description="Number, name or email")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         queryset = Member.objects.select_related("user").prefetch_related("nominees").order_by("membership_number")

@@ -4,19 +4,21 @@ step as the caller (two distinct approvers, never the preparer)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.reports.exports import FORMATS, statements_response
+from portal.reports.exports import CONTENT_TYPES, FORMATS, statements_response
 from portal.reports.models import FinancialStatement
 from portal.reports.services import financial_statement_approve, financial_statement_prepare
 
 from .errors import validation_error_response
 from .params import query_uuid
 from .permissions import HasModelPermission
+from .schema import NOT_FOUND
 
 
 class FinancialStatementSerializer(serializers.ModelSerializer):
@@ -55,8 +57,12 @@ class FinancialStatementListView(generics.ListAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("output", str, enum=list(FORMATS), required=False),
-            OpenApiParameter("pk", str, required=False, description="The pack to download with ?output="),
-        ]
+            OpenApiParameter("pk", OpenApiTypes.UUID, required=False, description="The pack to download with ?output="),
+        ],
+        responses={
+            (200, "application/json"): FinancialStatementSerializer(many=True),
+            **{(200, CONTENT_TYPES[output]): OpenApiTypes.BINARY for output in FORMATS},
+        },
     )
     def get(self, request, *args, **kwargs):
         output = request.query_params.get("output")
@@ -86,20 +92,27 @@ class FinancialStatementListView(generics.ListAPIView):
         return Response(FinancialStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
 
 
+class ApproveSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["approve", "reject"], default="approve")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required to reject.")
+
+
 class FinancialStatementApproveView(APIView):
     """POST {"action": "approve" (default) or "reject", "reason": required to reject}: one approver's vote."""
 
     permission_classes = [HasModelPermission("reports.change_financialstatement")]
 
-    @extend_schema(request=None, responses={200: FinancialStatementSerializer})
+    @extend_schema(request=ApproveSerializer, responses={200: FinancialStatementSerializer})
     def post(self, request, pk):
         statement = get_object_or_404(FinancialStatement, pk=pk)
+        vote = ApproveSerializer(data=request.data)
+        vote.is_valid(raise_exception=True)
         try:
             statement = financial_statement_approve(
                 statement=statement,
                 user=request.user,
-                action=request.data.get("action", "approve"),
-                reason=request.data.get("reason", ""),
+                action=vote.validated_data["action"],
+                reason=vote.validated_data["reason"],
             )
         except PermissionDenied as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
@@ -150,6 +163,47 @@ class PeriodSerializer(serializers.Serializer):
     end = serializers.DateField()
 
 
+class StatementEmailSerializer(PeriodSerializer):
+    member = serializers.UUIDField(required=False, help_text="Staff: whose statement (members: their own).")
+
+
+class SentSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+_MONEY = {"max_digits": 14, "decimal_places": 2}
+MemberStatementSerializer = inline_serializer(
+    "MemberStatement",
+    {
+        "member": serializers.UUIDField(),
+        "membership_number": serializers.CharField(),
+        "start": serializers.DateField(),
+        "end": serializers.DateField(),
+        "sections": inline_serializer(
+            "MemberStatementSection",
+            {
+                "title": serializers.CharField(),
+                "opening": serializers.DecimalField(**_MONEY),
+                "closing": serializers.DecimalField(**_MONEY),
+                "rows": inline_serializer(
+                    "MemberStatementRow",
+                    {
+                        "date": serializers.DateField(),
+                        "description": serializers.CharField(),
+                        "reference": serializers.CharField(),
+                        "in": serializers.DecimalField(**_MONEY),
+                        "out": serializers.DecimalField(**_MONEY),
+                        "balance": serializers.DecimalField(**_MONEY),
+                    },
+                    many=True,
+                ),
+            },
+            many=True,
+        ),
+    },
+)
+
+
 class MemberStatementView(APIView):
     """GET /api/reports/member-statements/?start=YYYY-MM-DD&end=YYYY-MM-DD[&member=<id>][&output=pdf]: a statement
     for a period (members: their own — another member's id is 404; staff who read the register: anyone's).
@@ -164,6 +218,8 @@ class MemberStatementView(APIView):
 
         from .member_views import member_visible_to
 
+        if not hasattr(data, "get"):
+            raise serializers.ValidationError({"non_field_errors": ["Send an object with start and end."]})
         member_id = query_uuid(data, "member")
         if member_id:
             member = member_visible_to(self.request.user, member_id)
@@ -177,12 +233,16 @@ class MemberStatementView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("start", str, required=True),
-            OpenApiParameter("end", str, required=True),
-            OpenApiParameter("member", str, required=False),
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("member", OpenApiTypes.UUID, required=False, description="Staff: whose statement"),
             OpenApiParameter("output", str, enum=["json", "pdf"], required=False),
         ],
-        responses={200: None},
+        responses={
+            (200, "application/json"): MemberStatementSerializer,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            404: NOT_FOUND,
+        },
     )
     def get(self, request):
         from django.http import HttpResponse
@@ -224,7 +284,7 @@ class MemberStatementView(APIView):
             }
         )
 
-    @extend_schema(request=PeriodSerializer, responses={202: None})
+    @extend_schema(request=StatementEmailSerializer, responses={202: SentSerializer, 404: NOT_FOUND})
     def post(self, request):
         from portal.reports.member_statement import member_statement_email
 

@@ -2,11 +2,10 @@
 template, schedule it. Every call sees only the report types the caller's role may see; recipients are given by
 email address and must be staff allowed to see the report too."""
 
-import uuid
-
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from portal.members.models import User
 from portal.reports.catalogue import REPORT_TYPE_CHOICES, Period
+from portal.reports.exports import CONTENT_TYPES
 from portal.reports.models import Frequency, OutputFormat, Report, ReportStatus, SavedReport
 from portal.reports.saved_reports import (
     ReportNotAllowed,
@@ -25,6 +25,7 @@ from portal.reports.saved_reports import (
 from portal.reports.selectors import reports_visible, saved_reports_visible
 
 from .errors import validation_error_response
+from .params import query_uuid
 from .permissions import HasModelPermission
 
 
@@ -106,14 +107,11 @@ class ReportListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Report.objects.none()
         runs = reports_visible(self.request.user)
-        if saved := self.request.query_params.get("saved_report"):
-            try:
-                runs = runs.filter(saved_report_id=uuid.UUID(saved))
-            except ValueError:
-                return Report.objects.none()
+        if saved := query_uuid(self.request.query_params, "saved_report"):
+            runs = runs.filter(saved_report_id=saved)
         return runs
 
-    @extend_schema(parameters=[OpenApiParameter("saved_report", str, required=False)])
+    @extend_schema(parameters=[OpenApiParameter("saved_report", OpenApiTypes.UUID, required=False)])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -133,10 +131,17 @@ class ReportDownloadView(APIView):
 
     permission_classes = [HasModelPermission("reports.view_report")]
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        responses={(200, content_type): OpenApiTypes.BINARY for content_type in dict.fromkeys(CONTENT_TYPES.values())}
+    )
     def get(self, request, pk):
         run = get_object_or_404(reports_visible(request.user), pk=pk, status=ReportStatus.DONE)
-        return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.file.name.rsplit("/", 1)[-1])
+        return FileResponse(
+            run.file.open("rb"),
+            as_attachment=True,
+            filename=run.file.name.rsplit("/", 1)[-1],
+            content_type=CONTENT_TYPES.get(run.output_format, "application/octet-stream"),
+        )
 
 
 # The API says "none" for a template without a schedule (the model stores "").
@@ -147,7 +152,7 @@ class SavedReportSerializer(serializers.ModelSerializer):
     frequency = serializers.SerializerMethodField()
     recipients = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
-    next_run = serializers.DateTimeField(read_only=True)
+    next_run = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Empty when not scheduled.")
 
     class Meta:
         model = SavedReport

@@ -52,6 +52,11 @@ urlpatterns = [
     path("transactions/bank-accounts/", banking_views.BankAccountListView.as_view(), name="bank-accounts"),
     path("transactions/bank-transactions/", banking_views.BankTransactionListView.as_view(), name="bank-transactions"),
     path(
+    path(
+        "transactions/bank-transactions/<uuid:pk>/",
+        banking_views.BankTransactionDetailView.as_view(),
+        name="bank-transaction-detail",
+    ),
         "transactions/bank-transactions/<uuid:pk>/reconcile/",
         banking_views.BankTransactionReconcileView.as_view(),
         name="bank-transaction-reconcile",
