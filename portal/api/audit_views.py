@@ -65,7 +65,11 @@ class AuditLogView(APIView):
         responses={200: AuditLogPageSerializer},
     )
     def get(self, request):
-        # Whole numbers in range before the selector sees them: a 20-digit offset overflows the database's integer.
+        # Whole numbers in range before the selector sees them: a 20-digit offset overflows the database's integer,
+        # and PostgreSQL refuses text with a NUL character in it.
+        for name, value in request.query_params.items():
+            if "\x00" in value:
+                return Response({name: ["Remove the NUL character."]}, status=400)
         query_int(request.query_params, "limit")
         query_int(request.query_params, "offset", min_value=0, max_value=MAX_OFFSET)
         try:

@@ -4,6 +4,7 @@ and gets 404 — not 403 — for anyone else's, so ids reveal nothing."""
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 
 from portal.members.models import ActivityLog, KycDocument, Member
@@ -32,6 +33,9 @@ class MemberListView(generics.ListAPIView):
 
     @extend_schema(parameters=[OpenApiParameter("search", str, required=False, description="Number, name or email")])
     def get(self, request, *args, **kwargs):
+        for name, value in request.query_params.items():  # PostgreSQL refuses text with a NUL character in it
+            if "\x00" in value:
+                raise ValidationError({name: ["Remove the NUL character."]})
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
