@@ -16,6 +16,8 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django_otp.middleware import is_verified
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -75,3 +77,16 @@ class CheckedTokenRefreshSerializer(TokenRefreshSerializer):
         except TokenRevoked as exc:
             raise InvalidToken(str(exc)) from exc
         return super().validate(attrs)
+
+
+class VerifiedJWTScheme(SimpleJWTScheme):
+    """OpenAPI: the same Bearer scheme as simplejwt's."""
+
+    target_class = "portal.api.authentication.VerifiedJWTAuthentication"
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """OpenAPI: the session cookie (only a session that passed the second factor)."""
+
+    target_class = "portal.api.authentication.VerifiedSessionAuthentication"
+    priority = 0
