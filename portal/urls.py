@@ -8,11 +8,13 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from portal.members import otp_views
-from portal.members.account_views import InvitationAcceptView
+from portal.members.account_views import InvitationAcceptView, UnlockConfirmView, UnlockRequestView
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("accounts/invitation/<str:token>/", InvitationAcceptView.as_view(), name="invitation_accept"),
+    path("accounts/unlock/", UnlockRequestView.as_view(), name="lockout_unlock_request"),
+    path("accounts/unlock/<str:token>/", UnlockConfirmView.as_view(), name="lockout_unlock_confirm"),
     path("accounts/otp/verify/", otp_views.otp_verify_view, name="otp_verify"),
     path("accounts/otp/setup/", otp_views.otp_setup_view, name="otp_setup"),
     path("accounts/otp/setup/email/", otp_views.otp_setup_email_view, name="otp_setup_email"),

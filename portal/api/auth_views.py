@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from portal.members.invitations import InvitationError, invitation_accept, invitation_create
 from portal.members.lockout import lockout_response
+from portal.members.lockout_services import lockout_password_success
 from portal.members.models import User
 from portal.members.otp import OtpDeliveryError, otp_email_challenge, otp_email_enrol, otp_verify
 from portal.members.tokens import user_token_pair_issue
@@ -85,6 +86,7 @@ class OtpLoginView(APIView):
             if _is_locked(request, email):
                 return lockout_response(request._request)
             return Response({"detail": "Email or password is not correct."}, status=status.HTTP_401_UNAUTHORIZED)
+        lockout_password_success(request=request._request, email=email)
         devices = list(devices_for_user(user, confirmed=True))
         if not any(isinstance(d, (TOTPDevice, EmailDevice)) for d in devices):
             devices.append(otp_email_enrol(user=user, request=request._request))
@@ -239,6 +241,27 @@ class ResetPasswordRequestView(APIView):
         password_reset_request(email=data.validated_data["email"], request=request._request)
         return Response(
             {"detail": "If the address has an account, a reset token is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class UnlockRequestView(APIView):
+    """POST /api/auth/unlock-request/: the owner of a locked account asks for an emailed unlock link (issue 12).
+    Same answer for every address; see portal/members/lockout.py."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=ResetRequestSerializer, responses={202: DetailSerializer})
+    def post(self, request):
+        from portal.members.lockout_services import lockout_unlock_link_send
+
+        data = ResetRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lockout_unlock_link_send(email=data.validated_data["email"], request=request._request)
+        return Response(
+            {"detail": "If the address has a locked account, an unlock link is on its way.", "code": "unlock_sent"},
+            status=status.HTTP_202_ACCEPTED,
         )
 
 

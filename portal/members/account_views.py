@@ -1,5 +1,7 @@
-"""Account pages outside allauth: accepting an invitation."""
+"""Account pages outside allauth: accepting an invitation, unlocking a locked account by an emailed link."""
 
+from django import forms
+from django.contrib import messages as django_messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -7,6 +9,7 @@ from django.views import View
 
 from .forms import InvitationAcceptForm
 from .invitations import InvitationError, invitation_accept, invitation_for_token
+from .lockout_services import UnlockLinkError, lockout_unlock_by_link, lockout_unlock_link_send
 
 
 class InvitationAcceptView(View):
@@ -59,3 +62,43 @@ class InvitationAcceptView(View):
                 login(request, member.user, backend="django.contrib.auth.backends.ModelBackend")
                 return redirect("member_area:dashboard")
         return render(request, self.template_name, {"form": form, "invitation": invitation}, status=400)
+
+
+class UnlockRequestForm(forms.Form):
+    email = forms.EmailField(label="Your email address")
+
+
+class UnlockRequestView(View):
+    """'Email me an unlock link' (issue 12): the owner of a locked account lets themselves back in.
+
+    The answer is the same for every address, so the page tells nobody whether an email has an account."""
+
+    template_name = "account/unlock_request.html"
+
+    def get(self, request):
+        initial = {"email": request.GET.get("email", "")}
+        return render(request, self.template_name, {"form": UnlockRequestForm(initial=initial)})
+
+    def post(self, request):
+        form = UnlockRequestForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        lockout_unlock_link_send(email=form.cleaned_data["email"], request=request)
+        return render(request, self.template_name, {"sent": True})
+
+
+class UnlockConfirmView(View):
+    """The link from the email. GET only shows a button (mail scanners open links); POST unlocks."""
+
+    template_name = "account/unlock_confirm.html"
+
+    def get(self, request, token):
+        return render(request, self.template_name, {})
+
+    def post(self, request, token):
+        try:
+            lockout_unlock_by_link(token=token, request=request)
+        except UnlockLinkError as error:
+            return render(request, self.template_name, {"error": error}, status=410)
+        django_messages.success(request, "Your account is unlocked. Sign in now.")
+        return redirect("account_login")

@@ -1,26 +1,132 @@
-"""Staff actions on lockouts."""
+"""Actions on lockouts: staff unlock, the owner's emailed unlock link, and recording a good password on the API.
 
-from axes.models import AccessAttempt
+See lockout.py for the scheme (per source, per account, known sources)."""
+
+import logging
+import secrets
+
+from axes.models import AccessAttempt, AccessLog
 from axes.utils import reset
+from django.core import signing
+from django.core.cache import cache
+from django.db.models import Sum
+from django.urls import reverse
 
 from portal.audit.services import ACTION, audit_log
 
-from .activity import activity_record
+from .activity import activity_record, client_ip
 from .models import ActivityAction, User
 
+logger = logging.getLogger(__name__)
 
-def lockout_unlock(*, email: str, by: User | None, request=None) -> int:
-    """Clear the failed attempts of one email so it can sign in again; returns attempts removed."""
+UNLOCK_SALT = "portal.members.lockout-unlock"
+UNLOCK_LINK_MAX_AGE = 60 * 60  # seconds
+UNLOCK_LINK_EVERY = 5 * 60  # at most one link per email in this many seconds: no inbox flooding
+
+
+class UnlockLinkError(ValueError):
+    """The unlock link is not valid, has expired, or was used already."""
+
+
+def lockout_unlock(*, email: str, by: User | None, request=None, via: str = "staff") -> int:
+    """Clear the failed attempts of one email (every address) so it can sign in again; returns attempts removed."""
+    email = (email or "").strip().lower()
     removed = reset(username=email)
     user = User.objects.filter(email__iexact=email).first()
-    activity_record(action=ActivityAction.UNLOCKED, request=request, user=user, email=email, actor=by)
+    activity_record(
+        action=ActivityAction.UNLOCKED, request=request, user=user, email=email, actor=by, detail={"via": via}
+    )
     if user is not None:
-        audit_log(instance=user, action=ACTION, by=by, summary=f"Unlocked sign-in ({removed} failed attempts cleared)")
+        audit_log(
+            instance=user,
+            action=ACTION,
+            by=by,
+            summary=f"Unlocked sign-in by {via} ({removed} failed attempts cleared)",
+        )
     return removed
 
 
 def locked_emails() -> list[str]:
-    from .lockout import failure_limit
+    """Emails locked from at least one address, or everywhere (the account-wide limit)."""
+    from axes.attempts import get_cool_off_threshold
 
-    limit = failure_limit(None, None)
-    return list(AccessAttempt.objects.filter(failures_since_start__gte=limit).values_list("username", flat=True))
+    from .lockout import account_failure_limit, failure_limit
+
+    recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold())
+    by_source = recent.values("username", "ip_address").annotate(total=Sum("failures_since_start"))
+    by_account = recent.values("username").annotate(total=Sum("failures_since_start"))
+    locked = {row["username"] for row in by_source if row["total"] >= failure_limit(None, None)}
+    locked |= {row["username"] for row in by_account if row["total"] >= account_failure_limit()}
+    return sorted(locked)
+
+
+def lockout_unlock_link_send(*, email: str, request=None) -> bool:
+    """Email the owner a single-use link that unlocks their account. Returns whether one was sent; callers answer
+    the same either way, so nobody learns whether an address has an account.
+
+    Sent only to an active account that has failed attempts, and at most once per UNLOCK_LINK_EVERY per email."""
+    from portal.notifications.services import notify
+
+    email = (email or "").strip().lower()
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None or not AccessAttempt.objects.filter(username=email).exists():
+        return False
+    if not cache.add(f"lockout-unlock-link:{email}", 1, UNLOCK_LINK_EVERY):
+        return False
+    token = signing.dumps({"e": email, "n": secrets.token_urlsafe(12)}, salt=UNLOCK_SALT, compress=True)
+    path = reverse("lockout_unlock_confirm", args=[token])
+    link = request.build_absolute_uri(path) if request is not None else path
+    try:
+        notify(
+            user=user,
+            subject="Unlock your account",
+            template="lockout_unlock",
+            context={"user": user, "minutes": UNLOCK_LINK_MAX_AGE // 60},
+            link=link,
+            inbox=False,
+        )
+    except OSError as exc:  # the mail server is down: the answer stays the same, the office can still unlock
+        logger.warning("Unlock link email to user %s failed: %s", user.pk, exc)
+        return False
+    activity_record(action=ActivityAction.LOCKED_OUT, request=request, user=user, detail={"unlock_link": "sent"})
+    return True
+
+
+def lockout_unlock_by_link(*, token: str, request=None) -> str:
+    """Unlock the account a link was made for; returns its email. Single use: the link's nonce is recorded in the
+    activity log entry of the unlock, and a link whose nonce is there already is refused."""
+    try:
+        payload = signing.loads(token or "", salt=UNLOCK_SALT, max_age=UNLOCK_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise UnlockLinkError("This unlock link has expired. Ask for a new one.") from None
+    except signing.BadSignature:
+        raise UnlockLinkError("This unlock link is not valid.") from None
+    email, nonce = payload.get("e"), payload.get("n")
+    user = User.objects.filter(email__iexact=email or "", is_active=True).first()
+    if user is None or not nonce:
+        raise UnlockLinkError("This unlock link is not valid.")
+    if user.activity.filter(action=ActivityAction.UNLOCKED, detail__link=nonce).exists():
+        raise UnlockLinkError("This unlock link was used already. Ask for a new one if you are locked out again.")
+    removed = reset(username=email)
+    activity_record(
+        action=ActivityAction.UNLOCKED,
+        request=request,
+        user=user,
+        actor=user,
+        detail={"via": "email link", "link": nonce, "cleared": removed},
+    )
+    return email
+
+
+def lockout_password_success(*, request, email: str) -> None:
+    """The API's password step succeeded: what axes does for a web sign-in. Clears this address's failures for
+    the email and remembers the address as a known source (lockout.py, limit 3)."""
+    ip_address = client_ip(request)
+    AccessAttempt.objects.filter(username=email, ip_address=ip_address).delete()
+    AccessLog.objects.create(
+        username=email,
+        ip_address=ip_address,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        http_accept=request.META.get("HTTP_ACCEPT", "")[:1025],
+        path_info=request.path[:255],
+    )

@@ -14,6 +14,7 @@ OPEN_PREFIXES = (
     "/accounts/login/",
     "/accounts/password/reset/",
     "/accounts/invitation/",
+    "/accounts/unlock/",
 )
 
 
