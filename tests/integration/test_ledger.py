@@ -208,3 +208,64 @@ def test_ledger_check_is_not_fooled_by_float_sums(member):
         ],
     )
     call_command("ledger_check")
+
+
+def test_ledger_check_ties_interest_and_penalties_receivable_to_the_instalments(staff_user, make_member):
+    """1110 = interest recognised and not yet paid; 1120 = penalties charged and not yet paid (issue 12)."""
+    import datetime
+
+    from portal.loans.jobs import loans_daily
+    from portal.loans.services import loan_repay
+    from tests.integration.test_loans import _disbursed, _verify_kyc
+
+    borrower = _loan_borrower(make_member, _verify_kyc)
+    loan = _disbursed(borrower, _loan_products(), staff_user)
+    loans_daily(today=datetime.date(2026, 4, 1))  # two instalments' interest due, two penalties charged
+    loan_repay(loan=loan, amount="5000", reference="LC-1110", date=datetime.date(2026, 4, 2))  # some of each paid
+    assert account_balance(code="1110") > 0 and account_balance(code="1120") >= 0
+    call_command("ledger_check")
+
+    # Interest receivable with no instalment behind it: a hand-made posting, balanced, on a real loan.
+    ledger_post(
+        memo="Interest typed by hand",
+        idempotency_key="manual:1110",
+        lines=[
+            Line("1110", debit=D("250.00"), member_id=borrower.pk, loan_id=loan.pk),
+            Line("4000", credit=D("250.00"), member_id=borrower.pk, loan_id=loan.pk),
+        ],
+    )
+    with pytest.raises(CommandError):
+        call_command("ledger_check")
+
+
+def test_ledger_check_names_receivable_lines_without_a_loan(member, capsys):
+    ledger_post(
+        memo="Penalty typed by hand",
+        idempotency_key="manual:1120",
+        lines=[Line("1120", debit=D("40.00"), member_id=member.pk), Line("4200", credit=D("40.00"))],
+    )
+    with pytest.raises(CommandError):
+        call_command("ledger_check")
+    err = capsys.readouterr().err
+    assert "1120 Penalties receivable 40.00" in err and "1 line(s) on 1120 name no loan" in err
+
+
+def _loan_products():
+    from portal.loans.demo import loans_seed
+    from portal.loans.models import LoanProduct
+
+    loans_seed()
+    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
+    return {p.slug: p for p in LoanProduct.objects.all()}
+
+
+def _loan_borrower(make_member, verify_kyc):
+    import datetime
+
+    from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
+
+    member = make_member("borrower@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
+    verify_kyc(member)
+    share_capital_payment_record(member=member, amount="20000", reference="bsc")
+    monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="bdep")
+    return member

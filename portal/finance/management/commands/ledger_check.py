@@ -1,6 +1,7 @@
 """`manage.py ledger_check`: every entry balanced, the trial balance's columns equal, member-level lines on the
-control accounts adding up to the control account, the savings summary cache equal to the ledger, and the loan
-book's outstanding principal equal to 1100 Loans to members, and every line dated like its entry.
+control accounts adding up to the control account, the savings summary cache equal to the ledger, the loan
+book equal to its control accounts (outstanding principal = 1100 Loans to members, accrued unpaid interest = 1110
+Interest receivable, unpaid penalties = 1120 Penalties receivable), and every line dated like its entry.
 Exits 1 on a problem."""
 
 from decimal import Decimal
@@ -72,16 +73,45 @@ def control_account_problems() -> list[str]:
 
 
 def _loans_control_problems() -> list[str]:
-    """Σ outstanding principal of the loan book = GL 1100 Loans to members."""
-    from django.db.models import Sum
+    """The loan book equals its control accounts:
+    - Σ outstanding principal of the instalments = GL 1100 Loans to members;
+    - Σ interest recognised (instalments marked `interest_accrued`) − Σ interest paid = GL 1110 Interest receivable
+      (interest is posted Dr 1110 when it falls due, or when a repayment reaches it first, and Cr 1110 when paid);
+    - Σ penalties charged − Σ penalties paid = GL 1120 Penalties receivable (an instalment's penalty grows exactly
+      by what the daily job posts to 1120);
+    - every line on these three accounts names a loan, so a posting that no instalment stands behind (e.g. a
+      hand-made Dr 1110) is named even when it happens to be offset elsewhere."""
+    from django.db.models import Q, Sum
 
+    from portal.finance.ledger.models import JournalLine
     from portal.finance.ledger.selectors import account_balance
     from portal.finance.money import to_cents
     from portal.loans.models import LoanInstalment
 
-    totals = LoanInstalment.objects.aggregate(due=Sum("principal"), paid=Sum("principal_paid"))
-    book = to_cents(str(totals["due"] or 0)) - to_cents(str(totals["paid"] or 0))
-    ledger = account_balance(code="1100")
-    if book != ledger:
-        return [f"the loan book's outstanding principal {book} differs from 1100 Loans to members {ledger}"]
-    return []
+    def total(value) -> Decimal:
+        return to_cents(str(value or 0))
+
+    totals = LoanInstalment.objects.aggregate(
+        principal=Sum("principal"),
+        principal_paid=Sum("principal_paid"),
+        interest=Sum("interest", filter=Q(interest_accrued=True)),
+        interest_paid=Sum("interest_paid"),
+        penalty=Sum("penalty"),
+        penalty_paid=Sum("penalty_paid"),
+    )
+    checks = [
+        ("1100", "Loans to members", "outstanding principal", "principal"),
+        ("1110", "Interest receivable", "accrued, unpaid interest", "interest"),
+        ("1120", "Penalties receivable", "charged, unpaid penalties", "penalty"),
+    ]
+    problems = []
+    for code, name, what, part in checks:
+        book = total(totals[part]) - total(totals[f"{part}_paid"])
+        ledger = account_balance(code=code)
+        if book != ledger:
+            problems.append(f"the loan book's {what} {book} differs from {code} {name} {ledger}")
+    orphan = JournalLine.objects.filter(account__code__in=[c for c, *_ in checks], loan__isnull=True)
+    for code in sorted(set(orphan.values_list("account__code", flat=True))):
+        count = orphan.filter(account__code=code).count()
+        problems.append(f"{count} line(s) on {code} name no loan, so no instalment stands behind them")
+    return problems
