@@ -2,6 +2,8 @@
 template, schedule it. Every call sees only the report types the caller's role may see; recipients are given by
 email address and must be staff allowed to see the report too."""
 
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -63,13 +65,21 @@ class ReportSerializer(serializers.ModelSerializer):
         return run.emailed_to.splitlines()
 
 
+def _one_line_text(value: str) -> str:
+    """Titles and names go into files: XLSX refuses control characters (a run then fails) and PostgreSQL refuses
+    NUL, so they are refused here, naming the field."""
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in value):
+        raise serializers.ValidationError("Remove the control characters (tabs, line breaks and the like).")
+    return value
+
+
 class RunSerializer(serializers.Serializer):
     report_type = serializers.ChoiceField(choices=REPORT_TYPE_CHOICES)
     period = serializers.ChoiceField(choices=Period.choices, default=Period.PREVIOUS_MONTH)
     start_date = serializers.DateField(required=False, allow_null=True)
     end_date = serializers.DateField(required=False, allow_null=True)
     output_format = serializers.ChoiceField(choices=OutputFormat.choices, default=OutputFormat.PDF)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=150, validators=[_one_line_text])
 
 
 def _users_by_email(emails, field="recipients"):
@@ -184,7 +194,7 @@ class SavedReportSerializer(serializers.ModelSerializer):
 
 
 class SavedReportCreateSerializer(RunSerializer):
-    name = serializers.CharField(max_length=150)
+    name = serializers.CharField(max_length=150, validators=[_one_line_text])
     frequency = serializers.ChoiceField(choices=FREQUENCY_CHOICES, default="none")
     recipients = serializers.ListField(child=serializers.EmailField(), required=False, default=list)
 

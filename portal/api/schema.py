@@ -6,6 +6,8 @@ see) and 429 (throttled); schemathesis (tests/functional/test_api_contract.py) h
 so those are documented too, each only where a view can give it.
 """
 
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -19,6 +21,18 @@ DETAIL = {
 }
 # A refused input: each field (or "non_field_errors", or "rows" for a file) with what is wrong with it.
 FIELD_ERRORS = {"type": "object", "additionalProperties": True}
+
+
+class VerifiedJWTScheme(SimpleJWTScheme):
+    """The API's Bearer token (simplejwt, issued after the second factor) is still `jwtAuth` in the schema."""
+
+    target_class = "portal.api.authentication.VerifiedJWTAuthentication"
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """A web session that passed the second factor is still `cookieAuth` in the schema."""
+
+    target_class = "portal.api.authentication.VerifiedSessionAuthentication"
 
 
 class ErrorDetailSerializer(serializers.Serializer):

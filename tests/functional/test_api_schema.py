@@ -201,3 +201,23 @@ def test_text_filters_with_a_nul_character_are_refused_not_a_database_error(staf
     for url in ("/api/reports/audit-logs/?action=a%00b", "/api/members/?search=a%00b", "/api/members/?employer=%00"):
         response = api.get(url)
         assert response.status_code == 400, url
+
+
+def test_the_bearer_token_is_documented(openapi):
+    """The API's own authenticators (second factor required) keep the schema's jwtAuth and cookieAuth schemes."""
+    assert {"jwtAuth", "cookieAuth"} <= set(openapi["components"]["securitySchemes"])
+    assert {"jwtAuth": []} in openapi["paths"]["/api/members/{id}/"]["get"]["security"]
+
+
+def test_report_titles_and_names_with_control_characters_are_refused(staff_user):
+    """Found by the contract test: a title with control characters made the XLSX run fail, answered as a 500."""
+    api = APIClient()
+    sign_in_verified(api, staff_user(roles.ADMINISTRATORS))
+    run = {"report_type": "loan_portfolio", "output_format": "xlsx", "title": "Loans\x03 \x01"}
+    response = api.post("/api/reports/reports/", run, format="json")
+    assert response.status_code == 400 and "title" in response.json()
+    saved = {"report_type": "loan_portfolio", "name": "Loans\x00"}
+    response = api.post("/api/reports/saved-reports/", saved, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+    run["title"] = "Loans — Q1 ✓"
+    assert api.post("/api/reports/reports/", run, format="json").status_code == 201
