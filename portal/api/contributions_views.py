@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -35,6 +36,7 @@ from portal.contributions.services import (
 )
 from portal.finance.banking.models import BankAccount
 from portal.members.models import Member
+from portal.reports.exports import CONTENT_TYPES
 
 from .errors import validation_error_response
 from .fields import MoneyField, MoneyTextField
@@ -74,6 +76,24 @@ class PaymentInSerializer(serializers.Serializer):
     date = serializers.DateField(required=False, allow_null=True, default=None)
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     below_minimum_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class ContributionsPostedSerializer(serializers.Serializer):
+    """What a post of contributions answers: 201 when anything was posted, 200 when every reference was already
+    posted (a safe retry)."""
+
+    created = serializers.IntegerField(help_text="Payments posted by this request.")
+    already_posted = serializers.IntegerField(help_text="Payments whose reference was posted before (not again).")
+    results = ContributionSerializer(many=True)
+
+
+class SharePaymentsPostedSerializer(ContributionsPostedSerializer):
+    results = PaymentSerializer(many=True)
+
+
+def _posted_responses(kind: str) -> dict:
+    body = ContributionsPostedSerializer if kind == MONTHLY else SharePaymentsPostedSerializer
+    return {201: body, 200: body}
 
 
 class BulkInSerializer(serializers.Serializer):
@@ -133,12 +153,18 @@ def _post(request, kind: str, rows: list[dict], bank_account_id=None) -> Respons
     except ValidationError as exc:
         return validation_error_response(exc)
     serializer = ContributionSerializer if kind == MONTHLY else PaymentSerializer
+    model = MonthlyContribution if kind == MONTHLY else ShareCapitalPayment
     created = any(r.created for r in results)
+    # Read back what was stored: a bulk insert leaves the instances without what the database filled in (the time
+    # each was recorded), and the answer shows the rows as they are.
+    stored = model.objects.select_related("member", "bank_account", "entry__reversed_by").in_bulk(
+        [r.record.pk for r in results]
+    )
     return Response(
         {
             "created": sum(1 for r in results if r.created),
             "already_posted": sum(1 for r in results if not r.created),
-            "results": serializer([r.record for r in results], many=True).data,
+            "results": serializer([stored.get(r.record.pk, r.record) for r in results], many=True).data,
         },
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
     )
@@ -202,7 +228,7 @@ class MonthlyContributionListView(_PaymentListView):
                 raise serializers.ValidationError({"period": [str(exc)]}) from exc
         return queryset.order_by("-period", "-date")
 
-    @extend_schema(request=PaymentInSerializer, responses={201: ContributionSerializer})
+    @extend_schema(request=PaymentInSerializer, responses=_posted_responses(MONTHLY))
     def post(self, request):
         return super().post(request)
 
@@ -215,7 +241,7 @@ class ShareCapitalListView(_PaymentListView):
     def get_queryset(self):
         return super().get_queryset().order_by("-date")
 
-    @extend_schema(request=PaymentInSerializer, responses={201: PaymentSerializer})
+    @extend_schema(request=PaymentInSerializer, responses=_posted_responses(SHARE_CAPITAL))
     def post(self, request):
         return super().post(request)
 
@@ -224,7 +250,6 @@ class _BulkCreateView(APIView):
     permission_classes = [HasModelPermission(POST_PERM)]
     kind = MONTHLY
 
-    @extend_schema(request=BulkInSerializer, responses={201: None})
     def post(self, request):
         data = BulkInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -237,16 +262,23 @@ class MonthlyBulkCreateView(_BulkCreateView):
 
     kind = MONTHLY
 
+    @extend_schema(request=BulkInSerializer, responses=_posted_responses(MONTHLY))
+    def post(self, request):
+        return super().post(request)
+
 
 class ShareCapitalBulkCreateView(_BulkCreateView):
     """POST /api/contributions/share-capital/bulk-create/."""
 
     kind = SHARE_CAPITAL
 
+    @extend_schema(request=BulkInSerializer, responses=_posted_responses(SHARE_CAPITAL))
+    def post(self, request):
+        return super().post(request)
 
-def _period_param(request):
-    text = request.query_params.get("period") or (request.data.get("period") if request.method == "POST" else None)
-    text = text or format_period(period_of(timezone.localdate()))
+
+def _period_param(request, text=None):
+    text = text or request.query_params.get("period") or format_period(period_of(timezone.localdate()))
     try:
         return parse_period(text)
     except InvalidPeriod as exc:
@@ -278,15 +310,47 @@ class MissingContributionsView(generics.ListAPIView):
         return missing_contributions(period=_period_param(self.request))
 
 
+class RemindersInSerializer(serializers.Serializer):
+    period = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=7, help_text="YYYY-MM; default this month"
+    )
+
+
+class RemindersSentSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="YYYY-MM")
+    sent = serializers.IntegerField(help_text="Reminders sent now (a member is reminded once per period).")
+
+
 class SendRemindersView(APIView):
     """POST /api/contributions/monthly/send-reminders/ {"period": "YYYY-MM"}: once per member and period."""
 
     permission_classes = [HasModelPermission("contributions.add_contributionreminder")]
 
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(request=RemindersInSerializer, responses={200: RemindersSentSerializer})
     def post(self, request):
-        period = _period_param(request)
+        data = RemindersInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = _period_param(request, data.validated_data["period"])
         return Response({"period": format_period(period), "sent": reminders_send(period=period)})
+
+
+class ReportRowSerializer(serializers.Serializer):
+    membership_number = serializers.CharField()
+    name = serializers.CharField()
+    amounts = serializers.DictField(child=MoneyField(read_only=True), help_text="Amount paid per month (YYYY-MM).")
+    total = MoneyField(read_only=True)
+    due = MoneyField(read_only=True)
+    months_short = serializers.IntegerField()
+
+
+class ContributionReportSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    periods = serializers.ListField(child=serializers.CharField())
+    totals = serializers.DictField(child=MoneyField(read_only=True), help_text="Total per month (YYYY-MM).")
+    grand_total = MoneyField(read_only=True)
+    share_capital_total = MoneyField(read_only=True)
+    members_missing = serializers.IntegerField()
+    rows = ReportRowSerializer(many=True)
 
 
 class GenerateReportView(APIView):
@@ -301,9 +365,12 @@ class GenerateReportView(APIView):
             OpenApiParameter("period", str),
             OpenApiParameter("year", int),
             OpenApiParameter("quarter", int),
-            OpenApiParameter("output", str, description="json (default), csv, xlsx or pdf"),
+            OpenApiParameter("output", str, enum=["json", *REPORT_FORMATS], description="json (default)"),
         ],
-        responses={200: None},
+        responses={
+            (200, "application/json"): ContributionReportSerializer,
+            **{(200, CONTENT_TYPES[output]): OpenApiTypes.BINARY for output in REPORT_FORMATS},
+        },
     )
     def get(self, request):
         params = request.query_params
@@ -345,12 +412,29 @@ class GenerateReportView(APIView):
         )
 
 
+class IncompleteMemberSerializer(serializers.Serializer):
+    member = serializers.UUIDField()
+    membership_number = serializers.CharField()
+    name = serializers.CharField()
+    paid = MoneyField(read_only=True)
+    target = MoneyField(read_only=True)
+    completion_percent = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    term_months = serializers.IntegerField()
+    monthly_instalment = MoneyField(read_only=True)
+
+
+class IncompleteShareCapitalSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    target = MoneyField(read_only=True)
+    results = IncompleteMemberSerializer(many=True)
+
+
 class IncompleteShareCapitalView(APIView):
     """GET /api/contributions/share-capital/incomplete-share-capital/: members below the target, lowest first."""
 
     permission_classes = [HasModelPermission(READ_PERM)]
 
-    @extend_schema(responses={200: None})
+    @extend_schema(responses={200: IncompleteShareCapitalSerializer})
     def get(self, request):
         target = share_capital_target()
         default_term = default_share_capital_term()
@@ -382,9 +466,25 @@ class RecalculateSharesView(APIView):
 
     permission_classes = [HasModelPermission("contributions.reverse_payments")]
 
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("SharesRecalculated", {"members_recalculated": serializers.IntegerField()})},
+    )
     def post(self, request):
         return Response({"members_recalculated": shares_recalculate()})
+
+
+class ShareSummarySerializer(serializers.Serializer):
+    member = serializers.UUIDField()
+    membership_number = serializers.CharField()
+    share_capital = MoneyField(read_only=True)
+    deposits = MoneyField(read_only=True)
+    share_of_pool_percent = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    monthly_contribution_due = MoneyField(read_only=True)
+    share_capital_target = MoneyField(read_only=True)
+    share_capital_completion_percent = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    share_capital_term_months = serializers.IntegerField()
+    share_capital_monthly_instalment = MoneyField(read_only=True)
 
 
 def _summary(member) -> dict:
@@ -450,13 +550,13 @@ class MemberShareSummaryView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: None})
+    @extend_schema(responses={200: ShareSummarySerializer})
     def get(self, request, pk):
         return Response(_summary(_member_for_savings(request, pk)))
 
 
 class TermSerializer(serializers.Serializer):
-    term_months = serializers.IntegerField()
+    term_months = serializers.IntegerField(min_value=1, max_value=600, help_text="12 or 24 (the SACCO's choices).")
 
 
 class SetShareCapitalTermView(APIView):
@@ -464,15 +564,19 @@ class SetShareCapitalTermView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=TermSerializer, responses={200: None})
+    @extend_schema(request=TermSerializer, responses={200: ShareSummarySerializer})
     def post(self, request, pk):
         member = member_visible_to(request.user, pk)
         if member.user_id != request.user.pk and not request.user.has_perm(
             "contributions.change_membercontributionschedule"
         ):
             raise Http404
+        data = TermSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
-            share_capital_term_set(member=member, term_months=request.data.get("term_months"), updated_by=request.user)
+            share_capital_term_set(
+                member=member, term_months=data.validated_data["term_months"], updated_by=request.user
+            )
         except ValidationError as exc:
             return validation_error_response(exc)
         return Response(_summary(member))

@@ -2,22 +2,44 @@
 (404 for anyone else's loan); staff act by permission. `…/loans/<pk>/disburse/` takes the approved application's
 id: the loan comes into being when it is paid out."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.money import InvalidAmount, parse_amount
 from portal.loans.approval import loan_review_act
 from portal.loans.eligibility import loan_eligibility
-from portal.loans.models import Loan, LoanApplication, LoanInstalment, LoanProduct
-from portal.loans.services import LoanStateError, application_submit, loan_disburse, loan_repay
+from portal.loans.models import (
+    Guarantee,
+    GuaranteeStatus,
+    Loan,
+    LoanApplication,
+    LoanInstalment,
+    LoanProduct,
+    LoanRepayment,
+)
+from portal.loans.services import (
+    LoanStateError,
+    RepaymentResult,
+    application_submit,
+    disbursement_date_check,
+    loan_disburse,
+    loan_repay,
+)
 from portal.members.models import Member
 
 from .errors import validation_error_response
@@ -25,6 +47,8 @@ from .fields import MONEY_HELP, MoneyField, MoneyTextField
 from .member_views import member_visible_to
 from .params import query_int, query_uuid
 from .permissions import HasModelPermission
+
+logger = logging.getLogger(__name__)
 
 VIEW_APPLICATIONS = "loans.view_loanapplication"
 VIEW_LOANS = "loans.view_loan"
@@ -185,6 +209,30 @@ class ReviewSerializer(serializers.Serializer):
     voters = serializers.ListField(child=serializers.CharField())
 
 
+class StateConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why the object's state does not allow this (already decided, closed…).")
+
+
+CONFLICT = OpenApiResponse(StateConflictSerializer, description="The object's state does not allow this.")
+
+
+class ApproveInSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=255, help_text="An optional comment."
+    )
+
+
+_REASON_NEEDED = "Say why the application is rejected; the member reads it."
+
+
+class RejectInSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=255,
+        help_text="Why: the member reads it.",
+        error_messages={"required": _REASON_NEEDED, "blank": _REASON_NEEDED, "null": _REASON_NEEDED},
+    )
+
+
 class _DecisionView(APIView):
     """Acts at the "Loan approval" workflow's current step as the caller: the loans officer appraises, each
     committee member votes once; the applicant and guarantors are refused (403), as is anyone outside the step's
@@ -192,13 +240,15 @@ class _DecisionView(APIView):
 
     permission_classes = [HasModelPermission("loans.decide_loanapplication")]
     action = ""
+    in_serializer = ApproveInSerializer
 
-    @extend_schema(request=None, responses={200: ReviewSerializer})
     def post(self, request, pk):
         application = get_object_or_404(LoanApplication, pk=pk)
+        data = self.in_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
             progress = loan_review_act(
-                application=application, user=request.user, action=self.action, reason=request.data.get("reason", "")
+                application=application, user=request.user, action=self.action, reason=data.validated_data["reason"]
             )
         except PermissionDenied as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
@@ -213,12 +263,22 @@ class ApplicationApproveView(_DecisionView):
     """POST …/applications/<id>/approve/ {"reason": optional comment}."""
 
     action = "approve"
+    in_serializer = ApproveInSerializer
+
+    @extend_schema(request=ApproveInSerializer, responses={200: ReviewSerializer, 409: CONFLICT})
+    def post(self, request, pk):
+        return super().post(request, pk)
 
 
 class ApplicationRejectView(_DecisionView):
     """POST …/applications/<id>/reject/ {"reason": required}."""
 
     action = "reject"
+    in_serializer = RejectInSerializer
+
+    @extend_schema(request=RejectInSerializer, responses={200: ReviewSerializer, 409: CONFLICT})
+    def post(self, request, pk):
+        return super().post(request, pk)
 
 
 class InstalmentSerializer(serializers.ModelSerializer):
@@ -286,12 +346,17 @@ class LoanListView(generics.ListAPIView):
         return queryset.filter(status=wanted) if wanted else queryset
 
 
+class RepaymentScheduleSerializer(serializers.Serializer):
+    loan = LoanSerializer()
+    instalments = InstalmentSerializer(many=True)
+
+
 class RepaymentScheduleView(APIView):
     """GET …/loans/<id>/repayment-schedule/: every instalment with what is paid and what is left."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: InstalmentSerializer(many=True)})
+    @extend_schema(responses={200: RepaymentScheduleSerializer})
     def get(self, request, pk):
         loan = _loans_for(request.user).filter(pk=pk).first()
         if loan is None:
@@ -304,21 +369,41 @@ class RepaymentScheduleView(APIView):
         )
 
 
+class DisburseInSerializer(serializers.Serializer):
+    date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The day the money goes out; default today. Not in the future, not before the approval.",
+    )
+    bank_account = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="Pay from this account; default the primary one."
+    )
+
+
 class DisburseView(APIView):
-    """POST …/loans/<application id>/disburse/ {"date": optional, "bank_account": optional}: pay out once."""
+    """POST …/loans/<application id>/disburse/ {"date": optional, "bank_account": optional}: pay out once. A retry
+    answers the loan already paid out (200), whatever date it names."""
 
     permission_classes = [HasModelPermission("loans.disburse_loan")]
 
-    @extend_schema(request=None, responses={201: LoanSerializer})
+    @extend_schema(request=DisburseInSerializer, responses={201: LoanSerializer, 200: LoanSerializer, 409: CONFLICT})
     def post(self, request, pk):
         application = get_object_or_404(LoanApplication, pk=pk)
+        data = DisburseInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
         bank_account = None
-        if request.data.get("bank_account"):
-            bank_account = BankAccount.objects.filter(pk=request.data["bank_account"]).first()
+        if values["bank_account"]:
+            bank_account = BankAccount.objects.filter(pk=values["bank_account"]).first()
             if bank_account is None:
                 return Response({"bank_account": ["No such bank account."]}, status=400)
+        day = values["date"] or timezone.localdate()
         try:
-            result = loan_disburse(application=application, by=request.user, bank_account=bank_account)
+            existing = Loan.objects.filter(application=application).first()
+            if existing is None:
+                disbursement_date_check(application=application, date=day)
+            result = loan_disburse(application=application, by=request.user, date=day, bank_account=bank_account)
         except LoanStateError as exc:
             return _state_error(exc)
         except ValidationError as exc:
@@ -333,12 +418,65 @@ class RepaymentInSerializer(serializers.Serializer):
     bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
 
 
+class RepaymentOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = MoneyField(read_only=True)
+    penalty = MoneyField(read_only=True)
+    interest = MoneyField(read_only=True)
+    principal = MoneyField(read_only=True)
+    overpayment = MoneyField(read_only=True, help_text="Beyond the whole balance: credited to deposits.")
+    loan_status = serializers.CharField(
+        allow_null=True, help_text="The loan after this payment; null only when it could not be read back."
+    )
+    created = serializers.BooleanField(help_text="False when this reference was recorded before (nothing posted).")
+
+
+def _read_back(query):
+    """Run a read after a write has committed. A dropped connection is reopened once (outside a transaction);
+    the caller decides what a second failure means."""
+    try:
+        return query()
+    except DatabaseError:
+        if not connection.in_atomic_block:
+            connection.close()
+        return query()
+
+
+def _repayment_committed(loan: Loan, reference: str) -> LoanRepayment | None:
+    """After an error from the database, the repayment if it was committed all the same (the error came at or
+    after the commit): then the client gets the payment, not a 500 that invites a confusing retry."""
+    reference = (reference or "").strip()
+    if not reference:
+        return None
+    try:
+        return _read_back(
+            lambda: LoanRepayment.objects.filter(loan=loan, entry__idempotency_key=f"repayment:{reference}").first()
+        )
+    except DatabaseError:
+        return None
+
+
+def _loan_status(pk) -> str | None:
+    try:
+        return _read_back(lambda: Loan.objects.values_list("status", flat=True).get(pk=pk))
+    except DatabaseError:
+        logger.warning("Loan %s could not be read back after a repayment was recorded.", pk)
+        return None
+
+
 class AddRepaymentView(APIView):
-    """POST …/loans/<id>/add-repayment/ {"amount", "reference", "date"}: once per reference."""
+    """POST …/loans/<id>/add-repayment/ {"amount", "reference", "date"}: once per reference.
+
+    The service commits before this view answers; the loan is read again afterwards for its new status. A database
+    error at or after the commit never turns a recorded payment into a 500: the payment is looked up and answered
+    (the loan status is null if even that read fails)."""
 
     permission_classes = [HasModelPermission("loans.record_repayment")]
 
-    @extend_schema(request=RepaymentInSerializer, responses={201: None})
+    @extend_schema(
+        request=RepaymentInSerializer,
+        responses={201: RepaymentOutSerializer, 200: RepaymentOutSerializer, 409: CONFLICT},
+    )
     def post(self, request, pk):
         loan = get_object_or_404(Loan, pk=pk)
         data = RepaymentInSerializer(data=request.data)
@@ -362,18 +500,24 @@ class AddRepaymentView(APIView):
             return _state_error(exc)
         except ValidationError as exc:
             return validation_error_response(exc)
+        except DatabaseError:
+            repayment = _repayment_committed(loan, values["reference"])
+            if repayment is None:
+                raise
+            logger.warning("Repayment %s committed but the request then failed; answering the payment.", repayment.pk)
+            result = RepaymentResult(repayment, True)
         repayment = result.repayment
         body = {
-            "id": str(repayment.pk),
-            "amount": str(repayment.amount),
-            "penalty": str(repayment.penalty_part),
-            "interest": str(repayment.interest_part),
-            "principal": str(repayment.principal_part),
-            "overpayment": str(repayment.overpayment),
-            "loan_status": Loan.objects.get(pk=loan.pk).status,
+            "id": repayment.pk,
+            "amount": repayment.amount,
+            "penalty": repayment.penalty_part,
+            "interest": repayment.interest_part,
+            "principal": repayment.principal_part,
+            "overpayment": repayment.overpayment,
+            "loan_status": _loan_status(loan.pk),
             "created": result.created,
         }
-        return Response(body, status=201 if result.created else 200)
+        return Response(RepaymentOutSerializer(body).data, status=201 if result.created else 200)
 
 
 class MemberLoansView(generics.ListAPIView):
@@ -391,13 +535,28 @@ class MemberLoansView(generics.ListAPIView):
         return Loan.objects.filter(Q(member=member)).select_related("member", "product")
 
 
+class StatementRowSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    description = serializers.CharField()
+    reference = serializers.CharField()
+    charged = MoneyField(read_only=True)
+    paid = MoneyField(read_only=True)
+    balance = MoneyField(read_only=True)
+
+
+class LoanStatementSerializer(serializers.Serializer):
+    loan = LoanSerializer()
+    rows = StatementRowSerializer(many=True)
+
+
 class GenerateStatementView(APIView):
     """GET …/loans/<id>/generate-statement/[?output=pdf]: the statement with its running balance (own loan or staff)."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("output", str, description="json (default) or pdf")], responses={200: None}
+        parameters=[OpenApiParameter("output", str, enum=["json", "pdf"], description="json (default) or pdf")],
+        responses={(200, "application/json"): LoanStatementSerializer, (200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request, pk):
         from django.http import HttpResponse
@@ -465,8 +624,138 @@ class SendPaymentRemindersView(APIView):
 
     permission_classes = [HasModelPermission("loans.record_repayment")]
 
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("PaymentRemindersSent", {"sent": serializers.IntegerField()})},
+    )
     def post(self, request):
         from portal.loans.reminders import payment_reminders_send
 
         return Response({"sent": payment_reminders_send()})
+
+
+class GuaranteeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    application = serializers.UUIDField(source="application_id")
+    applicant = serializers.CharField(source="application.member.membership_number")
+    applicant_name = serializers.CharField(source="application.member.user.get_full_name")
+    product = serializers.CharField(source="application.product.name")
+    loan_amount = MoneyField(source="application.amount", read_only=True)
+    term_months = serializers.IntegerField(source="application.term_months")
+    amount = MoneyField(read_only=True, help_text="What you are asked to guarantee (or guarantee).")
+    status = serializers.ChoiceField(choices=GuaranteeStatus.choices)
+    created_at = serializers.DateTimeField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+
+
+def _guarantees_of(user):
+    return Guarantee.objects.filter(guarantor__user=user).select_related(
+        "application__member__user", "application__product"
+    )
+
+
+class GuaranteeListView(generics.ListAPIView):
+    """GET /api/loans/guarantees/[?status=requested]: requests to guarantee other members' loans, and the answers
+    you gave. Answer one with …/<id>/accept/ or …/<id>/decline/."""
+
+    serializer_class = GuaranteeSerializer
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=list(GuaranteeStatus.values), required=False)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Guarantee.objects.none()
+        queryset = _guarantees_of(self.request.user).order_by("-created_at")
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in GuaranteeStatus.values:
+                raise serializers.ValidationError({"status": [f"Use one of: {', '.join(GuaranteeStatus.values)}."]})
+            queryset = queryset.filter(status=wanted)
+        return queryset
+
+
+class SecondFactorInSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="A code from your authenticator app, an emailed code or a backup code. Required unless this is a "
+        "browser session that proved the second factor in the last few minutes.",
+    )
+
+
+class SecondFactorThrottle(UserRateThrottle):
+    """Guessing codes is slow: the same budget as signing in, per user (django-otp also slows each device)."""
+
+    scope = "auth"
+
+
+class _GuaranteeAnswerView(APIView):
+    """The guarantor answers a request, with the portal's rule for it: the second factor proved just now.
+
+    The portal asks for a code from the last five minutes (`fresh_otp_required`). A JWT proves the second factor
+    only at sign-in, and a refreshed token is new without a new code, so the token's age says nothing: the API asks
+    for the code in the body and checks it against the caller's devices (TOTP, email or backup code). A browser
+    session that passed a code within the portal's fresh window needs none, as in the portal. Without a valid
+    code: 403, and nothing changes. Another member's guarantee is a 404."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [SecondFactorThrottle]
+    accept = True
+
+    def post(self, request, pk):
+        from portal.loans.services import guarantee_accept, guarantee_decline
+        from portal.members.otp import otp_is_fresh, otp_verify
+        from portal.members.selectors import member_for_user
+
+        guarantee = get_object_or_404(_guarantees_of(request.user), pk=pk)
+        data = SecondFactorInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        code = data.validated_data["code"].strip()
+        session_fresh = isinstance(request.successful_authenticator, SessionAuthentication) and otp_is_fresh(
+            request._request
+        )
+        if not session_fresh:
+            if not code:
+                return Response(
+                    {"detail": "This needs a fresh second-factor code.", "code": ["Send a current code."]},
+                    status=status.HTTP_403_FORBIDDEN,
+                )
+            if otp_verify(user=request.user, token=code, request=request._request) is None:
+                return Response(
+                    {"detail": "The second-factor code is not valid.", "code": ["That code is not valid."]},
+                    status=status.HTTP_403_FORBIDDEN,
+                )
+        member = member_for_user(user=request.user)
+        try:
+            answer = guarantee_accept if self.accept else guarantee_decline
+            guarantee = answer(guarantee=guarantee, by_member=member)
+        except LoanStateError as exc:
+            return _state_error(exc)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        return Response(GuaranteeSerializer(_guarantees_of(request.user).get(pk=guarantee.pk)).data)
+
+
+class GuaranteeAcceptView(_GuaranteeAnswerView):
+    """POST /api/loans/guarantees/<id>/accept/ {"code"}: promise your free deposits to cover part of the loan."""
+
+    accept = True
+
+    @extend_schema(request=SecondFactorInSerializer, responses={200: GuaranteeSerializer, 409: CONFLICT})
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+
+class GuaranteeDeclineView(_GuaranteeAnswerView):
+    """POST /api/loans/guarantees/<id>/decline/ {"code"}: say no (the portal asks for the same fresh code)."""
+
+    accept = False
+
+    @extend_schema(request=SecondFactorInSerializer, responses={200: GuaranteeSerializer, 409: CONFLICT})
+    def post(self, request, pk):
+        return super().post(request, pk)

@@ -32,7 +32,6 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("auth/reset-password-request/", auth_views.ResetPasswordRequestView.as_view(), name="reset-password-request"),
     path("auth/reset-password/", auth_views.ResetPasswordView.as_view(), name="reset-password"),
-    path("auth/unlock-request/", auth_views.UnlockRequestView.as_view(), name="unlock-request"),
     path("auth/upload-document/", auth_views.UploadDocumentView.as_view(), name="upload-document"),
     path(
         "auth/admin/verify-document/<uuid:document_id>/",
@@ -53,11 +52,11 @@ urlpatterns = [
     path("transactions/bank-accounts/", banking_views.BankAccountListView.as_view(), name="bank-accounts"),
     path("transactions/bank-transactions/", banking_views.BankTransactionListView.as_view(), name="bank-transactions"),
     path(
-    path(
         "transactions/bank-transactions/<uuid:pk>/",
         banking_views.BankTransactionDetailView.as_view(),
         name="bank-transaction-detail",
     ),
+    path(
         "transactions/bank-transactions/<uuid:pk>/reconcile/",
         banking_views.BankTransactionReconcileView.as_view(),
         name="bank-transaction-reconcile",
@@ -104,6 +103,14 @@ urlpatterns = [
         "loans/applications/<uuid:pk>/reject/",
         loans_views.ApplicationRejectView.as_view(),
         name="loan-application-reject",
+    ),
+    # A guarantor's answer (issue 12; not in the seed): the same fresh second factor as the portal.
+    path("loans/guarantees/", loans_views.GuaranteeListView.as_view(), name="loan-guarantees"),
+    path("loans/guarantees/<uuid:pk>/accept/", loans_views.GuaranteeAcceptView.as_view(), name="loan-guarantee-accept"),
+    path(
+        "loans/guarantees/<uuid:pk>/decline/",
+        loans_views.GuaranteeDeclineView.as_view(),
+        name="loan-guarantee-decline",
     ),
     path("loans/loans/", loans_views.LoanListView.as_view(), name="loans"),
     path("loans/loans/due-payments/", loans_views.DuePaymentsView.as_view(), name="loan-due-payments"),

@@ -17,7 +17,7 @@ from portal.finance.money_fields import MoneyFormField
 from portal.members.otp_views import fresh_otp_required
 
 from .models import Loan, LoanApplication
-from .services import LoanStateError, loan_disburse, loan_repay
+from .services import LoanStateError, disbursement_date_check, loan_disburse, loan_repay
 
 APPLICATIONS = "wagtailsnippets_loans_loanapplication:list"
 LOANS = "wagtailsnippets_loans_loan:list"
@@ -72,6 +72,8 @@ def application_disburse_view(request, pk):
     form = DisburseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            if not Loan.objects.filter(application=application).exists():
+                disbursement_date_check(application=application, date=form.cleaned_data["date"])
             result = loan_disburse(
                 application=application,
                 by=request.user,

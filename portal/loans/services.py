@@ -329,6 +329,16 @@ class Disbursement:
     created: bool
 
 
+def disbursement_date_check(*, application: LoanApplication, date: datetime.date) -> None:
+    """The day a person gives for a pay-out: not in the future, and not before the application was approved (the
+    API and the admin ask for it). `loan_disburse` itself does not refuse an earlier day: the demo data back-date."""
+    if date > timezone.localdate():
+        raise ValidationError({"date": ["The disbursement date cannot be in the future."]})
+    if application.decided_at is not None and date < timezone.localdate(application.decided_at):
+        approved_on = timezone.localdate(application.decided_at)
+        raise ValidationError({"date": [f"The loan was approved on {approved_on:%d %b %Y}; pay it out on or after."]})
+
+
 def loan_disburse(
     *, application: LoanApplication, by, date: datetime.date | None = None, bank_account: BankAccount | None = None
 ) -> Disbursement:
