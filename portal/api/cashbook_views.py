@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -225,7 +225,17 @@ class ProcessBatchView(APIView):
 
     permission_classes = [HasModelPermission("finance.process_transactionbatch")]
 
-    @extend_schema(request=None, responses={200: BatchSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            200: BatchSerializer,
+            400: OpenApiResponse(BatchSerializer, description="Lines were refused (see errors); nothing posted."),
+            409: OpenApiResponse(
+                inline_serializer("BatchNotProcessable", {"detail": serializers.CharField()}),
+                description="The batch is already processed (or not ready).",
+            ),
+        },
+    )
     def post(self, request, pk):
         batch = get_object_or_404(TransactionBatch, pk=pk)
         try:
