@@ -74,6 +74,23 @@ class DividendDeclaration(ApprovalRecord):
         return "Not approved"
 
 
+class DividendYear(models.Model):
+    """Which declaration holds a financial year: the one in approval, or the one posted. The year is unique, so the
+    database itself refuses a second declaration for a year while one holds it (two declarations in approval at
+    once used to end with the second one's last vote failing on DividendPosting's unique year).
+
+    It is a row of its own, not a status on the declaration: publishing copies the revision's fields over the
+    declaration row, so a workflow model keeps no state set by services (architecture.md). `dividend_prepare`
+    locks this row; a declaration that was rejected gives the year up to the next one prepared."""
+
+    financial_year = models.PositiveSmallIntegerField(unique=True)
+    declaration = models.OneToOneField(DividendDeclaration, on_delete=models.PROTECT, related_name="year_hold")
+    held_since = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.financial_year}: {self.declaration_id}"
+
+
 class DividendPosting(models.Model):
     """The declaration was posted: when, by whose approval, and the totals (one row per declaration)."""
 

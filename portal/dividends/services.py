@@ -9,7 +9,7 @@ and, when paid to deposits, in the same entry Dr 2100, 2110 [member] / Cr 2000 M
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.audit.services import POST, audit_log
@@ -18,7 +18,7 @@ from portal.finance.ledger.services import Line, Posting, ledger_post_many
 from portal.workflows.services import workflow_act
 
 from .compute import dividend_compute
-from .models import DividendDeclaration, DividendPosting, MemberDividend, Method, Payout
+from .models import DividendDeclaration, DividendPosting, DividendYear, MemberDividend, Method, Payout
 
 RETAINED, INTEREST_EXPENSE = "3200", "5300"
 DIVIDENDS_PAYABLE, INTEREST_PAYABLE, TAX_PAYABLE, DEPOSITS = "2100", "2110", "2200", "2000"
@@ -42,7 +42,8 @@ def dividend_prepare(
     by,
 ) -> DividendDeclaration:
     """Validate the terms (each field named), compute every member's amounts, freeze the totals and start the
-    approval workflow."""
+    approval workflow. One declaration per year at a time: the year's DividendYear row (unique in the database) is
+    taken under a lock, so of two simultaneous preparations of one year, one is told the year is taken."""
     from portal.home.models import SaccoSettings
 
     if withholding_tax_rate is None:
@@ -64,10 +65,8 @@ def dividend_prepare(
     errors = {}
     if financial_year >= timezone.localdate().year:
         errors["financial_year"] = [f"{financial_year} has not ended; declare dividends for a closed year."]
-    if DividendPosting.objects.filter(financial_year=financial_year).exists():
-        errors["financial_year"] = [f"Dividends for {financial_year} are already posted."]
-    elif any(d.state == "In approval" for d in DividendDeclaration.objects.filter(financial_year=financial_year)):
-        errors["financial_year"] = [f"A declaration for {financial_year} is already waiting for approval."]
+    elif (year_error := _year_taken(financial_year)) is not None:
+        errors["financial_year"] = [year_error]
     if method == Method.POOL and declaration.pool <= 0:
         errors["pool"] = ["Give the pool to share."]
     if method == Method.RATES and declaration.share_capital_rate <= 0 and declaration.deposit_rate <= 0:
@@ -76,13 +75,42 @@ def dividend_prepare(
         raise ValidationError(errors)
     declaration.preview = dividend_compute(declaration=declaration).summary()
     with transaction.atomic():
+        # The year's row is locked, and checked again under the lock: two people preparing the same year at once
+        # are served one after the other, and the second is told the year is taken.
+        hold = DividendYear.objects.select_for_update().filter(financial_year=financial_year).first()
+        year_error = _year_taken(financial_year, hold=hold)
+        if year_error is not None:
+            raise ValidationError({"financial_year": [year_error]})
         declaration.save()
+        if hold is not None:  # the holder was rejected: this declaration takes the year over
+            hold.declaration, hold.held_since = declaration, timezone.now()
+            hold.save(update_fields=["declaration", "held_since"])
+        else:
+            try:
+                with transaction.atomic():
+                    DividendYear.objects.create(financial_year=financial_year, declaration=declaration)
+            except IntegrityError:
+                # Another declaration took the year between our read and our insert (no row to lock yet).
+                raise ValidationError(
+                    {"financial_year": [f"A declaration for {financial_year} is already waiting for approval."]}
+                ) from None
         declaration.save_revision(user=by, log_action=True)
         workflow = declaration.get_workflow()
         if workflow is None:
             raise ValidationError("No approval workflow is set up for dividends (Settings → Workflows).")
         workflow.start(declaration, by)
     return declaration
+
+
+def _year_taken(financial_year: int, *, hold=None) -> str | None:
+    """Why the year cannot take another declaration now, or None. One declaration holds a year (DividendYear):
+    posted, or in approval; a rejected one gives it up."""
+    if DividendPosting.objects.filter(financial_year=financial_year).exists():
+        return f"Dividends for {financial_year} are already posted."
+    hold = hold or DividendYear.objects.filter(financial_year=financial_year).select_related("declaration").first()
+    if hold is not None and hold.declaration.state == "In approval":
+        return f"A declaration for {financial_year} is already waiting for approval."
+    return None
 
 
 def dividend_vote(*, declaration: DividendDeclaration, user, action: str = "approve", reason: str = ""):
@@ -107,6 +135,14 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
         existing = DividendPosting.objects.filter(declaration=locked).first()
         if existing is not None:
             return existing
+        hold = DividendYear.objects.select_for_update().filter(financial_year=locked.financial_year).first()
+        if hold is not None and hold.declaration_id != locked.pk:
+            # E.g. a rejected declaration sent back into approval after another took its year: the other stands.
+            raise ValidationError(
+                {"declaration": [f"Another declaration holds {locked.financial_year}; this one cannot be posted."]}
+            )
+        if DividendPosting.objects.filter(financial_year=locked.financial_year).exists():
+            raise ValidationError({"declaration": [f"Dividends for {locked.financial_year} are already posted."]})
         run = dividend_compute(declaration=locked)
         if run.summary() != locked.preview:
             raise DividendChanged(
