@@ -297,7 +297,8 @@ def _run(case, world: World, role: str, real: bool) -> None:
         response = case.call_and_validate(headers={"Authorization": f"Bearer {world.tokens[role]}"}, checks=CHECKS)
     if log := os.environ.get("CONTRACT_LOG"):  # which answers each operation gave (to check the data is reached)
         with open(log, "a") as out:
-            out.write(f"{role}\t{case.operation.label}\t{real}\t{response.status_code}\n")
+            answer = response.text[:160].replace("\n", " ") if response.status_code >= 400 else ""
+            out.write(f"{role}\t{case.operation.label}\t{real}\t{response.status_code}\t{answer}\n")
 
 
 @schema.parametrize()
