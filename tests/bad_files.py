@@ -117,6 +117,42 @@ def workbook_with_broken_sheet() -> bytes:
     return buffer.getvalue()
 
 
+def workbook_with_shared_strings(count: int) -> bytes:
+    """A workbook whose shared-strings part holds `count` distinct short strings (openpyxl loads that part whole)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            CONTENT_TYPES.replace(
+                "</Types>",
+                '<Override PartName="/xl/sharedStrings.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+            ),
+        )
+        archive.writestr("_rels/.rels", ROOT_RELS)
+        archive.writestr("xl/workbook.xml", WORKBOOK)
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            WORKBOOK_RELS.replace(
+                "</Relationships>",
+                '<Relationship Id="rId2" Target="sharedStrings.xml" '
+                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+                "</Relationships>",
+            ),
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1"/>'
+            '<sheetData><row><c t="s"><v>0</v></c></row></sheetData></worksheet>',
+        )
+        with archive.open("xl/sharedStrings.xml", "w") as part:
+            part.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for start in range(0, count, 1000):
+                part.write(b"".join(b"<si><t>%d</t></si>" % n for n in range(start, min(start + 1000, count))))
+            part.write(b"</sst>")
+    return buffer.getvalue()
+
+
 def random_bytes(size: int = 4096, seed: int = 12) -> bytes:
     return random.Random(seed).randbytes(size)
 

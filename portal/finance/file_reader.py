@@ -11,7 +11,8 @@ How an XLSX is read, cheapest check first, before openpyxl opens it:
 1. the upload's size against `max_bytes`;
 2. it must be a zip; the members' declared uncompressed sizes are summed against `max_uncompressed_bytes`
    (zipfile refuses to inflate a member past its declared size — the CRC check fails — so the sum is a real
-   bound), and a member that inflates more than `max_compression_ratio` times is refused;
+   bound), a member that inflates more than `max_compression_ratio` times is refused, and so is any part but a
+   sheet over a quarter of the cap (openpyxl loads shared strings and styles whole; only sheets stream);
 3. openpyxl opens it read-only; the sheet's declared dimension must be within the row and column caps;
 4. the dimension may lie, so it is ignored while streaming (openpyxl would otherwise silently cut the rows at the
    dimension), and rows are counted as they stream: the read stops at the first row past the cap.
@@ -329,7 +330,16 @@ def _zip_check(content: bytes, file_name: str, limits: ImportLimits) -> None:
             f"the workbook unpacks to {_size_text(total)}; the limit is {_size_text(limits.max_uncompressed_bytes)}. "
             "Split it into smaller files.",
         )
+    part_limit = limits.max_uncompressed_bytes // 4
     for member in members:
+        if member.file_size > part_limit and not member.filename.startswith("xl/worksheets/"):
+            # openpyxl reads the shared strings, styles and workbook parts whole (only sheets stream): 56 MB of
+            # shared strings took a minute and 440 MB to load here.
+            raise FileRejected(
+                file_name,
+                f"the part {member.filename[:60]} unpacks to {_size_text(member.file_size)}; the limit is "
+                f"{_size_text(part_limit)}.",
+            )
         if member.file_size > RATIO_FLOOR_BYTES:
             ratio = member.file_size / max(member.compress_size, 1)
             if ratio > limits.max_compression_ratio:

@@ -64,6 +64,13 @@ def test_an_absurd_compression_ratio_is_refused_even_under_the_size_cap(openpyxl
         read_table(bad_files.zip_bomb(), file_name="bomb.xlsx", max_uncompressed_bytes=200 * 1024 * 1024)
 
 
+def test_a_huge_shared_strings_part_is_refused_before_openpyxl_loads_it_whole(openpyxl_forbidden):
+    content = bad_files.workbook_with_shared_strings(100_000)  # about 2.2 MB unzipped, a ratio under 10
+    with pytest.raises(FileRejected, match="the part xl/sharedStrings.xml unpacks to [0-9.]+ MB; the limit is 1 MB"):
+        read_table(content, file_name="strings.xlsx", max_uncompressed_bytes=4 * 1024 * 1024)
+    assert read_table(bad_files.workbook_with_shared_strings(10), file_name="ok.xlsx").header == ["0"]
+
+
 def test_an_honest_dimension_past_the_row_cap_is_refused_before_any_row_is_read(parsed_rows):
     with pytest.raises(FileRejected, match="the sheet has 400,001 rows; the limit is 50,000"):
         read_table(
