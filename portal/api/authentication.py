@@ -15,6 +15,7 @@ portal/members/middleware.py). The API asks in the same places:
 from functools import partial
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django_otp.middleware import is_verified
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
@@ -64,9 +65,14 @@ class VerifiedJWTAuthentication(JWTAuthentication):
 
 
 class CheckedTokenRefreshSerializer(TokenRefreshSerializer):
-    """Refresh (with rotation and blacklisting) only for a token that still stands for the account."""
+    """Refresh (with rotation and blacklisting) only for a token that still stands for the account.
+
+    The token's OutstandingToken row is locked while it is checked and blacklisted, so the same refresh token
+    sent twice at once rotates once: the second request waits, then finds it blacklisted."""
 
     def validate(self, attrs):
+        from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
         refresh = RefreshToken(attrs["refresh"])  # checks signature, expiry and the blacklist
         user_id = refresh.get(api_settings.USER_ID_CLAIM)
         user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
@@ -76,7 +82,10 @@ class CheckedTokenRefreshSerializer(TokenRefreshSerializer):
             token_device_check(user=user, payload=refresh)
         except TokenRevoked as exc:
             raise InvalidToken(str(exc)) from exc
-        return super().validate(attrs)
+        with transaction.atomic():
+            jti = refresh[api_settings.JTI_CLAIM]
+            list(OutstandingToken.objects.select_for_update().filter(jti=jti).order_by().values_list("pk"))
+            return super().validate(attrs)  # reads the token again, now under the lock
 
 
 class VerifiedJWTScheme(SimpleJWTScheme):

@@ -125,3 +125,29 @@ def test_a_token_without_the_second_factor_claims_is_refused(member):
     bare = RefreshToken.for_user(member.user)
     assert _with_access(str(bare.access_token)).status_code == 401
     assert _refresh(str(bare)).status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_refresh_token_sent_many_times_at_once_rotates_once(member):
+    import threading
+
+    from django.db import connection
+
+    tokens = api_token_pair(APIClient(), member.user.email)
+    barrier = threading.Barrier(6)
+    answers = []
+
+    def refresh():
+        try:
+            barrier.wait()
+            answers.append(_refresh(tokens["refresh"]).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200] + [401] * 5
