@@ -16,6 +16,27 @@ PASSWORD = "correct-horse-battery-staple"
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
 
 
+def _allow_truncate_in_test_flush():
+    """The journal and the audit log refuse TRUNCATE on PostgreSQL (finance 0011, audit 0002) unless the transaction
+    first says `SET LOCAL portal.allow_truncate = 'on'`. The test runner empties the database between transactional
+    tests with one TRUNCATE of every table: only that flush says so, nothing else in the tests does."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    if getattr(DatabaseOperations.execute_sql_flush, "allows_truncate", False):
+        return
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        # Runs inside execute_sql_flush's own transaction, so LOCAL lasts exactly as long as the flush.
+        return original(self, ["SET LOCAL portal.allow_truncate = 'on'", *sql_list])
+
+    execute_sql_flush.allows_truncate = True
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+
+
+_allow_truncate_in_test_flush()
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip PostgreSQL-only tests on SQLite (CI's second pass runs them)."""
     on_postgres = (os.environ.get("DATABASE_URL") or "").startswith(("postgres://", "postgresql://"))
