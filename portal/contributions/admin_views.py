@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
-from portal.finance.file_reader import FileRejected, upload_read
+from portal.finance.file_reader import FileRejected, limits_help_text, upload_read
 from portal.finance.money import to_cents
 from portal.members.models import Member
 from portal.reports.tabular import Section, list_export
@@ -88,6 +88,8 @@ class CheckoffUploadForm(forms.Form):
         self.fields["bank_account"].initial = primary.pk if primary else None
         self.fields["received_on"].initial = timezone.localdate()
         self.fields["period"].initial = format_period(period_of(timezone.localdate()))
+        if "file" in self.fields:
+            self.fields["file"].help_text += " " + limits_help_text()
 
     def clean_received_on(self):
         day = self.cleaned_data["received_on"]

@@ -88,6 +88,12 @@ def import_limits(**overrides) -> ImportLimits:
     return replace(limits, **chosen) if chosen else limits
 
 
+def limits_help_text(*, max_bytes: int | None = None) -> str:
+    """What a person may upload, for a form's help text (from the same settings the reader applies)."""
+    limits = import_limits(max_bytes=max_bytes)
+    return f"At most {_size_text(limits.max_bytes)}, {limits.max_rows:,} rows and {limits.max_columns} columns."
+
+
 def _size_text(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")

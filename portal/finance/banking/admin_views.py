@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.finance.file_reader import FileRejected, upload_read
+from portal.finance.file_reader import FileRejected, limits_help_text, upload_read
 from portal.reports.tabular import Section, list_export
 
 from .models import BankAccount, BankTransaction
@@ -28,6 +28,10 @@ LISTING = "wagtailsnippets_finance_banktransaction:list"
 class StatementForm(forms.Form):
     bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
     file = forms.FileField(help_text="CSV or XLSX: date, reference, description, and amount or paid in / withdrawn.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text += " " + limits_help_text()
 
 
 def statement_import_view(request):
