@@ -95,10 +95,12 @@ def limits_help_text(*, max_bytes: int | None = None) -> str:
 
 
 def _size_text(count: int) -> str:
+    """1.5 MB, 300 KB, 12 bytes; rounded up, so a file just over a 10 MB cap reads "10.1 MB", not "10 MB"."""
     if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+        tenths = -(-count * 10 // (1024 * 1024))
+        return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
     if count >= 1024:
-        return f"{count // 1024} KB"
+        return f"{-(-count // 1024)} KB"
     return f"{count} bytes"
 
 
