@@ -434,8 +434,10 @@ def trial_balance_menu_item():
 
 def receipt_view(request, kind, pk):
     """A stored receipt, only for staff who may view that record (receipts live in private storage)."""
-    from django.http import FileResponse, Http404
+    from django.http import Http404
     from django.shortcuts import get_object_or_404
+
+    from portal.members.private_files import private_file_response
 
     model = {"expense": SaccoExpense, "income": SaccoIncome}.get(kind)
     if model is None:
@@ -445,9 +447,9 @@ def receipt_view(request, kind, pk):
     record = get_object_or_404(model, pk=pk)
     if not record.receipt:
         raise Http404("This record has no receipt.")
-    return FileResponse(
+    return private_file_response(  # a download that cannot run on our origin (issue 12)
         record.receipt.open("rb"),
-        content_type=record.receipt_content_type or "application/octet-stream",
+        content_type=record.receipt_content_type,
         filename=f"receipt-{kind}-{record.reference or record.pk}{Path(record.receipt.name).suffix}",
     )
 

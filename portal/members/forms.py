@@ -2,6 +2,8 @@
 
 from django import forms
 
+from .phone import PhoneNumberField
+
 
 class InvitationAcceptForm(forms.Form):
     """Completing an invitation: choose a password, confirm identity and the by-laws."""
@@ -15,7 +17,7 @@ class InvitationAcceptForm(forms.Form):
         label="Repeat the password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     national_id = forms.CharField(label="National ID number", max_length=9)
-    phone_number = forms.CharField(label="Mobile phone number", max_length=20, help_text="For example +254712345678.")
+    phone_number = PhoneNumberField(label="Mobile phone number")
     date_of_birth = forms.DateField(
         label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -29,7 +31,7 @@ class InvitationAcceptForm(forms.Form):
 
 
 class ContactsForm(forms.Form):
-    phone_number = forms.CharField(label="Mobile phone number", max_length=20)
+    phone_number = PhoneNumberField(label="Mobile phone number")
     postal_address = forms.CharField(label="Postal address", max_length=200, required=False)
 
 
@@ -49,7 +51,7 @@ class NomineeForm(forms.Form):
     full_name = forms.CharField(max_length=150, required=False)
     relationship = forms.CharField(max_length=50, required=False)
     national_id = forms.CharField(label="ID / birth certificate no.", max_length=20, required=False)
-    phone_number = forms.CharField(max_length=20, required=False)
+    phone_number = PhoneNumberField(required=False)
     share_percent = forms.DecimalField(label="Share (%)", max_digits=5, decimal_places=2, required=False)
 
 

@@ -24,6 +24,7 @@ from portal.notifications.services import notify
 from . import roles
 from .activity import activity_record
 from .models import ActivityAction, Invitation, Member, User
+from .phone import InvalidPhoneNumber, phone_normalise
 from .services import member_create
 
 
@@ -114,13 +115,17 @@ def invitation_create(
         errors["first_name"] = "First name is required."
     if not last_name.strip():
         errors["last_name"] = "Last name is required."
+    try:
+        phone_number = phone_normalise(phone_number)
+    except InvalidPhoneNumber as exc:
+        errors["phone_number"] = str(exc)
     if errors:
         raise ValidationError(errors)
     invitation = Invitation(
         email=email,
         first_name=first_name.strip(),
         last_name=last_name.strip(),
-        phone_number=phone_number.strip(),
+        phone_number=phone_number,
         employer=employer.strip(),
         payroll_number=payroll_number.strip(),
         invited_by=invited_by,
@@ -202,6 +207,11 @@ def invitation_accept(
         errors["national_id"] = ["National ID number must be 6 to 9 digits."]
     if not phone_number.strip():
         errors["phone_number"] = ["Phone number is required."]
+    else:
+        try:
+            phone_number = phone_normalise(phone_number)
+        except InvalidPhoneNumber as exc:
+            errors["phone_number"] = [str(exc)]
     candidate = User(email=invitation.email, first_name=invitation.first_name, last_name=invitation.last_name)
     try:
         validate_password(password, user=candidate)
@@ -295,6 +305,10 @@ def invitations_import_csv(
         for field in CSV_COLUMNS[:3]:
             if not row.get(field):
                 errors.append(CsvRowError(number, field, "is required"))
+        try:
+            phone_normalise(row.get("phone_number", ""))
+        except InvalidPhoneNumber as exc:
+            errors.append(CsvRowError(number, "phone_number", str(exc)))
         email = row.get("email", "").lower()
         if email:
             if email in seen:

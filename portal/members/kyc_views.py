@@ -4,11 +4,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from .kyc import kyc_document_upload, kyc_status
 from .models import KycDocument, KycDocumentType
+from .private_files import private_file_response
 from .selectors import member_for_user
 
 
@@ -68,8 +69,9 @@ def document_file_view(request, pk):
     )
     if not (is_owner or is_reviewer):
         raise Http404
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
-    response["Content-Disposition"] = f'inline; filename="{document.document_type}{document.file.name[-4:]}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # A download, never inline: an upload can be a valid PDF that also carries HTML (issue 12).
+    return private_file_response(
+        document.file.open("rb"),
+        filename=f"{document.document_type}{document.file.name[-4:]}",
+        content_type=document.content_type,
+    )

@@ -14,6 +14,8 @@ from wagtail.search import index
 
 from portal.workflows.records import ApprovalRecord
 
+from .phone import phone_number_validator
+
 
 class UserManager(BaseUserManager):
     """Creates users identified by email address (there is no username)."""
@@ -96,7 +98,12 @@ class Member(index.Indexed, models.Model):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="member")
     membership_number = models.CharField(max_length=20, unique=True, editable=False)
     join_date = models.DateField(default=timezone.localdate)
-    phone_number = models.CharField(max_length=20, blank=True, help_text="In international form, e.g. +254712345678.")
+    phone_number = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[phone_number_validator],
+        help_text="A Kenyan mobile number, stored as +254712345678.",
+    )
     national_id = models.CharField("national ID number", max_length=20, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     postal_address = models.CharField(max_length=200, blank=True)
@@ -218,7 +225,7 @@ class Invitation(models.Model):
     email = models.EmailField()
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150)
-    phone_number = models.CharField(max_length=20, blank=True)
+    phone_number = models.CharField(max_length=20, blank=True, validators=[phone_number_validator])
     employer = models.CharField(max_length=150, blank=True)
     payroll_number = models.CharField(max_length=30, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -270,7 +277,7 @@ class Nominee(models.Model):
     full_name = models.CharField(max_length=150)
     relationship = models.CharField(max_length=50)
     national_id = models.CharField("national ID or birth certificate number", max_length=20, blank=True)
-    phone_number = models.CharField(max_length=20, blank=True)
+    phone_number = models.CharField(max_length=20, blank=True, validators=[phone_number_validator])
     share_percent = models.DecimalField(max_digits=5, decimal_places=2)
 
     class Meta:

@@ -12,6 +12,7 @@ from portal.notifications.services import notify
 
 from .activity import activity_record
 from .models import ActivityAction, Member, Nominee, User
+from .phone import InvalidPhoneNumber, phone_clean, phone_normalise
 
 MEMBER_EDITABLE = ["phone_number", "postal_address"]
 BANK_FIELDS = ["bank_name", "bank_branch", "bank_account_name", "bank_account_number"]
@@ -30,6 +31,8 @@ def _apply(member: Member, changes: dict, allowed: list[str]) -> list[str]:
     changed = []
     for field, value in changes.items():
         value = value.strip() if isinstance(value, str) else value
+        if field == "phone_number":
+            value = phone_clean(value)  # one stored form (+254…); anything else is refused naming the field
         if getattr(member, field) != value:
             setattr(member, field, value)
             changed.append(field)
@@ -88,6 +91,14 @@ def member_bank_details_update(*, member: Member, changes: dict, by: User, reque
     return changed
 
 
+def _nominee_phone(raw, index: int, errors: dict) -> str:
+    try:
+        return phone_normalise(raw)
+    except InvalidPhoneNumber as exc:
+        errors[f"nominees[{index}].phone_number"] = [str(exc)]
+        return ""
+
+
 @transaction.atomic
 def member_nominees_replace(*, member: Member, nominees: list[dict], by: User, request=None) -> list[Nominee]:
     """Replace all nominees at once; their shares must sum to exactly 100 %."""
@@ -121,7 +132,7 @@ def member_nominees_replace(*, member: Member, nominees: list[dict], by: User, r
                 full_name=name,
                 relationship=relationship,
                 national_id=str(data.get("national_id", "")).strip(),
-                phone_number=str(data.get("phone_number", "")).strip(),
+                phone_number=_nominee_phone(data.get("phone_number"), index, errors),
                 share_percent=share,
             )
         )

@@ -8,6 +8,7 @@ from django.db.models import F
 from portal.audit.services import STATUS, audit_log
 
 from .models import Member, MembershipNumberCounter, User
+from .phone import phone_clean
 
 MEMBERSHIP_NUMBER_PREFIX = "MB"
 
@@ -57,7 +58,7 @@ def member_create(
     member = Member(
         user=user,
         join_date=join_date,
-        phone_number=phone_number,
+        phone_number=phone_clean(phone_number),  # 0712… / +254 712… → +254712…; refusals name the field
         national_id=national_id,
         employer=employer,
         payroll_number=payroll_number,

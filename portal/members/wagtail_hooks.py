@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Panel
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, Panel
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import HeaderButton
@@ -20,7 +21,14 @@ from portal.workflows.views import ReviewEditView
 from . import admin_views
 from .invitations import invitation_create
 from .models import ActivityLog, Invitation, KycDocument, Member
+from .phone import PhoneNumberField
 from .services import member_create
+
+
+class PhoneNumberAdminForm(WagtailAdminModelForm):
+    """Staff type numbers as people say them (0712 345 678); the form stores +254712345678 or names the field."""
+
+    phone_number = PhoneNumberField(required=False)
 
 
 class MemberCreateView(CreateView):
@@ -145,18 +153,21 @@ class MemberViewSet(SnippetViewSet):
         "created_at",
     ]
 
-    panels = [
-        FieldPanel("user"),
-        FieldRowPanel([FieldPanel("join_date"), FieldPanel("status")]),
-        FieldPanel("status_reason"),
-        MultiFieldPanel(
-            [
-                FieldRowPanel([FieldPanel("phone_number"), FieldPanel("national_id")]),
-                FieldRowPanel([FieldPanel("employer"), FieldPanel("payroll_number")]),
-            ],
-            heading="Contacts and payroll",
-        ),
-    ]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("user"),
+            FieldRowPanel([FieldPanel("join_date"), FieldPanel("status")]),
+            FieldPanel("status_reason"),
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("phone_number"), FieldPanel("national_id")]),
+                    FieldRowPanel([FieldPanel("employer"), FieldPanel("payroll_number")]),
+                ],
+                heading="Contacts and payroll",
+            ),
+        ],
+        base_form_class=PhoneNumberAdminForm,
+    )
 
     def get_queryset(self, request):
         return Member.objects.select_related("user")
@@ -247,12 +258,15 @@ class InvitationViewSet(SnippetViewSet):
     search_fields = ["email", "first_name", "last_name", "payroll_number"]
     list_export = ["email", "first_name", "last_name", "status", "expires_at", "sent_at", "accepted_at", "revoked_at"]
     export_filename = "invitations"
-    panels = [
-        FieldPanel("email"),
-        FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
-        FieldPanel("phone_number"),
-        FieldRowPanel([FieldPanel("employer"), FieldPanel("payroll_number")]),
-    ]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("email"),
+            FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
+            FieldPanel("phone_number"),
+            FieldRowPanel([FieldPanel("employer"), FieldPanel("payroll_number")]),
+        ],
+        base_form_class=PhoneNumberAdminForm,
+    )
 
 
 register_snippet(InvitationViewSet)

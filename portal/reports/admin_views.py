@@ -101,9 +101,9 @@ def backup_download_view(request, pk):
     """A backup holds every member's data: administrators only, with a fresh second-factor code."""
     if not request.user.has_perm("reports.view_backup"):
         raise PermissionDenied
-    from django.http import FileResponse
+    from portal.members.private_files import private_file_response
 
     from .models import Backup, BackupStatus
 
     backup = get_object_or_404(Backup, pk=pk, status=BackupStatus.DONE)
-    return FileResponse(backup.file.open("rb"), as_attachment=True, filename=backup.file.name.rsplit("/", 1)[-1])
+    return private_file_response(backup.file.open("rb"), filename=backup.file.name.rsplit("/", 1)[-1])

@@ -4,7 +4,6 @@ a *Run now* page, and the runs with their files. Everyone sees only report types
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -17,6 +16,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, InspectView, SnippetViewSet
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.members.private_files import private_file_response
 
 from .catalogue import REPORT_TYPES, report_types_for
 from .list_exports import ExportingIndexView
@@ -269,4 +269,4 @@ def report_download_view(request, pk):
     if not request.user.has_perm("reports.view_report"):
         raise PermissionDenied
     run = get_object_or_404(reports_visible(request.user), pk=pk, status=ReportStatus.DONE)
-    return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.file.name.rsplit("/", 1)[-1])
+    return private_file_response(run.file.open("rb"), filename=run.file.name.rsplit("/", 1)[-1])
