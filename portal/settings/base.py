@@ -308,3 +308,27 @@ FILE_IMPORT_MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # an XLSX's parts, summed
 FILE_IMPORT_MAX_COMPRESSION_RATIO = 100  # a part over 1 MB that unzips more than this many times is refused
 FILE_IMPORT_MAX_ROWS = 50_000  # rows under the header
 FILE_IMPORT_MAX_COLUMNS = 50
+
+# --- Content-Security-Policy (django-csp 4; portal/csp.py explains the admin's exception) -----------
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE.insert(_after_security, "portal.csp.PortalCSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],  # our files, and inline scripts carrying the request's nonce
+        "style-src": [SELF, UNSAFE_INLINE],  # Wagtail's admin and Swagger UI set style attributes
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],  # ReDoc's search runs in a worker it builds from a blob
+        "frame-src": [SELF],  # Wagtail's live preview
+        "frame-ancestors": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars from gravatar.com: the policy allows our own images only
