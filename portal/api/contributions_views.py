@@ -4,6 +4,7 @@ Staff with the savings permissions see and post for everyone; a member sees only
 Posting goes through the same services as the admin: all or nothing, idempotent by reference."""
 
 from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -152,6 +153,12 @@ def _post(request, kind: str, rows: list[dict], bank_account_id=None) -> Respons
         )
     except ValidationError as exc:
         return validation_error_response(exc)
+    except DataError:
+        # Each amount fits its column (the parser checks), but a member's running total may not: nothing was posted.
+        return Response(
+            {"amount": ["This amount would take a member's total past what the books can hold."]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     serializer = ContributionSerializer if kind == MONTHLY else PaymentSerializer
     model = MonthlyContribution if kind == MONTHLY else ShareCapitalPayment
     created = any(r.created for r in results)

@@ -163,13 +163,25 @@ def test_a_valid_amount_still_posts(money_setup, expense_category, path):
     assert response.status_code == 201, response.content[:300]
 
 
-def test_the_largest_amount_the_column_holds_is_not_refused_for_its_size(money_setup):
+def test_the_largest_amount_the_column_holds_is_not_refused_for_its_size(money_setup, make_member):
     api = _client(money_setup, "staff")
-    row = {"member": money_setup["member"].membership_number, "amount": "999999999999.99", "reference": "BIG"}
+    fresh = make_member("fresh@example.com")  # no share capital yet: the amount is also the member's total
+    row = {"member": fresh.membership_number, "amount": "999999999999.99", "reference": "BIG"}
     assert api.post("/api/contributions/share-capital/", row, format="json").status_code == 201
     row["amount"], row["reference"] = "1000000000000.00", "BIGGER"
     too_big = api.post("/api/contributions/share-capital/", row, format="json")
     assert too_big.status_code == 400 and "amount" in too_big.content.decode()
+
+
+@pytest.mark.postgres  # SQLite does not hold numbers to their column's digits
+def test_an_amount_that_would_overflow_a_running_total_is_a_400(money_setup):
+    """The member already has share capital: the largest amount fits its column but not the member's total."""
+    api = _client(money_setup, "staff")
+    row = {"member": money_setup["member"].membership_number, "amount": "999999999999.99", "reference": "BIG"}
+    before = JournalEntry.objects.count()
+    response = api.post("/api/contributions/share-capital/", row, format="json")
+    assert response.status_code == 400 and "amount" in response.json(), response.content
+    assert JournalEntry.objects.count() == before
 
 
 @pytest.mark.parametrize("amount", [*BAD_AMOUNTS[:-1], "abc", "1,50"])
