@@ -92,3 +92,21 @@ def _wrapped(cause):
 )
 def test_which_database_errors_are_worth_a_retry(error, transient):
     assert transient_database_error(error) is transient
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_connection_really_killed_by_the_server_is_a_503(member, monkeypatch):
+    """The server ends the request's own connection (as on a restart or failover) in the middle of the view."""
+    from django.db import connection
+
+    def killed(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    monkeypatch.setattr("portal.api.contributions_views.member_balances", killed)
+    api = APIClient()
+    api.force_authenticate(member.user)
+    response = api.get(f"/api/members/{member.pk}/share-summary/")
+    connection.close()  # what Django does at the end of a real request with a broken connection
+    assert response.status_code == 503 and response["Retry-After"] == "5"
