@@ -45,7 +45,7 @@ class VerifiedSessionAuthentication(SessionAuthentication):
             return None
         user = result[0]
         verified = getattr(user, "is_verified", None)
-        if otp_required_for(user) and not (callable(verified) and verified()):
+        if not (callable(verified) and verified()) and otp_required_for(user):  # the cheap test first
             raise exceptions.AuthenticationFailed(UNVERIFIED_SESSION, code="second_factor_required")
         return result
 
