@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.contributions.models import MonthlyContribution, PaymentSource, ShareCapitalPayment
-from portal.contributions.periods import InvalidPeriod, format_period, parse_period, period_of
+from portal.contributions.periods import LAST_YEAR, InvalidPeriod, format_period, parse_period, period_of
 from portal.contributions.reminders import reminders_send
 from portal.contributions.reports import REPORT_FORMATS, report_periods, report_response
 from portal.contributions.rules import default_share_capital_term, share_capital_progress, share_capital_target
@@ -381,12 +381,13 @@ class GenerateReportView(APIView):
     )
     def get(self, request):
         params = request.query_params
+        quarterly = params.get("kind") == "quarterly"
         try:
             periods, title = report_periods(
                 kind=params.get("kind", "monthly"),
                 period=params.get("period") or format_period(period_of(timezone.localdate())),
-                year=params.get("year"),
-                quarter=params.get("quarter"),
+                year=query_int(params, "year", required=quarterly, min_value=1990, max_value=LAST_YEAR),
+                quarter=query_int(params, "quarter", required=quarterly, min_value=1, max_value=4),
             )
         except ValidationError as exc:
             return validation_error_response(exc)

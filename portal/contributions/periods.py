@@ -12,6 +12,10 @@ class InvalidPeriod(ValueError):
     """Text that is not a real YYYY-MM month."""
 
 
+LAST_YEAR = 9000
+"""Periods stop well before date's year 9999, so that a period's end and the months after it are still dates."""
+
+
 def parse_period(text: str) -> datetime.date:
     """'2026-03' -> date(2026, 3, 1). Refuses 2026-13, 2026-3, 26-03 and anything else."""
     match = _PERIOD.match(str(text).strip())
@@ -22,6 +26,8 @@ def parse_period(text: str) -> datetime.date:
         raise InvalidPeriod(f"{text!r} has month {month:02d}; months run from 01 to 12.")
     if year < 1990:
         raise InvalidPeriod(f"{text!r} is before 1990.")
+    if year > LAST_YEAR:
+        raise InvalidPeriod(f"{text!r} is after {LAST_YEAR}.")
     return datetime.date(year, month, 1)
 
 
@@ -43,6 +49,8 @@ def period_end(period: datetime.date) -> datetime.date:
 
 
 def quarter_periods(year: int, quarter: int) -> list[datetime.date]:
+    if not 1990 <= year <= LAST_YEAR:
+        raise InvalidPeriod(f"{year} is not a year between 1990 and {LAST_YEAR}.")
     if not 1 <= quarter <= 4:
         raise InvalidPeriod(f"Quarter {quarter} does not exist; quarters are 1 to 4.")
     first = datetime.date(year, 3 * (quarter - 1) + 1, 1)

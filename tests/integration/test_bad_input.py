@@ -272,6 +272,13 @@ def test_calculator_names_a_bad_amount(client, demo_site, products, amount):
         ("/api/contributions/monthly/?year=abc", "year"),
         ("/api/contributions/monthly/?year=99999999", "year"),
         ("/api/contributions/share-capital/?year=0", "year"),
+        ("/api/contributions/monthly/?period=9999-12", "period"),
+        ("/api/contributions/monthly/missing-contributions/?period=9999-12", "period"),
+        ("/api/contributions/monthly/generate-report/?period=9999-12&output=pdf", "period"),
+        ("/api/contributions/monthly/generate-report/?kind=quarterly&year=99999999999999999999&quarter=1", "year"),
+        ("/api/contributions/monthly/generate-report/?kind=quarterly&year=9999&quarter=4", "year"),
+        ("/api/contributions/monthly/generate-report/?kind=quarterly&year=2026&quarter=x", "quarter"),
+        ("/api/contributions/monthly/generate-report/?kind=quarterly&quarter=1", "year"),
     ],
 )
 def test_a_malformed_id_or_number_in_the_query_is_a_400_naming_it(money_setup, url, param):
