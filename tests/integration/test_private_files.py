@@ -2,7 +2,6 @@
 our origin: Content-Disposition attachment, X-Content-Type-Options nosniff, Content-Security-Policy sandbox. A KYC
 upload that is a valid PDF and also carries HTML was served inline before."""
 
-
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
