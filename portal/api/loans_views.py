@@ -688,6 +688,12 @@ class SecondFactorInSerializer(serializers.Serializer):
     )
 
 
+MAIL_DOWN = OpenApiResponse(
+    inline_serializer("CodeNotSent", {"detail": serializers.CharField()}),
+    description="The emailed code could not be sent; try again or use another second factor.",
+)
+
+
 class SecondFactorThrottle(UserRateThrottle):
     """Guessing codes is slow: the same budget as signing in, per user (django-otp also slows each device)."""
 
@@ -707,6 +713,23 @@ class _GuaranteeAnswerView(APIView):
     throttle_classes = [SecondFactorThrottle]
     accept = True
 
+    @staticmethod
+    def _code_needed(user) -> Response:
+        """403 asking for a code; a member whose only second factor is email gets one emailed (503 if the mail
+        server fails), since the API has no other way to send them a code."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from portal.members.otp import OtpDeliveryError, otp_email_challenge
+
+        detail = "This needs a fresh second-factor code: send it as `code`."
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            try:
+                if otp_email_challenge(user=user):
+                    detail = f"This needs a fresh second-factor code: we emailed one to {user.email}; send it as code."
+            except OtpDeliveryError as exc:
+                return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"detail": detail, "code": ["Send a current code."]}, status=status.HTTP_403_FORBIDDEN)
+
     def post(self, request, pk):
         from portal.loans.services import guarantee_accept, guarantee_decline
         from portal.members.otp import otp_is_fresh, otp_verify
@@ -721,10 +744,7 @@ class _GuaranteeAnswerView(APIView):
         )
         if not session_fresh:
             if not code:
-                return Response(
-                    {"detail": "This needs a fresh second-factor code.", "code": ["Send a current code."]},
-                    status=status.HTTP_403_FORBIDDEN,
-                )
+                return self._code_needed(request.user)
             if otp_verify(user=request.user, token=code, request=request._request) is None:
                 return Response(
                     {"detail": "The second-factor code is not valid.", "code": ["That code is not valid."]},
@@ -746,7 +766,10 @@ class GuaranteeAcceptView(_GuaranteeAnswerView):
 
     accept = True
 
-    @extend_schema(request=SecondFactorInSerializer, responses={200: GuaranteeSerializer, 409: CONFLICT})
+    @extend_schema(
+        request=SecondFactorInSerializer,
+        responses={200: GuaranteeSerializer, 409: CONFLICT, 503: MAIL_DOWN},
+    )
     def post(self, request, pk):
         return super().post(request, pk)
 
@@ -756,6 +779,9 @@ class GuaranteeDeclineView(_GuaranteeAnswerView):
 
     accept = False
 
-    @extend_schema(request=SecondFactorInSerializer, responses={200: GuaranteeSerializer, 409: CONFLICT})
+    @extend_schema(
+        request=SecondFactorInSerializer,
+        responses={200: GuaranteeSerializer, 409: CONFLICT, 503: MAIL_DOWN},
+    )
     def post(self, request, pk):
         return super().post(request, pk)

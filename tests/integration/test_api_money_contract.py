@@ -395,3 +395,38 @@ def test_the_admin_disburse_form_refuses_a_day_before_the_approval(client, borro
     assert Loan.objects.count() == 0
     assert client.post(url, {**body, "date": timezone.localdate().isoformat()}).status_code == 302
     assert Loan.objects.get().disbursed_on == timezone.localdate()
+
+
+def test_a_guarantor_with_only_an_emailed_code_gets_one_and_uses_it(guaranteed, mailoutbox):
+    import re
+
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    baraka = guaranteed["baraka"]
+    EmailDevice.objects.create(user=baraka.user, name="Email", confirmed=True, email=baraka.user.email)
+    guarantee = guaranteed["application"].guarantees.get(guarantor=baraka)
+    url = f"/api/loans/guarantees/{guarantee.pk}/accept/"
+    api = _api(baraka.user)
+    asked = api.post(url, {}, format="json")
+    assert asked.status_code == 403 and "emailed" in asked.json()["detail"]
+    code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
+    accepted = api.post(url, {"code": code}, format="json")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+
+
+def test_mail_down_while_sending_the_code_is_a_503(guaranteed, monkeypatch):
+    import smtplib
+
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    baraka = guaranteed["baraka"]
+    EmailDevice.objects.create(user=baraka.user, name="Email", confirmed=True, email=baraka.user.email)
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("down")
+
+    monkeypatch.setattr(EmailDevice, "generate_challenge", refuse)
+    guarantee = guaranteed["application"].guarantees.get(guarantor=baraka)
+    response = _api(baraka.user).post(f"/api/loans/guarantees/{guarantee.pk}/accept/", {}, format="json")
+    assert response.status_code == 503 and response.json()["detail"]
+    assert Guarantee.objects.get(pk=guarantee.pk).status == GuaranteeStatus.REQUESTED
