@@ -9,8 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.dateparse import parse_date
 from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
@@ -26,6 +27,7 @@ from .cashbook.models import BatchItem, ExpenseCategory, IncomeCategory, SaccoEx
 from .cashbook.services import expense_category_create, expense_record, income_category_create, income_record
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.selectors import trial_balance
+from .money_fields import MoneyFormField
 from .permissions import ReadOnlyPermissionPolicy
 
 
@@ -196,6 +198,13 @@ class CreateOnlyPermissionPolicy(ReadOnlyPermissionPolicy):
     WRITE_ACTIONS = {"change", "delete", "publish", "lock", "unlock"}
 
 
+class CashbookForm(WagtailAdminModelForm):
+    """Amounts through the one money parser (finance.money.parse_amount), like the API and the file imports."""
+
+    amount = MoneyFormField()
+    transaction_cost = MoneyFormField(required=False, allow_zero=True, help_text="Bank or M-Pesa charges, if any.")
+
+
 CASHBOOK_PANELS = [
     "category",
     "amount",
@@ -245,7 +254,7 @@ class SaccoExpenseViewSet(SnippetViewSet):
     search_fields = ["payee", "description", "reference"]
     list_export = ["date", "category.name", "payee", "description", "amount", "transaction_cost", "reference"]
     export_filename = "expenses"
-    panels = [FieldPanel(name) for name in ["payee", *CASHBOOK_PANELS]]
+    edit_handler = ObjectList([FieldPanel(name) for name in ["payee", *CASHBOOK_PANELS]], base_form_class=CashbookForm)
 
 
 class SaccoIncomeViewSet(SnippetViewSet):
@@ -261,7 +270,7 @@ class SaccoIncomeViewSet(SnippetViewSet):
     search_fields = ["payer", "description", "reference"]
     list_export = ["date", "category.name", "payer", "description", "amount", "transaction_cost", "reference"]
     export_filename = "income"
-    panels = [FieldPanel(name) for name in ["payer", *CASHBOOK_PANELS]]
+    edit_handler = ObjectList([FieldPanel(name) for name in ["payer", *CASHBOOK_PANELS]], base_form_class=CashbookForm)
 
 
 class BatchIndexView(ExportingIndexView):

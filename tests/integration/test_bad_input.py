@@ -5,6 +5,7 @@ through portal/api/params.py."""
 
 import datetime
 import uuid
+from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
@@ -324,3 +325,47 @@ def test_an_expense_category_id_too_long_for_the_column_is_a_400(money_setup, ex
     body = {"category": "9" * 30, "amount": "100", "payee": "X", "description": "x"}
     response = api.post("/api/transactions/expenses/", body, format="json")
     assert response.status_code == 400 and "category" in response.json()
+
+
+@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+def test_admin_expense_form_names_a_bad_amount(client, money_setup, expense_category, amount):
+    from portal.finance.banking.services import bank_account_primary
+    from portal.finance.cashbook.models import SaccoExpense
+    from tests.conftest import sign_in_verified
+
+    sign_in_verified(client, money_setup["treasurer"])
+    data = {
+        "payee": "Jengo Properties",
+        "category": expense_category.pk,
+        "amount": amount,
+        "transaction_cost": "1e30",
+        "bank_account": bank_account_primary().pk,
+        "date": datetime.date.today().isoformat(),
+        "description": "Rent",
+        "reference": "INV-1",
+    }
+    response = client.post("/admin/snippets/finance/saccoexpense/add/", data)
+    assert response.status_code == 200 and SaccoExpense.objects.count() == 0
+    errors = response.context["form"].errors
+    assert "amount" in errors and "transaction_cost" in errors
+
+
+def test_admin_expense_form_takes_grouped_amounts(client, money_setup, expense_category):
+    from portal.finance.banking.services import bank_account_primary
+    from portal.finance.cashbook.models import SaccoExpense
+    from tests.conftest import sign_in_verified
+
+    sign_in_verified(client, money_setup["treasurer"])
+    data = {
+        "payee": "Jengo Properties",
+        "category": expense_category.pk,
+        "amount": "45,000.50",
+        "transaction_cost": "",
+        "bank_account": bank_account_primary().pk,
+        "date": datetime.date.today().isoformat(),
+        "description": "Rent",
+        "reference": "INV-2",
+    }
+    assert client.post("/admin/snippets/finance/saccoexpense/add/", data).status_code == 302
+    expense = SaccoExpense.objects.get()
+    assert expense.amount == Decimal("45000.50") and expense.transaction_cost == Decimal("0.00")
