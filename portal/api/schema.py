@@ -60,7 +60,7 @@ class AutoSchema(SpectacularAutoSchema):
         if direction != "response":
             return responses
         errors = {}
-        if self.method != "GET" or any(name not in ("page",) for name in self._query_parameter_names()):
+        if self.method != "GET" or any(name != "page" for name in self._query_parameter_names()):
             errors["400"] = _error("The input is refused; each field is named with its messages.", FIELD_ERRORS)
         signed_in_only = not all(issubclass(cls, AllowAny) for cls in self.view.permission_classes)
         # A bad or revoked token is refused even where no sign-in is needed (DRF authenticates every request
@@ -78,8 +78,7 @@ class AutoSchema(SpectacularAutoSchema):
         return responses
 
     def _query_parameter_names(self) -> list[str]:
-        names = [p["name"] for p in self._get_parameters() if p.get("in") == "query"]
-        return names
+        return [parameter["name"] for parameter in self._get_parameters() if parameter.get("in") == "query"]
 
     def _paginated(self) -> bool:
         return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None

@@ -114,7 +114,7 @@ def _build_world() -> World:
     from rest_framework.test import APIClient
 
     from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
-    from portal.finance.banking.reconciliation import candidate_lines, statement_import
+    from portal.finance.banking.reconciliation import reconcile_candidates, statement_import
     from portal.finance.banking.services import bank_account_primary
     from portal.finance.cashbook.batches import batch_create
     from portal.finance.ledger.services import Line, ledger_post
@@ -135,7 +135,7 @@ def _build_world() -> World:
     from tests.conftest import PASSWORD, api_token_pair
     from tests.integration.test_loans import _verify_kyc
 
-    def user(email, role, **extra):
+    def user(email, role):
         made = User.objects.create_user(
             email=email, password=PASSWORD, first_name="Test", last_name=role.split()[0], is_staff=role != roles.MEMBERS
         )
@@ -193,7 +193,7 @@ def _build_world() -> World:
     statement = statement_import(bank_account=bank, content=STATEMENT, file_name="march.csv", by=treasurer).statement
     bank_transaction = statement.transactions.get()
     assert bank_transaction.matched_line_id is None
-    line = candidate_lines(bank_transaction, days=3).first()
+    line = reconcile_candidates(bank_transaction)[0]
 
     batch = batch_create(
         name="Counter, Friday",
