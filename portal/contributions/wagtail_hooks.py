@@ -3,14 +3,16 @@ reminders, and the desk pages (record payments, check-off import, missing, incom
 
 from django.urls import path, reverse, reverse_lazy
 from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import HeaderButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from portal.finance.money_fields import MoneyFormField
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 from portal.reports.list_exports import ExportingIndexView
 
@@ -182,6 +184,12 @@ class CheckoffRowViewSet(SnippetViewSet):
         return CheckoffRow.objects.select_related("checkoff", "member")
 
 
+class ScheduleForm(WagtailAdminModelForm):
+    """The monthly amount through the one money parser; blank means the SACCO's minimum."""
+
+    monthly_amount = MoneyFormField(required=False, help_text="Blank: the SACCO's minimum monthly contribution.")
+
+
 class ScheduleViewSet(SnippetViewSet):
     """Each member's own monthly amount and share capital term (editable: these are agreements, not money)."""
 
@@ -199,7 +207,10 @@ class ScheduleViewSet(SnippetViewSet):
     search_fields = ["member__membership_number"]
     list_export = ["member.membership_number", "monthly_amount", "share_capital_term_months", "updated_at"]
     export_filename = "contribution-schedules"
-    panels = [FieldPanel("member"), FieldPanel("monthly_amount"), FieldPanel("share_capital_term_months")]
+    edit_handler = ObjectList(
+        [FieldPanel("member"), FieldPanel("monthly_amount"), FieldPanel("share_capital_term_months")],
+        base_form_class=ScheduleForm,
+    )
 
 
 class ShareSummaryViewSet(SnippetViewSet):

@@ -369,3 +369,23 @@ def test_admin_expense_form_takes_grouped_amounts(client, money_setup, expense_c
     assert client.post("/admin/snippets/finance/saccoexpense/add/", data).status_code == 302
     expense = SaccoExpense.objects.get()
     assert expense.amount == Decimal("45000.50") and expense.transaction_cost == Decimal("0.00")
+
+
+@pytest.mark.parametrize(("amount", "ok"), [("1e30", False), ("NaN", False), ("-5", False), ("2,500.00", True)])
+def test_admin_contribution_schedule_reads_the_monthly_amount_with_the_money_parser(
+    client, make_user, make_member, amount, ok
+):
+    from portal.contributions.models import MemberContributionSchedule
+    from tests.conftest import sign_in_verified
+
+    member = make_member("saver@example.com")
+    admin = make_user("root@sacco.example", role=roles.ADMINISTRATORS, is_superuser=True)
+    sign_in_verified(client, admin)
+    data = {"member": member.pk, "monthly_amount": amount, "share_capital_term_months": 12}
+    response = client.post("/admin/snippets/contributions/membercontributionschedule/add/", data)
+    schedule = MemberContributionSchedule.objects.filter(member=member).first()
+    if ok:
+        assert response.status_code == 302 and schedule.monthly_amount == Decimal("2500.00")
+    else:
+        assert response.status_code == 200 and "monthly_amount" in response.context["form"].errors
+        assert schedule is None or schedule.monthly_amount is None
