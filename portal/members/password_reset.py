@@ -1,6 +1,8 @@
 """Password reset for API clients (M4): an emailed single-use token, plus the second factor when the account
 has an authenticator app. The web flow is allauth's emailed link; the second factor is then asked at sign-in."""
 
+import logging
+
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -15,6 +17,8 @@ from .activity import activity_record
 from .models import ActivityAction, User
 from .otp import otp_verify
 
+logger = logging.getLogger(__name__)
+
 
 def password_reset_request(*, email: str, request=None) -> None:
     """Email a reset token if the address has an active account. Answers the same either way."""
@@ -23,13 +27,16 @@ def password_reset_request(*, email: str, request=None) -> None:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = f"{uid}-{default_token_generator.make_token(user)}"
-    notify(
-        user=user,
-        subject="Reset your password",
-        template="password_reset_api",
-        context={"token": token, "user": user},
-        inbox=False,
-    )
+    try:
+        notify(
+            user=user,
+            subject="Reset your password",
+            template="password_reset_api",
+            context={"token": token, "user": user},
+            inbox=False,
+        )
+    except OSError as exc:  # mail server down: the same answer (no 500, and no hint that the address exists)
+        logger.warning("Password reset email to user %s failed: %s", user.pk, exc)
 
 
 @transaction.atomic

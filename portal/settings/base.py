@@ -204,6 +204,7 @@ AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "otp_token", 
 # Number of reverse proxies in front of the app; their X-Forwarded-For hops are trusted for the client IP.
 # One setting for the lockout, the API throttles and the activity log (portal.members.activity.client_ip).
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES  # allauth's own rate limits (password reset emails) see the same address
 SILENCED_SYSTEM_CHECKS = []
 AXES_CLIENT_IP_CALLABLE = "portal.members.activity.client_ip"
 

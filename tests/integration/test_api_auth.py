@@ -295,3 +295,15 @@ def test_the_schema_says_the_admin_paths_take_a_member_id(api):
     for path in ("/api/auth/admin/reset-user-otp/{user_id}/", "/api/auth/admin/toggle-user-status/{user_id}/"):
         (parameter,) = [p for p in schema["paths"][path]["post"]["parameters"] if p["name"] == "user_id"]
         assert "member's `id`" in parameter["description"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # autocommit, as in production
+@pytest.mark.parametrize("backend", ["RefusingSmtpBackend", "UnreachableSmtpBackend"])
+def test_password_reset_requests_survive_a_mail_server_that_is_down(api, client, member, settings, backend):
+    settings.EMAIL_BACKEND = f"tests.integration.test_api_auth.{backend}"
+    known = api.post("/api/auth/reset-password-request/", {"email": member.user.email}, format="json")
+    unknown = api.post("/api/auth/reset-password-request/", {"email": "nobody@example.com"}, format="json")
+    assert known.status_code == unknown.status_code == 202 and known.json() == unknown.json()
+    web = client.post("/accounts/password/reset/", {"email": member.user.email}, follow=True)
+    assert web.status_code == 200
+    assert "could not send the email" in web.content.decode()
