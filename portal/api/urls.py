@@ -32,6 +32,7 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("auth/reset-password-request/", auth_views.ResetPasswordRequestView.as_view(), name="reset-password-request"),
     path("auth/reset-password/", auth_views.ResetPasswordView.as_view(), name="reset-password"),
+    path("auth/unlock-request/", auth_views.UnlockRequestView.as_view(), name="unlock-request"),
     path("auth/upload-document/", auth_views.UploadDocumentView.as_view(), name="upload-document"),
     path(
         "auth/admin/verify-document/<uuid:document_id>/",
