@@ -221,3 +221,9 @@ def test_report_titles_and_names_with_control_characters_are_refused(staff_user)
     assert response.status_code == 400 and "name" in response.json()
     run["title"] = "Loans — Q1 ✓"
     assert api.post("/api/reports/reports/", run, format="json").status_code == 201
+
+
+def test_the_served_schema_is_the_one_the_contract_test_holds(client, openapi):
+    served = client.get("/api/schema/?format=json")
+    assert served.status_code == 200
+    assert served.json()["paths"] == openapi["paths"]
