@@ -1,6 +1,7 @@
 """`notify`: the one way the portal tells a person something (email, inbox, SMS).
 
-Email and SMS leave only after the surrounding transaction commits, so a rolled-back action never emails.
+Email and SMS leave only after the surrounding transaction commits, so a rolled-back action never emails. A
+mail or SMS server that is down is logged, never turned into an error for an action that has already committed.
 """
 
 from django.conf import settings
@@ -47,7 +48,7 @@ def notify(
         if phone:
             sms_backend().send(to=phone, text=f"{subject}. {link}".strip())
 
-    transaction.on_commit(_send)
+    transaction.on_commit(_send, robust=True)
     if user is not None and inbox:
         return Notification.objects.create(user=user, subject=subject, body=text, link=link)
     return None

@@ -47,3 +47,22 @@ def test_inbox_shows_only_my_messages_and_marks_read(client, member, other_membe
     assert 'aria-label="1 unread"' in page
     client.post(reverse("member_area:notifications"))
     assert not member.user.notifications.filter(read_at__isnull=True).exists()
+
+
+class _DownMailBackend:
+    """A mail server that refuses every connection."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP is down")
+
+
+def test_a_mail_server_that_is_down_does_not_fail_a_committed_action(member, settings, caplog):
+    settings.EMAIL_BACKEND = f"{__name__}._DownMailBackend"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        with transaction.atomic():
+            note = notify(user=member.user, subject="Repayment received", template="generic", context={"body": "x"})
+    assert note.pk and member.user.notifications.filter(pk=note.pk).exists()  # the inbox keeps the message
+    assert "SMTP is down" in caplog.text  # and the failure is logged, not raised
