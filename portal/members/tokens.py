@@ -63,3 +63,10 @@ def user_tokens_revoke(*, user: User) -> int:
     pending = list(OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True))
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in pending], ignore_conflicts=True)
     return len(pending)
+
+
+def tokens_flush_expired() -> None:
+    """Prune expired refresh tokens from the blacklist app's tables (a daily django-q2 schedule runs it)."""
+    from django.core.management import call_command
+
+    call_command("flushexpiredtokens", verbosity=0)

@@ -151,3 +151,22 @@ def test_one_refresh_token_sent_many_times_at_once_rotates_once(member):
     for thread in threads:
         thread.join()
     assert sorted(answers) == [200] + [401] * 5
+
+
+def test_expired_tokens_are_pruned_daily(member):
+    from django_q.models import Schedule
+
+    from portal.members.tokens import tokens_flush_expired
+
+    assert Schedule.objects.filter(func="portal.members.tokens.tokens_flush_expired", schedule_type="D").exists()
+    fresh = api_token_pair(APIClient(), member.user.email)
+    OutstandingToken.objects.create(
+        user=member.user,
+        jti="expired-one",
+        token="x",
+        created_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+        expires_at=datetime.datetime(2020, 1, 2, tzinfo=datetime.UTC),
+    )
+    tokens_flush_expired()
+    assert not OutstandingToken.objects.filter(jti="expired-one").exists()
+    assert _refresh(fresh["refresh"]).status_code == 200  # a live token is kept
