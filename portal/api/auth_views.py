@@ -194,6 +194,11 @@ class RegisteredSerializer(serializers.Serializer):
     email = serializers.EmailField(source="user.email")
 
 
+class InvitationRefusedSerializer(serializers.Serializer):
+    token = serializers.ListField(child=serializers.CharField(), help_text="Why the invitation cannot be used.")
+    reason = serializers.ChoiceField(choices=["unknown", "used", "expired", "revoked"])
+
+
 class CompleteRegistrationView(APIView):
     """POST /api/auth/complete-registration/: accept an invitation (creates the account and the member)."""
 
@@ -201,7 +206,15 @@ class CompleteRegistrationView(APIView):
     authentication_classes = []
     throttle_classes = [AuthThrottle]
 
-    @extend_schema(request=CompleteRegistrationSerializer, responses={201: RegisteredSerializer})
+    @extend_schema(
+        request=CompleteRegistrationSerializer,
+        responses={
+            201: RegisteredSerializer,
+            400: OpenApiResponse(description="A field is missing or not valid; the body names it."),
+            404: OpenApiResponse(InvitationRefusedSerializer, description="No invitation has this token."),
+            410: OpenApiResponse(InvitationRefusedSerializer, description="Used, expired or revoked."),
+        },
+    )
     def post(self, request):
         data = CompleteRegistrationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
