@@ -51,10 +51,7 @@ EXCLUDED: dict[str, str] = {}
 # until fixed: {("member" | "administrator" | "*", "METHOD /path"): why}.
 # TODO(issue 12): each entry is an open item in someone else's file; once it is fixed the test shows XPASS —
 # then delete the entry, so that the contract holds it from then on.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("*", "POST /api/auth/complete-registration/"): "auth_views: answers 404/410 for an unknown or used invitation "
-    "token; the schema documents neither",
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _openapi() -> dict:
