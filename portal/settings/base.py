@@ -258,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BankAccountKindEnum": "portal.finance.banking.models.BankAccountKind",
         "BatchItemKindEnum": "portal.finance.cashbook.models.BatchItemKind",
+        "ActivityActionEnum": "portal.members.models.ActivityAction",
+        "DecisionActionEnum": ["approve", "reject"],
     },
 }
 SIMPLE_JWT = {
