@@ -88,3 +88,44 @@ class DatabaseUnavailableMiddleware:
         if transient_database_error(exception):
             return unavailable_response(request)
         return None
+
+
+# --- Null characters -------------------------------------------------------------------------------------------
+NUL_MESSAGE = "Null characters are not allowed."
+# DRF's pagination answers a bad page itself (404), as the schema says.
+NUL_CHECK_EXEMPT_PARAMETERS = {"page"}
+
+
+class NullCharacterMiddleware:
+    """A query parameter with a NUL character is a 400 naming the parameter, for every view at once.
+
+    PostgreSQL refuses any text containing NUL (a DataError: a 500 wherever a view filters on a raw parameter).
+    Forms and serializers already refuse NUL in bodies (Django's and DRF's ProhibitNullCharactersValidator); query
+    strings reach views as raw text, so they are checked here, before any view reads them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if name in NUL_CHECK_EXEMPT_PARAMETERS:
+                continue
+            if "\x00" in name or any("\x00" in value for value in values):
+                return null_character_response(request, name.replace("\x00", "") or "query")
+        return self.get_response(request)
+
+
+def null_character_response(request, parameter: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({parameter: [NUL_MESSAGE]}, status=400)
+    return HttpResponse(f"{parameter}: {NUL_MESSAGE}", status=400, content_type="text/plain; charset=utf-8")
+
+
+# --- Not found under /api/ -------------------------------------------------------------------------------------
+def not_found(request, exception=None):
+    """handler404: JSON for API clients (an unknown path or a malformed id in one), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
