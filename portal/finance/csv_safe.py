@@ -10,6 +10,7 @@ This module sits in the lowest layer (beside money.py) so every app's exports ca
 """
 
 import datetime
+import re
 from decimal import Decimal
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,6 +38,18 @@ def csv_text(value) -> str:
     if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
         return value.isoformat()
     return neutralise_csv_cell(str(value))
+
+
+# Control characters that XML 1.0 (and so XLSX) cannot hold; openpyxl raises IllegalCharacterError on them.
+XLSX_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_clean_text(value):
+    """Text without the control characters an XLSX cannot hold (a name typed with a stray \\x07 must not fail the
+    whole file); anything that is not text unchanged."""
+    if isinstance(value, str):
+        return XLSX_ILLEGAL_CHARACTERS.sub("", value)
+    return value
 
 
 def xlsx_text_cell(cell):

@@ -6,7 +6,8 @@ Wagtail's `SpreadsheetExportMixin` writes CSV cells as they are, so a member's n
 would run as a formula on the clerk's machine. `neutralise_wagtail_csv_exports` (called once from the reports app's
 `ready`) makes the mixin write every CSV cell — headings and rows — through `neutralise_csv_cell`. That covers our
 snippet lists and Wagtail's own exports too (form submissions typed by the public, site history). Wagtail's XLSX
-export already turns text that openpyxl takes for a formula back into a string."""
+export already turns text that openpyxl takes for a formula back into a string; `_preprocess_field_value` drops the
+control characters an XLSX cannot hold (openpyxl refused them, failing the whole file)."""
 
 import csv
 from collections import OrderedDict
@@ -14,7 +15,7 @@ from collections import OrderedDict
 from wagtail.admin.views.mixins import Echo, SpreadsheetExportMixin
 from wagtail.snippets.views.snippets import IndexView
 
-from portal.finance.csv_safe import neutralise_csv_cell
+from portal.finance.csv_safe import neutralise_csv_cell, xlsx_clean_text
 
 
 class NeutralisingDictWriter(csv.DictWriter):
@@ -32,8 +33,18 @@ def _stream_csv(self, queryset):
         yield self.write_csv_row(writer, self.to_row_dict(item))
 
 
+_wagtail_preprocess_field_value = SpreadsheetExportMixin.preprocess_field_value
+
+
+def _preprocess_field_value(self, field, value, export_format):
+    """Wagtail's preprocessing, then (for XLSX) text without the control characters openpyxl refuses."""
+    processed = _wagtail_preprocess_field_value(self, field, value, export_format)
+    return xlsx_clean_text(processed) if export_format == self.FORMAT_XLSX else processed
+
+
 def neutralise_wagtail_csv_exports() -> None:
     SpreadsheetExportMixin.stream_csv = _stream_csv
+    SpreadsheetExportMixin.preprocess_field_value = _preprocess_field_value
 
 
 def _lookup(item, path: str):

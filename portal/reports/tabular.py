@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from portal.finance.csv_safe import csv_text, xlsx_text_cell
+from portal.finance.csv_safe import csv_text, xlsx_clean_text, xlsx_text_cell
 
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -102,7 +102,7 @@ def render_xlsx(report: TabularReport) -> bytes:
     def cell(sheet, value, *, strong=False):
         if not isinstance(value, (str, int, Decimal, datetime.date, type(None))):
             value = str(value)  # lazy translations (Wagtail's action labels) and the like
-        written = xlsx_text_cell(WriteOnlyCell(sheet, value=value))
+        written = xlsx_text_cell(WriteOnlyCell(sheet, value=xlsx_clean_text(value)))
         if isinstance(value, Decimal):
             written.number_format = "#,##0.00"
         if strong:

@@ -185,3 +185,18 @@ def test_wagtail_own_exports_are_neutralised_too(client, staff_user, evil_member
     assert response.status_code == 200
     cells = _csv_cells(_body(response))
     assert formula_like(cells) == [] and "'=1+1" in cells
+
+
+def test_control_characters_do_not_fail_an_xlsx_file(client, staff_user, member):
+    """openpyxl refuses the control characters XML cannot hold: one name with a stray BEL failed the whole file
+    (a 500 on the admin list, a failed report run). They are dropped from the cell; the rest of the text stays."""
+    Member.objects.filter(pk=member.pk).update(employer="Kenya\x07 Power\x1b")
+    sign_in_verified(client, staff_user(roles.CLERKS))
+    response = client.get("/admin/snippets/members/member/?export=xlsx")
+    assert response.status_code == 200
+    values = [c.value for row in load_workbook(io.BytesIO(_body(response))).active.iter_rows() for c in row]
+    assert "Kenya Power" in values
+    section = Section("All", ["Employer"], [["Kenya\x07 Power\x00"]])
+    report = TabularReport("Members", "today", [section], datetime.datetime(2026, 1, 1))
+    sheet = load_workbook(io.BytesIO(render(report, "xlsx"))).worksheets[0]
+    assert "Kenya Power" in [c.value for row in sheet.iter_rows() for c in row]
