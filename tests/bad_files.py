@@ -84,6 +84,13 @@ def zip_bomb(*, dimension: str | None = "A1:D400001") -> bytes:
     return workbook_from_xml(header=BOMB_HEADER, row_xml=BOMB_ROW, rows=400_000, dimension=dimension)
 
 
+def wide_row_workbook(*, cells: int) -> bytes:
+    """A header, then one row of `cells` numbers: small on disk and under every size cap, but openpyxl would build
+    every cell of that row in memory before trimming it to the column cap."""
+    row = b"<row>" + b"<c><v>1</v></c>" * cells + b"</row>"
+    return workbook_from_xml(header=BOMB_HEADER, row_xml=row, rows=1, dimension="A1:D2")
+
+
 def lying_workbook(*, rows: int) -> bytes:
     """A small workbook whose dimension says two rows while it holds `rows`: only counting while streaming
     catches it."""

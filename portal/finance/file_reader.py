@@ -46,6 +46,8 @@ DEFAULTS = {
 }
 # A member smaller than this is never refused for its ratio: tiny XML parts compress very well and are harmless.
 RATIO_FLOOR_BYTES = 1024 * 1024
+# Excel's own widest row; openpyxl would build every cell of a wider one in memory before trimming it.
+MAX_CELLS_PER_ROW = 16_384
 MAX_ZIP_MEMBERS = 1000
 CSV_FIELD_LIMIT = 32 * 1024  # characters in one CSV cell
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
@@ -359,6 +361,47 @@ def _zip_check(content: bytes, file_name: str, limits: ImportLimits) -> None:
     names = {member.filename for member in members}
     if "xl/workbook.xml" not in names:
         raise FileRejected(file_name, "the file is a zip but not an XLSX workbook (it has no xl/workbook.xml).")
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in sorted(names):
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                _sheet_row_widths_check(archive, name, file_name)
+
+
+def _sheet_row_widths_check(archive: zipfile.ZipFile, part: str, file_name: str) -> None:
+    """Refuse a sheet with a row wider than a spreadsheet can be, streaming its XML through expat with nothing kept.
+
+    openpyxl builds each row whole (every cell element and a dict per cell) before `max_col` trims it, so one row
+    of a million cells — which compresses far below the ratio cap — held a worker for seconds at hundreds of MB.
+    Here elements are only counted, and the count stops at the first cell too many."""
+    from xml.parsers import expat
+
+    cells = 0
+
+    def start(name, attributes):
+        nonlocal cells
+        tag = name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+        if tag == "row":
+            cells = 0
+        elif tag == "c":
+            cells += 1
+            if cells > MAX_CELLS_PER_ROW:
+                raise FileRejected(
+                    file_name,
+                    f"a row of the sheet has more than {MAX_CELLS_PER_ROW:,} cells; "
+                    "that is not an ordinary spreadsheet.",
+                )
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    try:
+        with archive.open(part) as stream:
+            while chunk := stream.read(256 * 1024):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except FileRejected:
+        raise
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise FileRejected(file_name, f"the file is not a readable XLSX workbook ({_describe(exc)}).") from exc
 
 
 def _load_workbook(content: bytes):
