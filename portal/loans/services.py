@@ -23,7 +23,7 @@ from django.utils import timezone
 from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
-from portal.finance.ledger.services import Line, ledger_post
+from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
 from portal.finance.money import InvalidAmount, format_money, parse_amount
 from portal.members.models import Member
 from portal.notifications.services import notify
@@ -561,7 +561,11 @@ def _apply(loan: Loan, *, amount, key, reference, date, debit_code: str, by) -> 
         lines.append(
             Line(DEPOSITS, credit=overpayment, member_id=member_id, description="Loan overpayment to deposits")
         )
-    result = ledger_post(memo=memo, lines=lines, idempotency_key=key, posted_by=by, date=date, source=reference)
+    try:
+        result = ledger_post(memo=memo, lines=lines, idempotency_key=key, posted_by=by, date=date, source=reference)
+    except IdempotencyConflict as exc:
+        # The same reference posted meanwhile for another loan (each request locks only its own loan).
+        raise ValidationError({"reference": [f"{reference!r} was already used for another payment."]}) from exc
     repayment = LoanRepayment.objects.create(
         loan=loan,
         amount=amount,

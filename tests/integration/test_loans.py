@@ -170,6 +170,25 @@ def test_repayment_bad_input_names_the_field(borrower, products, staff_user):
         assert field in exc.value.message_dict
 
 
+def test_a_reference_posted_meanwhile_for_another_loan_is_a_field_error(borrower, products, staff_user):
+    """Two clerks key the same slip number on two loans at once: each request locks only its own loan, so the
+    second finds the key taken in the journal (with other content) — a 400 naming the reference, not a 500."""
+    from portal.finance.ledger.models import JournalEntry
+    from portal.finance.ledger.services import Line, ledger_post
+
+    loan = _disbursed(borrower, products, staff_user)
+    ledger_post(  # what the other request posted between our check and our posting
+        memo="Loan repayment (another loan)",
+        lines=[Line("1010", debit=Decimal("700")), Line("2000", credit=Decimal("700"), member_id=borrower.pk)],
+        idempotency_key="repayment:SLIP-9",
+    )
+    with pytest.raises(ValidationError) as exc:
+        loan_repay(loan=loan, amount="700", reference="SLIP-9")
+    assert "already used for another payment" in str(exc.value.message_dict["reference"])
+    assert JournalEntry.objects.filter(idempotency_key="repayment:SLIP-9").count() == 1
+    assert not loan.repayments.exists()
+
+
 def test_early_settlement_waives_interest_not_yet_due_and_closes(borrower, products, staff_user):
     from portal.loans.selectors import settlement_quote
     from portal.loans.services import loan_settle
