@@ -107,7 +107,7 @@ def lockout_unlock_by_link(*, token: str, request=None) -> str:
         raise UnlockLinkError("This unlock link is not valid.")
     if user.activity.filter(action=ActivityAction.UNLOCKED, detail__link=nonce).exists():
         raise UnlockLinkError("This unlock link was used already. Ask for a new one if you are locked out again.")
-    removed = reset(username=email)
+    removed = _owner_source_unlock(email=email, request=request) if request is not None else reset(username=email)
     activity_record(
         action=ActivityAction.UNLOCKED,
         request=request,
@@ -116,6 +116,23 @@ def lockout_unlock_by_link(*, token: str, request=None) -> str:
         detail={"via": "email link", "link": nonce, "cleared": removed},
     )
     return email
+
+
+def _owner_source_unlock(*, email: str, request) -> int:
+    """Open the account from the address the owner used the link from, and only there: its failures are cleared
+    and it becomes a known source (lockout.py, limit 3), so the account-wide limit no longer applies to it. The
+    other addresses keep their counts: clearing them all would hand an attacker a fresh budget of guesses each
+    time the owner lets themselves back in."""
+    ip_address = client_ip(request)
+    removed, _ = AccessAttempt.objects.filter(username=email, ip_address=ip_address).delete()
+    AccessLog.objects.create(
+        username=email,
+        ip_address=ip_address,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        http_accept=request.META.get("HTTP_ACCEPT", "")[:1025],
+        path_info=request.path[:255],
+    )
+    return removed
 
 
 def lockout_password_success(*, request, email: str) -> None:

@@ -165,15 +165,30 @@ def test_the_owner_unlocks_with_an_emailed_single_use_link(client, member, mailo
     link = _unlock_link()
     assert client.get(link).status_code == 200  # a mail scanner opening the link unlocks nothing
     assert _login_from(client, member.user.email, PASSWORD, OWNER_IP).status_code == 429
-    assert client.post(link).status_code == 302
+    assert client.post(link, REMOTE_ADDR=OWNER_IP).status_code == 302
     assert ActivityLog.objects.filter(user=member.user, action="unlocked", detail__via="email link").exists()
     assert _login_from(client, member.user.email, PASSWORD, OWNER_IP).status_code == 302
     client.logout()
     for _ in range(3):
         _login_from(client, member.user.email, "wrong-password-x", OWNER_IP)
-    reused = client.post(link)
+    reused = client.post(link, REMOTE_ADDR=OWNER_IP)
     assert reused.status_code == 410 and "used already" in reused.content.decode()
     assert _login_from(client, member.user.email, PASSWORD, OWNER_IP).status_code == 429
+
+
+def test_the_owners_link_opens_their_address_only_and_gives_guessers_no_new_budget(client, member, mailoutbox):
+    """Found in review: the link cleared every address's failures, so each unlock handed an attacker with many
+    addresses a fresh round of guesses. It opens the owner's address (a known source from then on) and no other."""
+    for n in range(12):  # the account-wide cap (3 × 4): locked everywhere new
+        _login_from(type(client)(), member.user.email, "wrong-password-x", f"203.0.113.{n + 1}")
+    owner_ip = "192.0.2.200"
+    assert _login_from(client, member.user.email, PASSWORD, owner_ip).status_code == 429
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("lockout_unlock_request"), {"email": member.user.email}, REMOTE_ADDR=owner_ip)
+    assert client.post(_unlock_link(), REMOTE_ADDR=owner_ip).status_code == 302
+    assert _login_from(client, member.user.email, PASSWORD, owner_ip).status_code == 302
+    assert _login_from(type(client)(), member.user.email, PASSWORD, "192.0.2.201").status_code == 429
+    assert _login_from(type(client)(), member.user.email, PASSWORD, "203.0.113.1").status_code == 429
 
 
 def test_unlock_links_do_not_reveal_accounts_and_forged_ones_fail(client, member, mailoutbox):
