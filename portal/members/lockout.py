@@ -16,8 +16,10 @@ Three limits, counted over the cool-off period (SaccoSettings: `lockout_threshol
 
 And the owner can always let themselves back in: the lockout page and the API's lockout answer offer "email me
 an unlock link" (lockout_services.lockout_unlock_link_send): a signed, single-use link valid for an hour that
-clears the email's failures. It is sent only when the email has an active account with failed attempts, but the
-answer is the same for every address. Staff can still unlock from the admin.
+clears the failures from the address it is used from and makes that address a known source (limit 3); the
+other addresses keep their counts, so an unlock never hands a guesser a fresh budget. It is sent only when the
+email has an active account with failed attempts, but the answer is the same for every address. Staff can still
+unlock from the admin.
 
 Unknown emails are counted the same way, so the answers never tell an attacker whether an address has an account.
 The client address is read through NUM_PROXIES only (portal.members.activity.client_ip), never a raw

@@ -72,8 +72,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.middleware.DatabaseUnavailableMiddleware",  # first: a lost database connection is a 503, not a 500
-    "portal.middleware.NullCharacterMiddleware",  # a NUL in a query parameter is a 400, never PostgreSQL's 500
     "django.middleware.security.SecurityMiddleware",
+    # (the CSP middleware is inserted here, below) then: a NUL in a query parameter is a 400, never PostgreSQL's 500
+    "portal.middleware.NullCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

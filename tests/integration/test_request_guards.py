@@ -44,6 +44,8 @@ def test_portal_pages_refuse_a_nul_character_too(client, member):
     client.force_login(member.user)
     response = client.get("/portal/contributions/", {"year": "20\x0024"})
     assert response.status_code == 400 and b"year" in response.content
+    # the refusal passes through the security and CSP middleware like any answer
+    assert "Content-Security-Policy" in response and response["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.parametrize("path", ["/api/no-such-thing/", "/api/members/not-a-uuid/", "/api/loans/applications/12/"])
