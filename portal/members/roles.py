@@ -3,6 +3,8 @@
 The matrix below is the single source for docs/roles.md and for the tests that enforce it. It is applied
 by a data migration (and again by `manage.py sync_roles`), so a fresh database always has the groups.
 Permissions of apps added later are granted by those apps' own migrations calling `roles_sync`.
+`manage.py sync_roles` also calls `roles_prune`, so a permission taken out of the matrix is taken away from the
+role groups too (granting alone would leave it in place for ever).
 """
 
 MEMBERS = "Members"
@@ -226,6 +228,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# Granted by Wagtail itself, not by this matrix: wagtailimages migration 0023 gives "choose image" (as a model
+# permission and on the root collection) to every group that may enter the admin. Pruning leaves it alone.
+WAGTAIL_IMPLICIT_FOR_ADMIN_ACCESS = ["wagtailimages.choose_image"]
+
 # Page permissions on the whole page tree (public site content).
 ROLE_PAGE_PERMISSIONS: dict[str, list[str]] = {
     CLERKS: ["add_page", "change_page"],
@@ -302,3 +308,55 @@ def roles_sync(apps=None) -> list[str]:
                     group=groups[name], collection=root_collection, permission=permission
                 )
     return missing
+
+
+def _dotted(permission) -> str:
+    return f"{permission.content_type.app_label}.{permission.codename}"
+
+
+def roles_prune(apps=None) -> list[str]:
+    """Take from the role groups what the matrix no longer grants; idempotent.
+
+    Only the groups named in the matrix (ALL_ROLES) are touched — a group an administrator made is theirs.
+    Model permissions are compared with ROLE_PERMISSIONS; page and collection permissions only on the root page
+    and root collection, the one place the matrix grants them (a grant on a sub-tree is a local decision the
+    matrix does not speak about). Wagtail's implicit "choose image" stays for groups with admin access. Returns
+    what was removed, as "<group>: <permission>" lines, for the caller to report.
+    """
+    if apps is None:
+        from django.apps import apps as live_apps
+
+        apps = live_apps
+    Group = apps.get_model("auth", "Group")
+    Page = apps.get_model("wagtailcore", "Page")
+    GroupPagePermission = apps.get_model("wagtailcore", "GroupPagePermission")
+    Collection = apps.get_model("wagtailcore", "Collection")
+    GroupCollectionPermission = apps.get_model("wagtailcore", "GroupCollectionPermission")
+
+    removed: list[str] = []
+    root_page = Page.objects.filter(depth=1).order_by("path").first()
+    root_collection = Collection.objects.filter(depth=1).order_by("path").first()
+    for group in Group.objects.filter(name__in=ALL_ROLES).order_by("name"):
+        granted = set(ROLE_PERMISSIONS.get(group.name, []))
+        implicit = set(WAGTAIL_IMPLICIT_FOR_ADMIN_ACCESS) if ACCESS_ADMIN in granted else set()
+
+        extra = [p for p in group.permissions.select_related("content_type") if _dotted(p) not in granted | implicit]
+        if extra:
+            group.permissions.remove(*extra)
+            removed += sorted(f"{group.name}: {_dotted(p)}" for p in extra)
+
+        if root_page is not None:
+            page_granted = set(ROLE_PAGE_PERMISSIONS.get(group.name, []))
+            for row in GroupPagePermission.objects.filter(group=group, page=root_page).select_related("permission"):
+                if row.permission.codename not in page_granted:
+                    row.delete()
+                    removed.append(f"{group.name}: page permission {row.permission.codename} on the root page")
+
+        if root_collection is not None:
+            collection_granted = set(ROLE_COLLECTION_PERMISSIONS.get(group.name, [])) | implicit
+            rows = GroupCollectionPermission.objects.filter(group=group, collection=root_collection)
+            for row in rows.select_related("permission__content_type"):
+                if _dotted(row.permission) not in collection_granted:
+                    row.delete()
+                    removed.append(f"{group.name}: {_dotted(row.permission)} on the root collection")
+    return removed

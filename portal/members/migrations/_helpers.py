@@ -12,3 +12,13 @@ def sync_roles(apps, schema_editor):
     from portal.members.roles import roles_sync
 
     roles_sync(apps)
+
+
+def sync_roles_and_prune(apps, schema_editor):
+    """For a future migration that takes permissions out of the matrix: grant as `sync_roles` does, then remove
+    from the role groups what the matrix no longer grants (the migrations above only ever granted, and keep
+    doing so: pruning in them would rewrite what they did to an existing database)."""
+    sync_roles(apps, schema_editor)
+    from portal.members.roles import roles_prune
+
+    roles_prune(apps)
