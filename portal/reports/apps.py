@@ -12,3 +12,10 @@ class ReportsConfig(AppConfig):
         from .list_exports import neutralise_wagtail_csv_exports
 
         neutralise_wagtail_csv_exports()
+
+        from portal.workflows import outcomes
+
+        from .models import FinancialStatement
+
+        # Approving publishes the pack (members then see it); nothing else happens on either outcome.
+        outcomes.register(FinancialStatement)
