@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from portal.finance.banking.models import BankStatement, BankTransaction
@@ -68,10 +69,10 @@ def test_auto_match_takes_the_sure_ones_and_leaves_the_rest(books, staff_user):
 
     treasurer = staff_user(roles.TREASURER)
     bank_transaction_reconcile(bank_transaction=rows[3], line=books["cash1"], by=treasurer)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(ValidationError) as exc:
         bank_transaction_reconcile(bank_transaction=rows[4], line=books["cash1"], by=treasurer)
     assert "already matched" in str(exc.value)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(ValidationError) as exc:
         bank_transaction_reconcile(bank_transaction=rows[4], line=books["other"], by=treasurer)
     assert "Amounts differ" in str(exc.value)
     assert bank_transaction_reconcile(bank_transaction=rows[4], line=books["cash2"], by=treasurer).reconciled
@@ -90,9 +91,9 @@ def test_bad_rows_are_named_and_nothing_is_stored(books):
         statement_import(bank_account=bank_account_primary(), content=content, file_name="bad.csv")
     assert {(row, field) for row, field, _ in exc.value.rows} == {(3, "date"), (4, "amount"), (5, "amount")}
     assert not BankStatement.objects.exists() and not BankTransaction.objects.exists()
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(ValidationError) as exc:
         statement_import(bank_account=bank_account_primary(), content=b"When,What\n1,2\n", file_name="x.csv")
-    assert "date column" in str(exc.value)
+    assert "date column" in " ".join(exc.value.message_dict["file"])
 
 
 def test_the_seed_endpoints(books, staff_user, member):

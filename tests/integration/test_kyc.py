@@ -1,6 +1,7 @@
 """M9: KYC uploads checked by content and size, stored privately, reviewed through the Wagtail workflow."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
@@ -51,7 +52,7 @@ def test_upload_stores_privately_and_enters_review(member, private_root, setting
     ],
 )
 def test_forged_or_empty_uploads_are_refused_and_nothing_is_stored(member, private_root, name, content, message):
-    with pytest.raises(Exception, match=message):
+    with pytest.raises(ValidationError, match=message):
         _upload(member, upload=SimpleUploadedFile(name, content))
     assert not KycDocument.objects.exists()
     assert not any(p.is_file() for p in private_root.rglob("*")) if private_root.exists() else True
@@ -59,13 +60,13 @@ def test_forged_or_empty_uploads_are_refused_and_nothing_is_stored(member, priva
 
 def test_oversized_upload_is_refused(member, settings, private_root):
     settings.KYC_MAX_UPLOAD_BYTES = 1024
-    with pytest.raises(Exception, match="the limit is"):
+    with pytest.raises(ValidationError, match="the limit is"):
         _upload(member, upload=_pdf(content=PDF + b"0" * 2048))
     assert not KycDocument.objects.exists()
 
 
 def test_unknown_document_type_is_refused(member):
-    with pytest.raises(Exception, match="Choose one of"):
+    with pytest.raises(ValidationError, match="Choose one of"):
         _upload(member, document_type="selfie")
 
 
@@ -83,7 +84,7 @@ def test_reviewer_approves_through_the_workflow_and_the_member_is_notified(membe
 def test_reject_needs_a_reason_and_the_member_sees_it(member, staff_user):
     clerk = staff_user(roles.CLERKS)
     document = _upload(member)
-    with pytest.raises(Exception, match="Say why"):
+    with pytest.raises(ValidationError, match="Say why"):
         kyc_review_act(document=document, user=clerk, action="reject")
     kyc_review_act(document=document, user=clerk, action="reject", reason="The photo is blurred")
     document.refresh_from_db()

@@ -4,6 +4,7 @@ import datetime
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from portal.members.models import Member, MembershipNumberCounter, User
@@ -67,5 +68,5 @@ def test_membership_number_cannot_be_changed_through_a_model_form(member):
 def test_payroll_number_is_unique_per_employer(make_member):
     make_member(employer="Teachers Service Commission", payroll_number="TSC1")
     make_member(employer="Kenya Power", payroll_number="TSC1")  # another employer may reuse it
-    with pytest.raises(Exception, match="payroll"):
+    with pytest.raises(ValidationError, match="payroll"):
         make_member(employer="Teachers Service Commission", payroll_number="TSC1")

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client, TestCase
 from django.utils import timezone
 from django_q.models import Schedule
@@ -171,7 +172,7 @@ def test_each_report_type_needs_its_permission(saver, staff_user, treasurer):
 
 
 def test_recipients_must_be_allowed_to_see_the_report(saver, treasurer, staff_user):
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationError) as refused:
         saved_report_create(name="Books", report_type="financial_statements", by=treasurer, recipients=[saver.user])
     assert "recipients" in refused.value.message_dict and saver.user.email in str(refused.value)
     assert SavedReport.objects.count() == 0
