@@ -77,7 +77,7 @@ class MemberToggleActiveView(APIView):
                 by=request.user,
                 request=request._request,
             )
-        except MemberStatusError as exc:
+        except MemberStatusError as exc:  # kept here: a ValueError about this request's `reason` field
             return Response({"reason": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(MemberStatusOutSerializer(member).data)
 
@@ -97,7 +97,7 @@ class UserToggleStatusView(APIView):
             user = user_active_toggle(
                 user=user, by=request.user, reason=data.validated_data["reason"], request=request._request
             )
-        except MemberStatusError as exc:
+        except MemberStatusError as exc:  # kept here: a ValueError about this request's `reason` field
             return Response({"reason": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(UserStatusOutSerializer(user).data)
 

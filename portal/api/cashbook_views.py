@@ -1,6 +1,5 @@
 """/api/transactions/expenses/, /income/ and /batches/ (T2, T3): the SACCO's own money, for finance staff."""
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -9,7 +8,7 @@ from rest_framework.views import APIView
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
-from portal.finance.cashbook.batches import BatchNotProcessable, batch_create, batch_process, batch_validate
+from portal.finance.cashbook.batches import batch_create, batch_process, batch_validate
 from portal.finance.cashbook.models import (
     BatchItemKind,
     ExpenseCategory,
@@ -20,7 +19,6 @@ from portal.finance.cashbook.models import (
 )
 from portal.finance.cashbook.services import expense_record, income_record
 
-from .errors import validation_error_response
 from .fields import MoneyField, MoneyTextField
 from .permissions import HasModelPermission
 
@@ -106,10 +104,7 @@ class _CashbookView(generics.ListAPIView):
             if bank_account is None:
                 return Response({"bank_account": ["No such bank account."]}, status=status.HTTP_400_BAD_REQUEST)
         values["bank_account"] = bank_account or bank_account_primary()
-        try:
-            record, created = self._record(category=category, recorded_by=request.user, **values)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        record, created = self._record(category=category, recorded_by=request.user, **values)
         return Response(
             self.serializer_class(record).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -210,12 +205,9 @@ class BatchListView(generics.ListAPIView):
         )
         if bank_account is None:
             return Response({"bank_account": ["No such bank account."]}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            batch = batch_create(
-                name=values["name"], bank_account=bank_account, items=values["items"], created_by=request.user
-            )
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        batch = batch_create(
+            name=values["name"], bank_account=bank_account, items=values["items"], created_by=request.user
+        )
         batch_validate(batch=batch)
         return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
@@ -238,9 +230,6 @@ class ProcessBatchView(APIView):
     )
     def post(self, request, pk):
         batch = get_object_or_404(TransactionBatch, pk=pk)
-        try:
-            errors = batch_process(batch=batch, processed_by=request.user)
-        except BatchNotProcessable as exc:
-            return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+        errors = batch_process(batch=batch, processed_by=request.user)
         body = BatchSerializer(batch).data
         return Response(body, status=status.HTTP_400_BAD_REQUEST if errors else status.HTTP_200_OK)

@@ -4,7 +4,6 @@ id: the loan comes into being when it is paid out."""
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.http import Http404
@@ -33,7 +32,6 @@ from portal.loans.models import (
     LoanRepayment,
 )
 from portal.loans.services import (
-    LoanStateError,
     RepaymentResult,
     application_submit,
     disbursement_date_check,
@@ -42,7 +40,6 @@ from portal.loans.services import (
 )
 from portal.members.models import Member
 
-from .errors import validation_error_response
 from .fields import MONEY_HELP, MoneyField, MoneyTextField
 from .member_views import member_visible_to
 from .params import query_int, query_uuid
@@ -60,10 +57,6 @@ def _product(value) -> LoanProduct | None:
     if value.isascii() and value.isdigit():
         return LoanProduct.objects.filter(pk=int(value)).first() if len(value) <= 9 else None
     return LoanProduct.objects.filter(slug=value[:100]).first()
-
-
-def _state_error(exc: ValidationError) -> Response:
-    return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
 
 
 class RuleSerializer(serializers.Serializer):
@@ -174,17 +167,14 @@ class ApplicationListView(generics.ListAPIView):
         product = _product(data.validated_data["product"])
         if product is None:
             return Response({"product": ["No such loan product."]}, status=400)
-        try:
-            application = application_submit(
-                member=member,
-                product=product,
-                amount=data.validated_data["amount"],
-                term_months=data.validated_data["term_months"],
-                purpose=data.validated_data["purpose"],
-                guarantors=[_guarantor(g) for g in data.validated_data["guarantors"]],
-            )
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        application = application_submit(
+            member=member,
+            product=product,
+            amount=data.validated_data["amount"],
+            term_months=data.validated_data["term_months"],
+            purpose=data.validated_data["purpose"],
+            guarantors=[_guarantor(g) for g in data.validated_data["guarantors"]],
+        )
         return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
 
@@ -246,16 +236,9 @@ class _DecisionView(APIView):
         application = get_object_or_404(LoanApplication, pk=pk)
         data = self.in_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            progress = loan_review_act(
-                application=application, user=request.user, action=self.action, reason=data.validated_data["reason"]
-            )
-        except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except LoanStateError as exc:
-            return _state_error(exc)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        progress = loan_review_act(
+            application=application, user=request.user, action=self.action, reason=data.validated_data["reason"]
+        )
         return Response(progress.as_dict())
 
 
@@ -399,15 +382,10 @@ class DisburseView(APIView):
             if bank_account is None:
                 return Response({"bank_account": ["No such bank account."]}, status=400)
         day = values["date"] or timezone.localdate()
-        try:
-            existing = Loan.objects.filter(application=application).first()
-            if existing is None:
-                disbursement_date_check(application=application, date=day)
-            result = loan_disburse(application=application, by=request.user, date=day, bank_account=bank_account)
-        except LoanStateError as exc:
-            return _state_error(exc)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        existing = Loan.objects.filter(application=application).first()
+        if existing is None:
+            disbursement_date_check(application=application, date=day)
+        result = loan_disburse(application=application, by=request.user, date=day, bank_account=bank_account)
         return Response(LoanSerializer(result.loan).data, status=201 if result.created else 200)
 
 
@@ -496,11 +474,7 @@ class AddRepaymentView(APIView):
                 bank_account=bank_account,
                 recorded_by=request.user,
             )
-        except LoanStateError as exc:
-            return _state_error(exc)
-        except ValidationError as exc:
-            return validation_error_response(exc)
-        except DatabaseError:
+        except DatabaseError:  # kept here: a repayment committed before the error is answered, not a 503/500
             repayment = _repayment_committed(loan, values["reference"])
             if repayment is None:
                 raise
@@ -726,7 +700,7 @@ class _GuaranteeAnswerView(APIView):
             try:
                 if otp_email_challenge(user=user):
                     detail = f"This needs a fresh second-factor code: we emailed one to {user.email}; send it as code."
-            except OtpDeliveryError as exc:
+            except OtpDeliveryError as exc:  # kept here: the mail server, not the database, is away
                 return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"detail": detail, "code": ["Send a current code."]}, status=status.HTTP_403_FORBIDDEN)
 
@@ -751,13 +725,8 @@ class _GuaranteeAnswerView(APIView):
                     status=status.HTTP_403_FORBIDDEN,
                 )
         member = member_for_user(user=request.user)
-        try:
-            answer = guarantee_accept if self.accept else guarantee_decline
-            guarantee = answer(guarantee=guarantee, by_member=member)
-        except LoanStateError as exc:
-            return _state_error(exc)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        answer = guarantee_accept if self.accept else guarantee_decline
+        guarantee = answer(guarantee=guarantee, by_member=member)
         return Response(GuaranteeSerializer(_guarantees_of(request.user).get(pk=guarantee.pk)).data)
 
 

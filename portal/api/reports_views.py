@@ -2,7 +2,6 @@
 pack; members see approved packs only. Preparing needs the prepare permission; approving acts at the workflow's
 step as the caller (two distinct approvers, never the preparer)."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,7 +14,6 @@ from portal.reports.exports import CONTENT_TYPES, FORMATS, statements_response
 from portal.reports.models import FinancialStatement
 from portal.reports.services import financial_statement_approve, financial_statement_prepare
 
-from .errors import validation_error_response
 from .params import query_uuid
 from .permissions import HasModelPermission
 from .schema import NOT_FOUND
@@ -80,15 +78,12 @@ class FinancialStatementListView(generics.ListAPIView):
             return Response({"detail": "Your role does not prepare statements."}, status=status.HTTP_403_FORBIDDEN)
         data = PrepareSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            statement = financial_statement_prepare(
-                start=data.validated_data["period_start"],
-                end=data.validated_data["period_end"],
-                title=data.validated_data.get("title", ""),
-                by=request.user,
-            )
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        statement = financial_statement_prepare(
+            start=data.validated_data["period_start"],
+            end=data.validated_data["period_end"],
+            title=data.validated_data.get("title", ""),
+            by=request.user,
+        )
         return Response(FinancialStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
 
 
@@ -107,17 +102,12 @@ class FinancialStatementApproveView(APIView):
         statement = get_object_or_404(FinancialStatement, pk=pk)
         vote = ApproveSerializer(data=request.data)
         vote.is_valid(raise_exception=True)
-        try:
-            statement = financial_statement_approve(
-                statement=statement,
-                user=request.user,
-                action=vote.validated_data["action"],
-                reason=vote.validated_data["reason"],
-            )
-        except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        statement = financial_statement_approve(
+            statement=statement,
+            user=request.user,
+            action=vote.validated_data["action"],
+            reason=vote.validated_data["reason"],
+        )
         return Response(FinancialStatementSerializer(statement).data)
 
 
@@ -250,10 +240,7 @@ class MemberStatementView(APIView):
         from portal.reports.member_statement import member_statement, member_statement_pdf
 
         member, start, end = self._member_and_period(request.query_params)
-        try:
-            statement = member_statement(member=member, start=start, end=end)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        statement = member_statement(member=member, start=start, end=end)
         if request.query_params.get("output") == "pdf":
             response = HttpResponse(member_statement_pdf(statement), content_type="application/pdf")
             response["Content-Disposition"] = f'attachment; filename="statement-{start}-{end}.pdf"'
@@ -289,8 +276,5 @@ class MemberStatementView(APIView):
         from portal.reports.member_statement import member_statement_email
 
         member, start, end = self._member_and_period(request.data)
-        try:
-            member_statement_email(member=member, start=start, end=end)
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        member_statement_email(member=member, start=start, end=end)
         return Response({"detail": f"Sent to {member.user.email}."}, status=status.HTTP_202_ACCEPTED)

@@ -18,7 +18,6 @@ from portal.reports.catalogue import REPORT_TYPE_CHOICES, Period
 from portal.reports.exports import CONTENT_TYPES
 from portal.reports.models import Frequency, OutputFormat, Report, ReportStatus, SavedReport
 from portal.reports.saved_reports import (
-    ReportNotAllowed,
     report_run,
     saved_report_create,
     saved_report_run,
@@ -26,7 +25,6 @@ from portal.reports.saved_reports import (
 )
 from portal.reports.selectors import reports_visible, saved_reports_visible
 
-from .errors import validation_error_response
 from .params import query_uuid
 from .permissions import HasModelPermission
 
@@ -92,14 +90,6 @@ def _users_by_email(emails, field="recipients"):
     return users
 
 
-def _refusal(exc) -> Response:
-    """A service's refusal as the API says it: 403 for a report type the caller may not see, else 400 naming the
-    fields."""
-    if isinstance(exc, ReportNotAllowed):
-        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-    return validation_error_response(exc)
-
-
 def _run_response(run: Report) -> Response:
     """201 with the run (and its download URL); a run that failed while building is stored and answered as 500."""
     code = status.HTTP_201_CREATED if run.status == ReportStatus.DONE else status.HTTP_500_INTERNAL_SERVER_ERROR
@@ -129,10 +119,7 @@ class ReportListView(generics.ListAPIView):
     def post(self, request):
         data = RunSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            run = report_run(by=request.user, **data.validated_data)
-        except (ReportNotAllowed, ValidationError) as exc:
-            return _refusal(exc)
+        run = report_run(by=request.user, **data.validated_data)
         return _run_response(run)
 
 
@@ -223,12 +210,9 @@ class SavedReportListView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.pop("title", None)
-        try:
-            values["recipients"] = _users_by_email(values.get("recipients", []))
-            values["frequency"] = _frequency(values["frequency"])
-            saved = saved_report_create(by=request.user, **values)
-        except (ReportNotAllowed, ValidationError) as exc:
-            return _refusal(exc)
+        values["recipients"] = _users_by_email(values.get("recipients", []))
+        values["frequency"] = _frequency(values["frequency"])
+        saved = saved_report_create(by=request.user, **values)
         return Response(SavedReportSerializer(saved).data, status=status.HTTP_201_CREATED)
 
 
@@ -246,10 +230,7 @@ class SavedReportRunView(APIView):
         saved = get_object_or_404(saved_reports_visible(request.user), pk=pk)
         data = RunReportRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            run = saved_report_run(saved_report=saved, by=request.user, email=data.validated_data["email"])
-        except (ReportNotAllowed, ValidationError) as exc:
-            return _refusal(exc)
+        run = saved_report_run(saved_report=saved, by=request.user, email=data.validated_data["email"])
         return _run_response(run)
 
 
@@ -271,14 +252,11 @@ class SavedReportScheduleView(APIView):
         saved = get_object_or_404(saved_reports_visible(request.user), pk=pk)
         data = ScheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            recipients = data.validated_data.get("recipients")
-            saved = saved_report_schedule(
-                saved_report=saved,
-                frequency=_frequency(data.validated_data["frequency"]),
-                recipients=_users_by_email(recipients) if recipients is not None else None,
-                by=request.user,
-            )
-        except (ReportNotAllowed, ValidationError) as exc:
-            return _refusal(exc)
+        recipients = data.validated_data.get("recipients")
+        saved = saved_report_schedule(
+            saved_report=saved,
+            frequency=_frequency(data.validated_data["frequency"]),
+            recipients=_users_by_email(recipients) if recipients is not None else None,
+            by=request.user,
+        )
         return Response(SavedReportSerializer(saved).data)

@@ -78,7 +78,6 @@ class MemberProfileView(generics.RetrieveAPIView):
 
     @extend_schema(request=MemberProfileUpdateSerializer, responses={200: MemberProfileSerializer})
     def patch(self, request):
-        from django.core.exceptions import ValidationError
         from rest_framework import status
 
         from portal.members.otp import otp_verify
@@ -88,8 +87,6 @@ class MemberProfileView(generics.RetrieveAPIView):
             member_nominees_replace,
             member_profile_update,
         )
-
-        from .errors import validation_error_response
 
         if not isinstance(request.data, Mapping):
             return Response({"non_field_errors": ["Send an object of fields."]}, status=status.HTTP_400_BAD_REQUEST)
@@ -104,20 +101,15 @@ class MemberProfileView(generics.RetrieveAPIView):
             nominees = [dict(nominee) for nominee in checked.validated_data["nominees"]]
             data.pop("nominees", None)
         bank = {field: data.pop(field) for field in BANK_FIELDS if field in data}
-        try:
-            if bank:
-                if not otp_code or otp_verify(user=request.user, token=otp_code, request=request._request) is None:
-                    message = "Bank details need a current code from your second factor."
-                    return Response({"detail": message, "otp_code": [message]}, status=status.HTTP_403_FORBIDDEN)
-                member_bank_details_update(member=member, changes=bank, by=request.user, request=request._request)
-            if data:
-                member_profile_update(member=member, changes=data, by=request.user, request=request._request)
-            if nominees is not None:
-                member_nominees_replace(
-                    member=member, nominees=list(nominees), by=request.user, request=request._request
-                )
-        except ValidationError as exc:
-            return validation_error_response(exc)
+        if bank:
+            if not otp_code or otp_verify(user=request.user, token=otp_code, request=request._request) is None:
+                message = "Bank details need a current code from your second factor."
+                return Response({"detail": message, "otp_code": [message]}, status=status.HTTP_403_FORBIDDEN)
+            member_bank_details_update(member=member, changes=bank, by=request.user, request=request._request)
+        if data:
+            member_profile_update(member=member, changes=data, by=request.user, request=request._request)
+        if nominees is not None:
+            member_nominees_replace(member=member, nominees=list(nominees), by=request.user, request=request._request)
         member.refresh_from_db()
         return Response(self.get_serializer(member).data)
 
