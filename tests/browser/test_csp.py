@@ -92,7 +92,8 @@ def test_admin_portal_public_site_and_api_docs_work_under_the_policy(
         "() => { const s = document.createElement('script'); s.textContent = 'window.__pwned = 1';"
         " document.body.appendChild(s); }"
     )
-    page.wait_for_timeout(200)
+    # Wait for the browser's report (raises on timeout), rather than sleeping and hoping it has arrived.
+    page.wait_for_function("() => (window.__csp || []).some(v => v.includes('script-src'))")
     assert page.evaluate("window.__pwned === undefined")
     assert any("script-src" in v for v in page.evaluate("window.__csp"))
     page.context.close()

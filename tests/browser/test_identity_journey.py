@@ -108,6 +108,8 @@ def test_invite_register_enrol_upload_and_get_verified(
             if KycDocument.objects.filter(pk=document.pk, decision__status="verified").exists():
                 break
             time.sleep(0.1)
+        else:  # the poll gave up: the approval did not land, which is a failure, not something to walk past
+            pytest.fail(f"{document.document_type} was not verified within 5 s of the clerk's approve click")
     staff.screenshot(path=str(output_dir / "journey-5-approved.png"), full_page=True)
 
     # 7. Njeri sees that she is verified.
