@@ -118,3 +118,17 @@ def test_running_twice_changes_nothing():
     assert _state() == before
     assert not [line for line in out.splitlines() if line.startswith("removed ")]
     assert "(0 permission(s) removed)" in out
+
+
+def test_the_migration_helper_prunes_with_the_historical_models():
+    """`_helpers.sync_roles_and_prune` is for a future migration that takes a permission out of the matrix; it
+    must work on the migration state's models (no custom methods, no live registry)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from portal.members.migrations._helpers import sync_roles_and_prune
+
+    Group.objects.get(name=roles.TREASURER).permissions.add(_perm("members.delete_member"))
+    state_apps = MigrationExecutor(connection).loader.project_state().apps
+    sync_roles_and_prune(state_apps, None)
+    assert _perms(Group.objects.get(name=roles.TREASURER)) == _expected(roles.TREASURER)
