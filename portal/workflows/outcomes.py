@@ -31,12 +31,11 @@ _registry: dict[type, ApprovalOutcomes] = {}
 
 
 def register(model: type, *, approved: Outcome | None = None, rejected: Outcome | None = None) -> None:
-    """Say what ending `model`'s workflow does. Registering a model twice is refused: two apps would fight over it
-    (ready() runs once per process)."""
+    """Say what ending `model`'s workflow does. Registering the model again replaces what it said: Django may run an
+    app's ready() more than once (tests that reload the app registry), and its own app is the only one that
+    registers a model."""
     if not (isinstance(model, type) and issubclass(model, ApprovalRecord)):
         raise TypeError(f"{model!r} is not an ApprovalRecord: only approval records are decided in a workflow.")
-    if model in _registry:
-        raise ValueError(f"{model.__name__} already has its workflow outcomes registered.")
     _registry[model] = ApprovalOutcomes(approved=approved, rejected=rejected)
 
 
