@@ -10,6 +10,8 @@ portal/members/middleware.py). The API asks in the same places:
   still match the account (portal/members/tokens.py): login enabled, same password, device not reset. The user
   is marked verified with that device, so code that asks `request.user.is_verified()` gets the same answer
   for both doors.
+
+Their OpenAPI security schemes (jwtAuth, cookieAuth) are declared in portal/api/schema.py.
 """
 
 from functools import partial
@@ -17,8 +19,6 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_otp.middleware import is_verified
-from drf_spectacular.authentication import SessionScheme
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -86,16 +86,3 @@ class CheckedTokenRefreshSerializer(TokenRefreshSerializer):
             jti = refresh[api_settings.JTI_CLAIM]
             list(OutstandingToken.objects.select_for_update().filter(jti=jti).order_by().values_list("pk"))
             return super().validate(attrs)  # reads the token again, now under the lock
-
-
-class VerifiedJWTScheme(SimpleJWTScheme):
-    """OpenAPI: the same Bearer scheme as simplejwt's."""
-
-    target_class = "portal.api.authentication.VerifiedJWTAuthentication"
-
-
-class VerifiedSessionScheme(SessionScheme):
-    """OpenAPI: the session cookie (only a session that passed the second factor)."""
-
-    target_class = "portal.api.authentication.VerifiedSessionAuthentication"
-    priority = 0
