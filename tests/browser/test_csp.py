@@ -8,7 +8,7 @@ import re
 import pytest
 
 from portal.members import roles
-from tests.browser.test_identity_journey import _code_from_key, _sign_in
+from tests.browser.helpers import code_from_key, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -36,8 +36,8 @@ def _signed_in(browser, base, user):
 
     device = TOTPDevice.objects.create(user=user, name="App", confirmed=True)
     page, messages = _watched_context(browser)
-    _sign_in(page, base, user.email, PASSWORD)
-    page.get_by_role("textbox", name="Code").fill(_code_from_key(device.bin_key))
+    sign_in(page, base, user.email, PASSWORD)
+    page.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     page.get_by_role("button", name="Verify").click()
     page.wait_for_load_state("networkidle")
     return page, messages

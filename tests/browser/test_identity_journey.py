@@ -7,27 +7,16 @@ import time
 
 import pytest
 from django.core import mail
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.members import roles
 from portal.members.models import REQUIRED_KYC_TYPES, KycDocument
+from tests.browser.helpers import code_from_key, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _code_from_key(key: bytes, drift: int = 0) -> str:
-    return f"{totp(key, step=30, t0=0, digits=6, drift=drift):06d}"
-
-
-def _sign_in(page, base, email, password):
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_invite_register_enrol_upload_and_get_verified(
@@ -40,8 +29,8 @@ def test_invite_register_enrol_upload_and_get_verified(
 
     # 1. The clerk signs in with password and app code, and invites Njeri from the Wagtail admin.
     staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    _sign_in(staff, base, clerk.email, PASSWORD)
-    staff.get_by_role("textbox", name="Code").fill(_code_from_key(clerk_device.bin_key))
+    sign_in(staff, base, clerk.email, PASSWORD)
+    staff.get_by_role("textbox", name="Code").fill(code_from_key(clerk_device.bin_key))
     staff.get_by_role("button", name="Verify").click()
     staff.goto(base + "/admin/snippets/members/invitation/add/")
     staff.locator("#id_email").fill("njeri@example.com")
@@ -72,7 +61,7 @@ def test_invite_register_enrol_upload_and_get_verified(
     secret = phone.locator("code.secret").inner_text()
     key = base64.b32decode(secret)
     phone.screenshot(path=str(output_dir / "journey-3-enrol.png"), full_page=True)
-    phone.get_by_role("textbox", name="Code").fill(_code_from_key(key))
+    phone.get_by_role("textbox", name="Code").fill(code_from_key(key))
     phone.get_by_role("button", name="Confirm").click()
     phone.get_by_role("heading", name="Your backup codes").wait_for()
     phone.get_by_role("link", name="I have saved them").click()
@@ -80,9 +69,9 @@ def test_invite_register_enrol_upload_and_get_verified(
     # 4. She signs out and in again: the password alone is not enough.
     phone.goto(base + "/accounts/logout/")
     phone.get_by_role("button", name="Sign Out").click()
-    _sign_in(phone, base, "njeri@example.com", new_password)
+    sign_in(phone, base, "njeri@example.com", new_password)
     phone.get_by_role("heading", name="Two-step sign-in").wait_for()
-    phone.get_by_role("textbox", name="Code").fill(_code_from_key(key, drift=1))  # the next step: codes are single-use
+    phone.get_by_role("textbox", name="Code").fill(code_from_key(key, drift=1))  # the next step: codes are single-use
     phone.get_by_role("button", name="Verify").click()
     phone.get_by_role("heading", name="Habari, Njeri").wait_for()
 

@@ -14,22 +14,11 @@ from portal.loans.demo import loans_seed
 from portal.loans.models import Loan, LoanApplication, LoanReview
 from portal.members import roles
 from portal.workflows.models import CommitteeVote
-from tests.browser.test_identity_journey import _code_from_key, _sign_in
+from tests.browser.helpers import code_from_key, sign_in, staff_page
 from tests.conftest import PASSWORD
-from tests.integration.test_loans import _verify_kyc
+from tests.factories import kyc_verified
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def _staff_page(browser, base, user):
-    device = TOTPDevice.objects.create(user=user, name="App", confirmed=True)
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    _sign_in(page, base, user.email, PASSWORD)
-    page.get_by_role("textbox", name="Code").fill(_code_from_key(device.bin_key))
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(re.compile(r".*/admin/$"))
-    return page, device
 
 
 def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
@@ -38,7 +27,7 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     base = live_server.url
     loans_seed()
     juma = make_member("juma@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(juma)
+    kyc_verified(juma)
     share_capital_payment_record(member=juma, amount="20000", reference="sc")
     monthly_contribution_record(member=juma, amount="60000", period="2025-01", reference="dep")
     juma_device = TOTPDevice.objects.create(user=juma.user, name="Phone", confirmed=True)
@@ -51,8 +40,8 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     # 1. Juma, on his phone, sees how much he can borrow and applies; submitting asks for his code.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     phone.set_default_timeout(15_000)
-    _sign_in(phone, base, juma.user.email, PASSWORD)
-    phone.get_by_role("textbox", name="Code").fill(_code_from_key(juma_device.bin_key))
+    sign_in(phone, base, juma.user.email, PASSWORD)
+    phone.get_by_role("textbox", name="Code").fill(code_from_key(juma_device.bin_key))
     phone.get_by_role("button", name="Verify").click()
     phone.goto(base + "/portal/loans/")
     assert "up to KES 180,000.00" in phone.locator("#eligibility-development").inner_text()
@@ -73,8 +62,8 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     for guarantor, device in guarantors:
         other = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
         other.set_default_timeout(15_000)
-        _sign_in(other, base, guarantor.user.email, PASSWORD)
-        other.get_by_role("textbox", name="Code").fill(_code_from_key(device.bin_key))
+        sign_in(other, base, guarantor.user.email, PASSWORD)
+        other.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
         other.get_by_role("button", name="Verify").click()
         other.goto(base + "/portal/guarantees/")
         other.get_by_role("button", name="Accept").click()
@@ -87,7 +76,7 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     review = LoanReview.objects.get(application=application)
     second = make_user("mercy@sacco.example", role=roles.CREDIT_COMMITTEE, first_name="Mercy", last_name="Achieng")
     for n, user in enumerate((staff_user(roles.LOANS_OFFICERS), staff_user(roles.CREDIT_COMMITTEE), second)):
-        page, _ = _staff_page(browser, base, user)
+        page, _ = staff_page(browser, base, user)
         page.goto(f"{base}/admin/snippets/loans/loanreview/edit/{review.pk}/")
         page.get_by_role("heading", name="Eligibility today").wait_for()
         page.screenshot(path=str(output_dir / f"loan-approval-{n}.png"), full_page=True)
@@ -103,7 +92,7 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     ]
 
     # 4. The treasurer disburses.
-    treasurer, _ = _staff_page(browser, base, staff_user(roles.TREASURER))
+    treasurer, _ = staff_page(browser, base, staff_user(roles.TREASURER))
     treasurer.goto(f"{base}/admin/loans/applications/{application.pk}/disburse/")
     treasurer.get_by_role("button", name="Disburse").click()
     treasurer.get_by_text("the schedule is ready").wait_for()
@@ -111,7 +100,7 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     loan = Loan.objects.get()
 
     # 5. A clerk records an M-Pesa repayment.
-    clerk, _ = _staff_page(browser, base, staff_user(roles.CLERKS))
+    clerk, _ = staff_page(browser, base, staff_user(roles.CLERKS))
     clerk.goto(f"{base}/admin/loans/loans/{loan.pk}/repayment/")
     clerk.locator("#id_amount").fill("8884.88")
     clerk.locator("#id_reference").fill("QK7H2M1X")

@@ -11,8 +11,7 @@ from django.core import mail
 from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 from portal.members import roles
 from portal.reports.models import FinancialStatement, Report, SavedReport
-from tests.browser.test_identity_journey import _code_from_key, _sign_in
-from tests.browser.test_loan_journey import _staff_page
+from tests.browser.helpers import code_from_key, sign_in, staff_page
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -33,7 +32,7 @@ def test_statements_approved_then_read_saved_report_run_and_audited(
     auditor_user = staff_user(roles.AUDITORS)
 
     # 1. The treasurer looks at January's statements and prepares them for approval.
-    treasurer, _ = _staff_page(browser, base, treasurer_user)
+    treasurer, _ = staff_page(browser, base, treasurer_user)
     treasurer.goto(f"{base}/admin/reports/financial-statements/?start=2026-01-01&end=2026-01-31")
     treasurer.get_by_role("heading", name="Balance sheet").first.wait_for()
     treasurer.get_by_role("button", name=re.compile("Prepare these for approval")).click()
@@ -44,7 +43,7 @@ def test_statements_approved_then_read_saved_report_run_and_audited(
     # 2. Two committee members approve it from its review page.
     second = make_user("mercy@sacco.example", role=roles.CREDIT_COMMITTEE, first_name="Mercy", last_name="Achieng")
     for n, user in enumerate((staff_user(roles.CREDIT_COMMITTEE), second)):
-        page, _ = _staff_page(browser, base, user)
+        page, _ = staff_page(browser, base, user)
         page.goto(f"{base}/admin/snippets/reports/financialstatement/edit/{pack.pk}/")
         page.screenshot(path=str(output_dir / f"statements-approval-{n}.png"), full_page=True)
         page.locator("footer .w-dropdown__toggle").first.click()
@@ -58,8 +57,8 @@ def test_statements_approved_then_read_saved_report_run_and_audited(
     device = TOTPDevice.objects.create(user=amina.user, name="Phone", confirmed=True)
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     phone.set_default_timeout(15_000)
-    _sign_in(phone, base, amina.user.email, PASSWORD)
-    phone.get_by_role("textbox", name="Code").fill(_code_from_key(device.bin_key))
+    sign_in(phone, base, amina.user.email, PASSWORD)
+    phone.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     phone.get_by_role("button", name="Verify").click()
     phone.goto(base + "/portal/statements/")
     phone.get_by_role("link", name=pack.title).click()
@@ -96,7 +95,7 @@ def test_statements_approved_then_read_saved_report_run_and_audited(
     assert Report.objects.get().emailed_to == auditor_user.email
 
     # 5. The auditor finds the pack's approvals and the saved report in the audit trail.
-    auditor, _ = _staff_page(browser, base, auditor_user)
+    auditor, _ = staff_page(browser, base, auditor_user)
     auditor.goto(f"{base}/admin/audit/?search=Monthly+management")
     assert "Monthly management accounts" in auditor.locator("table.listing").inner_text()
     auditor.goto(f"{base}/admin/audit/?object_type=reports.financialstatement&action=sacco.vote")

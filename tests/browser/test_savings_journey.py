@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portal.contributions.models import CheckoffImport
 from portal.finance.ledger.selectors import account_balance
 from portal.members import roles
-from tests.browser.test_identity_journey import _code_from_key, _sign_in
+from tests.browser.helpers import code_from_key, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -31,8 +31,8 @@ def test_clerk_imports_checkoff_and_member_sees_it(
 
     staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     staff.set_default_timeout(15_000)
-    _sign_in(staff, base, clerk.email, PASSWORD)
-    staff.get_by_role("textbox", name="Code").fill(_code_from_key(device.bin_key))
+    sign_in(staff, base, clerk.email, PASSWORD)
+    staff.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     staff.get_by_role("button", name="Verify").click()
     staff.wait_for_url(re.compile(r".*/admin/$"))
 
@@ -65,7 +65,7 @@ def test_clerk_imports_checkoff_and_member_sees_it(
     # 3. Amina, on her phone, sees her deposits, share capital progress and the contribution.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     phone.set_default_timeout(15_000)
-    _sign_in(phone, base, "amina@example.com", PASSWORD)
+    sign_in(phone, base, "amina@example.com", PASSWORD)
     phone.get_by_role("heading", name="Your balances").wait_for()
     assert "KES 1,500.00" in phone.locator(".balance-deposits").inner_text()
     assert "KES 2,000.00" in phone.locator(".balance-share-capital").inner_text()

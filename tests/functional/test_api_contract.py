@@ -130,7 +130,7 @@ def _build_world() -> World:
     from portal.reports.saved_reports import report_run, saved_report_create
     from portal.reports.services import financial_statement_prepare
     from tests.conftest import PASSWORD, api_token_pair
-    from tests.integration.test_loans import _verify_kyc
+    from tests.factories import kyc_verified
 
     def user(email, role):
         made = User.objects.create_user(
@@ -143,7 +143,7 @@ def _build_world() -> World:
     officer = user("officer@sacco.example", roles.LOANS_OFFICERS)
     treasurer = user("treasurer@sacco.example", roles.TREASURER)
     member = member_create(user=user("amina@example.com", roles.MEMBERS), join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(member)
+    kyc_verified(member)
     share_capital_payment_record(member=member, amount="20000", reference="SC-1")
     monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="DEP-1")
     loans_seed()
@@ -159,7 +159,7 @@ def _build_world() -> World:
     loan_repay(loan=loan, amount="8884.88", reference="MP-1", recorded_by=treasurer, date=datetime.date(2026, 2, 15))
     # Another member's application that our member is asked to guarantee (accept/decline through the API).
     borrower = member_create(user=user("juma@example.com", roles.MEMBERS), join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(borrower)
+    kyc_verified(borrower)
     share_capital_payment_record(member=borrower, amount="20000", reference="SC-2")
     monthly_contribution_record(member=borrower, amount="50000", period="2025-01", reference="DEP-2")
     second = member_create(user=user("akinyi@example.com", roles.MEMBERS), join_date=datetime.date(2024, 1, 10))

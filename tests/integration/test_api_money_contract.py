@@ -17,7 +17,7 @@ from portal.loans.models import Guarantee, GuaranteeStatus, Loan, LoanApplicatio
 from portal.loans.services import GuarantorRequest, application_approve, application_submit, loan_disburse
 from portal.members import roles
 from tests.conftest import sign_in_verified
-from tests.integration.test_loans import _verify_kyc
+from tests.factories import kyc_verified
 
 pytestmark = pytest.mark.django_db
 PERIOD = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
@@ -76,7 +76,7 @@ def products():
 
 def _saver(make_member, email, deposits):
     member = make_member(email, join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(member)
+    kyc_verified(member)
     share_capital_payment_record(member=member, amount="20000", reference=f"sc-{email}")
     monthly_contribution_record(member=member, amount=deposits, period="2025-01", reference=f"dep-{email}")
     return member

@@ -9,7 +9,6 @@ from rest_framework.test import APIClient
 
 from portal.loans.approval import loan_review_act
 from portal.members import roles
-from tests.integration.test_loans import borrower, products  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

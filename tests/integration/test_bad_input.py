@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from portal.finance.ledger.models import JournalEntry
 from portal.members import roles
-from tests.integration.test_loans import _verify_kyc
+from tests.factories import kyc_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def borrower(make_member):
     from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 
     member = make_member("borrower@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(member)
+    kyc_verified(member)
     share_capital_payment_record(member=member, amount="20000", reference="bsc")
     monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="bdep")
     return member

@@ -19,7 +19,7 @@ from portal.loans.allocation import checkoff_repayments_allocate
 from portal.loans.jobs import loans_daily
 from portal.loans.models import LoanRepayment
 from portal.loans.services import application_approve, application_submit, loan_disburse
-from tests.integration.test_loans import _disbursed, borrower, products  # noqa: F401 - fixtures
+from tests.factories import loan_disbursed
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -39,7 +39,7 @@ def _post(rows, name="feb.csv"):
 
 
 def test_the_repayment_moves_from_suspense_to_the_loan(borrower, products, staff_user):  # noqa: F811
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     checkoff = _post([f"{borrower.membership_number},5000,8884.88"])
     assert account_balance(code="2300", member=borrower) == D("0.00")
     first = loan.instalments.get(number=1)
@@ -80,7 +80,9 @@ def test_two_loans_get_what_is_due_first_then_the_oldest_gets_the_rest(borrower,
 
 
 def test_beyond_every_balance_goes_to_deposits(borrower, products, staff_user):  # noqa: F811
-    loan = _disbursed(borrower, products, staff_user, amount="10000", months=1, slug="development")
+    loan = loan_disbursed(
+        borrower=borrower, products=products, staff_user=staff_user, amount="10000", months=1, slug="development"
+    )
     owed = loan.instalments.get().amount
     deposits_before = account_balance(code="2000", member=borrower)
     _post([f"{borrower.membership_number},5000,{owed + D('250.00')}"])

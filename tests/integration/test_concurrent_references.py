@@ -20,7 +20,7 @@ from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.selectors import account_balance
 from portal.finance.ledger.services import Line, Posting, ledger_post, ledger_post_many
 from portal.members import roles
-from tests.integration.test_money_concurrency import _run_together
+from tests.factories import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 D = Decimal
@@ -33,7 +33,7 @@ def _deposit(member, key):
 
 
 def test_ledger_post_many_with_one_key_from_many_threads_posts_once(member):
-    results, errors = _run_together(
+    results, errors = run_together(
         [lambda: ledger_post_many(postings=[Posting("race", _deposit(member, "k"), "race:bulk")])] * THREADS
     )
     assert errors == []
@@ -44,7 +44,7 @@ def test_ledger_post_many_with_one_key_from_many_threads_posts_once(member):
 
 
 def test_ledger_post_with_one_key_from_many_threads_posts_once(member):
-    results, errors = _run_together(
+    results, errors = run_together(
         [lambda: ledger_post(memo="race", lines=_deposit(member, "k"), idempotency_key="race:one")] * THREADS
     )
     assert errors == []
@@ -58,7 +58,7 @@ def test_one_contribution_reference_from_many_threads_posts_once(member):
             member=member, amount="2500", period=PERIOD, reference="MPESA-RACE-1", below_minimum_reason="test"
         )
 
-    results, errors = _run_together([pay] * THREADS)
+    results, errors = run_together([pay] * THREADS)
     assert errors == []
     assert sorted(r.created for r in results) == [False] * (THREADS - 1) + [True]
     assert MonthlyContribution.objects.count() == 1 and len({r.record.pk for r in results}) == 1
@@ -67,7 +67,7 @@ def test_one_contribution_reference_from_many_threads_posts_once(member):
 
 
 def test_one_share_capital_reference_from_many_threads_posts_once(member):
-    results, errors = _run_together(
+    results, errors = run_together(
         [lambda: share_capital_payment_record(member=member, amount="1000", reference="SC-RACE")] * THREADS
     )
     assert errors == []
@@ -87,7 +87,7 @@ def test_a_bulk_request_repeated_from_many_threads_posts_each_row_once(member, o
 
         return run
 
-    results, errors = _run_together([bulk(MONTHLY), bulk(SHARE_CAPITAL)] * (THREADS // 2))
+    results, errors = run_together([bulk(MONTHLY), bulk(SHARE_CAPITAL)] * (THREADS // 2))
     assert errors == []
     created = sorted(sum(r.created for r in result) for result in results)
     assert created == [0] * (THREADS - 2) + [2, 2]
@@ -122,7 +122,7 @@ def test_the_api_answers_every_concurrent_repeat_with_already_posted(member, sta
         response = api.post(path, body, format="json")
         return response.status_code, response.json()
 
-    results, errors = _run_together([post] * THREADS)
+    results, errors = run_together([post] * THREADS)
     assert errors == []
     statuses = sorted(code for code, _ in results)
     assert statuses == [200] * (THREADS - 1) + [201], [b for c, b in results if c not in (200, 201)][:3]

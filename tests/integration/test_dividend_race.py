@@ -11,18 +11,18 @@ from portal.dividends.compute import dividend_compute
 from portal.dividends.models import DividendDeclaration, DividendPosting, DividendYear
 from portal.dividends.services import dividend_prepare, dividend_vote
 from portal.members import roles
-from tests.integration.test_dividends import _terms, year_2025  # noqa: F401 - fixture
+from tests.factories import dividend_terms
 
 
 @pytest.mark.django_db
 def test_the_database_refuses_a_second_declaration_holding_a_year(year_2025, staff_user):  # noqa: F811
     treasurer = staff_user(roles.TREASURER)
-    first = dividend_prepare(**_terms(), by=treasurer)
+    first = dividend_prepare(**dividend_terms(), by=treasurer)
     assert DividendYear.objects.get(financial_year=2025).declaration == first
     with pytest.raises(ValidationError) as caught:
-        dividend_prepare(**_terms(share_capital_rate=8), by=treasurer)
+        dividend_prepare(**dividend_terms(share_capital_rate=8), by=treasurer)
     assert caught.value.message_dict["financial_year"] == ["A declaration for 2025 is already waiting for approval."]
-    other = DividendDeclaration.objects.create(**_terms(), prepared_by=treasurer, live=False)
+    other = DividendDeclaration.objects.create(**dividend_terms(), prepared_by=treasurer, live=False)
     with pytest.raises(IntegrityError), transaction.atomic():
         DividendYear.objects.create(financial_year=2025, declaration=other)
 
@@ -30,9 +30,9 @@ def test_the_database_refuses_a_second_declaration_holding_a_year(year_2025, sta
 @pytest.mark.django_db
 def test_a_rejected_declaration_gives_its_year_to_the_next(year_2025, staff_user, deciders):  # noqa: F811
     treasurer = staff_user(roles.TREASURER)
-    rejected = dividend_prepare(**_terms(), by=treasurer)
+    rejected = dividend_prepare(**dividend_terms(), by=treasurer)
     dividend_vote(declaration=rejected, user=deciders["tom"], action="reject", reason="Rate too high")
-    again = dividend_prepare(**_terms(share_capital_rate=8), by=treasurer)
+    again = dividend_prepare(**dividend_terms(share_capital_rate=8), by=treasurer)
     assert DividendYear.objects.get(financial_year=2025).declaration == again
     dividend_vote(declaration=again, user=deciders["joseph"])
     dividend_vote(declaration=again, user=deciders["mercy"])
@@ -48,8 +48,8 @@ def test_a_declaration_that_slipped_into_approval_beside_another_fails_clearly(
     """The state the race used to leave: two declarations for 2025 in approval. The one not holding the year is
     refused with a message at its last vote (it used to be an IntegrityError); the holder still posts."""
     treasurer = staff_user(roles.TREASURER)
-    holder = dividend_prepare(**_terms(), by=treasurer)
-    stray = DividendDeclaration(**_terms(), prepared_by=treasurer, live=False)
+    holder = dividend_prepare(**dividend_terms(), by=treasurer)
+    stray = DividendDeclaration(**dividend_terms(), prepared_by=treasurer, live=False)
     stray.preview = dividend_compute(declaration=stray).summary()
     stray.save()
     stray.save_revision(user=treasurer)
@@ -74,7 +74,7 @@ def test_simultaneous_preparations_of_one_year_leave_one_in_approval(year_2025, 
     def prepare(n):
         try:
             barrier.wait()
-            outcomes.append(dividend_prepare(**_terms(share_capital_rate=10 + n), by=treasurer))
+            outcomes.append(dividend_prepare(**dividend_terms(share_capital_rate=10 + n), by=treasurer))
         except BaseException as exc:  # collected and asserted below
             outcomes.append(exc)
         finally:

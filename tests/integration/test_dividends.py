@@ -15,8 +15,8 @@ from portal.dividends.services import dividend_post, dividend_prepare, dividend_
 from portal.finance.ledger.selectors import account_balance
 from portal.finance.ledger.services import Line, ledger_post
 from portal.members import roles
-from portal.members.models import MemberStatus
 from tests.conftest import sign_in_verified
+from tests.factories import dividend_terms
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -31,41 +31,12 @@ def _pay(member, code, amount, date, key):
     )
 
 
-@pytest.fixture
-def year_2025(make_member):
-    a = make_member("a@example.com", first_name="Achieng")
-    b = make_member("b@example.com", first_name="Baraka")
-    c = make_member("c@example.com", first_name="Chebet")
-    d = make_member("d@example.com", first_name="Dida")
-    _pay(a, "3000", "10000", datetime.date(2024, 6, 1), "a-sc1")
-    _pay(a, "3000", "2000", datetime.date(2025, 7, 15), "a-sc2")
-    _pay(a, "2000", "24000", datetime.date(2024, 12, 1), "a-dep1")
-    _pay(a, "2000", "12000", datetime.date(2025, 4, 10), "a-dep2")
-    _pay(b, "3000", "5000", datetime.date(2025, 12, 31), "b-sc")
-    _pay(c, "2000", "7777.77", datetime.date(2025, 1, 1), "c-dep")
-    _pay(d, "3000", "10000", datetime.date(2024, 3, 1), "d-sc")
-    _pay(a, "3000", "99999", datetime.date(2026, 1, 5), "a-next-year")  # after the year: ignored
-    d.status = MemberStatus.EXITED
-    d.save()
-    return {"a": a, "b": b, "c": c, "d": d}
-
-
-def _terms(**overrides):
-    terms = {
-        "financial_year": 2025,
-        "share_capital_rate": D("10"),
-        "deposit_rate": D("6"),
-        "withholding_tax_rate": D("5"),
-    }
-    return {**terms, **overrides}
-
-
 def _rows(run):
     return {row.membership_number: row for row in run.rows}
 
 
 def test_the_fixed_case_by_hand(year_2025):
-    run = dividend_compute(declaration=DividendDeclaration(**_terms()))
+    run = dividend_compute(declaration=DividendDeclaration(**dividend_terms()))
     rows = _rows(run)
     a, b, c = (rows[year_2025[k].membership_number] for k in "abc")
     assert year_2025["d"].membership_number not in rows  # exited: not included by default
@@ -83,10 +54,10 @@ def test_the_fixed_case_by_hand(year_2025):
         "net": "3939.33",
         "remainder": "0.00",
     }
-    average = _rows(dividend_compute(declaration=DividendDeclaration(**_terms(share_capital_basis="average"))))
+    average = _rows(dividend_compute(declaration=DividendDeclaration(**dividend_terms(share_capital_basis="average"))))
     assert average[year_2025["a"].membership_number].dividend == D("1100.00")  # 6 months of 10,000, 6 of 12,000
     assert average[year_2025["b"].membership_number].dividend == D("41.66")  # one month of 5,000 / 12, down
-    everyone = dividend_compute(declaration=DividendDeclaration(**_terms(include_inactive=True)))
+    everyone = dividend_compute(declaration=DividendDeclaration(**dividend_terms(include_inactive=True)))
     assert _rows(everyone)[year_2025["d"].membership_number].dividend == D("1000.00")
 
 
@@ -94,7 +65,9 @@ def test_a_pool_pays_no_more_than_the_pool_and_the_remainder_stays(make_member):
     members = [make_member(f"p{n}@example.com") for n in range(3)]
     for n, (member, shares) in enumerate(zip(members, ("1000", "2000", "4000"), strict=True)):
         _pay(member, "3000", shares, datetime.date(2025, 2, 1), f"pool-{n}")
-    run = dividend_compute(declaration=DividendDeclaration(**_terms(method="pool", pool=D("100.00"), deposit_rate=0)))
+    run = dividend_compute(
+        declaration=DividendDeclaration(**dividend_terms(method="pool", pool=D("100.00"), deposit_rate=0))
+    )
     assert [row.dividend for row in run.rows] == [D("14.28"), D("28.57"), D("57.14")]
     assert run.total("dividend") == D("99.99") and run.remainder == D("0.01")
     assert run.remainder < D("0.01") * len(run.rows)
@@ -103,16 +76,16 @@ def test_a_pool_pays_no_more_than_the_pool_and_the_remainder_stays(make_member):
 def test_two_approvers_post_it_once_and_members_see_how(client, year_2025, staff_user, deciders):
     treasurer = staff_user(roles.TREASURER)
     with pytest.raises(ValidationError) as exc:
-        dividend_prepare(**_terms(financial_year=datetime.date.today().year), by=treasurer)
+        dividend_prepare(**dividend_terms(financial_year=datetime.date.today().year), by=treasurer)
     assert "financial_year" in exc.value.message_dict
-    declaration = dividend_prepare(**_terms(), by=treasurer)
+    declaration = dividend_prepare(**dividend_terms(), by=treasurer)
     assert declaration.preview["net"] == "3939.33" and declaration.state == "In approval"
     with pytest.raises(ValidationError):  # one declaration in approval per year
-        dividend_prepare(**_terms(), by=treasurer)
-    rejected = dividend_prepare(**_terms(financial_year=2024), by=treasurer)
+        dividend_prepare(**dividend_terms(), by=treasurer)
+    rejected = dividend_prepare(**dividend_terms(financial_year=2024), by=treasurer)
     dividend_vote(declaration=rejected, user=deciders["tom"], action="reject", reason="Rate too high")
     assert rejected.state == "Rejected"
-    assert dividend_prepare(**_terms(financial_year=2024, share_capital_rate=D("8")), by=treasurer)  # again
+    assert dividend_prepare(**dividend_terms(financial_year=2024, share_capital_rate=D("8")), by=treasurer)  # again
     with pytest.raises(PermissionDenied):
         dividend_vote(declaration=declaration, user=treasurer)  # the preparer is not an approver
     dividend_vote(declaration=declaration, user=deciders["joseph"])
@@ -129,7 +102,7 @@ def test_two_approvers_post_it_once_and_members_see_how(client, year_2025, staff
     call_command("ledger_check")
     assert dividend_post(declaration=declaration) == posting  # a second call posts nothing
     with pytest.raises(ValidationError):
-        dividend_prepare(**_terms(), by=treasurer)  # posted: no second declaration for 2025
+        dividend_prepare(**dividend_terms(), by=treasurer)  # posted: no second declaration for 2025
 
     sign_in_verified(client, a.user)
     page = client.get("/portal/dividends/").content.decode()
@@ -145,7 +118,7 @@ def test_two_approvers_post_it_once_and_members_see_how(client, year_2025, staff
 
 
 def test_a_late_posting_into_the_year_stops_the_approved_numbers_from_posting(year_2025, staff_user, deciders):
-    declaration = dividend_prepare(**_terms(), by=staff_user(roles.TREASURER))
+    declaration = dividend_prepare(**dividend_terms(), by=staff_user(roles.TREASURER))
     dividend_vote(declaration=declaration, user=deciders["joseph"])
     _pay(year_2025["b"], "3000", "1000", datetime.date(2025, 11, 30), "late")
     with pytest.raises(ValidationError) as exc:

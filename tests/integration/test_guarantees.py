@@ -1,21 +1,17 @@
 """L3 guarantors: cover above the borrower's free deposits, caps by the guarantor's free deposits and the
 guarantee limit, acceptance in the guarantor's portal behind a fresh code, approval only when covered, release."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 from portal.loans.eligibility import free_deposits
 from portal.loans.models import Guarantee, GuaranteeStatus
 from portal.loans.services import (
-    GuarantorRequest,
     LoanStateError,
     application_approve,
     application_reject,
-    application_submit,
     guarantee_accept,
     guarantee_decline,
     loan_disburse,
@@ -23,37 +19,18 @@ from portal.loans.services import (
 )
 from portal.members import roles
 from tests.conftest import sign_in_verified
-from tests.integration.test_loans import _verify_kyc, products  # noqa: F401 - fixture
+from tests.factories import application_with_guarantors
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-def _saver(make_member, email, deposits):
-    member = make_member(email, join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(member)
-    share_capital_payment_record(member=member, amount="20000", reference=f"sc-{email}")
-    monthly_contribution_record(member=member, amount=deposits, period="2025-01", reference=f"dep-{email}")
-    return member
-
-
-@pytest.fixture
-def people(make_member):
-    return {
-        "juma": _saver(make_member, "juma@example.com", "50000"),
-        "akinyi": _saver(make_member, "akinyi@example.com", "60000"),
-        "baraka": _saver(make_member, "baraka@example.com", "40000"),
-    }
-
-
 def _apply(people, products, amount, guarantors):  # noqa: F811
-    return application_submit(
-        member=people["juma"],
+    return application_with_guarantors(
+        borrower=people["juma"],
         product=products["development"],
         amount=amount,
-        term_months=12,
-        purpose="Shop",
-        guarantors=[GuarantorRequest(people[name], value, name) for name, value in guarantors],
+        guarantors=[(people[name], value, name) for name, value in guarantors],
     )
 
 

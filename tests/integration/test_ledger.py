@@ -216,10 +216,10 @@ def test_ledger_check_ties_interest_and_penalties_receivable_to_the_instalments(
 
     from portal.loans.jobs import loans_daily
     from portal.loans.services import loan_repay
-    from tests.integration.test_loans import _disbursed, _verify_kyc
+    from tests.factories import kyc_verified, loan_disbursed
 
-    borrower = _loan_borrower(make_member, _verify_kyc)
-    loan = _disbursed(borrower, _loan_products(), staff_user)
+    borrower = _loan_borrower(make_member, kyc_verified)
+    loan = loan_disbursed(borrower=borrower, products=_loan_products(), staff_user=staff_user)
     loans_daily(today=datetime.date(2026, 4, 1))  # two instalments' interest due, two penalties charged
     loan_repay(loan=loan, amount="5000", reference="LC-1110", date=datetime.date(2026, 4, 2))  # some of each paid
     assert account_balance(code="1110") > 0 and account_balance(code="1120") >= 0

@@ -15,8 +15,7 @@ from portal.contributions.services import share_capital_payment_record
 from portal.members import roles
 from portal.members.models import Member
 from tests.conftest import sign_in_verified
-from tests.integration.test_csv_injection import formula_like
-from tests.integration.test_loans import _disbursed, borrower, products  # noqa: F401 - fixtures
+from tests.factories import formula_like, loan_disbursed
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,7 @@ def books(borrower, products, staff_user, member):  # noqa: F811
     member.user.first_name, member.user.last_name = '=HYPERLINK("http://evil.example")', "@SUM(A1)"
     member.user.save()
     Member.objects.filter(pk=member.pk).update(phone_number="+cmd|' /C calc'!A0", employer="-2+3")
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     loan_repay(loan=loan, amount="5000", reference="R-1", date=datetime.date(2026, 2, 10))
     preparer = staff_user(roles.ADMINISTRATORS)
     financial_statement_prepare(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 1, 31), by=preparer)

@@ -21,8 +21,6 @@ from portal.loans.services import (
 from portal.members import roles
 from portal.workflows.models import CommitteeVote
 from tests.conftest import sign_in_verified
-from tests.integration.test_guarantees import _saver, people  # noqa: F401 - fixture
-from tests.integration.test_loans import borrower, products  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 from portal.finance.ledger.selectors import account_balance, trial_balance
-from portal.loans.demo import loans_seed
 from portal.loans.eligibility import loan_eligibility
-from portal.loans.models import ApplicationStatus, Loan, LoanProduct, LoanStatus
+from portal.loans.models import ApplicationStatus, Loan, LoanStatus
 from portal.loans.services import (
     LoanStateError,
     application_approve,
@@ -20,34 +18,10 @@ from portal.loans.services import (
     loan_repay,
 )
 from portal.members import roles
-from portal.members.models import REQUIRED_KYC_TYPES, KycDecision, KycDocument
+from tests.factories import loan_disbursed
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def _verify_kyc(member):
-    for document_type in REQUIRED_KYC_TYPES:
-        document = KycDocument.objects.create(
-            member=member, document_type=document_type, content_type="application/pdf", size=10, sha256="x"
-        )
-        KycDecision.objects.create(document=document, status=KycDecision.VERIFIED)
-
-
-@pytest.fixture
-def products():
-    loans_seed()
-    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
-    return {p.slug: p for p in LoanProduct.objects.all()}
-
-
-@pytest.fixture
-def borrower(make_member):
-    member = make_member("borrower@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(member)
-    share_capital_payment_record(member=member, amount="20000", reference="bsc")
-    monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="bdep")
-    return member
 
 
 def test_eligibility_explains_the_limit_with_numbers(borrower, products):
@@ -77,17 +51,8 @@ def test_application_validates_and_refuses_above_the_limit(borrower, products):
     assert {"amount", "term_months", "purpose"} <= set(exc.value.message_dict)
 
 
-def _disbursed(borrower, products, staff_user, amount="100000", months=12, slug="development"):
-    application = application_submit(
-        member=borrower, product=products[slug], amount=amount, term_months=months, purpose="Build"
-    )
-    officer = staff_user(roles.LOANS_OFFICERS)
-    application_approve(application=application, by=officer)
-    return loan_disburse(application=application, by=staff_user(roles.TREASURER), date=datetime.date(2026, 1, 15)).loan
-
-
 def test_disbursement_posts_fees_deducted_and_stores_the_schedule(borrower, products, staff_user):
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     assert (
         loan.principal == D("100000.00") and loan.processing_fee == D("1000.00") and loan.insurance_fee == D("500.00")
     )
@@ -101,12 +66,14 @@ def test_disbursement_posts_fees_deducted_and_stores_the_schedule(borrower, prod
 
 
 def test_capitalised_fees_raise_the_principal(borrower, products, staff_user):
-    loan = _disbursed(borrower, products, staff_user, amount="10000", months=6, slug="emergency")
+    loan = loan_disbursed(
+        borrower=borrower, products=products, staff_user=staff_user, amount="10000", months=6, slug="emergency"
+    )
     assert loan.principal == D("10150.00") and loan.amount_paid_out == D("10000.00")
 
 
 def test_a_second_disbursement_returns_the_same_loan(borrower, products, staff_user):
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     again = loan_disburse(application=loan.application, by=None)
     assert not again.created and again.loan.pk == loan.pk and Loan.objects.count() == 1
 
@@ -128,7 +95,7 @@ def test_only_approved_applications_are_paid_and_nobody_decides_their_own(borrow
 
 
 def test_repayment_allocates_interest_then_principal_oldest_first(borrower, products, staff_user):
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     result = loan_repay(loan=loan, amount="10000", reference="MP-R1", date=datetime.date(2026, 2, 10))
     repayment = result.repayment
     assert repayment.interest_part == D("1000.00") + D("921.15")  # instalment 1 whole, then instalment 2's interest
@@ -145,7 +112,7 @@ def test_repayment_allocates_interest_then_principal_oldest_first(borrower, prod
 
 
 def test_paying_everything_closes_the_loan_and_an_overpayment_goes_to_deposits(borrower, products, staff_user):
-    loan = _disbursed(borrower, products, staff_user, amount="10000", months=3)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user, amount="10000", months=3)
     deposits_before = account_balance(code="2000", member=borrower)
     total = sum((i.amount for i in loan.instalments.all()), D("0"))
     result = loan_repay(loan=loan, amount=str(total + D("250")), reference="SETTLE")
@@ -160,7 +127,7 @@ def test_paying_everything_closes_the_loan_and_an_overpayment_goes_to_deposits(b
 
 
 def test_repayment_bad_input_names_the_field(borrower, products, staff_user):
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     for kwargs, field in (
         ({"amount": "-1", "reference": "x"}, "amount"),
         ({"amount": "100", "reference": ""}, "reference"),
@@ -176,7 +143,7 @@ def test_a_reference_posted_meanwhile_for_another_loan_is_a_field_error(borrower
     from portal.finance.ledger.models import JournalEntry
     from portal.finance.ledger.services import Line, ledger_post
 
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     ledger_post(  # what the other request posted between our check and our posting
         memo="Loan repayment (another loan)",
         lines=[Line("1010", debit=Decimal("700")), Line("2000", credit=Decimal("700"), member_id=borrower.pk)],
@@ -193,7 +160,7 @@ def test_early_settlement_waives_interest_not_yet_due_and_closes(borrower, produ
     from portal.loans.selectors import settlement_quote
     from portal.loans.services import loan_settle
 
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     quote = settlement_quote(loan=loan, as_of=datetime.date(2026, 2, 20))  # one instalment due
     assert quote.principal == D("100000.00") and quote.interest == D("1000.00") and quote.total == D("101000.00")
     with pytest.raises(ValidationError):
@@ -211,7 +178,7 @@ def test_due_payments_and_reminders_once(borrower, products, staff_user):
     from portal.loans.reminders import payment_reminders_send
     from portal.loans.selectors import due_payments
 
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     assert [i.number for i in due_payments(today=datetime.date(2026, 2, 13), days_ahead=3)] == [1]
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert payment_reminders_send(today=datetime.date(2026, 2, 13)) == 1
@@ -227,7 +194,7 @@ def test_ledger_check_ties_the_loan_book_to_1100(borrower, products, staff_user)
 
     from portal.loans.models import LoanInstalment
 
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     loan_repay(loan=loan, amount="20000", reference="LC1")
     call_command("ledger_check")
     LoanInstalment.objects.filter(loan=loan, number=12).update(principal_paid=D("1.00"))  # a book edited by hand

@@ -9,7 +9,6 @@ from portal.loans.approval import loan_review_act
 from portal.loans.models import Loan, LoanApplication
 from portal.members import roles
 from tests.conftest import sign_in_verified
-from tests.integration.test_loans import borrower, products  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from portal.loans.models import Loan, LoanApplication
 from portal.members import roles
-from tests.integration.test_loans import _disbursed, _verify_kyc
+from tests.factories import kyc_verified, loan_disbursed
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def setup(make_member, products):
     from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 
     borrower = make_member("juma@example.com", join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(borrower)
+    kyc_verified(borrower)
     share_capital_payment_record(member=borrower, amount="20000", reference="sc")
     monthly_contribution_record(member=borrower, amount="120000", period="2025-01", reference="dep")
     return borrower
@@ -123,7 +123,9 @@ def test_reject_needs_a_reason(setup, deciders):
 def test_generate_statement_json_and_pdf_own_only(setup, other_member, staff_user):
     from portal.loans.models import LoanProduct
 
-    loan = _disbursed(setup, {p.slug: p for p in LoanProduct.objects.all()}, staff_user)
+    loan = loan_disbursed(
+        borrower=setup, products={p.slug: p for p in LoanProduct.objects.all()}, staff_user=staff_user
+    )
     api = APIClient()
     api.force_authenticate(setup.user)
     body = api.get(f"/api/loans/loans/{loan.pk}/generate-statement/").json()

@@ -11,14 +11,16 @@ from portal.finance.ledger.selectors import account_balance, trial_balance
 from portal.loans.jobs import loans_daily
 from portal.loans.models import Classification
 from portal.loans.services import loan_repay
-from tests.integration.test_loans import _disbursed, borrower, products  # noqa: F401 - fixtures
+from tests.factories import loan_disbursed
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 
 
 def test_interest_falls_due_on_due_dates_only_once(borrower, products, staff_user):  # noqa: F811
-    loan = _disbursed(borrower, products, staff_user)  # 100,000 at 12 %, disbursed 15 Jan 2026
+    loan = loan_disbursed(
+        borrower=borrower, products=products, staff_user=staff_user
+    )  # 100,000 at 12 %, disbursed 15 Jan 2026
     result = loans_daily(today=datetime.date(2026, 3, 20))  # instalments of 15 Feb and 15 Mar are due
     rows = list(loan.instalments.all())
     assert result.interest_posted == 2
@@ -29,7 +31,7 @@ def test_interest_falls_due_on_due_dates_only_once(borrower, products, staff_use
 
 
 def test_overdue_loan_is_charged_classified_and_provisioned(borrower, products, staff_user):  # noqa: F811
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     loans_daily(today=datetime.date(2026, 2, 10))
     loan.refresh_from_db()
     assert loan.classification == Classification.PERFORMING and loan.days_past_due == 0
@@ -63,7 +65,7 @@ def test_portfolio_report_shows_par_and_provision(client, borrower, products, st
     from portal.members import roles
     from tests.conftest import sign_in_verified
 
-    _disbursed(borrower, products, staff_user)
+    loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     loans_daily(today=datetime.date(2026, 4, 1))  # 45 days past due: substandard
     report = portfolio_report()
     substandard = next(r for r in report.rows if r.classification == Classification.SUBSTANDARD)

@@ -9,7 +9,7 @@ from portal.loans.models import LoanApplication
 from portal.loans.services import loan_repay
 from portal.members import roles
 from tests.conftest import sign_in_verified
-from tests.integration.test_loans import _disbursed, _verify_kyc
+from tests.factories import kyc_verified, loan_disbursed
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def borrower(make_member):
     from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 
     member = make_member("juma@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
-    _verify_kyc(member)
+    kyc_verified(member)
     share_capital_payment_record(member=member, amount="20000", reference="sc")
     monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="dep")
     return member
@@ -55,7 +55,7 @@ def test_applying_needs_a_fresh_code_and_names_bad_fields(client, borrower, prod
 
 
 def test_my_loan_page_shows_the_schedule_and_others_get_404(client, borrower, other_member, products, staff_user):
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     loan_repay(loan=loan, amount="8884.88", reference="R1")
     sign_in_verified(client, borrower.user)
     response = client.get(f"/portal/loans/{loan.pk}/")
@@ -76,7 +76,7 @@ def test_statement_runs_the_balance_and_downloads_as_pdf(client, borrower, other
 
     from portal.loans.statements import loan_statement
 
-    loan = _disbursed(borrower, products, staff_user)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     loan_repay(loan=loan, amount="8884.88", reference="R1", date=datetime.date(2026, 2, 15))
     rows = loan_statement(loan=loan)
     assert [r.balance for r in rows] == [Decimal("100000.00"), Decimal("101000.00"), Decimal("92115.12")]

@@ -3,11 +3,9 @@ concurrent postings to one member lose nothing (ledger and cached summary agree)
 on one loan are all applied; two simultaneous disbursements of one application make one loan."""
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from portal.contributions.checkoff import checkoff_post
 from portal.contributions.models import CheckoffImport, MemberShareSummary, MonthlyContribution
@@ -15,31 +13,10 @@ from portal.contributions.services import monthly_contribution_record, share_cap
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.selectors import account_balance
+from tests.factories import kyc_verified, loan_disbursed, run_together
 
 D = Decimal
 PERIOD = datetime.date(2026, 10, 1)
-
-
-def _run_together(functions):
-    errors: list[BaseException] = []
-    results = []
-    barrier = threading.Barrier(len(functions))
-
-    def run(function):
-        try:
-            barrier.wait()
-            results.append(function())
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 @pytest.mark.postgres
@@ -52,7 +29,7 @@ def test_two_threads_import_the_same_file_it_posts_once(make_member):
     def post():
         return checkoff_post(content=content, file_name="oct.csv", period=PERIOD, bank_account=bank)
 
-    results, errors = _run_together([post, post])
+    results, errors = run_together([post, post])
     assert errors == []
     assert sorted(r.created for r in results) == [False, True]
     assert CheckoffImport.objects.count() == 1
@@ -81,7 +58,7 @@ def test_concurrent_postings_to_one_member_lose_nothing(make_member):
 
         return run
 
-    _, errors = _run_together([pay(n) for n in range(threads)])
+    _, errors = run_together([pay(n) for n in range(threads)])
     assert errors == []
     expected_deposits = D("1000.00") * threads * per_thread
     assert account_balance(code="2000", member=member) == expected_deposits
@@ -95,10 +72,9 @@ def test_concurrent_postings_to_one_member_lose_nothing(make_member):
 def test_ten_simultaneous_repayments_on_one_loan_lose_nothing(make_member, staff_user):
     from portal.loans.models import LoanRepayment
     from portal.loans.services import loan_repay
-    from tests.integration.test_loans import _disbursed, _verify_kyc
 
-    loan = _prepared_loan(make_member, staff_user, _disbursed, _verify_kyc)
-    results, errors = _run_together(
+    loan = _prepared_loan(make_member, staff_user)
+    results, errors = run_together(
         [lambda n=n: loan_repay(loan=loan, amount="1000", reference=f"RACE-{n}") for n in range(10)]
     )
     assert errors == []
@@ -113,9 +89,8 @@ def test_ten_simultaneous_repayments_on_one_loan_lose_nothing(make_member, staff
 def test_two_simultaneous_disbursements_make_one_loan(make_member, staff_user):
     from portal.loans.models import Loan
     from portal.loans.services import application_approve, application_submit, loan_disburse
-    from tests.integration.test_loans import _verify_kyc
 
-    member = _eligible(make_member, _verify_kyc)
+    member = _eligible(make_member)
     from portal.loans.demo import loans_seed
     from portal.loans.models import LoanProduct
 
@@ -123,29 +98,29 @@ def test_two_simultaneous_disbursements_make_one_loan(make_member, staff_user):
     product = LoanProduct.objects.get(slug="development")
     application = application_submit(member=member, product=product, amount="50000", term_months=12, purpose="x")
     application_approve(application=application, by=None)
-    results, errors = _run_together([lambda: loan_disburse(application=application, by=None)] * 2)
+    results, errors = run_together([lambda: loan_disburse(application=application, by=None)] * 2)
     assert errors == []
     assert Loan.objects.count() == 1 and sorted(r.created for r in results) == [False, True]
     assert JournalEntry.objects.filter(idempotency_key__startswith="disbursement:").count() == 1
 
 
-def _eligible(make_member, verify_kyc):
+def _eligible(make_member):
     member = make_member(join_date=datetime.date(2024, 1, 10))
-    verify_kyc(member)
+    kyc_verified(member)
     share_capital_payment_record(member=member, amount="20000", reference=f"sc-{member.pk}")
     monthly_contribution_record(member=member, amount="120000", period="2025-01", reference=f"dep-{member.pk}")
     return member
 
 
-def _prepared_loan(make_member, staff_user, disbursed, verify_kyc):
+def _prepared_loan(make_member, staff_user):
     from portal.loans.demo import loans_seed
     from portal.loans.models import LoanProduct
 
-    member = _eligible(make_member, verify_kyc)
+    member = _eligible(make_member)
     loans_seed()
     LoanProduct.objects.filter(slug="development").update(min_term_months=1)
     products = {p.slug: p for p in LoanProduct.objects.all()}
-    return disbursed(member, products, staff_user)
+    return loan_disbursed(borrower=member, products=products, staff_user=staff_user)
 
 
 @pytest.mark.postgres
@@ -159,9 +134,8 @@ def test_simultaneous_committee_votes_approve_once(make_member, deciders):
     from portal.loans.models import ApplicationStatus, LoanProduct
     from portal.loans.services import application_submit
     from portal.workflows.models import CommitteeVote
-    from tests.integration.test_loans import _verify_kyc
 
-    member = _eligible(make_member, _verify_kyc)
+    member = _eligible(make_member)
     loans_seed()
     product = LoanProduct.objects.get(slug="development")
     application = application_submit(member=member, product=product, amount="50000", term_months=12, purpose="x")
@@ -170,7 +144,7 @@ def test_simultaneous_committee_votes_approve_once(make_member, deciders):
     def vote(name):
         return lambda: loan_review_act(application=application, user=deciders[name], action="approve")
 
-    results, errors = _run_together([vote("joseph"), vote("mercy"), vote("tom")])
+    results, errors = run_together([vote("joseph"), vote("mercy"), vote("tom")])
     assert len(results) == 2 and [type(e) for e in errors] == [PermissionDenied]  # the third came too late
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
@@ -185,12 +159,11 @@ def test_guarantors_accepting_at_once_start_one_review(make_member):
     from portal.loans.demo import loans_seed
     from portal.loans.models import LoanProduct, LoanReview
     from portal.loans.services import GuarantorRequest, application_submit, guarantee_accept
-    from tests.integration.test_loans import _verify_kyc
 
     loans_seed()
     product = LoanProduct.objects.get(slug="development")
-    member = _eligible(make_member, _verify_kyc)
-    guarantors = [_eligible(make_member, _verify_kyc) for _ in range(3)]
+    member = _eligible(make_member)
+    guarantors = [_eligible(make_member) for _ in range(3)]
     application = application_submit(
         member=member,
         product=product,
@@ -200,7 +173,7 @@ def test_guarantors_accepting_at_once_start_one_review(make_member):
         guarantors=[GuarantorRequest(g, "60000", str(n)) for n, g in enumerate(guarantors)],
     )
     guarantees = list(application.guarantees.select_related("guarantor"))
-    results, errors = _run_together(
+    results, errors = run_together(
         [lambda g=g: guarantee_accept(guarantee=g, by_member=g.guarantor) for g in guarantees]
     )
     assert errors == [] and len(results) == 3
@@ -219,14 +192,13 @@ def test_two_officers_appraising_at_once_start_the_committee_once(make_member, d
     from portal.loans.models import LoanProduct
     from portal.loans.services import application_submit
     from portal.members import roles
-    from tests.integration.test_loans import _verify_kyc
 
-    member = _eligible(make_member, _verify_kyc)
+    member = _eligible(make_member)
     loans_seed()
     product = LoanProduct.objects.get(slug="development")
     application = application_submit(member=member, product=product, amount="50000", term_months=12, purpose="x")
     officers = [deciders["officer"], make_user("second-officer@sacco.example", role=roles.LOANS_OFFICERS)]
-    results, errors = _run_together(
+    results, errors = run_together(
         [lambda u=u: loan_review_act(application=application, user=u, action="approve") for u in officers]
     )
     assert len(results) == 1 and [type(e) for e in errors] == [PermissionDenied]

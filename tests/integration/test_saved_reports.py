@@ -31,7 +31,7 @@ from portal.reports.saved_reports import (
     saved_report_run_scheduled,
 )
 from tests.conftest import sign_in_verified
-from tests.integration.test_loans import _disbursed, borrower, products  # noqa: F401 - fixtures
+from tests.factories import loan_disbursed
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -120,7 +120,9 @@ def test_every_report_type_renders_in_every_format(saver, make_user, report_type
 def test_portfolio_by_product_and_aging(borrower, products, staff_user):  # noqa: F811
     from portal.loans.selectors import portfolio_aging, portfolio_by_product
 
-    loan = _disbursed(borrower, products, staff_user)  # development, 100,000 over 12 months from 15 Jan 2026
+    loan = loan_disbursed(
+        borrower=borrower, products=products, staff_user=staff_user
+    )  # development, 100,000 over 12 months from 15 Jan 2026
     today = datetime.date(2026, 4, 1)
     loans_daily(today=today)  # Feb and Mar unpaid: 45 days past due, a 1 % penalty on each
     rows = {r.product: r for r in portfolio_by_product(today=today)}

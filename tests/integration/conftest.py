@@ -1,0 +1,41 @@
+"""Fixtures shared by integration test modules, built on tests/factories.py (so no module imports another's)."""
+
+import pytest
+
+from tests.factories import dividend_year_2025, loan_products, member_with_savings
+
+
+@pytest.fixture
+def products():
+    """The demo loan products by slug (development allows a one-month term)."""
+    return loan_products()
+
+
+@pytest.fixture
+def borrower(make_member):
+    """Juma: a member since January 2024, KYC verified, KES 20,000 share capital and KES 120,000 deposits."""
+    return member_with_savings(
+        make_member,
+        email="borrower@example.com",
+        first_name="Juma",
+        deposits="120000",
+        share_capital="20000",
+        share_capital_reference="bsc",
+        deposit_reference="bdep",
+    )
+
+
+@pytest.fixture
+def people(make_member):
+    """Three savers for guarantee tests: Juma (KES 50,000 deposits), Akinyi (60,000) and Baraka (40,000)."""
+    return {
+        "juma": member_with_savings(make_member, email="juma@example.com", deposits="50000"),
+        "akinyi": member_with_savings(make_member, email="akinyi@example.com", deposits="60000"),
+        "baraka": member_with_savings(make_member, email="baraka@example.com", deposits="40000"),
+    }
+
+
+@pytest.fixture
+def year_2025(make_member):
+    """Four members' 2025 share capital and deposits for dividend tests (see factories.dividend_year_2025)."""
+    return dividend_year_2025(make_member)
