@@ -49,7 +49,10 @@ def audit_remember_before(request, instance):
 
 
 def audit_record_after(request, instance):
-    """After an admin create or edit: the values now, against those remembered (none for a new record)."""
+    """After an admin create or edit: the values now, against those remembered (none for a new record).
+    A service-backed admin view (portal/members/admin_edit.py) marks the request: its service logged already."""
+    if getattr(request, "_audit_logged_by_service", False):
+        return
     before = getattr(request, "_audit_before", None)
     fresh = type(instance)._default_manager.filter(pk=instance.pk).first()
     if fresh is not None:

@@ -54,14 +54,8 @@ class MemberContributionSchedule(models.Model):
     def __str__(self):
         return f"Schedule of {self.member}"
 
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from .rules import contribution_due
-
-        minimum = contribution_due(None)
-        if self.monthly_amount is not None and self.monthly_amount < minimum:
-            raise ValidationError({"monthly_amount": f"The minimum monthly contribution is {minimum}."})
+    # The minimum monthly contribution is checked once, in services.contribution_schedule_set, which every
+    # door (member portal, API, admin add/edit views) calls.
 
 
 class MemberPayment(models.Model):

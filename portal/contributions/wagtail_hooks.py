@@ -14,6 +14,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.money_fields import MoneyFormField
 from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.members.admin_edit import ServiceCreateView, ServiceEditView
 from portal.reports.list_exports import ExportingIndexView
 
 from . import admin_views
@@ -26,6 +27,7 @@ from .models import (
     MonthlyContribution,
     ShareCapitalPayment,
 )
+from .services import contribution_schedule_set, share_capital_term_set
 
 
 class PaymentIndexView(ExportingIndexView):
@@ -190,11 +192,36 @@ class ScheduleForm(WagtailAdminModelForm):
     monthly_amount = MoneyFormField(required=False, help_text="Blank: the SACCO's minimum monthly contribution.")
 
 
+class _ScheduleServiceMixin:
+    """The amount and the term go through `contribution_schedule_set` and `share_capital_term_set`: the
+    minimum-contribution rule, the money parser's checks and the audit entry live there, once."""
+
+    def call_service(self, *, instance, data, by):
+        member = instance.member if instance is not None else data["member"]
+        contribution_schedule_set(member=member, monthly_amount=data.get("monthly_amount"), updated_by=by)
+        return share_capital_term_set(member=member, term_months=data.get("share_capital_term_months"), updated_by=by)
+
+
+class ScheduleCreateView(_ScheduleServiceMixin, ServiceCreateView):
+    pass
+
+
+class ScheduleEditView(_ScheduleServiceMixin, ServiceEditView):
+    """Whose schedule it is does not change here: the member is shown read-only."""
+
+    def get_form(self, *args, **kwargs):
+        form = super().get_form(*args, **kwargs)
+        form.fields["member"].disabled = True
+        return form
+
+
 class ScheduleViewSet(SnippetViewSet):
     """Each member's own monthly amount and share capital term (editable: these are agreements, not money)."""
 
     model = MemberContributionSchedule
     index_view_class = ExportingIndexView
+    add_view_class = ScheduleCreateView
+    edit_view_class = ScheduleEditView
     icon = "date"
     menu_label = "Contribution schedules"
     list_display = [

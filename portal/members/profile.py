@@ -40,26 +40,36 @@ def _apply(member: Member, changes: dict, allowed: list[str]) -> list[str]:
     return changed
 
 
-def _save_and_log(*, member: Member, changes: dict, allowed: list[str], by: User, action, request) -> list[str]:
-    """Apply the allowed changes, save only what changed, and log the field names."""
+def _save_and_log(
+    *, member: Member, changes: dict, allowed: list[str], by: User, action, request, via: str = ""
+) -> list[str]:
+    """Apply the allowed changes, save only what changed, and log the field names (and the door, if given)."""
     before = field_snapshot(member, allowed)
     changed = _apply(member, changes, allowed)
     if changed:
         member.save(update_fields=changed)
-        activity_record(action=action, request=request, user=member.user, actor=by, detail={"fields": changed})
+        detail = {"fields": changed, **({"via": via} if via else {})}
+        activity_record(action=action, request=request, user=member.user, actor=by, detail=detail)
         audit_log(instance=member, action=EDIT, by=by, before=before, after=field_snapshot(member, allowed))
     return changed
 
 
 @transaction.atomic
-def member_profile_update(*, member: Member, changes: dict, by: User, request=None) -> list[str]:
-    """Contacts for the member themself; identity and payroll fields for staff. Returns the changed fields."""
+def member_profile_update(*, member: Member, changes: dict, by: User, request=None, via: str = "") -> list[str]:
+    """Contacts for the member themself; identity and payroll fields for staff. Returns the changed fields.
+    `via` names the door in the activity log (the admin's member form passes "admin")."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     if by.pk != member.user_id and not _is_staff_editor(by, member):
         raise ValidationError("You may only change your own profile.")
     allowed = STAFF_EDITABLE if _is_staff_editor(by, member) else MEMBER_EDITABLE
     return _save_and_log(
-        member=member, changes=changes, allowed=allowed, by=by, action=ActivityAction.PROFILE_CHANGED, request=request
+        member=member,
+        changes=changes,
+        allowed=allowed,
+        by=by,
+        action=ActivityAction.PROFILE_CHANGED,
+        request=request,
+        via=via,
     )
 
 

@@ -19,10 +19,12 @@ from portal.reports.list_exports import ExportingIndexView
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views
+from .admin_edit import ServiceEditView
 from .invitations import invitation_create
 from .models import ActivityLog, Invitation, KycDocument, Member
 from .phone import PhoneNumberField
-from .services import member_create
+from .profile import member_profile_update
+from .services import MemberStatusError, member_create, member_status_set
 
 
 class PhoneNumberAdminForm(WagtailAdminModelForm):
@@ -48,50 +50,34 @@ class MemberCreateView(CreateView):
         return instance
 
 
-class MemberEditView(EditView):
-    """A status change made in the form goes through `member_status_set` (reason required, logged)."""
+class MemberEditView(ServiceEditView):
+    """Staff edits go through the same services as everywhere else: a status change through
+    `member_status_set` (reason required, logged), contacts and payroll through `member_profile_update` (which
+    fields staff may change, validation, the activity log). Who the member is (user, join date) is not edited
+    here: the form shows them read-only."""
 
-    def form_valid(self, form):
-        from .services import MemberStatusError, member_status_set
+    READ_ONLY = ("user", "join_date")
 
-        previous = Member.objects.values_list("status", flat=True).get(pk=self.object.pk)
-        new_status = form.cleaned_data.get("status")
-        if new_status != previous:
+    def get_form(self, *args, **kwargs):
+        form = super().get_form(*args, **kwargs)
+        for name in self.READ_ONLY:
+            if name in form.fields:
+                form.fields[name].disabled = True
+        return form
+
+    def call_service(self, *, instance, data, by):
+        stored = Member.objects.get(pk=instance.pk)
+        status, reason = data.get("status"), (data.get("status_reason") or "").strip()
+        if status != stored.status or reason != stored.status_reason:
             try:
-                member_status_set(
-                    member=self.object,
-                    status=new_status,
-                    reason=form.cleaned_data.get("status_reason"),
-                    by=self.request.user,
-                    request=self.request,
-                )
+                member_status_set(member=stored, status=status, reason=reason, by=by, request=self.request)
             except MemberStatusError as exc:
-                form.add_error("status_reason", str(exc))
-                self.produced_error_code = "invalid"
-                self.produced_error_message = str(exc)
-                return self.form_invalid(form)
-        tracked = [f for f in form.fields if f not in {"status", "status_reason", "user"}]
-        before = Member.objects.values(*tracked).get(pk=self.object.pk)
-        response = super().form_valid(form)
-        after = Member.objects.values(*tracked).get(pk=self.object.pk)
-        changed = [f for f in tracked if before[f] != after[f]]
-        if changed:
-            from .activity import activity_record
-            from .models import ActivityAction
-
-            action = (
-                ActivityAction.BANK_DETAILS_CHANGED
-                if any(f.startswith("bank_") for f in changed)
-                else ActivityAction.PROFILE_CHANGED
-            )
-            activity_record(
-                action=action,
-                request=self.request,
-                user=self.object.user,
-                actor=self.request.user,
-                detail={"fields": changed, "via": "admin"},
-            )
-        return response
+                raise ValidationError({"status_reason": [str(exc)]}) from exc
+        profile = [f for f in self.form.fields if f not in {"status", "status_reason", *self.READ_ONLY}]
+        changes = {f: data.get(f) for f in profile if data.get(f) != getattr(stored, f)}
+        if changes:
+            member_profile_update(member=stored, changes=changes, by=by, request=self.request, via="admin")
+        return Member.objects.get(pk=instance.pk)
 
 
 class MemberIndexView(ExportingIndexView):
