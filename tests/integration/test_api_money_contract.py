@@ -12,12 +12,11 @@ from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 from portal.loans.models import Guarantee, GuaranteeStatus, Loan, LoanApplication
 from portal.loans.services import GuarantorRequest, application_approve, application_submit, loan_disburse
 from portal.members import roles
 from tests.conftest import sign_in_verified
-from tests.factories import kyc_verified
+from tests.factories import member_with_savings
 
 pytestmark = pytest.mark.django_db
 PERIOD = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
@@ -64,22 +63,8 @@ def _request_properties(schema, path, method):
 # --- people and money ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def products():
-    from portal.loans.demo import loans_seed
-    from portal.loans.models import LoanProduct
-
-    loans_seed()
-    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
-    return {p.slug: p for p in LoanProduct.objects.all()}
-
-
 def _saver(make_member, email, deposits):
-    member = make_member(email, join_date=datetime.date(2024, 1, 10))
-    kyc_verified(member)
-    share_capital_payment_record(member=member, amount="20000", reference=f"sc-{email}")
-    monthly_contribution_record(member=member, amount=deposits, period="2025-01", reference=f"dep-{email}")
-    return member
+    return member_with_savings(make_member, email=email, deposits=deposits)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 
 from portal.finance.ledger.models import JournalEntry
 from portal.members import roles
-from tests.factories import kyc_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -44,27 +43,6 @@ def test_statement_download_of_an_unknown_pack_is_a_404(treasurer_api):
 # --- amounts ----------------------------------------------------------------------------------------------------
 
 BAD_AMOUNTS = ["1e20", "1e30", "99999999999999999999.99", "NaN", "Infinity", "-5", "1.234", ""]
-
-
-@pytest.fixture
-def products():
-    from portal.loans.demo import loans_seed
-    from portal.loans.models import LoanProduct
-
-    loans_seed()
-    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
-    return {p.slug: p for p in LoanProduct.objects.all()}
-
-
-@pytest.fixture
-def borrower(make_member):
-    from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
-
-    member = make_member("borrower@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
-    kyc_verified(member)
-    share_capital_payment_record(member=member, amount="20000", reference="bsc")
-    monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="bdep")
-    return member
 
 
 @pytest.fixture

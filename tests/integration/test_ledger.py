@@ -216,10 +216,16 @@ def test_ledger_check_ties_interest_and_penalties_receivable_to_the_instalments(
 
     from portal.loans.jobs import loans_daily
     from portal.loans.services import loan_repay
-    from tests.factories import kyc_verified, loan_disbursed
+    from tests.factories import loan_disbursed, loan_products, member_with_savings
 
-    borrower = _loan_borrower(make_member, kyc_verified)
-    loan = loan_disbursed(borrower=borrower, products=_loan_products(), staff_user=staff_user)
+    borrower = member_with_savings(
+        make_member,
+        email="borrower@example.com",
+        first_name="Juma",
+        share_capital_reference="bsc",
+        deposit_reference="bdep",
+    )
+    loan = loan_disbursed(borrower=borrower, products=loan_products(), staff_user=staff_user)
     loans_daily(today=datetime.date(2026, 4, 1))  # two instalments' interest due, two penalties charged
     loan_repay(loan=loan, amount="5000", reference="LC-1110", date=datetime.date(2026, 4, 2))  # some of each paid
     assert account_balance(code="1110") > 0 and account_balance(code="1120") >= 0
@@ -248,24 +254,3 @@ def test_ledger_check_names_receivable_lines_without_a_loan(member, capsys):
         call_command("ledger_check")
     err = capsys.readouterr().err
     assert "1120 Penalties receivable 40.00" in err and "1 line(s) on 1120 name no loan" in err
-
-
-def _loan_products():
-    from portal.loans.demo import loans_seed
-    from portal.loans.models import LoanProduct
-
-    loans_seed()
-    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
-    return {p.slug: p for p in LoanProduct.objects.all()}
-
-
-def _loan_borrower(make_member, verify_kyc):
-    import datetime
-
-    from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
-
-    member = make_member("borrower@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
-    verify_kyc(member)
-    share_capital_payment_record(member=member, amount="20000", reference="bsc")
-    monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="bdep")
-    return member

@@ -8,29 +8,16 @@ from rest_framework.test import APIClient
 
 from portal.loans.models import Loan, LoanApplication
 from portal.members import roles
-from tests.factories import kyc_verified, loan_disbursed
+from tests.factories import loan_disbursed, member_with_savings
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def setup(make_member, products):
-    from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
-
-    borrower = make_member("juma@example.com", join_date=datetime.date(2024, 1, 10))
-    kyc_verified(borrower)
-    share_capital_payment_record(member=borrower, amount="20000", reference="sc")
-    monthly_contribution_record(member=borrower, amount="120000", period="2025-01", reference="dep")
-    return borrower
-
-
-@pytest.fixture
-def products():
-    from portal.loans.demo import loans_seed
-    from portal.loans.models import LoanProduct
-
-    loans_seed()
-    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
+    return member_with_savings(
+        make_member, email="juma@example.com", share_capital_reference="sc", deposit_reference="dep"
+    )
 
 
 def test_the_whole_path_over_the_api(setup, other_member, staff_user, deciders):

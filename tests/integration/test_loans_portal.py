@@ -9,30 +9,21 @@ from portal.loans.models import LoanApplication
 from portal.loans.services import loan_repay
 from portal.members import roles
 from tests.conftest import sign_in_verified
-from tests.factories import kyc_verified, loan_disbursed
+from tests.factories import loan_disbursed, member_with_savings
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def products():
-    from portal.loans.demo import loans_seed
-    from portal.loans.models import LoanProduct
-
-    loans_seed()
-    LoanProduct.objects.filter(slug="development").update(min_term_months=1)
-    return {p.slug: p for p in LoanProduct.objects.all()}
-
-
-@pytest.fixture
 def borrower(make_member):
-    from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
-
-    member = make_member("juma@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
-    kyc_verified(member)
-    share_capital_payment_record(member=member, amount="20000", reference="sc")
-    monthly_contribution_record(member=member, amount="120000", period="2025-01", reference="dep")
-    return member
+    """Juma, ready to borrow (see tests/factories.member_with_savings), with this module's references."""
+    return member_with_savings(
+        make_member,
+        email="juma@example.com",
+        first_name="Juma",
+        share_capital_reference="sc",
+        deposit_reference="dep",
+    )
 
 
 def test_how_much_can_i_borrow_shows_the_numbers(client, borrower, products):
