@@ -13,7 +13,7 @@ from portal.members import roles
 pytestmark = pytest.mark.django_db
 
 
-def test_auditors_read_who_approved_what(borrower, products, deciders, staff_user):  # noqa: F811
+def test_auditors_read_who_approved_what(borrower, products, deciders, staff_user):
     from portal.loans.services import application_submit
 
     application = application_submit(

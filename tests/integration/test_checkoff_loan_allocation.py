@@ -38,7 +38,7 @@ def _post(rows, name="feb.csv"):
         ).checkoff
 
 
-def test_the_repayment_moves_from_suspense_to_the_loan(borrower, products, staff_user):  # noqa: F811
+def test_the_repayment_moves_from_suspense_to_the_loan(borrower, products, staff_user):
     loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     checkoff = _post([f"{borrower.membership_number},5000,8884.88"])
     assert account_balance(code="2300", member=borrower) == D("0.00")
@@ -59,7 +59,7 @@ def test_the_repayment_moves_from_suspense_to_the_loan(borrower, products, staff
     assert "loan" in exc.value.messages[0]
 
 
-def test_two_loans_get_what_is_due_first_then_the_oldest_gets_the_rest(borrower, products, staff_user):  # noqa: F811
+def test_two_loans_get_what_is_due_first_then_the_oldest_gets_the_rest(borrower, products, staff_user):
     product = products["development"]
     first = application_submit(member=borrower, product=product, amount="60000", term_months=12, purpose="Cows")
     second = application_submit(member=borrower, product=product, amount="30000", term_months=6, purpose="Shed")
@@ -79,7 +79,7 @@ def test_two_loans_get_what_is_due_first_then_the_oldest_gets_the_rest(borrower,
     call_command("ledger_check")
 
 
-def test_beyond_every_balance_goes_to_deposits(borrower, products, staff_user):  # noqa: F811
+def test_beyond_every_balance_goes_to_deposits(borrower, products, staff_user):
     loan = loan_disbursed(
         borrower=borrower, products=products, staff_user=staff_user, amount="10000", months=1, slug="development"
     )
@@ -93,7 +93,7 @@ def test_beyond_every_balance_goes_to_deposits(borrower, products, staff_user): 
     call_command("ledger_check")  # the cached savings summary follows the ledger
 
 
-def test_no_loan_keeps_the_money_in_suspense_until_there_is_one(borrower, make_member, products):  # noqa: F811
+def test_no_loan_keeps_the_money_in_suspense_until_there_is_one(borrower, make_member, products):
     other = make_member("saver@example.com")
     _post([f"{other.membership_number},5000,3000"])
     assert account_balance(code="2300", member=other) == D("3000.00")

@@ -15,7 +15,7 @@ from tests.factories import dividend_terms
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_a_second_declaration_holding_a_year(year_2025, staff_user):  # noqa: F811
+def test_the_database_refuses_a_second_declaration_holding_a_year(year_2025, staff_user):
     treasurer = staff_user(roles.TREASURER)
     first = dividend_prepare(**dividend_terms(), by=treasurer)
     assert DividendYear.objects.get(financial_year=2025).declaration == first
@@ -28,7 +28,7 @@ def test_the_database_refuses_a_second_declaration_holding_a_year(year_2025, sta
 
 
 @pytest.mark.django_db
-def test_a_rejected_declaration_gives_its_year_to_the_next(year_2025, staff_user, deciders):  # noqa: F811
+def test_a_rejected_declaration_gives_its_year_to_the_next(year_2025, staff_user, deciders):
     treasurer = staff_user(roles.TREASURER)
     rejected = dividend_prepare(**dividend_terms(), by=treasurer)
     dividend_vote(declaration=rejected, user=deciders["tom"], action="reject", reason="Rate too high")
@@ -41,7 +41,7 @@ def test_a_rejected_declaration_gives_its_year_to_the_next(year_2025, staff_user
 
 @pytest.mark.django_db
 def test_a_declaration_that_slipped_into_approval_beside_another_fails_clearly(
-    year_2025,  # noqa: F811
+    year_2025,
     staff_user,
     deciders,
 ):
@@ -65,7 +65,7 @@ def test_a_declaration_that_slipped_into_approval_beside_another_fails_clearly(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_simultaneous_preparations_of_one_year_leave_one_in_approval(year_2025, staff_user):  # noqa: F811
+def test_simultaneous_preparations_of_one_year_leave_one_in_approval(year_2025, staff_user):
     treasurer = staff_user(roles.TREASURER)
     threads = 8
     barrier = threading.Barrier(threads)

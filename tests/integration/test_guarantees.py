@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-def _apply(people, products, amount, guarantors):  # noqa: F811
+def _apply(people, products, amount, guarantors):
     return application_with_guarantors(
         borrower=people["juma"],
         product=products["development"],
@@ -34,7 +34,7 @@ def _apply(people, products, amount, guarantors):  # noqa: F811
     )
 
 
-def test_the_part_above_free_deposits_needs_enough_guarantors(people, products):  # noqa: F811
+def test_the_part_above_free_deposits_needs_enough_guarantors(people, products):
     with pytest.raises(ValidationError) as exc:
         _apply(people, products, "120000", [("akinyi", "70000")])
     messages = exc.value.message_dict["guarantors"]
@@ -48,7 +48,7 @@ def test_the_part_above_free_deposits_needs_enough_guarantors(people, products):
     assert free_deposits(member=people["akinyi"]) == D("20000.00")  # the promise holds her deposits
 
 
-def test_approval_waits_for_every_guarantor_and_release_follows_the_loan(people, products, staff_user):  # noqa: F811
+def test_approval_waits_for_every_guarantor_and_release_follows_the_loan(people, products, staff_user):
     application = _apply(people, products, "120000", [("akinyi", "40000"), ("baraka", "30000")])
     officer = staff_user(roles.LOANS_OFFICERS)
     with pytest.raises(LoanStateError, match="not answered"):
@@ -67,7 +67,7 @@ def test_approval_waits_for_every_guarantor_and_release_follows_the_loan(people,
     assert free_deposits(member=people["akinyi"]) == D("60000.00")
 
 
-def test_a_decline_leaves_the_cover_short_and_rejection_releases(people, products, staff_user):  # noqa: F811
+def test_a_decline_leaves_the_cover_short_and_rejection_releases(people, products, staff_user):
     application = _apply(people, products, "120000", [("akinyi", "40000"), ("baraka", "30000")])
     guarantee_accept(guarantee=application.guarantees.get(guarantor=people["akinyi"]), by_member=people["akinyi"])
     guarantee_decline(guarantee=application.guarantees.get(guarantor=people["baraka"]), by_member=people["baraka"])
@@ -78,7 +78,7 @@ def test_a_decline_leaves_the_cover_short_and_rejection_releases(people, product
     assert Guarantee.objects.get(guarantor=people["akinyi"]).status == GuaranteeStatus.RELEASED
 
 
-def test_guarantor_accepts_in_the_portal_with_a_fresh_code(client, people, products):  # noqa: F811
+def test_guarantor_accepts_in_the_portal_with_a_fresh_code(client, people, products):
     application = _apply(people, products, "120000", [("akinyi", "40000"), ("baraka", "30000")])
     guarantee = application.guarantees.get(guarantor=people["akinyi"])
     sign_in_verified(client, people["akinyi"].user, fresh=False)
@@ -99,7 +99,7 @@ def test_guarantor_accepts_in_the_portal_with_a_fresh_code(client, people, produ
     assert Guarantee.objects.get(pk=guarantee.pk).status == GuaranteeStatus.ACCEPTED
 
 
-def test_api_application_with_guarantors(people, products):  # noqa: F811
+def test_api_application_with_guarantors(people, products):
     from rest_framework.test import APIClient
 
     api = APIClient()
@@ -122,7 +122,7 @@ def test_api_application_with_guarantors(people, products):  # noqa: F811
     assert any("Guarantor 2 (MB-000000-00000): no such member." == m for m in response.json()["guarantors"])
 
 
-def test_the_applicant_withdraws_and_guarantors_are_released(client, people, products):  # noqa: F811
+def test_the_applicant_withdraws_and_guarantors_are_released(client, people, products):
     application = _apply(people, products, "120000", [("akinyi", "40000"), ("baraka", "30000")])
     sign_in_verified(client, people["akinyi"].user)
     client.post(f"/portal/loans/applications/{application.pk}/withdraw/")  # not hers: nothing happens

@@ -30,7 +30,7 @@ def _body(response) -> bytes:
 
 
 @pytest.fixture
-def books(borrower, products, staff_user, member):  # noqa: F811
+def books(borrower, products, staff_user, member):
     """Rows in most lists: payments, a loan with its schedule, a repayment, journal lines, a statement pack."""
     from portal.loans.services import loan_repay
     from portal.reports.services import financial_statement_prepare

@@ -25,7 +25,7 @@ from tests.conftest import sign_in_verified
 pytestmark = pytest.mark.django_db
 
 
-def _submit(borrower, products, amount="100000"):  # noqa: F811
+def _submit(borrower, products, amount="100000"):
     return application_submit(
         member=borrower, product=products["development"], amount=amount, term_months=12, purpose="Dairy"
     )
@@ -36,7 +36,7 @@ def _step(application) -> str:
     return state.task.name if state.status == TaskState.STATUS_IN_PROGRESS else ""
 
 
-def test_appraisal_then_a_quorum_of_two_distinct_members_approves(borrower, products, deciders):  # noqa: F811
+def test_appraisal_then_a_quorum_of_two_distinct_members_approves(borrower, products, deciders):
     application = _submit(borrower, products)
     assert _step(application) == "Loans officer appraisal"  # no guarantors needed: in review at once
     with pytest.raises(PermissionDenied):  # the committee waits for the appraisal
@@ -68,7 +68,7 @@ def test_appraisal_then_a_quorum_of_two_distinct_members_approves(borrower, prod
         loan_review_act(application=application, user=deciders["tom"], action="approve")
 
 
-def test_one_committee_rejection_with_a_reason_rejects_and_tells_the_member(borrower, products, deciders):  # noqa: F811
+def test_one_committee_rejection_with_a_reason_rejects_and_tells_the_member(borrower, products, deciders):
     application = _submit(borrower, products)
     loan_review_act(application=application, user=deciders["officer"], action="approve")
     loan_review_act(application=application, user=deciders["joseph"], action="approve")
@@ -83,7 +83,7 @@ def test_one_committee_rejection_with_a_reason_rejects_and_tells_the_member(borr
     assert "Repayment too high" in mail.outbox[0].body
 
 
-def test_the_applicant_and_guarantors_cannot_decide(people, products, deciders, make_user):  # noqa: F811
+def test_the_applicant_and_guarantors_cannot_decide(people, products, deciders, make_user):
     from django.contrib.auth.models import Group
 
     juma, akinyi, baraka = people["juma"], people["akinyi"], people["baraka"]
@@ -123,7 +123,7 @@ def test_the_applicant_and_guarantors_cannot_decide(people, products, deciders, 
     assert application.status == ApplicationStatus.APPROVED
 
 
-def test_review_starts_once_the_cover_is_there_and_stops_on_withdrawal(people, products, deciders):  # noqa: F811
+def test_review_starts_once_the_cover_is_there_and_stops_on_withdrawal(people, products, deciders):
     juma, akinyi, baraka = people["juma"], people["akinyi"], people["baraka"]
     application = application_submit(
         member=juma,
@@ -154,7 +154,7 @@ def test_review_starts_once_the_cover_is_there_and_stops_on_withdrawal(people, p
     }
 
 
-def test_the_api_acts_through_the_workflow(borrower, products, deciders, staff_user):  # noqa: F811
+def test_the_api_acts_through_the_workflow(borrower, products, deciders, staff_user):
     application = _submit(borrower, products)
     url = f"/api/loans/applications/{application.pk}/"
     member = APIClient()
@@ -175,7 +175,7 @@ def test_the_api_acts_through_the_workflow(borrower, products, deciders, staff_u
     assert api["tom"].post(url + "approve/").status_code == 409
 
 
-def test_the_admin_review_page_shows_the_case_and_acts_as_a_vote(client, borrower, products, deciders):  # noqa: F811
+def test_the_admin_review_page_shows_the_case_and_acts_as_a_vote(client, borrower, products, deciders):
     application = _submit(borrower, products)
     review = LoanReview.objects.get(application=application)
     edit = f"/admin/snippets/loans/loanreview/edit/{review.pk}/"
@@ -209,7 +209,7 @@ def test_the_admin_review_page_shows_the_case_and_acts_as_a_vote(client, borrowe
     assert application.status == ApplicationStatus.APPROVED
 
 
-def test_reviews_are_not_added_deleted_or_published_by_hand(client, borrower, products, deciders, make_user):  # noqa: F811
+def test_reviews_are_not_added_deleted_or_published_by_hand(client, borrower, products, deciders, make_user):
     application = _submit(borrower, products)
     review = LoanReview.objects.get(application=application)
     admin = make_user("root@sacco.example", role=roles.ADMINISTRATORS)

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 def test_approved_in_the_workflow_treasurer_disburses_clerk_records_a_repayment(
     client,
-    borrower,  # noqa: F811
-    products,  # noqa: F811
+    borrower,
+    products,
     staff_user,
     deciders,
 ):

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-def test_interest_falls_due_on_due_dates_only_once(borrower, products, staff_user):  # noqa: F811
+def test_interest_falls_due_on_due_dates_only_once(borrower, products, staff_user):
     loan = loan_disbursed(
         borrower=borrower, products=products, staff_user=staff_user
     )  # 100,000 at 12 %, disbursed 15 Jan 2026
@@ -30,7 +30,7 @@ def test_interest_falls_due_on_due_dates_only_once(borrower, products, staff_use
     assert again.interest_posted == 0 and again.penalties_posted == 0 and JournalEntry.objects.count() == count
 
 
-def test_overdue_loan_is_charged_classified_and_provisioned(borrower, products, staff_user):  # noqa: F811
+def test_overdue_loan_is_charged_classified_and_provisioned(borrower, products, staff_user):
     loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
     loans_daily(today=datetime.date(2026, 2, 10))
     loan.refresh_from_db()
@@ -60,7 +60,7 @@ def test_overdue_loan_is_charged_classified_and_provisioned(borrower, products, 
     assert sum(r.debit for r in rows) == sum(r.credit for r in rows)
 
 
-def test_portfolio_report_shows_par_and_provision(client, borrower, products, staff_user):  # noqa: F811
+def test_portfolio_report_shows_par_and_provision(client, borrower, products, staff_user):
     from portal.loans.selectors import portfolio_report
     from portal.members import roles
     from tests.conftest import sign_in_verified

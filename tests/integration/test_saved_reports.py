@@ -117,7 +117,7 @@ def test_every_report_type_renders_in_every_format(saver, make_user, report_type
         assert content.decode().splitlines()[0].startswith(REPORT_TYPES[report_type].label)
 
 
-def test_portfolio_by_product_and_aging(borrower, products, staff_user):  # noqa: F811
+def test_portfolio_by_product_and_aging(borrower, products, staff_user):
     from portal.loans.selectors import portfolio_aging, portfolio_by_product
 
     loan = loan_disbursed(
