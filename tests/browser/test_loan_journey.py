@@ -9,14 +9,13 @@ import re
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 from portal.loans.demo import loans_seed
 from portal.loans.models import Loan, LoanApplication, LoanReview
 from portal.members import roles
 from portal.workflows.models import CommitteeVote
 from tests.browser.helpers import code_from_key, sign_in, staff_page
 from tests.conftest import PASSWORD
-from tests.factories import kyc_verified
+from tests.factories import member_with_savings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -26,15 +25,26 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
 ):
     base = live_server.url
     loans_seed()
-    juma = make_member("juma@example.com", first_name="Juma", join_date=datetime.date(2024, 1, 10))
-    kyc_verified(juma)
-    share_capital_payment_record(member=juma, amount="20000", reference="sc")
-    monthly_contribution_record(member=juma, amount="60000", period="2025-01", reference="dep")
+    juma = member_with_savings(
+        make_member,
+        email="juma@example.com",
+        first_name="Juma",
+        deposits="60000",
+        share_capital_reference="sc",
+        deposit_reference="dep",
+    )
     juma_device = TOTPDevice.objects.create(user=juma.user, name="Phone", confirmed=True)
     guarantors = []
     for email in ("akinyi@example.com", "baraka@example.com"):
-        guarantor = make_member(email, first_name=email.split("@")[0].title(), join_date=datetime.date(2023, 5, 2))
-        monthly_contribution_record(member=guarantor, amount="80000", period="2025-01", reference=f"dep-{email}")
+        guarantor = member_with_savings(  # deposits only: no KYC and no share capital needed to guarantee
+            make_member,
+            email=email,
+            first_name=email.split("@")[0].title(),
+            join_date=datetime.date(2023, 5, 2),
+            deposits="80000",
+            share_capital="",
+            kyc=False,
+        )
         guarantors.append((guarantor, TOTPDevice.objects.create(user=guarantor.user, name="Phone", confirmed=True)))
 
     # 1. Juma, on his phone, sees how much he can borrow and applies; submitting asks for his code.
