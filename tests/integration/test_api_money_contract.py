@@ -13,10 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from portal.loans.models import Guarantee, GuaranteeStatus, Loan, LoanApplication
-from portal.loans.services import GuarantorRequest, application_approve, application_submit, loan_disburse
+from portal.loans.services import application_approve, application_submit, loan_disburse
 from portal.members import roles
 from tests.conftest import sign_in_verified
-from tests.factories import member_with_savings
+from tests.factories import application_with_guarantors, member_with_savings
 
 pytestmark = pytest.mark.django_db
 PERIOD = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
@@ -280,13 +280,11 @@ def guaranteed(make_member, products):
     juma = _saver(make_member, "juma@example.com", "50000")
     akinyi = _saver(make_member, "akinyi@example.com", "60000")
     baraka = _saver(make_member, "baraka@example.com", "40000")
-    application = application_submit(
-        member=juma,
+    application = application_with_guarantors(
+        borrower=juma,
         product=products["development"],
         amount="120000",
-        term_months=12,
-        purpose="Shop",
-        guarantors=[GuarantorRequest(akinyi, "40000", "akinyi"), GuarantorRequest(baraka, "30000", "baraka")],
+        guarantors=[(akinyi, "40000", "akinyi"), (baraka, "30000", "baraka")],
     )
     return {"juma": juma, "akinyi": akinyi, "baraka": baraka, "application": application}
 

@@ -11,7 +11,6 @@ from wagtail.models import Revision, TaskState, WorkflowState
 from portal.loans.approval import loan_review_act
 from portal.loans.models import ApplicationStatus, GuaranteeStatus, LoanReview
 from portal.loans.services import (
-    GuarantorRequest,
     LoanStateError,
     application_submit,
     application_withdraw,
@@ -21,6 +20,7 @@ from portal.loans.services import (
 from portal.members import roles
 from portal.workflows.models import CommitteeVote
 from tests.conftest import sign_in_verified
+from tests.factories import application_with_guarantors
 
 pytestmark = pytest.mark.django_db
 
@@ -96,13 +96,11 @@ def test_the_applicant_and_guarantors_cannot_decide(people, products, deciders, 
         member.user.groups.add(Group.objects.get(name=role))
         member.user.is_staff = True
         member.user.save()
-    application = application_submit(
-        member=juma,
+    application = application_with_guarantors(
+        borrower=juma,
         product=products["development"],
         amount="70000",
-        term_months=12,
-        purpose="Shop",
-        guarantors=[GuarantorRequest(akinyi, "15000", "1"), GuarantorRequest(baraka, "15000", "2")],
+        guarantors=[(akinyi, "15000", "1"), (baraka, "15000", "2")],
     )
     assert not LoanReview.objects.exists()  # not before the guarantors answer
     for guarantee in application.guarantees.all():
@@ -125,13 +123,11 @@ def test_the_applicant_and_guarantors_cannot_decide(people, products, deciders, 
 
 def test_review_starts_once_the_cover_is_there_and_stops_on_withdrawal(people, products, deciders):
     juma, akinyi, baraka = people["juma"], people["akinyi"], people["baraka"]
-    application = application_submit(
-        member=juma,
+    application = application_with_guarantors(
+        borrower=juma,
         product=products["development"],
         amount="70000",
-        term_months=12,
-        purpose="Shop",
-        guarantors=[GuarantorRequest(akinyi, "15000", "1"), GuarantorRequest(baraka, "15000", "2")],
+        guarantors=[(akinyi, "15000", "1"), (baraka, "15000", "2")],
     )
     first, second = application.guarantees.order_by("guarantor__user__email")
     guarantee_accept(guarantee=first, by_member=first.guarantor)
