@@ -291,7 +291,7 @@ def bench_financial_statements() -> None:
 def bench_saved_reports(*, kinds: list[str]) -> None:
     """Saved report types (R6) over the whole society: building the tables, then each file format."""
     from portal.reports.catalogue import REPORT_TYPES, report_build
-    from portal.reports.tabular import render
+    from portal.society.tabular import render
 
     today = datetime.date(2024, 1, 15)
     for key in kinds:

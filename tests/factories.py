@@ -180,7 +180,7 @@ FORMULA_CELL_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 def formula_like(cells) -> list[str]:
     """Cells a spreadsheet would run: start with = + - @ tab CR and are not a plain (negative) number."""
-    from portal.finance.csv_safe import FORMULA_STARTS
+    from portal.society.csv_safe import FORMULA_STARTS
 
     return [
         c for c in cells if isinstance(c, str) and c.startswith(FORMULA_STARTS) and not FORMULA_CELL_NUMBER.match(c)

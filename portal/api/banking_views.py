@@ -170,7 +170,7 @@ class BankTransactionListView(generics.ListAPIView):
     )
     def post(self, request):
         from portal.finance.banking.reconciliation import StatementInvalid, statement_import
-        from portal.finance.file_reader import FileRejected, upload_read
+        from portal.society.file_reader import FileRejected, upload_read
 
         data = StatementUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -18,8 +18,8 @@ from portal.finance.cashbook.models import (
     TransactionBatch,
 )
 from portal.finance.cashbook.services import expense_record, income_record
+from portal.society.serializer_fields import MoneyField, MoneyTextField
 
-from .fields import MoneyField, MoneyTextField
 from .permissions import HasModelPermission
 
 

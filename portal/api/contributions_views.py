@@ -37,8 +37,8 @@ from portal.contributions.services import (
 from portal.finance.banking.models import BankAccount
 from portal.members.models import Member
 from portal.reports.exports import CONTENT_TYPES
+from portal.society.serializer_fields import MoneyField, MoneyTextField
 
-from .fields import MoneyField, MoneyTextField
 from .member_views import member_visible_to
 from .params import query_int, query_uuid
 from .permissions import HasModelPermission

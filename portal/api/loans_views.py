@@ -19,7 +19,6 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from portal.finance.banking.models import BankAccount
-from portal.finance.money import InvalidAmount, parse_amount
 from portal.loans.approval import loan_review_act
 from portal.loans.eligibility import loan_eligibility
 from portal.loans.models import (
@@ -39,8 +38,9 @@ from portal.loans.services import (
     loan_repay,
 )
 from portal.members.models import Member
+from portal.society.money import InvalidAmount, parse_amount
+from portal.society.serializer_fields import MONEY_HELP, MoneyField, MoneyTextField
 
-from .fields import MONEY_HELP, MoneyField, MoneyTextField
 from .member_views import member_visible_to
 from .params import query_int, query_uuid
 from .permissions import HasModelPermission

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from portal.reports.tabular import CONTENT_TYPES, Section, TabularReport, render
+from portal.society.tabular import CONTENT_TYPES, Section, TabularReport, render
 
 from .selectors import AuditFilters, audit_entries, audit_entry_row, audit_filters_parse, audit_readable
 

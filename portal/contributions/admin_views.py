@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
-from portal.finance.file_reader import FileRejected, limits_help_text, upload_read
-from portal.finance.money import to_cents
 from portal.members.models import Member
-from portal.reports.tabular import Section, list_export
+from portal.society.file_reader import FileRejected, limits_help_text, upload_read
+from portal.society.money import to_cents
+from portal.society.tabular import Section, list_export
 
 from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
 from .models import MonthlyContribution, ShareCapitalPayment

@@ -1,4 +1,4 @@
-"""Payroll check-off and payment files (C4): read by the one file reader (portal/finance/file_reader.py) into
+"""Payroll check-off and payment files (C4): read by the one file reader (portal/society/file_reader.py) into
 django-import-export, previewed as a dry run with every row's errors, then posted together or not at all.
 
 A file's rows name a member (payroll number or membership number) and split the amount into share capital,
@@ -23,10 +23,11 @@ from import_export import resources
 from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.bulk_insert import rows_insert
-from portal.finance.file_reader import FileRejected, cell_text, read_table
 from portal.finance.ledger.services import Line, Posting, ledger_post_many
-from portal.finance.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.members.models import Member, MemberStatus
+from portal.society.file_reader import FileRejected, cell_text, read_table
+from portal.society.money import InvalidAmount, format_money, parse_amount, to_cents
+from portal.society.policy import sacco_settings
 
 from .models import (
     CheckoffImport,
@@ -76,7 +77,7 @@ def _normalise_header(text) -> str:
 
 def read_dataset(*, content: bytes, file_name: str) -> tablib.Dataset:
     """A tablib Dataset from CSV or XLSX bytes, with normalised headers, read through the one file reader
-    (portal/finance/file_reader.py: caps on size, unzipped size, rows and columns; a damaged file or a zip bomb is
+    (portal/society/file_reader.py: caps on size, unzipped size, rows and columns; a damaged file or a zip bomb is
     a CheckoffFileError naming the file, never a 500 or a held worker). Blank rows are skipped; rows are
     numbered from 1 under the header."""
     try:
@@ -249,9 +250,7 @@ def _minimum_errors(rows: list[CheckoffRow], period: datetime.date, reason: str)
             "member_id", "monthly_amount"
         )
     )
-    from portal.home.models import SaccoSettings
-
-    minimum = SaccoSettings.load().minimum_monthly_contribution
+    minimum = sacco_settings().minimum_monthly_contribution
     in_file: dict = {}
     for row in paying:
         in_file[row.member_id] = in_file.get(row.member_id, Decimal("0")) + row.deposits

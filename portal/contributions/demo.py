@@ -15,6 +15,7 @@ from portal.finance.banking.services import bank_account_primary
 from portal.finance.cashbook.models import ExpenseCategory, IncomeCategory
 from portal.finance.cashbook.services import expense_record, income_record
 from portal.members.models import Member, MemberStatus
+from portal.society.policy import sacco_settings
 
 from .checkoff import checkoff_post
 from .models import MemberContributionSchedule, PaymentSource
@@ -35,9 +36,7 @@ def savings_seed(*, seed: int = 2026) -> int:
     rng = random.Random(seed)
     today = timezone.localdate()
     last_month = add_months(period_of(today), -1)
-    from portal.home.models import SaccoSettings
-
-    sacco = SaccoSettings.load()
+    sacco = sacco_settings()
     minimum = sacco.minimum_monthly_contribution
     target = share_capital_target()
     bank = bank_account_primary()

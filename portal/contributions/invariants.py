@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from portal.finance.ledger.models import JournalLine
-from portal.finance.money import to_cents
+from portal.society.money import to_cents
 
 from .models import MemberShareSummary
 

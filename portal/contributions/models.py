@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from .periods import format_period
+from portal.society.money_fields import MoneyField
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+from .periods import format_period
 
 
 class ShareCapitalTerm(models.IntegerChoices):
@@ -35,8 +35,7 @@ class MemberContributionSchedule(models.Model):
     term over which they complete their share capital."""
 
     member = models.OneToOneField("members.Member", on_delete=models.CASCADE, related_name="contribution_schedule")
-    monthly_amount = models.DecimalField(
-        **MONEY,
+    monthly_amount = MoneyField(
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
@@ -63,7 +62,7 @@ class MemberPayment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(**MONEY)
+    amount = MoneyField()
     date = models.DateField(help_text="The day the money was received.")
     reference = models.CharField(max_length=100, blank=True, help_text="Receipt, bank slip or file reference.")
     source = models.CharField(max_length=10, choices=PaymentSource.choices, default=PaymentSource.COUNTER)
@@ -128,8 +127,8 @@ class MemberShareSummary(models.Model):
     member = models.OneToOneField(
         "members.Member", on_delete=models.CASCADE, primary_key=True, related_name="share_summary"
     )
-    share_capital = models.DecimalField(**MONEY, default=0)
-    deposits = models.DecimalField(**MONEY, default=0)
+    share_capital = MoneyField(default=0)
+    deposits = MoneyField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -151,7 +150,7 @@ class CheckoffImport(models.Model):
     bank_account = models.ForeignKey("finance.BankAccount", on_delete=models.PROTECT, related_name="+")
     received_on = models.DateField()
     row_count = models.PositiveIntegerField(default=0)
-    total_amount = models.DecimalField(**MONEY, default=0)
+    total_amount = MoneyField(default=0)
     below_minimum_reason = models.CharField(max_length=255, blank=True)
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     posted_at = models.DateTimeField(auto_now_add=True)
@@ -174,9 +173,9 @@ class CheckoffRow(models.Model):
     checkoff = models.ForeignKey(CheckoffImport, on_delete=models.PROTECT, related_name="rows")
     row_number = models.PositiveIntegerField()
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    share_capital = models.DecimalField(**MONEY, default=0)
-    deposits = models.DecimalField(**MONEY, default=0)
-    loan_repayment = models.DecimalField(**MONEY, default=0)
+    share_capital = MoneyField(default=0)
+    deposits = MoneyField(default=0)
+    loan_repayment = MoneyField(default=0)
     entry = models.OneToOneField(
         "finance.JournalEntry", null=True, on_delete=models.PROTECT, related_name="checkoff_row"
     )
@@ -204,8 +203,8 @@ class ContributionReminder(models.Model):
 
     member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="contribution_reminders")
     period = models.DateField()
-    amount_due = models.DecimalField(**MONEY)
-    amount_paid = models.DecimalField(**MONEY)
+    amount_due = MoneyField()
+    amount_paid = MoneyField()
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

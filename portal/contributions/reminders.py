@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.finance.money import format_money
 from portal.notifications.services import notify
+from portal.society.money import format_money
 
 from .models import ContributionReminder
 from .periods import format_period, period_of

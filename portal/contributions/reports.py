@@ -33,9 +33,9 @@ def report_periods(*, kind: str, period: str | None = None, year=None, quarter=N
 
 
 def report_sections(report: ContributionReport) -> list:
-    """The report as tables (the shared renderer in portal/reports/tabular.py writes the files): a summary, then
+    """The report as tables (the shared renderer in portal/society/tabular.py writes the files): a summary, then
     each member's amount per month with the totals."""
-    from portal.reports.tabular import Section
+    from portal.society.tabular import Section
 
     periods = report.periods
     return [
@@ -76,7 +76,7 @@ def _filename(report: ContributionReport) -> str:
 def report_response(*, report: ContributionReport, output: str) -> HttpResponse:
     from django.utils import timezone
 
-    from portal.reports.tabular import TabularReport, tabular_response
+    from portal.society.tabular import TabularReport, tabular_response
 
     first, last = report.periods[0], report.periods[-1]
     covers = f"{first:%B %Y}" if first == last else f"{first:%B %Y} to {last:%B %Y}"

@@ -3,13 +3,12 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from portal.finance.money import to_cents
+from portal.society.money import to_cents
+from portal.society.policy import sacco_settings
 
 
 def _settings():
-    from portal.home.models import SaccoSettings
-
-    return SaccoSettings.load()
+    return sacco_settings()
 
 
 def contribution_due(scheduled_amount: Decimal | None, *, minimum: Decimal | None = None) -> Decimal:

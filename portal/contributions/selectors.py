@@ -7,12 +7,14 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from portal.finance.ledger.models import JournalLine
-from portal.finance.money import sum_to_cents
 from portal.members.models import Member, MemberStatus
+from portal.society.money import sum_to_cents
+from portal.society.money_fields import MoneyField
+from portal.society.policy import sacco_settings
 
 from .models import MemberContributionSchedule, MemberShareSummary, MonthlyContribution, ShareCapitalPayment
 from .periods import add_months, format_period, period_end, period_of
@@ -20,7 +22,7 @@ from .rules import ShareCapitalProgress, contribution_due, share_capital_progres
 from .services import DEPOSITS_ACCOUNT, SHARE_CAPITAL_ACCOUNT
 
 ZERO = Decimal("0.00")
-MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+MONEY_FIELD = MoneyField()
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,7 @@ def member_balances(*, member: Member) -> MemberBalances:
     }
     share_capital = totals.get(SHARE_CAPITAL_ACCOUNT, ZERO)
     schedule = MemberContributionSchedule.objects.filter(member=member).first()
-    from portal.home.models import SaccoSettings
-
-    sacco = SaccoSettings.load()
+    sacco = sacco_settings()
     term = schedule.share_capital_term_months if schedule else sacco.default_share_capital_term_months
     progress = share_capital_progress(
         paid=share_capital,
@@ -130,9 +130,7 @@ def _due_expression(minimum: Decimal):
 def missing_contributions(*, period: datetime.date):
     """Active members who had joined by the end of the period and whose (unreversed) contributions for it sum
     below what they owe. Annotated with `paid` and `due`."""
-    from portal.home.models import SaccoSettings
-
-    minimum = SaccoSettings.load().minimum_monthly_contribution
+    minimum = sacco_settings().minimum_monthly_contribution
     paid = (
         MonthlyContribution.objects.filter(member=OuterRef("pk"), period=period, entry__reversed_by__isnull=True)
         .values("member")
@@ -202,9 +200,7 @@ class ContributionReport:
 
 def contribution_report(*, periods: list[datetime.date], title: str) -> ContributionReport:
     """Contributions per member and period for one month or a quarter (C7), with who fell short."""
-    from portal.home.models import SaccoSettings
-
-    minimum = SaccoSettings.load().minimum_monthly_contribution
+    minimum = sacco_settings().minimum_monthly_contribution
     last_end = period_end(periods[-1])
     members = list(
         Member.objects.filter(join_date__lte=last_end)

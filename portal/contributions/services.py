@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,8 +21,9 @@ from portal.finance.banking.services import bank_account_primary
 from portal.finance.bulk_insert import instance_row, rows_insert
 from portal.finance.ledger.models import Account, JournalLine
 from portal.finance.ledger.services import IdempotencyConflict, Line, Posting, ledger_post_many, ledger_reverse
-from portal.finance.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.members.models import Member, MemberStatus
+from portal.society.money import InvalidAmount, format_money, parse_amount, to_cents
+from portal.society.money_fields import MoneyField
 
 from .models import (
     MemberContributionSchedule,
@@ -44,7 +45,7 @@ KINDS = {
 SHARE_CAPITAL_ACCOUNT = "3000"
 DEPOSITS_ACCOUNT = "2000"
 SUSPENSE_ACCOUNT = "2300"
-MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+MONEY_FIELD = MoneyField()
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from django.http import Http404
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
-from portal.finance.csv_safe import safe_table_export
 from portal.members.views import MemberAreaMixin
+from portal.society.csv_safe import safe_table_export
 
 from .selectors import contribution_years, member_balances, member_contributions, member_share_capital_payments
 from .tables import ContributionTable, ShareCapitalTable

@@ -12,10 +12,10 @@ from wagtail.admin.widgets import HeaderButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from portal.finance.money_fields import MoneyFormField
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 from portal.members.admin_edit import ServiceCreateView, ServiceEditView
-from portal.reports.list_exports import ExportingIndexView
+from portal.society.list_exports import ExportingIndexView
+from portal.society.money_fields import MoneyFormField
 
 from . import admin_views
 from .models import (

@@ -8,6 +8,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from portal.society.policy import sacco_settings
+
 from .compute import dividend_compute
 from .models import Basis, DividendDeclaration, Method, Payout
 from .services import dividend_prepare
@@ -32,10 +34,8 @@ class DeclarationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from portal.home.models import SaccoSettings
-
         self.fields["financial_year"].initial = timezone.localdate().year - 1
-        self.fields["withholding_tax_rate"].initial = SaccoSettings.load().withholding_tax_rate
+        self.fields["withholding_tax_rate"].initial = sacco_settings().withholding_tax_rate
 
 
 def declare_view(request):

@@ -17,8 +17,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from django.db.models import F, Q, Sum
 
 from portal.finance.ledger.models import Account, JournalLine
-from portal.finance.money import sum_to_cents
 from portal.members.models import Member, MemberStatus
+from portal.society.money import sum_to_cents
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")

@@ -9,9 +9,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from portal.society.money_fields import MoneyField
 from portal.workflows.records import ApprovalRecord
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 4, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
 
 
@@ -40,7 +40,7 @@ class DividendDeclaration(ApprovalRecord):
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.RATES)
     share_capital_rate = models.DecimalField("dividend rate on share capital (%)", **RATE, default=0)
     deposit_rate = models.DecimalField("interest rate on deposits (%)", **RATE, default=0)
-    pool = models.DecimalField(**MONEY, default=0, help_text="Pool method: the amount shared pro rata.")
+    pool = MoneyField(default=0, help_text="Pool method: the amount shared pro rata.")
     share_capital_basis = models.CharField(max_length=10, choices=Basis.choices, default=Basis.CLOSING)
     withholding_tax_rate = models.DecimalField("withholding tax (%)", **RATE)
     include_inactive = models.BooleanField(
@@ -99,9 +99,9 @@ class DividendPosting(models.Model):
     posted_at = models.DateTimeField(default=timezone.now)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     members = models.PositiveIntegerField()
-    gross = models.DecimalField(**MONEY)
-    tax = models.DecimalField(**MONEY)
-    net = models.DecimalField(**MONEY)
+    gross = MoneyField()
+    tax = MoneyField()
+    net = MoneyField()
 
     def __str__(self):
         return f"Dividends {self.financial_year} posted {self.posted_at:%Y-%m-%d}"
@@ -112,12 +112,12 @@ class MemberDividend(models.Model):
 
     declaration = models.ForeignKey(DividendDeclaration, on_delete=models.PROTECT, related_name="member_dividends")
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="dividends")
-    share_capital_basis = models.DecimalField(**MONEY)
-    deposits_basis = models.DecimalField(**MONEY)
-    dividend = models.DecimalField(**MONEY)
-    interest = models.DecimalField(**MONEY)
-    tax = models.DecimalField(**MONEY)
-    net = models.DecimalField(**MONEY)
+    share_capital_basis = MoneyField()
+    deposits_basis = MoneyField()
+    dividend = MoneyField()
+    interest = MoneyField()
+    tax = MoneyField()
+    net = MoneyField()
     entry = models.OneToOneField("finance.JournalEntry", on_delete=models.PROTECT, related_name="member_dividend")
 
     class Meta:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from portal.audit.services import POST, audit_log
 from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import Line, Posting, ledger_post_many
+from portal.society.policy import sacco_settings
 from portal.workflows.services import workflow_act
 
 from .compute import dividend_compute
@@ -44,10 +45,8 @@ def dividend_prepare(
     """Validate the terms (each field named), compute every member's amounts, freeze the totals and start the
     approval workflow. One declaration per year at a time: the year's DividendYear row (unique in the database) is
     taken under a lock, so of two simultaneous preparations of one year, one is told the year is taken."""
-    from portal.home.models import SaccoSettings
-
     if withholding_tax_rate is None:
-        withholding_tax_rate = SaccoSettings.load().withholding_tax_rate
+        withholding_tax_rate = sacco_settings().withholding_tax_rate
     declaration = DividendDeclaration(
         financial_year=financial_year,
         method=method,

@@ -10,7 +10,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
-from portal.reports.list_exports import ExportingIndexView
+from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import ReviewEditView
 

@@ -17,8 +17,9 @@ from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, SnippetViewSet, SnippetViewSetGroup
 
-from portal.reports.list_exports import ExportingIndexView
-from portal.reports.tabular import Section, list_export
+from portal.society.list_exports import ExportingIndexView
+from portal.society.money_fields import MoneyFormField
+from portal.society.tabular import Section, list_export
 
 from .banking import admin_views as banking_admin_views
 from .banking.models import BankAccount, BankTransaction
@@ -27,7 +28,6 @@ from .cashbook.models import BatchItem, ExpenseCategory, IncomeCategory, SaccoEx
 from .cashbook.services import expense_category_create, expense_record, income_category_create, income_record
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.selectors import trial_balance
-from .money_fields import MoneyFormField
 from .permissions import ReadOnlyPermissionPolicy
 
 
@@ -199,7 +199,7 @@ class CreateOnlyPermissionPolicy(ReadOnlyPermissionPolicy):
 
 
 class CashbookForm(WagtailAdminModelForm):
-    """Amounts through the one money parser (finance.money.parse_amount), like the API and the file imports."""
+    """Amounts through the one money parser (society.money.parse_amount), like the API and the file imports."""
 
     amount = MoneyFormField()
     transaction_cost = MoneyFormField(required=False, allow_zero=True, help_text="Bank or M-Pesa charges, if any.")
@@ -446,7 +446,7 @@ def receipt_view(request, kind, pk):
     from django.http import Http404
     from django.shortcuts import get_object_or_404
 
-    from portal.members.private_files import private_file_response
+    from portal.society.private_files import private_file_response
 
     model = {"expense": SaccoExpense, "income": SaccoIncome}.get(kind)
     if model is None:

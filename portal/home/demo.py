@@ -15,6 +15,8 @@ from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 from xhtml2pdf import pisa
 
+from portal.society.models import SaccoSettings
+
 from .models import (
     ContactFormField,
     ContactPage,
@@ -23,7 +25,6 @@ from .models import (
     HomePage,
     NewsIndexPage,
     NewsPage,
-    SaccoSettings,
     StandardPage,
 )
 

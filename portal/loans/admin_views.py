@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
-from portal.finance.money_fields import MoneyFormField
 from portal.members.otp_views import fresh_otp_required
+from portal.society.money_fields import MoneyFormField
 
 from .models import Loan, LoanApplication
 from .services import LoanStateError, disbursement_date_check, loan_disburse, loan_repay
@@ -149,7 +149,7 @@ def portfolio_report_view(request):
 
     today = timezone.localdate()
     from portal.reports.catalogue import loan_portfolio_sections
-    from portal.reports.tabular import list_export
+    from portal.society.tabular import list_export
 
     download = list_export(
         request=request,

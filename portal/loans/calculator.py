@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from portal.finance.money_fields import MoneyFormField
+from portal.society.money_fields import MoneyFormField
 
 from .models import LoanProduct
 from .schedule import Method, flat_effective_annual_rate, schedule_build

@@ -7,8 +7,9 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from portal.finance.money import format_money, to_cents
 from portal.members.models import Member, MemberStatus
+from portal.society.money import format_money, to_cents
+from portal.society.policy import sacco_settings
 
 from .models import LoanInstalment, LoanProduct, LoanStatus
 
@@ -78,11 +79,10 @@ def member_in_arrears(*, member: Member, today=None) -> bool:
 def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | None = None, today=None) -> Eligibility:
     """Every rule of domain.md that applies before guarantors, with its numbers, and the maximum amount."""
     from portal.contributions.selectors import member_balances
-    from portal.home.models import SaccoSettings
     from portal.members.kyc import kyc_status
 
     today = today or timezone.localdate()
-    sacco = SaccoSettings.load()
+    sacco = sacco_settings()
     balances = member_balances(member=member)
     outstanding = loans_outstanding_principal(member=member)
     ceiling = to_cents(balances.deposits * product.deposits_multiple)

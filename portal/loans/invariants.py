@@ -7,7 +7,7 @@ from django.db.models import Q, Sum
 
 from portal.finance.ledger.models import JournalLine
 from portal.finance.ledger.selectors import account_balance
-from portal.finance.money import to_cents
+from portal.society.money import to_cents
 
 from .models import LoanInstalment
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from portal.finance.ledger.selectors import account_balance
 from portal.finance.ledger.services import Line, Posting, ledger_post, ledger_post_many
-from portal.finance.money import to_cents
+from portal.society.money import to_cents
+from portal.society.policy import sacco_settings
 
 from .models import Classification, Loan, LoanInstalment, LoanStatus
 from .schedule import cents
@@ -80,8 +81,6 @@ def interest_fall_due(*, today: datetime.date) -> int:
 def penalties_charge(*, today: datetime.date) -> int:
     """Once per calendar month, each instalment overdue (due before today, not fully paid) is charged the
     penalty rate on what is overdue of it: Dr 1120 / Cr 4200, and the instalment's penalty grows."""
-    from portal.home.models import SaccoSettings
-
     month = f"{today.year:04d}-{today.month:02d}"
     rows = list(
         LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE, due_date__lt=today)
@@ -98,7 +97,7 @@ def penalties_charge(*, today: datetime.date) -> int:
             "interest_paid",
         )
     )
-    default_rate = SaccoSettings.load().penalty_rate_monthly
+    default_rate = sacco_settings().penalty_rate_monthly
     postings, amounts = [], {}
     for row in rows:
         overdue = row["principal"] + row["interest"] - row["principal_paid"] - row["interest_paid"]
@@ -155,9 +154,7 @@ def loans_classify(*, today: datetime.date) -> int:
 
 def provision_rates() -> dict:
     """The SASRA class → provision rate (%) table, from SACCO settings."""
-    from portal.home.models import SaccoSettings
-
-    sacco = SaccoSettings.load()
+    sacco = sacco_settings()
     return {
         Classification.PERFORMING: sacco.provision_performing,
         Classification.WATCH: sacco.provision_watch,

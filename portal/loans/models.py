@@ -14,11 +14,11 @@ from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.models import Page
 
+from portal.society.money_fields import MoneyField
 from portal.workflows.records import ApprovalRecord
 
 from .schedule import Method
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 4}
 
 
@@ -41,8 +41,8 @@ class LoanProduct(models.Model):
     method = models.CharField(max_length=20, choices=Method.CHOICES, default=Method.ANNUITY)
     min_term_months = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     max_term_months = models.PositiveSmallIntegerField(default=36, validators=[MinValueValidator(1)])
-    min_amount = models.DecimalField(**MONEY, default=Decimal("1000.00"), validators=[MinValueValidator(Decimal("1"))])
-    max_amount = models.DecimalField(**MONEY, default=Decimal("1000000.00"))
+    min_amount = MoneyField(default=Decimal("1000.00"), validators=[MinValueValidator(Decimal("1"))])
+    max_amount = MoneyField(default=Decimal("1000000.00"))
     deposits_multiple = models.DecimalField(
         "multiple of deposits",
         max_digits=5,
@@ -141,14 +141,14 @@ class LoanApplication(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="loan_applications")
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="applications")
-    amount = models.DecimalField(**MONEY)
+    amount = MoneyField()
     term_months = models.PositiveSmallIntegerField()
     purpose = models.CharField(max_length=255)
     annual_rate = models.DecimalField(**RATE)
     method = models.CharField(max_length=20, choices=Method.CHOICES)
     status = models.CharField(max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED)
-    cover_needed = models.DecimalField(
-        **MONEY, default=0, help_text="The part above the applicant's free deposits, which guarantees must cover."
+    cover_needed = MoneyField(
+        default=0, help_text="The part above the applicant's free deposits, which guarantees must cover."
     )
     decision_reason = models.CharField(max_length=255, blank=True)
     decided_by = models.ForeignKey(
@@ -238,10 +238,10 @@ class Loan(models.Model):
     application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT, related_name="loan")
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="loans")
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="loans")
-    principal = models.DecimalField(**MONEY, help_text="What the member owes: the amount, plus fees if capitalised.")
-    amount_paid_out = models.DecimalField(**MONEY)
-    processing_fee = models.DecimalField(**MONEY, default=0)
-    insurance_fee = models.DecimalField(**MONEY, default=0)
+    principal = MoneyField(help_text="What the member owes: the amount, plus fees if capitalised.")
+    amount_paid_out = MoneyField()
+    processing_fee = MoneyField(default=0)
+    insurance_fee = MoneyField(default=0)
     annual_rate = models.DecimalField(**RATE)
     method = models.CharField(max_length=20, choices=Method.CHOICES)
     term_months = models.PositiveSmallIntegerField()
@@ -275,12 +275,12 @@ class LoanInstalment(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments")
     number = models.PositiveSmallIntegerField()
     due_date = models.DateField()
-    principal = models.DecimalField(**MONEY)
-    interest = models.DecimalField(**MONEY)
-    penalty = models.DecimalField(**MONEY, default=0)
-    principal_paid = models.DecimalField(**MONEY, default=0)
-    interest_paid = models.DecimalField(**MONEY, default=0)
-    penalty_paid = models.DecimalField(**MONEY, default=0)
+    principal = MoneyField()
+    interest = MoneyField()
+    penalty = MoneyField(default=0)
+    principal_paid = MoneyField(default=0)
+    interest_paid = MoneyField(default=0)
+    penalty_paid = MoneyField(default=0)
     interest_accrued = models.BooleanField(default=False, help_text="Interest receivable posted for this row.")
 
     class Meta:
@@ -308,15 +308,13 @@ class LoanRepayment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
-    amount = models.DecimalField(**MONEY)
+    amount = MoneyField()
     date = models.DateField()
     reference = models.CharField(max_length=100)
-    penalty_part = models.DecimalField(**MONEY, default=0)
-    interest_part = models.DecimalField(**MONEY, default=0)
-    principal_part = models.DecimalField(**MONEY, default=0)
-    overpayment = models.DecimalField(
-        **MONEY, default=0, help_text="Beyond the whole balance: to the member's deposits."
-    )
+    penalty_part = MoneyField(default=0)
+    interest_part = MoneyField(default=0)
+    principal_part = MoneyField(default=0)
+    overpayment = MoneyField(default=0, help_text="Beyond the whole balance: to the member's deposits.")
     entry = models.OneToOneField("finance.JournalEntry", on_delete=models.PROTECT, related_name="loan_repayment")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -361,7 +359,7 @@ class Guarantee(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     application = models.ForeignKey(LoanApplication, on_delete=models.CASCADE, related_name="guarantees")
     guarantor = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="guarantees_given")
-    amount = models.DecimalField(**MONEY)
+    amount = MoneyField()
     status = models.CharField(max_length=10, choices=GuaranteeStatus.choices, default=GuaranteeStatus.REQUESTED)
     responded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -77,7 +77,7 @@ def portfolio_report() -> PortfolioReport:
     from django.db.models import Count, Sum
 
     from portal.finance.ledger.selectors import account_balance
-    from portal.finance.money import to_cents
+    from portal.society.money import to_cents
 
     from .jobs import outstanding_by_class, provision_rates
     from .models import Classification
@@ -156,7 +156,7 @@ def portfolio_by_product(*, today: datetime.date) -> list[ProductRow]:
     """The active loan book per product (R3): one grouped query over instalments, by product and class."""
     from django.db.models import Count
 
-    from portal.finance.money import to_cents
+    from portal.society.money import to_cents
 
     from .jobs import provision_rates
 
@@ -220,7 +220,7 @@ def portfolio_aging(*, today: datetime.date) -> list[AgingRow]:
     """Active loans by days past due (R3), with their outstanding principal and what is overdue on them."""
     from django.db.models import Count
 
-    from portal.finance.money import to_cents
+    from portal.society.money import to_cents
 
     unpaid = unpaid_expression()
     rows = []

@@ -24,9 +24,10 @@ from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
-from portal.finance.money import InvalidAmount, format_money, parse_amount
 from portal.members.models import Member
 from portal.notifications.services import notify
+from portal.society.money import InvalidAmount, format_money, parse_amount
+from portal.society.policy import sacco_settings
 
 from .eligibility import loan_eligibility
 from .models import (
@@ -152,11 +153,9 @@ def application_submit(
 def _guarantees_check(*, member, product, amount, guarantors) -> tuple[list, Decimal]:
     """domain.md: guarantees cover the part above the borrower's free deposits, by at least the product's number of
     guarantors; each guarantee within the guarantor's free deposits; nobody guarantees more than the limit of loans."""
-    from portal.home.models import SaccoSettings
-
     from .eligibility import free_deposits
 
-    limit = SaccoSettings.load().max_active_guarantees
+    limit = sacco_settings().max_active_guarantees
     cover = max(amount - free_deposits(member=member), ZERO)
     errors, requests, seen = [], [], set()
     for number, request in enumerate(guarantors, start=1):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 
 from portal.finance.ledger.models import JournalLine
+from portal.society.policy import sacco_settings
 
 from .models import Loan
 
@@ -61,14 +62,12 @@ def loan_statement(*, loan: Loan) -> list[StatementRow]:
 def loan_statement_pdf(*, loan: Loan) -> bytes:
     from xhtml2pdf import pisa
 
-    from portal.home.models import SaccoSettings
-
     html = render_to_string(
         "loans/statement_pdf.html",
         {
             "loan": loan,
             "rows": loan_statement(loan=loan),
-            "sacco": SaccoSettings.load(),
+            "sacco": sacco_settings(),
             "generated": datetime.datetime.now(),
         },
     )

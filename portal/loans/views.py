@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
-from portal.finance.money_fields import MoneyFormField
 from portal.members.otp_views import fresh_otp_required
 from portal.members.views import MemberAreaMixin
+from portal.society.money_fields import MoneyFormField
 
 from .eligibility import loan_eligibility
 from .models import Loan, LoanProduct

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from portal.finance.file_reader import FileRejected, upload_read
+from portal.society.file_reader import FileRejected, upload_read
 
 from .invitations import INVITATION_LIST_MAX_BYTES, invitation_resend, invitation_revoke, invitations_import_csv
 from .models import Invitation

@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.audit.services import ACTION, audit_log
-from portal.finance.file_reader import FileRejected, cell_text, read_table
 from portal.notifications.services import notify
+from portal.society.file_reader import FileRejected, cell_text, read_table
+from portal.society.policy import sacco_settings
 
 from . import roles
 from .activity import activity_record
@@ -48,9 +49,7 @@ def _hash(token: str) -> str:
 
 
 def _valid_days() -> int:
-    from portal.home.models import SaccoSettings
-
-    return SaccoSettings.load().invitation_valid_days
+    return sacco_settings().invitation_valid_days
 
 
 def _issue_token(invitation: Invitation) -> str:
@@ -61,14 +60,12 @@ def _issue_token(invitation: Invitation) -> str:
 
 
 def _send(invitation: Invitation, token: str, *, base_url: str) -> None:
-    from portal.home.models import SaccoSettings
-
     link = base_url.rstrip("/") + reverse("invitation_accept", args=[token])
     notify(
         email=invitation.email,
-        subject=f"Your invitation to join {SaccoSettings.load().short_name}",
+        subject=f"Your invitation to join {sacco_settings().short_name}",
         template="invitation",
-        context={"invitation": invitation, "sacco": SaccoSettings.load()},
+        context={"invitation": invitation, "sacco": sacco_settings()},
         link=link,
         inbox=False,
     )

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.notifications.services import notify
+from portal.society.file_types import sniff_content_type
 
 from .activity import activity_record
 from .models import (
@@ -22,20 +23,6 @@ from .models import (
     Member,
     User,
 )
-
-# Allowed formats, recognised by their first bytes (the file name and the browser's claim are not trusted).
-SIGNATURES = [
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-]
-
-
-def sniff_content_type(head: bytes) -> tuple[str, str] | None:
-    for signature, content_type, extension in SIGNATURES:
-        if head.startswith(signature):
-            return content_type, extension
-    return None
 
 
 def _check_upload(upload, document_type: str) -> tuple[str, str]:

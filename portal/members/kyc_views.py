@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from portal.society.private_files import private_file_response
+
 from .kyc import kyc_document_upload, kyc_status
 from .models import KycDocument, KycDocumentType
-from .private_files import private_file_response
 from .selectors import member_for_user
 
 

@@ -37,11 +37,11 @@ from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import timezone
 
+from portal.society.policy import sacco_settings
+
 
 def _sacco():
-    from portal.home.models import SaccoSettings
-
-    return SaccoSettings.load()
+    return sacco_settings()
 
 
 def failure_limit(request, credentials) -> int:

@@ -308,7 +308,7 @@ def kyc_upload_to(instance, filename):
 
 
 def _private_storage():
-    from .storage import private_storage
+    from portal.society.storage import private_storage
 
     return private_storage()
 

@@ -1,7 +1,10 @@
-"""The issuer name an authenticator app shows next to the code."""
+"""The issuer name an authenticator app shows next to the code.
+
+Settings name this function (OTP_TOTP_ISSUER), so this module is imported before the apps are loaded: the policy
+is imported when the function runs."""
 
 
 def issuer(device) -> str:
-    from portal.home.models import SaccoSettings
+    from portal.society.policy import sacco_settings
 
-    return SaccoSettings.load().short_name
+    return sacco_settings().short_name

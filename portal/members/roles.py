@@ -57,7 +57,7 @@ SYSTEM_ADMIN = [
     "members.change_user",
     "auth.view_group",
     "auth.change_group",
-    "home.change_saccosettings",
+    "society.change_saccosettings",
     "wagtailcore.add_workflow",
     "wagtailcore.change_workflow",
     "wagtailcore.add_task",
@@ -171,7 +171,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     TREASURER: [
         ACCESS_ADMIN,
         *MEMBER_REGISTER_READ,
-        "home.change_saccosettings",
+        "society.change_saccosettings",
         *LEDGER_READ,
         *LEDGER_CHART,
         *BANKING,

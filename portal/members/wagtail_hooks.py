@@ -15,7 +15,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
-from portal.reports.list_exports import ExportingIndexView
+from portal.society.list_exports import ExportingIndexView
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views

@@ -13,7 +13,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, SnippetViewSet
 
-from portal.reports.list_exports import ExportingIndexView
+from portal.society.list_exports import ExportingIndexView
 
 from .mass_email import mass_email_queue
 from .models import MassEmail, MassEmailDelivery

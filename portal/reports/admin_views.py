@@ -101,7 +101,7 @@ def backup_download_view(request, pk):
     """A backup holds every member's data: administrators only, with a fresh second-factor code."""
     if not request.user.has_perm("reports.view_backup"):
         raise PermissionDenied
-    from portal.members.private_files import private_file_response
+    from portal.society.private_files import private_file_response
 
     from .models import Backup, BackupStatus
 

@@ -8,11 +8,6 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Every admin list's CSV export (snippets and Wagtail's own) neutralises formula-like cells (issue 12).
-        from .list_exports import neutralise_wagtail_csv_exports
-
-        neutralise_wagtail_csv_exports()
-
         from portal.workflows import outcomes
 
         from .models import FinancialStatement

@@ -15,9 +15,8 @@ from django.db import models
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from portal.finance.money import sum_to_cents
-
-from .tabular import Section, TabularReport
+from portal.society.money import sum_to_cents
+from portal.society.tabular import Section, TabularReport
 
 ZERO = Decimal("0.00")
 MAX_CONTRIBUTION_MONTHS = 24

@@ -11,7 +11,7 @@ from wagtail.models import WorkflowState
 
 from portal.finance.ledger.models import AccountType, JournalLine
 from portal.finance.ledger.selectors import account_balance
-from portal.finance.money import to_cents
+from portal.society.money import to_cents
 
 
 def dashboard_figures() -> dict:

@@ -1,6 +1,6 @@
 """Financial statements as CSV, XLSX and PDF, from the dict `financial.financial_statements` returns (live or
 frozen in a snapshot). Amounts stay Decimal text (CSV, PDF) or Decimal numbers (XLSX); nothing passes through float.
-Account names are typed by staff: text that a spreadsheet would run as a formula is neutralised (finance/csv_safe)."""
+Account names are typed by staff: text that a spreadsheet would run as a formula is neutralised (society/csv_safe)."""
 
 import csv
 import datetime
@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-from portal.finance.csv_safe import neutralise_csv_cell, xlsx_text_cell
+from portal.society.csv_safe import neutralise_csv_cell, xlsx_text_cell
+from portal.society.policy import sacco_settings
 
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -93,11 +94,9 @@ def statements_xlsx(data: dict, title: str) -> bytes:
 def statements_pdf(data: dict, title: str) -> bytes:
     from xhtml2pdf import pisa
 
-    from portal.home.models import SaccoSettings
-
     html = render_to_string(
         "reports/financial_statements_pdf.html",
-        {"data": data, "title": title, "sacco": SaccoSettings.load(), "generated": datetime.datetime.now()},
+        {"data": data, "title": title, "sacco": sacco_settings(), "generated": datetime.datetime.now()},
     )
     output = io.BytesIO()
     if pisa.CreatePDF(html, dest=output, encoding="utf-8").err:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from portal.finance.ledger.models import DEBIT_NORMAL, Account, AccountType, JournalLine
-from portal.finance.money import sum_to_cents
+from portal.society.money import sum_to_cents
 
 ZERO = Decimal("0.00")
 CASH_BELOW = "1100"

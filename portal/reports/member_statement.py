@@ -16,7 +16,8 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 
 from portal.finance.ledger.models import JournalLine
-from portal.finance.money import sum_to_cents
+from portal.society.money import sum_to_cents
+from portal.society.policy import sacco_settings
 
 ZERO = Decimal("0.00")
 # (title, account codes, the side that increases the balance shown)
@@ -67,11 +68,9 @@ def member_statement(*, member, start: datetime.date, end: datetime.date) -> dic
 def member_statement_pdf(statement: dict) -> bytes:
     from xhtml2pdf import pisa
 
-    from portal.home.models import SaccoSettings
-
     html = render_to_string(
         "reports/member_statement_pdf.html",
-        {"s": statement, "sacco": SaccoSettings.load(), "generated": datetime.datetime.now()},
+        {"s": statement, "sacco": sacco_settings(), "generated": datetime.datetime.now()},
     )
     output = io.BytesIO()
     if pisa.CreatePDF(html, dest=output, encoding="utf-8").err:
@@ -81,10 +80,8 @@ def member_statement_pdf(statement: dict) -> bytes:
 
 def member_statement_email(*, member, start: datetime.date, end: datetime.date) -> None:
     """Email the member their statement as a PDF (console in development, SMTP in production)."""
-    from portal.home.models import SaccoSettings
-
     statement = member_statement(member=member, start=start, end=end)
-    sacco = SaccoSettings.load()
+    sacco = sacco_settings()
     message = EmailMessage(
         subject=f"Your {sacco.name} statement, {start:%d %b %Y} – {end:%d %b %Y}",
         body=(

@@ -49,7 +49,7 @@ class FinancialStatement(ApprovalRecord):
 
 
 def _private_storage():
-    from portal.members.storage import private_storage
+    from portal.society.storage import private_storage
 
     return private_storage()
 

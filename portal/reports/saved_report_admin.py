@@ -16,10 +16,10 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, InspectView, SnippetViewSet
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
-from portal.members.private_files import private_file_response
+from portal.society.list_exports import ExportingIndexView
+from portal.society.private_files import private_file_response
 
 from .catalogue import REPORT_TYPES, report_types_for
-from .list_exports import ExportingIndexView
 from .models import Report, ReportStatus, SavedReport
 from .saved_reports import (
     ReportNotAllowed,

@@ -14,10 +14,12 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from portal.society.policy import sacco_settings
+from portal.society.tabular import CONTENT_TYPES, render
+
 from .catalogue import Period, ReportType, period_dates, report_build, report_type_get
 from .models import CRON, Frequency, OutputFormat, Report, ReportStatus, ReportTrigger, SavedReport
 from .selectors import report_allowed
-from .tabular import CONTENT_TYPES, render
 
 logger = logging.getLogger(__name__)
 
@@ -319,11 +321,9 @@ def saved_report_run_scheduled(saved_report_id: str) -> str:
 def report_email(*, run: Report, content: bytes, recipients, sent: list[str]) -> list[str]:
     """Send the file to each recipient (one message each, so no one sees the others' addresses); `sent` collects
     the addresses as they go, so a failure half-way still says who got it."""
-    from portal.home.models import SaccoSettings
-
     if not recipients:
         return sent
-    sacco = SaccoSettings.load()
+    sacco = sacco_settings()
     for user in recipients:
         message = EmailMessage(
             subject=f"{sacco.name}: {run.title} ({run.covers})",

@@ -9,11 +9,11 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views
-from .list_exports import ExportingIndexView
 from .models import FinancialStatement
 from .saved_report_admin import ReportViewSet, SavedReportViewSet, report_download_view, saved_report_run_view
 

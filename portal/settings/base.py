@@ -13,6 +13,7 @@ BASE_DIR = PROJECT_DIR.parent
 
 INSTALLED_APPS = [
     # Project apps first so their templates override third-party ones.
+    "portal.society",
     "portal.home",
     "portal.members",
     "portal.finance",
@@ -307,7 +308,7 @@ LOGGING = {
 
 # --- File imports (issue 12) ------------------------------------------------------------------------
 # Every uploaded table (check-off, bank/M-Pesa statements, invitation lists) is read by
-# portal/finance/file_reader.py under these caps; a zip bomb or a damaged file is a form error, not a held worker.
+# portal/society/file_reader.py under these caps; a zip bomb or a damaged file is a form error, not a held worker.
 FILE_IMPORT_MAX_BYTES = 10 * 1024 * 1024  # the upload itself
 FILE_IMPORT_MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # an XLSX's parts, summed, once unzipped
 FILE_IMPORT_MAX_COMPRESSION_RATIO = 100  # a part over 1 MB that unzips more than this many times is refused

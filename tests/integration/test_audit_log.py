@@ -101,9 +101,9 @@ def test_service_actions_carry_who_and_before_after(member, staff_user):
 
 
 def test_admin_edits_of_snippets_and_settings_record_before_and_after(client, staff_user):
-    from portal.home.models import SaccoSettings
     from portal.loans.demo import loans_seed
     from portal.loans.models import LoanProduct
+    from portal.society.models import SaccoSettings
     from tests.conftest import sign_in_verified
 
     loans_seed()
@@ -114,7 +114,7 @@ def test_admin_edits_of_snippets_and_settings_record_before_and_after(client, st
     data = _form_data(client.get(url).context["form"])
     data["annual_rate"] = "15.5"
     assert client.post(url, data).status_code == 302
-    settings_url = f"/admin/settings/home/saccosettings/{SaccoSettings.load().pk}/"
+    settings_url = f"/admin/settings/society/saccosettings/{SaccoSettings.load().pk}/"
     form = client.get(settings_url).context["form"]
     data = _form_data(form)
     data["minimum_monthly_contribution"] = "2500.00"
@@ -126,7 +126,7 @@ def test_admin_edits_of_snippets_and_settings_record_before_and_after(client, st
     [rate] = _entries(api, action="sacco.edit", object_type="loans.loanproduct")
     assert rate["user"] == treasurer.email
     assert rate["data"]["changes"] == {"annual_rate": {"before": "12.0000", "after": "15.5000"}}
-    [setting] = _entries(api, action="sacco.edit", object_type="home.saccosettings")
+    [setting] = _entries(api, action="sacco.edit", object_type="society.saccosettings")
     assert list(setting["data"]["changes"]) == ["minimum_monthly_contribution"]
     assert setting["data"]["changes"]["minimum_monthly_contribution"]["after"] == "2500.00"
 

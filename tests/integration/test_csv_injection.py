@@ -12,12 +12,12 @@ from django.contrib.auth.models import Group
 from openpyxl import load_workbook
 
 from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
-from portal.finance.csv_safe import FORMULA_STARTS, csv_text, neutralise_csv_cell
 from portal.members import roles
 from portal.members.models import Member
 from portal.reports.catalogue import REPORT_TYPES, Period
 from portal.reports.saved_reports import report_run
-from portal.reports.tabular import Section, TabularReport, render
+from portal.society.csv_safe import FORMULA_STARTS, csv_text, neutralise_csv_cell
+from portal.society.tabular import Section, TabularReport, render
 from tests.conftest import sign_in_verified
 
 pytestmark = pytest.mark.django_db

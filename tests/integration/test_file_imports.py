@@ -13,12 +13,12 @@ from rest_framework.test import APIClient
 
 from portal.contributions.checkoff import CheckoffFileError, checkoff_post
 from portal.contributions.models import CheckoffImport, CheckoffRow
-from portal.finance import file_reader
 from portal.finance.banking.models import BankStatement, BankTransaction
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.models import JournalEntry
 from portal.members import roles
 from portal.members.models import Invitation
+from portal.society import file_reader
 from tests import bad_files
 from tests.conftest import sign_in_verified
 

@@ -9,9 +9,9 @@ from django.test import TestCase
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from portal.home.models import SaccoSettings
 from portal.members import roles
 from portal.members.models import ActivityLog
+from portal.society.models import SaccoSettings
 from tests.conftest import PASSWORD, sign_in_verified
 
 pytestmark = pytest.mark.django_db

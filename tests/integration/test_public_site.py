@@ -5,7 +5,8 @@ from django.core import mail
 from wagtail.contrib.forms.models import FormSubmission
 from wagtail.documents.models import Document
 
-from portal.home.models import ContactPage, HomePage, SaccoSettings
+from portal.home.models import ContactPage, HomePage
+from portal.society.models import SaccoSettings
 
 pytestmark = pytest.mark.django_db
 

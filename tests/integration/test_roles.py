@@ -91,7 +91,7 @@ def test_only_clerks_and_administrators_edit_members(client, staff_user, member,
 )
 def test_sacco_settings_are_edited_by_treasurer_and_administrators_only(client, staff_user, role, allowed):
     sign_in_verified(client, staff_user(role))
-    response = client.get(reverse("wagtailsettings:edit", args=["home", "saccosettings"]), follow=True)
+    response = client.get(reverse("wagtailsettings:edit", args=["society", "saccosettings"]), follow=True)
     reached_form = response.status_code == 200 and "saccosettings" in response.request["PATH_INFO"]
     assert reached_form is allowed
 

@@ -13,8 +13,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl.worksheet._reader import WorkSheetParser
 
-from portal.finance import file_reader
-from portal.finance.file_reader import FileRejected, cell_text, import_limits, read_table, upload_read
+from portal.society import file_reader
+from portal.society.file_reader import FileRejected, cell_text, import_limits, read_table, upload_read
 from tests import bad_files
 
 

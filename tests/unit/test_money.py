@@ -1,10 +1,10 @@
-"""finance.money: amounts are parsed strictly and rounded half up to cents."""
+"""society.money: amounts are parsed strictly and rounded half up to cents."""
 
 from decimal import Decimal
 
 import pytest
 
-from portal.finance.money import InvalidAmount, format_money, parse_amount, to_cents
+from portal.society.money import InvalidAmount, format_money, parse_amount, to_cents
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_format_money_groups_thousands():
 
 
 def test_sum_to_cents_reads_database_sums_without_floats():
-    from portal.finance.money import sum_to_cents
+    from portal.society.money import sum_to_cents
 
     assert sum_to_cents(None) == Decimal("0.00")
     assert sum_to_cents(Decimal("0.30000000000000004")) == Decimal("0.30")  # SQLite's noise on decimal sums
@@ -116,7 +116,7 @@ def test_parse_amount_keeps_accepting_decimals_and_ints_and_normalises_negative_
 def test_money_form_field_names_the_field_and_cleans_to_decimal():
     from django import forms
 
-    from portal.finance.money_fields import MoneyFormField
+    from portal.society.money_fields import MoneyFormField
 
     class F(forms.Form):
         amount = MoneyFormField()
@@ -133,7 +133,7 @@ def test_money_form_field_names_the_field_and_cleans_to_decimal():
 def test_money_serializer_field_names_the_field():
     from rest_framework import serializers
 
-    from portal.api.fields import MoneyField
+    from portal.society.serializer_fields import MoneyField
 
     class S(serializers.Serializer):
         amount = MoneyField()
@@ -151,7 +151,7 @@ def test_money_serializer_field_names_the_field():
 def test_money_serializer_field_may_take_blank_as_no_amount():
     from rest_framework import serializers
 
-    from portal.api.fields import MoneyField
+    from portal.society.serializer_fields import MoneyField
 
     class S(serializers.Serializer):
         cost = MoneyField(allow_zero=True, allow_blank=True)

@@ -10,7 +10,7 @@ from unittest import mock
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from portal.reports.tabular import Section, TabularReport, render
+from portal.society.tabular import Section, TabularReport, render
 
 D = Decimal
 
@@ -48,7 +48,7 @@ def test_xlsx_has_a_sheet_per_table_with_legal_unique_names_and_money_format():
 
 
 def test_pdf_escapes_text_and_formats_money():
-    with mock.patch("portal.home.models.SaccoSettings.load") as load:
+    with mock.patch("portal.society.models.SaccoSettings.load") as load:
         load.return_value.name = "Umoja SACCO"
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render(_report(), "pdf"))).pages)
     assert "Umoja SACCO" in text and "Akinyi <Otieno> & Sons" in text and "1,234.50" in text

@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.finance.file_reader import FileRejected, limits_help_text, upload_read
-from portal.reports.tabular import Section, list_export
+from portal.society.file_reader import FileRejected, limits_help_text, upload_read
+from portal.society.tabular import Section, list_export
 
 from .models import BankAccount, BankTransaction
 from .reconciliation import (

@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from portal.society.money_fields import MoneyField
+
 
 class BankAccountKind(models.TextChoices):
     BANK = "bank", "Bank account"
@@ -74,7 +76,7 @@ class BankTransaction(models.Model):
     date = models.DateField()
     reference = models.CharField(max_length=100, blank=True)
     description = models.CharField(max_length=255, blank=True)
-    amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Money in is positive, money out negative.")
+    amount = MoneyField(help_text="Money in is positive, money out negative.")
     matched_line = models.OneToOneField(
         "finance.JournalLine", null=True, blank=True, on_delete=models.PROTECT, related_name="bank_match"
     )

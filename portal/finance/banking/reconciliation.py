@@ -1,6 +1,6 @@
 """Bank reconciliation (T5): import a bank or M-Pesa statement, match its lines to the ledger, report the rest.
 
-Import reads CSV or XLSX through the one file reader (portal/finance/file_reader.py: caps on size, unzipped size,
+Import reads CSV or XLSX through the one file reader (portal/society/file_reader.py: caps on size, unzipped size,
 rows and columns; a damaged file is a form error naming it) with flexible headers — date (or completion time /
 value date), reference (or receipt no. / transaction id), description (or details / narrative) and either a signed
 `amount` or `paid in` / `withdrawn` (also `credit` / `debit`) columns. Every row is checked first and every problem
@@ -26,9 +26,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.audit.services import ACTION, audit_log
-from portal.finance.file_reader import FileRejected, cell_text, read_table
 from portal.finance.ledger.models import JournalLine
-from portal.finance.money import InvalidAmount, parse_amount
+from portal.society.file_reader import FileRejected, cell_text, read_table
+from portal.society.money import InvalidAmount, parse_amount
 
 from .models import BankAccount, BankStatement, BankTransaction, MatchMethod
 
@@ -78,7 +78,7 @@ class _Problems:
 
 def _records(content: bytes, file_name: str) -> Iterator[tuple[int, dict]]:
     """(row number in the file, {column key: value}) for each non-blank row under the header, streamed by the one
-    file reader (portal/finance/file_reader.py), which refuses a damaged file, a zip bomb or one past the caps with
+    file reader (portal/society/file_reader.py), which refuses a damaged file, a zip bomb or one past the caps with
     FileRejected naming the file."""
     table = read_table(content, file_name=file_name)
     names = {}

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+from portal.society.money_fields import MoneyField
 
 
 def receipt_upload_to(instance, filename):
@@ -15,7 +15,7 @@ def receipt_upload_to(instance, filename):
 
 
 def _private_storage():
-    from portal.members.storage import private_storage
+    from portal.society.storage import private_storage
 
     return private_storage()
 
@@ -53,10 +53,8 @@ class IncomeCategory(models.Model):
 class CashbookRecord(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     date = models.DateField()
-    amount = models.DecimalField(**MONEY)
-    transaction_cost = models.DecimalField(
-        **MONEY, default=0, help_text="Bank or M-Pesa charge on this payment: Dr 5100 / Cr bank."
-    )
+    amount = MoneyField()
+    transaction_cost = MoneyField(default=0, help_text="Bank or M-Pesa charge on this payment: Dr 5100 / Cr bank.")
     bank_account = models.ForeignKey("finance.BankAccount", on_delete=models.PROTECT, related_name="+")
     description = models.CharField(max_length=255)
     reference = models.CharField(max_length=100, blank=True, help_text="Invoice, receipt or M-Pesa code.")

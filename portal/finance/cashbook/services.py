@@ -13,7 +13,8 @@ from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.models import Account, AccountType
 from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
-from portal.finance.money import InvalidAmount, parse_amount
+from portal.society.file_types import sniff_content_type
+from portal.society.money import InvalidAmount, parse_amount
 
 from .models import ExpenseCategory, IncomeCategory, SaccoExpense, SaccoIncome
 
@@ -69,8 +70,6 @@ def _amount(raw, field: str, errors: dict, *, allow_zero=False) -> Decimal:
 def _check_receipt(receipt, errors: dict) -> str:
     if not receipt:
         return ""
-    from portal.members.kyc import sniff_content_type
-
     if receipt.size > RECEIPT_MAX_BYTES:
         errors["receipt"] = ["The receipt is larger than 5 MB."]
         return ""

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.society.money_fields import MoneyField
+
 
 class AccountType(models.TextChoices):
     ASSET = "asset", "Asset"
@@ -79,8 +81,8 @@ class JournalLine(models.Model):
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
-    debit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    credit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    debit = MoneyField(default=0)
+    credit = MoneyField(default=0)
     member = models.ForeignKey(
         "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines"
     )

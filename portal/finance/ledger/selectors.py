@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from portal.finance.money import sum_to_cents
+from portal.society.money import sum_to_cents
 
 from .models import Account, JournalLine
 

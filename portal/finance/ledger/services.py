@@ -17,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from portal.finance.bulk_insert import instance_row, rows_insert
-from portal.finance.money import CENT
+from portal.society.money import CENT
 
 from .models import Account, JournalEntry, JournalLine
 

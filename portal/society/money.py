@@ -25,7 +25,10 @@ def to_cents(value: Decimal | int | str) -> Decimal:
 
 
 MONEY_MAX_DIGITS = 14
-"""Digits of every money column (models use max_digits=14, decimal_places=2): at most 999,999,999,999.99."""
+"""Digits of every money column (`money_fields.MoneyField`): at most 999,999,999,999.99."""
+
+MONEY_DECIMAL_PLACES = 2
+"""Places after the point in every money column: shillings and cents."""
 
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from wagtail.admin.views.mixins import Echo, SpreadsheetExportMixin
 from wagtail.snippets.views.snippets import IndexView
 
-from portal.finance.csv_safe import neutralise_csv_cell, xlsx_clean_text
+from portal.society.csv_safe import neutralise_csv_cell, xlsx_clean_text
 
 
 class NeutralisingDictWriter(csv.DictWriter):

@@ -1,13 +1,33 @@
-"""A form field for money: the admin's and the portal's forms read amounts through the one parser
-(`finance.money.parse_amount`), so a form refuses exactly what the API and the file imports refuse, with the
-error under the field."""
+"""Money columns and money form fields.
+
+`MoneyField` is every money column: one precision (`money.MONEY_MAX_DIGITS`, `money.MONEY_DECIMAL_PLACES`) instead
+of a dict of digits repeated in each app. `MoneyFormField` reads amounts through the one parser
+(`money.parse_amount`), so a form refuses exactly what the API and the file imports refuse, with the error under
+the field."""
 
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 
-from .money import MONEY_MAX_DIGITS, InvalidAmount, parse_amount
+from .money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, InvalidAmount, parse_amount
+
+
+class MoneyField(models.DecimalField):
+    """A column of shillings and cents, at the society's one money precision.
+
+    It deconstructs as a plain DecimalField with the same digits, so adopting it changes no migration and no
+    table (SQLite would rebuild a table for an AlterField, and the journal's guard triggers with it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
 
 
 class MoneyFormField(forms.Field):

@@ -3,7 +3,7 @@
 Every report type in the catalogue (saved and scheduled reports, R6) builds a `TabularReport`: a title, what
 it covers, and sections of rows. The renderers here turn any of them into a file, so a new report type needs no
 file code. Amounts stay `Decimal` — text in CSV and PDF, numbers with two decimals in XLSX; never float. Text a
-spreadsheet would read as a formula is neutralised in CSV and kept as text in XLSX (finance/csv_safe.py).
+spreadsheet would read as a formula is neutralised in CSV and kept as text in XLSX (society/csv_safe.py).
 """
 
 import csv
@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from portal.finance.csv_safe import csv_text, xlsx_clean_text, xlsx_text_cell
+from portal.society.csv_safe import csv_text, xlsx_clean_text, xlsx_text_cell
+
+from .policy import sacco_settings
 
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -135,12 +137,10 @@ def render_pdf(report: TabularReport) -> bytes:
     from reportlab.lib.units import cm
     from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-    from portal.home.models import SaccoSettings
-
     styles = getSampleStyleSheet()
     cell = styles["BodyText"].clone("cell", fontSize=7.5, leading=9)
     story = [
-        Paragraph(escape(SaccoSettings.load().name), styles["Title"]),
+        Paragraph(escape(sacco_settings().name), styles["Title"]),
         Paragraph(f"<b>{escape(report.title)}</b>, {escape(report.covers)}", styles["Normal"]),
     ]
     for section in report.sections:

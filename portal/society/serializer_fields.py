@@ -5,7 +5,7 @@ from decimal import Decimal
 from drf_spectacular.drainage import set_override
 from rest_framework import serializers
 
-from portal.finance.money import MONEY_MAX_DIGITS, InvalidAmount, parse_amount
+from portal.society.money import MONEY_MAX_DIGITS, InvalidAmount, parse_amount
 
 _LARGEST = Decimal(10) ** (MONEY_MAX_DIGITS - 2) - Decimal("0.01")
 MONEY_IN_PATTERN = rf"^[0-9]{{1,{MONEY_MAX_DIGITS - 2}}}(\.[0-9]{{1,2}})?$"
@@ -14,7 +14,7 @@ MONEY_HELP = f'Shillings as a string with at most two decimals, e.g. "1500.00"; 
 
 
 class MoneyField(serializers.Field):
-    """An amount, read through the one money parser (`finance.money.parse_amount`): finite, at most two decimals,
+    """An amount, read through the one money parser (`society.money.parse_amount`): finite, at most two decimals,
     within the column's digits, positive unless `allow_zero`. A bad amount is a 400 under this field's name.
     `allow_blank`: "" is read as no amount (None), for optional amounts such as a transaction cost.
 

@@ -17,7 +17,7 @@ How an XLSX is read, cheapest check first, before openpyxl opens it:
 4. the dimension may lie, so it is ignored while streaming (openpyxl would otherwise silently cut the rows at the
    dimension), and rows are counted as they stream: the read stops at the first row past the cap.
 Formula cells are read as the values the spreadsheet saved (data_only); nothing is ever evaluated. Numbers come
-back as int or Decimal, never float, so money columns go through portal.finance.money.parse_amount exactly.
+back as int or Decimal, never float, so money columns go through portal.society.money.parse_amount exactly.
 
 A CSV is decoded as UTF-8 (with or without a BOM), or Windows-1252 when it is not UTF-8 (Excel's "CSV" on
 Windows), streamed through csv.reader; control characters mean the file is not text and it is refused.
