@@ -13,7 +13,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
-from portal.members.admin_edit import ServiceCreateView, ServiceEditView
+from portal.society.admin_edit import ServiceCreateView, ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.society.money_fields import MoneyFormField
 

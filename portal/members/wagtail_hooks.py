@@ -15,11 +15,11 @@ from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
+from portal.society.admin_edit import ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views
-from .admin_edit import ServiceEditView
 from .invitations import invitation_create
 from .models import ActivityLog, Invitation, KycDocument, Member
 from .phone import PhoneNumberField

@@ -54,7 +54,7 @@ def _editable_by_some_role(model) -> bool:
 def test_every_editable_snippet_is_read_only_or_service_backed():
     from wagtail.snippets.models import get_snippet_models
 
-    from portal.members.admin_edit import ServiceEditView
+    from portal.society.admin_edit import ServiceEditView
 
     unchecked = []
     for model in get_snippet_models():
@@ -70,7 +70,7 @@ def test_the_allow_list_names_only_registered_editable_snippets_that_are_not_ser
     """A stale entry would hide a regression: each allowed model exists, is editable, and is not yet migrated."""
     from wagtail.snippets.models import get_snippet_models
 
-    from portal.members.admin_edit import ServiceEditView
+    from portal.society.admin_edit import ServiceEditView
 
     models = {m._meta.label: m for m in get_snippet_models()}
     for label in PLAIN_EDITS_ALLOWED:
@@ -80,8 +80,8 @@ def test_the_allow_list_names_only_registered_editable_snippets_that_are_not_ser
 
 def test_member_and_schedule_edits_are_service_backed():
     from portal.contributions.models import MemberContributionSchedule
-    from portal.members.admin_edit import ServiceCreateView, ServiceEditView
     from portal.members.models import Member
+    from portal.society.admin_edit import ServiceCreateView, ServiceEditView
 
     assert issubclass(Member.snippet_viewset.edit_view_class, ServiceEditView)
     assert issubclass(MemberContributionSchedule.snippet_viewset.edit_view_class, ServiceEditView)

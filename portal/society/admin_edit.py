@@ -6,7 +6,7 @@ choices, the money parser) and hands the cleaned data to `call_service`, which c
 service owns the rules and the audit/activity log; this view never calls `form.save()` and logs nothing.
 A `ValidationError` from the service becomes form errors on the fields it names.
 
-It lives in `members` (layer 2) so every app above may subclass it; it names no app.
+It lives in `society` (the bottom layer) so every app may subclass it; it names no app.
 """
 
 from django.core.exceptions import ValidationError
