@@ -15,9 +15,13 @@ from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.members.otp_views import fresh_otp_required
 from portal.society.money_fields import MoneyFormField
+from portal.society.tabular import list_export
 
 from .models import Loan, LoanApplication
+from .portfolio_tables import loan_portfolio_sections
+from .selectors import portfolio_aging, portfolio_by_product, portfolio_report
 from .services import LoanStateError, disbursement_date_check, loan_disburse, loan_repay
+from .statements import loan_statement_pdf
 
 APPLICATIONS = "wagtailsnippets_loans_loanapplication:list"
 LOANS = "wagtailsnippets_loans_loan:list"
@@ -134,8 +138,6 @@ def loan_repayment_view(request, pk):
 
 def loan_statement_view(request, pk):
     _require(request, "loans.view_loan")
-    from .statements import loan_statement_pdf
-
     loan = get_object_or_404(Loan.objects.select_related("member__user", "product"), pk=pk)
     response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
@@ -145,12 +147,7 @@ def loan_statement_view(request, pk):
 def portfolio_report_view(request):
     """PAR and provisioning (L9): the loan book by SASRA class."""
     _require(request, "loans.view_loan")
-    from .selectors import portfolio_aging, portfolio_by_product, portfolio_report
-
     today = timezone.localdate()
-    from portal.reports.catalogue import loan_portfolio_sections
-    from portal.society.tabular import list_export
-
     download = list_export(
         request=request,
         title="Loan portfolio",

@@ -15,8 +15,21 @@ from django.db import models
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from portal.contributions.periods import add_months, period_of
+from portal.contributions.reports import report_sections
+from portal.contributions.selectors import contribution_report
+from portal.dividends.models import MemberDividend
+from portal.finance.banking.models import BankAccount
+from portal.finance.banking.reconciliation import unreconciled_report
+from portal.finance.ledger.models import JournalLine
+from portal.loans.models import LoanInstalment, LoanStatus
+from portal.loans.portfolio_tables import loan_portfolio_sections
+from portal.loans.selectors import unpaid_expression
+from portal.members.models import Member
 from portal.society.money import sum_to_cents
 from portal.society.tabular import Section, TabularReport
+
+from .financial import financial_statements
 
 ZERO = Decimal("0.00")
 MAX_CONTRIBUTION_MONTHS = 24
@@ -71,8 +84,6 @@ def _d(text) -> Decimal:
 
 
 def financial_statements_sections(start, end, today) -> list[Section]:
-    from .financial import financial_statements
-
     data = financial_statements(start=start, end=end)
     tb = data["trial_balance"]
     inc = data["income_statement"]
@@ -109,45 +120,7 @@ def financial_statements_sections(start, end, today) -> list[Section]:
     return [income, balance, cash, trial]
 
 
-def loan_portfolio_sections(start, end, today) -> list[Section]:
-    from portal.loans.selectors import portfolio_aging, portfolio_by_product, portfolio_report
-
-    report = portfolio_report()
-    summary = Section(
-        "Summary",
-        ["Measure", "Value"],
-        [
-            ["Outstanding principal", report.outstanding],
-            ["PAR30 (%)", report.par30],
-            ["PAR90 (%)", report.par90],
-            ["Provision required", report.provision_required],
-            ["Provision held (1190)", report.provision_held],
-        ],
-    )
-    classes = Section(
-        "By SASRA class",
-        ["Class", "Loans", "Outstanding principal", "Provision rate (%)", "Provision required"],
-        [[r.label, r.loans, r.outstanding, r.rate, r.provision] for r in report.rows],
-        ["Total", sum(r.loans for r in report.rows), report.outstanding, "", report.provision_required],
-    )
-    products = portfolio_by_product(today=today)
-    by_product = Section(
-        "By product",
-        ["Product", "Loans", "Principal lent", "Outstanding principal", "Overdue", "PAR30 (%)", "Provision required"],
-        [[r.product, r.loans, r.disbursed, r.outstanding, r.overdue, r.par30, r.provision] for r in products],
-    )
-    aging = Section(
-        "Aging",
-        ["Days past due", "Loans", "Outstanding principal", "Overdue"],
-        [[r.label, r.loans, r.outstanding, r.overdue] for r in portfolio_aging(today=today)],
-    )
-    return [summary, classes, by_product, aging]
-
-
 def loans_in_arrears_sections(start, end, today) -> list[Section]:
-    from portal.loans.models import LoanInstalment, LoanStatus
-    from portal.loans.selectors import unpaid_expression
-
     unpaid = unpaid_expression()
     rows = (
         LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE, loan__days_past_due__gt=0)
@@ -205,10 +178,6 @@ def loans_in_arrears_sections(start, end, today) -> list[Section]:
 
 
 def contributions_sections(start, end, today) -> list[Section]:
-    from portal.contributions.periods import add_months, period_of
-    from portal.contributions.reports import report_sections
-    from portal.contributions.selectors import contribution_report
-
     periods = [period_of(start)]
     while add_months(periods[-1], 1) <= end:
         periods.append(add_months(periods[-1], 1))
@@ -235,8 +204,6 @@ def _signed(sign: int, amount: Decimal) -> Decimal:
 
 def member_balances_sections(start, end, today) -> list[Section]:
     """Each member's balances at the period's end, from the ledger: one grouped query."""
-    from portal.finance.ledger.models import JournalLine
-    from portal.members.models import Member
 
     balances: dict[object, dict[str, Decimal]] = {}
     for row in (
@@ -268,7 +235,6 @@ def member_balances_sections(start, end, today) -> list[Section]:
 
 def dividends_sections(start, end, today) -> list[Section]:
     """Dividends posted for the financial years the period touches, member by member (R3's dividend report)."""
-    from portal.dividends.models import MemberDividend
 
     rows = (
         MemberDividend.objects.filter(declaration__financial_year__range=(start.year, end.year))
@@ -301,9 +267,6 @@ def dividends_sections(start, end, today) -> list[Section]:
 
 
 def unreconciled_sections(start, end, today) -> list[Section]:
-    from portal.finance.banking.models import BankAccount
-    from portal.finance.banking.reconciliation import unreconciled_report
-
     bank_side = Section(
         "On the statement, not in the books", ["Bank account", "Date", "Reference", "Description", "Amount"]
     )
