@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "portal.workflows",
     "portal.audit",
     "portal.notifications",
+    "portal.member_area",
     "portal.api",
     # Wagtail
     "wagtail.contrib.forms",

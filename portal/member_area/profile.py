@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views import View
 
+from portal.members.otp_views import fresh_otp_required
+from portal.members.profile import member_bank_details_update, member_nominees_replace, member_profile_update
+from portal.members.selectors import member_for_user
+
 from .forms import BankDetailsForm, ContactsForm, NomineeFormSet
-from .otp_views import fresh_otp_required
-from .profile import member_bank_details_update, member_nominees_replace, member_profile_update
-from .selectors import member_for_user
 
 
 def _member_or_404(request):

@@ -2,9 +2,9 @@
 
 from django.views.generic import TemplateView
 
-from portal.members.views import MemberAreaMixin
+from portal.dividends.models import MemberDividend
 
-from .models import MemberDividend
+from .mixins import MemberAreaMixin
 
 
 class DividendsView(MemberAreaMixin, TemplateView):

@@ -1,26 +1,17 @@
 """KYC pages: the member's documents page, and the permission-checked file download (never MEDIA_URL)."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from portal.members.kyc import kyc_document_upload, kyc_status
+from portal.members.models import KycDocument
+from portal.members.selectors import member_for_user
 from portal.society.private_files import private_file_response
 
-from .kyc import kyc_document_upload, kyc_status
-from .models import KycDocument, KycDocumentType
-from .selectors import member_for_user
-
-
-class KycUploadForm(forms.Form):
-    document_type = forms.ChoiceField(label="Document", choices=KycDocumentType.choices)
-    file = forms.FileField(
-        label="File",
-        help_text="PDF, JPEG or PNG, at most 5 MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-    )
+from .forms import KycUploadForm
 
 
 @login_required

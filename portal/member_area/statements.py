@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from portal.members.selectors import member_for_user
-from portal.members.views import MemberAreaMixin
+from portal.reports.exports import statements_response
+from portal.reports.forms import PeriodForm
+from portal.reports.member_statement import member_statement, member_statement_email, member_statement_pdf
+from portal.reports.models import FinancialStatement
 
-from .exports import statements_response
-from .forms import PeriodForm
-from .member_statement import member_statement, member_statement_email, member_statement_pdf
-from .models import FinancialStatement
+from .mixins import MemberAreaMixin
 
 
 def approved_statements():

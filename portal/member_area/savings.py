@@ -4,11 +4,16 @@ from django.http import Http404
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
-from portal.members.views import MemberAreaMixin
+from portal.contributions.selectors import (
+    contribution_years,
+    member_balances,
+    member_contributions,
+    member_share_capital_payments,
+)
+from portal.contributions.tables import ContributionTable, ShareCapitalTable
 from portal.society.csv_safe import safe_table_export
 
-from .selectors import contribution_years, member_balances, member_contributions, member_share_capital_payments
-from .tables import ContributionTable, ShareCapitalTable
+from .mixins import MemberAreaMixin
 
 EXPORT_FORMATS = ("csv", "xlsx")
 

@@ -3,54 +3,29 @@ each loan's schedule (L6). A member reaches only their own loans; anyone else's 
 
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
+from portal.loans.eligibility import free_deposits, loan_eligibility
+from portal.loans.models import Guarantee, Loan, LoanApplication, LoanProduct
+from portal.loans.services import (
+    LoanStateError,
+    application_submit,
+    application_withdraw,
+    guarantee_accept,
+    guarantee_decline,
+)
+from portal.loans.statements import loan_statement, loan_statement_pdf
 from portal.members.otp_views import fresh_otp_required
-from portal.members.views import MemberAreaMixin
-from portal.society.money_fields import MoneyFormField
+from portal.members.selectors import member_for_user
 
-from .eligibility import loan_eligibility
-from .models import Loan, LoanProduct
-from .services import application_submit
-
-GUARANTOR_ROWS = 3
-
-
-class ApplicationForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=LoanProduct.objects.filter(active=True), empty_label=None)
-    amount = MoneyFormField(label="Amount (KES)")
-    term_months = forms.CharField(label="Term (months)", max_length=3)
-    purpose = forms.CharField(max_length=255)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for n in range(1, GUARANTOR_ROWS + 1):
-            self.fields[f"guarantor_{n}"] = forms.CharField(
-                label=f"Guarantor {n}: membership number", max_length=20, required=False
-            )
-            self.fields[f"guarantee_{n}"] = MoneyFormField(
-                label=f"Guarantor {n}: amount guaranteed (KES)", required=False
-            )
-
-    def guarantor_requests(self):
-        from portal.members.models import Member
-
-        from .services import GuarantorRequest
-
-        rows = []
-        for n in range(1, GUARANTOR_ROWS + 1):
-            number = (self.cleaned_data.get(f"guarantor_{n}") or "").strip().upper()
-            amount = self.cleaned_data.get(f"guarantee_{n}")
-            if number or amount is not None:
-                member = Member.objects.filter(membership_number=number).first()
-                rows.append(GuarantorRequest(member, "" if amount is None else amount, number))
-        return rows
+from .forms import ApplicationForm
+from .mixins import MemberAreaMixin
 
 
 def _member(context):
@@ -127,8 +102,6 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
         member = _member(context)
         loan = get_object_or_404(Loan.objects.select_related("product"), pk=kwargs["pk"], member=member)
         instalments = list(loan.instalments.all())
-        from .statements import loan_statement
-
         context.update(
             loan=loan,
             statement=loan_statement(loan=loan),
@@ -141,13 +114,6 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
 
 def loan_statement_pdf_view(request, pk):
     """The member's own loan statement as a PDF download; anyone else's is a 404."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.http import HttpResponse
-
-    from portal.members.selectors import member_for_user
-
-    from .statements import loan_statement_pdf
-
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     member = member_for_user(user=request.user)
@@ -163,8 +129,6 @@ class GuaranteesView(MemberAreaMixin, TemplateView):
     template_name = "portal/guarantees.html"
 
     def get_context_data(self, **kwargs):
-        from .eligibility import free_deposits
-
         context = super().get_context_data(**kwargs)
         member = _member(context)
         context["guarantees"] = member.guarantees_given.select_related(
@@ -176,11 +140,6 @@ class GuaranteesView(MemberAreaMixin, TemplateView):
 
 @fresh_otp_required
 def guarantee_respond_view(request, pk, answer):
-    from portal.members.selectors import member_for_user
-
-    from .models import Guarantee
-    from .services import LoanStateError, guarantee_accept, guarantee_decline
-
     if request.method != "POST" or answer not in ("accept", "decline"):
         return redirect("member_area:guarantees")
     member = member_for_user(user=request.user)
@@ -196,11 +155,6 @@ def guarantee_respond_view(request, pk, answer):
 
 def application_withdraw_view(request, pk):
     """POST: the member withdraws their own undecided application."""
-    from portal.members.selectors import member_for_user
-
-    from .models import LoanApplication
-    from .services import LoanStateError, application_withdraw
-
     if request.method != "POST" or not request.user.is_authenticated:
         return redirect("member_area:loans")
     member = member_for_user(user=request.user)
