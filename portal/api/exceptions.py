@@ -1,7 +1,8 @@
 """The API's exception handler (REST_FRAMEWORK["EXCEPTION_HANDLER"]): one place that says how a service's refusal
 reaches a client, so views call services without a try/except around each call (issue 13).
 
-- A state conflict (CONFLICTS: the object is already decided, disbursed, processed…) → 409 {"detail": "…"}.
+- A state conflict (portal.society.errors.StateConflict: the object is already decided, disbursed, processed…) → 409
+  {"detail": "…"}.
 - Django's ValidationError from a service → 400 naming the fields ({field: [messages]}), or
   {"non_field_errors": [messages]} when the error names no field.
 - Django's PermissionDenied → 403 {"detail": message} and Http404 → 404: DRF's own handling.
@@ -17,13 +18,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from portal.finance.cashbook.batches import BatchNotProcessable
-from portal.loans.services import LoanStateError
 from portal.middleware import MESSAGE, RETRY_AFTER_SECONDS, transient_database_error
+from portal.society.errors import StateConflict
 
-# The services' own "the object's state does not allow this" errors. Both are ValidationErrors (the admin shows
-# them as form errors); to an API client they are a 409, not a 400: the request was well formed, the object moved on.
-CONFLICTS: tuple[type[Exception], ...] = (LoanStateError, BatchNotProcessable)
+# The services' "the object's state does not allow this" errors (LoanStateError, BatchNotProcessable…) are
+# StateConflicts. They are ValidationErrors too (the admin shows them as form errors); to an API client they are a
+# 409, not a 400: the request was well formed, the object moved on. Checked before the 400 rule.
+CONFLICTS: tuple[type[Exception], ...] = (StateConflict,)
 
 
 class DatabaseUnavailable(exceptions.APIException):

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from wagtail.log_actions import registry
 
 from portal.society.tabular import CONTENT_TYPES, Section, TabularReport, render
 
@@ -38,8 +39,6 @@ def _export(entries, output: str) -> HttpResponse:
 
 
 def _action_choices() -> list[tuple[str, str]]:
-    from wagtail.log_actions import registry
-
     registry.scan_for_actions()
     return sorted(registry.get_choices(), key=lambda choice: str(choice[1]))
 

@@ -9,16 +9,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from wagtail.models import ModelLogEntry, PageLogEntry
 
-from portal.members import roles
+from . import readers
 
 MAX_LIMIT = 500
 
 
 def audit_readable(user) -> bool:
-    """Auditors and administrators read the trail; nobody edits it."""
+    """Superusers and the users a registered reader check admits (auditors and administrators: portal/members
+    registers it) read the trail; nobody edits it."""
     if not (user and user.is_authenticated and user.is_active):
         return False
-    return user.is_superuser or user.groups.filter(name__in=[roles.AUDITORS, roles.ADMINISTRATORS]).exists()
+    return user.is_superuser or any(check(user) for check in readers.registered())
 
 
 @dataclass

@@ -5,6 +5,7 @@ from django.urls import path
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
+from .admin_views import audit_trail_view
 from .changes import field_snapshot
 from .services import ACTION, EDIT, POST, REVERSE, STATUS, VOTE, audit_log
 
@@ -67,8 +68,6 @@ for hook_name in ("after_edit_snippet", "after_create_snippet", "after_edit_sett
 
 @hooks.register("register_admin_urls")
 def audit_admin_urls():
-    from .admin_views import audit_trail_view
-
     return [path("audit/", audit_trail_view, name="audit_trail")]
 
 

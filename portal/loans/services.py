@@ -21,15 +21,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.audit.services import POST, audit_log
+from portal.contributions.services import summaries_refresh
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
 from portal.members.models import Member
 from portal.notifications.services import notify
+from portal.society.errors import StateConflict
 from portal.society.money import InvalidAmount, format_money, parse_amount
 from portal.society.policy import sacco_settings
 
-from .eligibility import loan_eligibility
+from .eligibility import free_deposits, loan_eligibility
 from .models import (
     ApplicationStatus,
     FeeTreatment,
@@ -43,6 +45,7 @@ from .models import (
     LoanStatus,
 )
 from .schedule import cents, schedule_build
+from .selectors import settlement_quote
 
 LOANS = "1100"
 INTEREST_RECEIVABLE = "1110"
@@ -55,8 +58,9 @@ UNALLOCATED = "2300"
 ZERO = Decimal("0.00")
 
 
-class LoanStateError(ValidationError):
-    """The application or loan is not in a state that allows this (already decided, already disbursed…)."""
+class LoanStateError(StateConflict):
+    """The application or loan is not in a state that allows this (already decided, already disbursed…). A
+    StateConflict (409 in the API), so a ValidationError too, as the admin and the portal catch it."""
 
 
 def _amount(raw, field: str) -> Decimal:
@@ -144,6 +148,7 @@ def application_submit(
             },
             link=reverse("member_area:guarantees"),
         )
+    # approval.py imports this module (the decisions it carries out): imported here to break that cycle.
     from .approval import loan_review_start
 
     loan_review_start(application=application, by=member.user)
@@ -153,8 +158,6 @@ def application_submit(
 def _guarantees_check(*, member, product, amount, guarantors) -> tuple[list, Decimal]:
     """domain.md: guarantees cover the part above the borrower's free deposits, by at least the product's number of
     guarantors; each guarantee within the guarantor's free deposits; nobody guarantees more than the limit of loans."""
-    from .eligibility import free_deposits
-
     limit = sacco_settings().max_active_guarantees
     cover = max(amount - free_deposits(member=member), ZERO)
     errors, requests, seen = [], [], set()
@@ -220,8 +223,6 @@ def _guarantee_respond(*, guarantee, by_member: Member, accept: bool):
         if locked.application.status != ApplicationStatus.SUBMITTED:
             raise LoanStateError("The application is no longer waiting for guarantors.")
         if accept:
-            from .eligibility import free_deposits
-
             # Their own pending promise counts against free deposits; add it back to compare.
             available = free_deposits(member=by_member) + locked.amount
             if locked.amount > available:
@@ -240,6 +241,7 @@ def _guarantee_respond(*, guarantee, by_member: Member, accept: bool):
             context={"body": f"{by_member.user.get_full_name()} {verb} to guarantee {format_money(locked.amount)}."},
             link=reverse("member_area:loans"),
         )
+        # approval.py imports this module (the decisions it carries out): imported here to break that cycle.
         from .approval import loan_review_start
 
         loan_review_start(application=locked.application, by=by_member.user)
@@ -578,8 +580,6 @@ def _apply(loan: Loan, *, amount, key, reference, date, debit_code: str, by) -> 
         recorded_by=by,
     )
     if overpayment > 0:
-        from portal.contributions.services import summaries_refresh
-
         summaries_refresh(member_ids=[member_id])
     if not any(i.outstanding > 0 for i in loan.instalments.all()):
         loan.status = LoanStatus.CLOSED
@@ -600,8 +600,6 @@ def loan_settle(
 ) -> RepaymentResult:
     """Early settlement (L12): interest of instalments not yet due is waived, then the payment is applied as usual;
     it must cover the quote (penalties, interest due, all principal). Guarantees end with the loan."""
-    from .selectors import settlement_quote
-
     date = date or timezone.localdate()
     amount = _amount(amount, "amount")
     with transaction.atomic():
@@ -638,6 +636,7 @@ def application_withdraw(*, application: LoanApplication, by_member: Member) -> 
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decided_at"])
         _guarantees_release(locked)
+        # approval.py imports this module (the decisions it carries out): imported here to break that cycle.
         from .approval import loan_review_cancel
 
         loan_review_cancel(application=locked, by=by_member.user)

@@ -7,6 +7,8 @@ Permissions of apps added later are granted by those apps' own migrations callin
 role groups too (granting alone would leave it in place for ever).
 """
 
+from django.apps import apps as live_apps
+
 MEMBERS = "Members"
 CLERKS = "Clerks"
 LOANS_OFFICERS = "Loans officers"
@@ -228,6 +230,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# Who reads the audit trail (besides superusers); registered with portal.audit.readers in MembersConfig.ready().
+AUDIT_TRAIL_READERS = [AUDITORS, ADMINISTRATORS]
+
+
+def audit_trail_reader(user) -> bool:
+    """Auditors and administrators read the audit trail."""
+    return user.groups.filter(name__in=AUDIT_TRAIL_READERS).exists()
+
+
 # Granted by Wagtail itself, not by this matrix: wagtailimages migration 0023 gives "choose image" (as a model
 # permission and on the root collection) to every group that may enter the admin. Pruning leaves it alone.
 WAGTAIL_IMPLICIT_FOR_ADMIN_ACCESS = ["wagtailimages.choose_image"]
@@ -266,8 +277,6 @@ def roles_sync(apps=None) -> list[str]:
     permissions that do not exist yet (their app is not migrated), which callers may report.
     """
     if apps is None:
-        from django.apps import apps as live_apps
-
         apps = live_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -324,8 +333,6 @@ def roles_prune(apps=None) -> list[str]:
     what was removed, as "<group>: <permission>" lines, for the caller to report.
     """
     if apps is None:
-        from django.apps import apps as live_apps
-
         apps = live_apps
     Group = apps.get_model("auth", "Group")
     Page = apps.get_model("wagtailcore", "Page")

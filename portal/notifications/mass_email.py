@@ -1,11 +1,22 @@
 """Mass email (M12): queue a message for an audience, then django-q2 sends it in batches.
 
 Each recipient is one MassEmailDelivery row (unique per member), so a retried batch never emails anyone twice.
+
+Who is in an audience is the member register's to say, and notifications sits below it (issue 13): the members app
+registers, in its AppConfig.ready(), a resolver for each audience (MassEmailAudience):
+
+    mass_email_audiences.register(MassEmailAudience.ACTIVE, mass_email_members)
+
+A resolver is called as `resolver(audience=..., employer=...)` and returns a queryset of members, each with its
+`user` (whose email the message goes to), filtered by employer when one is given.
 """
 
+from collections.abc import Callable
+
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -15,16 +26,38 @@ from .models import MassEmail, MassEmailAudience, MassEmailDelivery
 
 BATCH_SIZE = 200
 
+AudienceResolver = Callable[..., QuerySet]
 
-def mass_email_recipients(*, audience: str, employer: str = ""):
-    from portal.members.models import Member
 
-    members = Member.objects.select_related("user").filter(user__is_active=True)
-    if audience != MassEmailAudience.ALL:
-        members = members.filter(status=audience)
-    if employer.strip():
-        members = members.filter(employer__iexact=employer.strip())
-    return members
+class MassEmailAudiences:
+    """The resolvers of the audiences, by audience (see the module's docstring)."""
+
+    def __init__(self):
+        self._resolvers: dict[str, AudienceResolver] = {}
+
+    def register(self, audience: str, resolver: AudienceResolver) -> None:
+        """Resolve `audience` with `resolver`. The same resolver again is a no-op (Django may run ready() more than
+        once); another resolver for an audience already taken is refused, as is an audience that is not one."""
+        if audience not in MassEmailAudience.values:
+            raise ValueError(f"{audience!r} is not a mass email audience.")
+        existing = self._resolvers.get(audience)
+        if existing is not None and existing is not resolver:
+            raise ValueError(f"A resolver for the {audience!r} audience is already registered.")
+        self._resolvers[audience] = resolver
+
+    def registered(self) -> dict[str, AudienceResolver]:
+        return dict(self._resolvers)
+
+
+mass_email_audiences = MassEmailAudiences()
+
+
+def mass_email_recipients(*, audience: str, employer: str = "") -> QuerySet:
+    """The members an email to `audience` (of `employer`, when given) goes to, as the registered resolver says."""
+    resolver = mass_email_audiences.registered().get(audience)
+    if resolver is None:
+        raise ImproperlyConfigured(f"No app resolves the mass email audience {audience!r}.")
+    return resolver(audience=audience, employer=employer)
 
 
 @transaction.atomic

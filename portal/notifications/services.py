@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from .models import Notification
 from .sms import sms_backend
@@ -55,8 +56,6 @@ def notify(
 
 
 def notifications_mark_read(*, user, ids=None) -> int:
-    from django.utils import timezone
-
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(id__in=ids)

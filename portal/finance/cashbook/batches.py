@@ -1,7 +1,19 @@
 """Transaction batches (T3): lines entered together, validated (every line's problems named), then processed in
 one transaction — every line posts or none does. Each line's reference defaults to `batch-<id>-<line>`, so a
-batch cannot post twice even if processing is retried."""
+batch cannot post twice even if processing is retried.
 
+Finance posts the expense and income lines itself. The other kinds (a member's contribution, share capital) belong
+to apps above finance, which cannot be named here (issue 13): each registers, in its AppConfig.ready(), a poster for
+its kind:
+
+    batch_line_posters.register(BatchItemKind.CONTRIBUTION, contribution_lines_post)
+
+A poster is called as `poster(batch=..., lines=..., by=...)` with the batch's lines of its kind (in line order),
+posts all of them or none, sets each posted line's `entry`, and returns the problems as LineErrors (an empty list
+when all posted). A line of a kind nobody registered is refused, naming the line and its "kind".
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -9,18 +21,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.audit.services import ACTION, POST, audit_log
-from portal.contributions.services import MONTHLY, SHARE_CAPITAL, PaymentItem, PaymentsInvalid, payments_record
 from portal.finance.banking.models import BankAccount
-from portal.members.models import Member
+from portal.society.errors import StateConflict
 
 from .models import BatchItem, BatchItemKind, BatchStatus, ExpenseCategory, IncomeCategory, TransactionBatch
 from .services import expense_record, income_record
 
 ITEM_FIELDS = ("kind", "member", "category", "amount", "period", "date", "counterparty", "description", "reference")
+OWN_KINDS = (BatchItemKind.EXPENSE, BatchItemKind.INCOME)
 
 
-class BatchNotProcessable(ValidationError):
-    pass
+class BatchNotProcessable(StateConflict):
+    """The batch has already been processed (a StateConflict, so a ValidationError too, as callers expect)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,39 @@ class LineError:
 
     def as_dict(self):
         return {"line": self.line, "field": self.field, "message": self.message}
+
+
+LinePoster = Callable[..., list[LineError]]
+
+
+class BatchLinePosters:
+    """The posters of the line kinds finance does not post itself, by kind (see the module's docstring)."""
+
+    def __init__(self):
+        self._posters: dict[str, LinePoster] = {}
+
+    def register(self, kind: str, poster: LinePoster) -> None:
+        """Post lines of `kind` with `poster`. The same poster again is a no-op (Django may run ready() more than
+        once); another poster for a kind already taken is refused, so two apps cannot replace each other's unnoticed.
+        Finance's own kinds (expense, income) and kinds that are not line kinds are refused too."""
+        if kind not in BatchItemKind.values:
+            raise ValueError(f"{kind!r} is not a batch line kind.")
+        if kind in OWN_KINDS:
+            raise ValueError(f"Finance posts {kind!r} lines itself.")
+        existing = self._posters.get(kind)
+        if existing is not None and existing is not poster:
+            raise ValueError(f"A poster for {kind!r} batch lines is already registered.")
+        self._posters[kind] = poster
+
+    def registered(self) -> dict[str, LinePoster]:
+        return dict(self._posters)
+
+
+batch_line_posters = BatchLinePosters()
+
+
+class _Refused(Exception):
+    """Raised inside batch_process's savepoint when a line failed, so that every line's posting rolls back."""
 
 
 @transaction.atomic
@@ -52,91 +97,71 @@ def batch_create(*, name: str, bank_account: BankAccount, items: list[dict], cre
     return batch
 
 
-def _reference(batch: TransactionBatch, item: BatchItem) -> str:
+def batch_line_reference(batch: TransactionBatch, item: BatchItem) -> str:
+    """The reference a line posts under: its own, or `batch-<id>-<line>` (so a retried batch cannot post twice)."""
     return item.reference or f"batch-{batch.pk}-{item.line}"
+
+
+def _own_line_post(batch: TransactionBatch, item: BatchItem, *, by) -> list[LineError]:
+    """Post one expense or income line."""
+    is_expense = item.kind == BatchItemKind.EXPENSE
+    model = ExpenseCategory if is_expense else IncomeCategory
+    category = model.objects.filter(name__iexact=item.category.strip()).first()
+    if category is None:
+        return [LineError(item.line, "category", f"No {item.get_kind_display().lower()} category {item.category!r}.")]
+    try:
+        with transaction.atomic():
+            if is_expense:
+                record, _ = expense_record(
+                    category=category,
+                    amount=item.amount,
+                    payee=item.counterparty,
+                    description=item.description,
+                    bank_account=batch.bank_account,
+                    date=item.date,
+                    reference=batch_line_reference(batch, item),
+                    recorded_by=by,
+                )
+            else:
+                record, _ = income_record(
+                    category=category,
+                    amount=item.amount,
+                    payer=item.counterparty,
+                    description=item.description,
+                    bank_account=batch.bank_account,
+                    date=item.date,
+                    reference=batch_line_reference(batch, item),
+                    recorded_by=by,
+                )
+    except ValidationError as exc:
+        return [
+            LineError(item.line, "counterparty" if field in ("payee", "payer") else field, message)
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    item.entry = record.entry
+    return []
 
 
 def _run(batch: TransactionBatch, *, by) -> list[LineError]:
     """Post every line; return the errors. Callers roll back when there are any."""
     items = list(batch.items.all())
+    posters = batch_line_posters.registered()
     errors: list[LineError] = []
     for item in items:
         if item.kind not in BatchItemKind.values:
             errors.append(LineError(item.line, "kind", f"{item.kind!r} is not a line kind."))
-    members = {
-        m.membership_number: m
-        for m in Member.objects.filter(membership_number__in=[i.member.strip().upper() for i in items if i.member])
-    }
-    for kind, service_kind in ((BatchItemKind.CONTRIBUTION, MONTHLY), (BatchItemKind.SHARE_CAPITAL, SHARE_CAPITAL)):
-        lines = [i for i in items if i.kind == kind]
-        if not lines:
-            continue
-        payment_items = [
-            PaymentItem(
-                members.get(i.member.strip().upper()),
-                i.amount,
-                i.period if kind == BatchItemKind.CONTRIBUTION else None,
-                i.date,
-                _reference(batch, i),
-                row=i.line,
-                member_label=i.member,
-            )
-            for i in lines
-        ]
-        try:
-            with transaction.atomic():
-                results = payments_record(
-                    kind=service_kind,
-                    items=payment_items,
-                    recorded_by=by,
-                    source="batch",
-                    bank_account=batch.bank_account,
-                )
-            for item, result in zip(lines, results, strict=True):
-                item.entry = result.record.entry
-        except PaymentsInvalid as exc:
-            errors += [LineError(e.row, e.field, e.message) for e in exc.row_errors]
-    for item in items:
-        if item.kind not in (BatchItemKind.EXPENSE, BatchItemKind.INCOME):
-            continue
-        is_expense = item.kind == BatchItemKind.EXPENSE
-        model = ExpenseCategory if is_expense else IncomeCategory
-        category = model.objects.filter(name__iexact=item.category.strip()).first()
-        if category is None:
+        elif item.kind not in OWN_KINDS and item.kind not in posters:
             errors.append(
-                LineError(item.line, "category", f"No {item.get_kind_display().lower()} category {item.category!r}.")
+                LineError(item.line, "kind", f"{item.get_kind_display()} lines cannot be posted: no app posts them.")
             )
-            continue
-        try:
-            with transaction.atomic():
-                if is_expense:
-                    record, _ = expense_record(
-                        category=category,
-                        amount=item.amount,
-                        payee=item.counterparty,
-                        description=item.description,
-                        bank_account=batch.bank_account,
-                        date=item.date,
-                        reference=_reference(batch, item),
-                        recorded_by=by,
-                    )
-                else:
-                    record, _ = income_record(
-                        category=category,
-                        amount=item.amount,
-                        payer=item.counterparty,
-                        description=item.description,
-                        bank_account=batch.bank_account,
-                        date=item.date,
-                        reference=_reference(batch, item),
-                        recorded_by=by,
-                    )
-            item.entry = record.entry
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors += [
-                    LineError(item.line, "counterparty" if field in ("payee", "payer") else field, m) for m in messages
-                ]
+    for kind, poster in posters.items():
+        lines = [i for i in items if i.kind == kind]
+        if lines:
+            errors += poster(batch=batch, lines=lines, by=by)
+    for item in items:
+        if item.kind in OWN_KINDS:
+            errors += _own_line_post(batch, item, by=by)
     if not errors:
         BatchItem.objects.bulk_update(items, ["entry"])
     return sorted(errors, key=lambda e: e.line)
@@ -178,8 +203,8 @@ def batch_process(*, batch: TransactionBatch, processed_by) -> list[LineError]:
             with transaction.atomic():
                 errors = _run(locked, by=processed_by)
                 if errors:
-                    raise PaymentsInvalid([])
-        except PaymentsInvalid:
+                    raise _Refused
+        except _Refused:
             pass
         if errors:
             locked.status = BatchStatus.INVALID
