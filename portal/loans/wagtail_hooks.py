@@ -2,8 +2,10 @@
 they change only through the loan services)."""
 
 from django.db.models import F
-from django.urls import path, reverse
+from django.urls import path, reverse, reverse_lazy
+from django.utils import timezone
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import Panel
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
@@ -11,16 +13,29 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.society.admin_edit import ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views
+from .approval import review_progress
+from .eligibility import loan_eligibility
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
+from .products import loan_product_update
+from .schedule import schedule_build
+
+
+class LoanProductEditView(ServiceEditView):
+    """Saving goes through `loan_product_update`: the product's checks and its audit entry live there."""
+
+    def call_service(self, *, instance, data, by):
+        return loan_product_update(product=instance, changes=data, by=by)
 
 
 class LoanProductViewSet(SnippetViewSet):
     model = LoanProduct
+    edit_view_class = LoanProductEditView
     index_view_class = ExportingIndexView
     icon = "form"
     menu_label = "Loan products"
@@ -115,12 +130,6 @@ class ApplicationPanel(Panel):
         template_name = "loans/admin/review_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from django.utils import timezone
-
-            from .approval import review_progress
-            from .eligibility import loan_eligibility
-            from .schedule import schedule_build
-
             context = super().get_context_data(parent_context)
             review = self.instance
             application = review.application
@@ -287,9 +296,6 @@ class LoansGroup(SnippetViewSetGroup):
     menu_order = 160
 
     def get_submenu_items(self):
-        from django.urls import reverse_lazy
-        from wagtail.admin.menu import MenuItem
-
         class PortfolioMenuItem(MenuItem):
             def is_shown(self, request):
                 return request.user.has_perm("loans.view_loan")

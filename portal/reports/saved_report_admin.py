@@ -13,9 +13,11 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.log_actions import log
-from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, InspectView, SnippetViewSet
+from wagtail.snippets.views.snippets import DeleteView, InspectView, SnippetViewSet
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.members.models import User
+from portal.society.admin_edit import ServiceCreateView, ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.society.private_files import private_file_response
 
@@ -44,8 +46,6 @@ class SavedReportForm(WagtailAdminModelForm):
 
     def __init__(self, *args, for_user=None, **kwargs):
         super().__init__(*args, for_user=for_user, **kwargs)
-        from portal.members.models import User
-
         if for_user is not None:
             self.fields["report_type"].choices = [("", "---------")] + [
                 (t.key, f"{t.label} — {t.description}") for t in report_types_for(for_user)
@@ -56,14 +56,13 @@ class SavedReportForm(WagtailAdminModelForm):
     def clean(self):
         data = super().clean()
         if self.for_user is not None and not self.errors:
-            values = _values(self)
+            values = _values(self.cleaned_data)
             values.pop("name")
             saved_report_validate(user=self.for_user, **values)  # its ValidationError names the fields
         return data
 
 
-def _values(form) -> dict:
-    data = form.cleaned_data
+def _values(data: dict) -> dict:
     return {
         "name": data["name"],
         "report_type": data["report_type"],
@@ -76,28 +75,11 @@ def _values(form) -> dict:
     }
 
 
-class _ServiceErrorsMixin:
-    """A service's ValidationError lands on the form's fields, like any other invalid input."""
+class SavedReportCreateView(ServiceCreateView):
+    """Saving goes through `saved_report_create` (its checks, the schedule, the audit entry)."""
 
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
-            self.produced_error_code = "validation_error"
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
-
-
-class SavedReportCreateView(_ServiceErrorsMixin, CreateView):
-    def save_instance(self):
-        instance = saved_report_create(by=self.request.user, **_values(self.form))
-        log(instance=instance, action="wagtail.create", content_changed=True)
-        return instance
+    def call_service(self, *, instance, data, by):
+        return saved_report_create(by=by, **_values(data))
 
 
 class _OwnTypeOnly:
@@ -108,12 +90,11 @@ class _OwnTypeOnly:
         return instance
 
 
-class SavedReportEditView(_ServiceErrorsMixin, _OwnTypeOnly, EditView):
-    def save_instance(self):
-        instance = saved_report_update(saved_report=self.object, by=self.request.user, **_values(self.form))
-        self.has_content_changes = self.form.has_changed()
-        log(instance=instance, action="wagtail.edit", content_changed=self.has_content_changes)
-        return instance
+class SavedReportEditView(_OwnTypeOnly, ServiceEditView):
+    """Saving goes through `saved_report_update` (its checks, the schedule, the audit entry)."""
+
+    def call_service(self, *, instance, data, by):
+        return saved_report_update(saved_report=instance, by=by, **_values(data))
 
 
 class SavedReportDeleteView(_OwnTypeOnly, DeleteView):

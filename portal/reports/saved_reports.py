@@ -13,7 +13,10 @@ from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
+from django_q.models import Schedule
 
+from portal.audit.changes import field_snapshot
+from portal.audit.services import EDIT, audit_log
 from portal.society.policy import sacco_settings
 from portal.society.tabular import CONTENT_TYPES, render
 
@@ -98,6 +101,13 @@ def _template_fields(
     }
 
 
+def _audit_snapshot(saved: SavedReport) -> dict:
+    """The template as the audit trail records it: its own fields and who receives it."""
+    snapshot = field_snapshot(saved)
+    snapshot["recipients"] = ", ".join(sorted(saved.recipients.values_list("email", flat=True)))
+    return snapshot
+
+
 @transaction.atomic
 def saved_report_create(
     *,
@@ -124,7 +134,9 @@ def saved_report_create(
     )
     saved = SavedReport.objects.create(owner=by, **fields)
     saved.recipients.set(recipients)
-    return schedule_sync(saved_report=saved, frequency=frequency)
+    saved = schedule_sync(saved_report=saved, frequency=frequency)
+    audit_log(instance=saved, action=EDIT, by=by, before=None, after=_audit_snapshot(saved))
+    return saved
 
 
 @transaction.atomic
@@ -141,9 +153,10 @@ def saved_report_update(
     frequency: str,
     recipients,
 ) -> SavedReport:
-    """Change a template; its schedule follows the new frequency."""
+    """Change a template; its schedule follows the new frequency; the audit trail gets the before and after."""
     saved = SavedReport.objects.select_for_update(of=("self",)).select_related("schedule").get(pk=saved_report.pk)
     _require(by, report_type_get(saved.report_type))
+    before = _audit_snapshot(saved)
     fields = _template_fields(
         by=by,
         name=name,
@@ -159,13 +172,13 @@ def saved_report_update(
         setattr(saved, field, value)
     saved.save(update_fields=list(fields))
     saved.recipients.set(recipients)
-    return schedule_sync(saved_report=saved, frequency=frequency)
+    saved = schedule_sync(saved_report=saved, frequency=frequency)
+    audit_log(instance=saved, action=EDIT, by=by, before=before, after=_audit_snapshot(saved))
+    return saved
 
 
 def schedule_sync(*, saved_report: SavedReport, frequency: str) -> SavedReport:
     """Make the django-q2 cron schedule match `frequency`: create, retime or remove it."""
-    from django_q.models import Schedule
-
     if frequency not in Frequency.values:
         raise ValidationError({"frequency": [f"{frequency!r} is not a frequency; use daily, weekly, monthly or none."]})
     schedule = saved_report.schedule

@@ -9,11 +9,13 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from portal.audit.selectors import audit_readable
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views
+from .dashboard import SaccoPanel
 from .models import FinancialStatement
 from .saved_report_admin import ReportViewSet, SavedReportViewSet, report_download_view, saved_report_run_view
 
@@ -72,8 +74,6 @@ class ReportsGroup(SnippetViewSetGroup):
 
         class AuditTrailItem(MenuItem):
             def is_shown(self, request):
-                from portal.audit.selectors import audit_readable
-
                 return audit_readable(request.user)
 
         class BackupsItem(MenuItem):
@@ -116,6 +116,4 @@ def reports_admin_urls():
 def sacco_figures_panel(request, panels):
     """The society's figures on the admin home, for roles that read the ledger (treasurer, auditors, admins)."""
     if request.user.has_perm(admin_views.VIEW_LEDGER):
-        from .dashboard import SaccoPanel
-
         panels.append(SaccoPanel())

@@ -8,9 +8,24 @@ below, which says why it is still a plain model edit today.
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from wagtail.models import ModelLogEntry
+from wagtail.snippets.models import get_snippet_models
 
+from portal.audit.services import EDIT
+from portal.contributions.models import MemberContributionSchedule
+from portal.contributions.rules import contribution_due
+from portal.contributions.services import contribution_schedule_set
+from portal.finance.permissions import ReadOnlyPermissionPolicy
+from portal.loans.demo import loans_seed
+from portal.loans.models import LoanProduct
+from portal.loans.products import loan_product_update
 from portal.members import roles
+from portal.members.models import ActivityLog, Member
+from portal.reports.models import SavedReport
+from portal.reports.saved_reports import saved_report_create
+from portal.society.admin_edit import ServiceCreateView, ServiceEditView
 from tests.conftest import sign_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +35,6 @@ pytestmark = pytest.mark.django_db
 PLAIN_EDITS_ALLOWED = {
     # Reference data that is the record itself (no rule beyond the model's own field validation); each admin
     # edit is still audited with before/after by portal/audit/wagtail_hooks.py.
-    "loans.LoanProduct": "CMS-like product terms (rates, limits); the model validates them",
     "finance.ExpenseCategory": "a cashbook category name and its ledger account",
     "finance.IncomeCategory": "a cashbook category name and its ledger account",
     "finance.Account": "the chart of accounts: names and codes; balances only move through ledger posting",
@@ -32,8 +46,6 @@ PLAIN_EDITS_ALLOWED = {
     "loans.LoanReview": "workflow review page",
     "reports.FinancialStatement": "workflow review page",
     "dividends.DividendDeclaration": "workflow review page",
-    # Service-backed through its own mixin (saved_report_update / saved_report_delete) before this base existed.
-    "reports.SavedReport": "SavedReportEditView calls saved_report_update",
     # The edit view only redirects with a message: an invitation is revoked and sent again, never edited.
     "members.Invitation": "InvitationEditView refuses every edit",
 }
@@ -44,18 +56,12 @@ def _granted_change_perms() -> set[str]:
 
 
 def _editable_by_some_role(model) -> bool:
-    from portal.finance.permissions import ReadOnlyPermissionPolicy
-
     if isinstance(model.snippet_viewset.permission_policy, ReadOnlyPermissionPolicy):
         return False
     return f"{model._meta.app_label}.change_{model._meta.model_name}" in _granted_change_perms()
 
 
 def test_every_editable_snippet_is_read_only_or_service_backed():
-    from wagtail.snippets.models import get_snippet_models
-
-    from portal.society.admin_edit import ServiceEditView
-
     unchecked = []
     for model in get_snippet_models():
         label = model._meta.label
@@ -68,10 +74,6 @@ def test_every_editable_snippet_is_read_only_or_service_backed():
 
 def test_the_allow_list_names_only_registered_editable_snippets_that_are_not_service_backed():
     """A stale entry would hide a regression: each allowed model exists, is editable, and is not yet migrated."""
-    from wagtail.snippets.models import get_snippet_models
-
-    from portal.society.admin_edit import ServiceEditView
-
     models = {m._meta.label: m for m in get_snippet_models()}
     for label in PLAIN_EDITS_ALLOWED:
         assert label in models, label
@@ -79,10 +81,6 @@ def test_the_allow_list_names_only_registered_editable_snippets_that_are_not_ser
 
 
 def test_member_and_schedule_edits_are_service_backed():
-    from portal.contributions.models import MemberContributionSchedule
-    from portal.members.models import Member
-    from portal.society.admin_edit import ServiceCreateView, ServiceEditView
-
     assert issubclass(Member.snippet_viewset.edit_view_class, ServiceEditView)
     assert issubclass(MemberContributionSchedule.snippet_viewset.edit_view_class, ServiceEditView)
     assert issubclass(MemberContributionSchedule.snippet_viewset.add_view_class, ServiceCreateView)
@@ -93,9 +91,6 @@ def _schedule_form(member, **overrides):
 
 
 def test_schedule_edit_refuses_an_amount_under_the_minimum_on_the_field(client, staff_user, member):
-    from portal.contributions.rules import contribution_due
-    from portal.contributions.services import contribution_schedule_set
-
     schedule = contribution_schedule_set(member=member, monthly_amount=None)
     minimum = contribution_due(None)
     sign_in_verified(client, staff_user(roles.CLERKS))
@@ -109,11 +104,6 @@ def test_schedule_edit_refuses_an_amount_under_the_minimum_on_the_field(client, 
 
 
 def test_schedule_edit_saves_through_the_service_and_logs_once(client, staff_user, member):
-    from wagtail.models import ModelLogEntry
-
-    from portal.contributions.rules import contribution_due
-    from portal.contributions.services import contribution_schedule_set
-
     schedule = contribution_schedule_set(member=member, monthly_amount=None)
     clerk = staff_user(roles.CLERKS)
     sign_in_verified(client, clerk)
@@ -130,9 +120,6 @@ def test_schedule_edit_saves_through_the_service_and_logs_once(client, staff_use
 
 def test_schedule_add_refuses_an_amount_under_the_minimum(client, make_user, member):
     """The add view goes through the same service (the model no longer repeats the rule in clean())."""
-    from portal.contributions.models import MemberContributionSchedule
-    from portal.contributions.rules import contribution_due
-
     sign_in_verified(client, make_user("root@sacco.example", role=roles.ADMINISTRATORS, is_superuser=True))
     url = reverse("wagtailsnippets_contributions_membercontributionschedule:add")
     response = client.post(url, _schedule_form(member, monthly_amount=str(contribution_due(None) - Decimal("1"))))
@@ -157,8 +144,6 @@ def _member_form(member, **overrides):
 def test_member_edit_applies_the_profile_service_rules(client, staff_user, member, make_user):
     """The same rules as member_profile_update: validation from the service lands on the field; staff editing
     their own member record may change only what a member may (no identity fields)."""
-    from portal.members.models import ActivityLog
-
     clerk = staff_user(roles.CLERKS)
     sign_in_verified(client, clerk)
     url = reverse("wagtailsnippets_members_member:edit", args=[member.pk])
@@ -176,8 +161,6 @@ def test_member_edit_applies_the_profile_service_rules(client, staff_user, membe
 
 
 def test_staff_cannot_change_their_own_identity_fields_in_the_admin(client, staff_user, make_member):
-    from portal.members.models import Member
-
     clerk = staff_user(roles.CLERKS)
     own = make_member("clerk-member@example.com")
     Member.objects.filter(pk=own.pk).update(user=clerk)
@@ -197,3 +180,116 @@ def test_member_edit_does_not_move_the_member_to_another_user(client, staff_user
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.user_id != other.pk and member.join_date.isoformat() != "2020-01-01" and member.employer == "KPLC"
+
+
+# --- Reference data and drafts moved off the allow-list: each admin edit is one service call, logged once -------
+
+
+def _posted(form) -> dict:
+    """What the browser posts back for an unchanged admin form."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = "on" if value is True else value
+    return data
+
+
+def _edit_entries(instance) -> list:
+    """The trail's edit entries for one record, oldest first (the service's `sacco.edit` or a plain `wagtail.edit`)."""
+    return list(ModelLogEntry.objects.for_instance(instance).filter(action__in=[EDIT, "wagtail.edit"]).order_by("pk"))
+
+
+@pytest.mark.parametrize(
+    "model", [SavedReport, LoanProduct], ids=lambda m: m._meta.label if hasattr(m, "_meta") else str(m)
+)
+def test_migrated_snippets_edit_through_a_service_view(model):
+    assert issubclass(model.snippet_viewset.edit_view_class, ServiceEditView)
+
+
+def _saved_report_form(**overrides) -> dict:
+    return {
+        "name": "Board pack",
+        "report_type": "financial_statements",
+        "period": "previous_quarter",
+        "output_format": "pdf",
+        "frequency": "",
+        **overrides,
+    }
+
+
+def test_saved_report_add_goes_through_the_service_and_logs_once(client, staff_user):
+    treasurer = staff_user(roles.TREASURER)
+    sign_in_verified(client, treasurer)
+    assert issubclass(SavedReport.snippet_viewset.add_view_class, ServiceCreateView)
+    response = client.post(reverse("wagtailsnippets_reports_savedreport:add"), _saved_report_form())
+    assert response.status_code == 302
+    saved = SavedReport.objects.get(name="Board pack")
+    assert saved.owner == treasurer
+    [entry] = ModelLogEntry.objects.for_instance(saved)  # no generic duplicate, no second "created"
+    assert (entry.action, entry.user, entry.data["changes"]["name"]) == (
+        EDIT,
+        treasurer,
+        {"before": None, "after": "Board pack"},
+    )
+
+
+def test_saved_report_edit_goes_through_the_service_and_logs_once(client, staff_user):
+    treasurer, auditor = staff_user(roles.TREASURER), staff_user(roles.AUDITORS)
+    saved = saved_report_create(name="Board pack", report_type="financial_statements", by=treasurer)
+    created = len(_edit_entries(saved))
+    sign_in_verified(client, treasurer)
+    url = reverse("wagtailsnippets_reports_savedreport:edit", args=[saved.pk])
+
+    bad = client.post(url, _saved_report_form(name="Renamed", period="custom"))  # fixed dates without the dates
+    assert bad.status_code == 200 and bad.context["form"].errors
+    saved.refresh_from_db()
+    assert (saved.name, saved.period) == ("Board pack", "previous_month")
+    assert len(_edit_entries(saved)) == created
+
+    response = client.post(url, _saved_report_form(frequency="monthly", recipients=[str(auditor.pk)]))
+    assert response.status_code == 302
+    saved.refresh_from_db()
+    assert (saved.period, saved.schedule.cron) == ("previous_quarter", "0 6 1 * *")
+    [entry] = _edit_entries(saved)[created:]
+    assert (entry.action, entry.user) == (EDIT, treasurer)
+    assert sorted(entry.data["changes"]) == ["frequency", "period", "recipients"]
+    assert entry.data["changes"]["recipients"] == {"before": "", "after": auditor.email}
+
+
+def test_loan_product_edit_goes_through_the_service_and_logs_once(client, staff_user):
+    loans_seed()
+    product = LoanProduct.objects.get(slug="development")
+    treasurer = staff_user(roles.TREASURER)
+    sign_in_verified(client, treasurer)
+    url = reverse("wagtailsnippets_loans_loanproduct:edit", args=[product.pk])
+    data = _posted(client.get(url).context["form"])
+
+    bad = client.post(url, {**data, "annual_rate": "15.5", "max_term_months": "3"})  # shorter than the shortest
+    assert bad.status_code == 200 and "max_term_months" in bad.context["form"].errors
+    product.refresh_from_db()
+    assert (product.annual_rate, product.max_term_months) == (Decimal("12.0000"), 48)
+    assert _edit_entries(product) == []
+
+    assert client.post(url, {**data, "annual_rate": "15.5"}).status_code == 302
+    product.refresh_from_db()
+    assert product.annual_rate == Decimal("15.5")
+    [entry] = _edit_entries(product)
+    assert (entry.action, entry.user) == (EDIT, treasurer)
+    assert entry.data["changes"] == {"annual_rate": {"before": "12.0000", "after": "15.5000"}}
+
+
+def test_loan_product_update_refuses_what_the_model_refuses(db):
+    loans_seed()
+    product = LoanProduct.objects.get(slug="development")
+    with pytest.raises(ValidationError) as refused:
+        loan_product_update(product=product, changes={"min_amount": Decimal("5000000.00")}, by=None)
+    assert "max_amount" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        loan_product_update(product=product, changes={"name": "School fees loan"}, by=None)  # unique
+    with pytest.raises(ValidationError):
+        loan_product_update(product=product, changes={"id": 99}, by=None)  # not a term
+    product.refresh_from_db()
+    assert (product.min_amount, product.name) == (Decimal("10000.00"), "Development loan")
+    assert _edit_entries(product) == []
