@@ -17,7 +17,7 @@ def _lost_connection(*args, **kwargs):
 
 
 def test_lost_connection_on_a_portal_page_is_a_503_with_retry_after(member, monkeypatch):
-    monkeypatch.setattr("portal.contributions.selectors.member_balances", _lost_connection)
+    monkeypatch.setattr("portal.member_area.dashboard.member_balances", _lost_connection)
     client = Client(raise_request_exception=False)
     sign_in_verified(client, member.user)
     response = client.get("/portal/")
@@ -54,7 +54,7 @@ def test_an_error_that_waiting_does_not_cure_stays_a_500(member, monkeypatch):
         except sqlite3.OperationalError as exc:
             raise OperationalError(*exc.args) from exc
 
-    monkeypatch.setattr("portal.contributions.selectors.member_balances", missing_table)
+    monkeypatch.setattr("portal.member_area.dashboard.member_balances", missing_table)
     client = Client(raise_request_exception=False)
     sign_in_verified(client, member.user)
     assert client.get("/portal/").status_code == 500
