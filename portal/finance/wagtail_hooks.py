@@ -4,9 +4,12 @@ trial balance."""
 from decimal import Decimal
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path, reverse, reverse_lazy
 from django.utils.dateparse import parse_date
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -17,23 +20,51 @@ from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, SnippetViewSet, SnippetViewSetGroup
 
+from portal.society.admin_edit import ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.society.money_fields import MoneyFormField
+from portal.society.private_files import private_file_response
 from portal.society.tabular import Section, list_export
 
 from .banking import admin_views as banking_admin_views
 from .banking.models import BankAccount, BankTransaction
-from .banking.services import bank_account_create
+from .banking.services import bank_account_create, bank_account_update
+from .cashbook.batches import BatchNotProcessable, batch_process
 from .cashbook.models import BatchItem, ExpenseCategory, IncomeCategory, SaccoExpense, SaccoIncome, TransactionBatch
-from .cashbook.services import expense_category_create, expense_record, income_category_create, income_record
+from .cashbook.services import (
+    expense_category_create,
+    expense_category_update,
+    expense_record,
+    income_category_create,
+    income_category_update,
+    income_record,
+)
+from .ledger.accounts import account_update
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.selectors import trial_balance
 from .permissions import ReadOnlyPermissionPolicy
 
 
+class AccountEditView(ServiceEditView):
+    """Saving goes through `account_update`: the chart's checks and the audit entry live there."""
+
+    def call_service(self, *, instance, data, by):
+        return account_update(
+            account=instance,
+            code=data["code"],
+            name=data["name"],
+            account_type=data["type"],
+            parent=data.get("parent"),
+            is_contra=data.get("is_contra", False),
+            active=data.get("active", False),
+            by=by,
+        )
+
+
 class AccountViewSet(SnippetViewSet):
     model = Account
     index_view_class = ExportingIndexView
+    edit_view_class = AccountEditView
     icon = "list-ul"
     menu_label = "Chart of accounts"
     list_display = ["code", "name", "type", "is_contra", "active"]
@@ -99,12 +130,28 @@ class BankAccountCreateView(CreateView):
         return instance
 
 
+class BankAccountEditView(ServiceEditView):
+    """Saving goes through `bank_account_update`: the same checks as creating one, and the audit entry."""
+
+    def call_service(self, *, instance, data, by):
+        return bank_account_update(
+            bank_account=instance,
+            name=data["name"],
+            kind=data["kind"],
+            bank_name=data.get("bank_name", ""),
+            branch=data.get("branch", ""),
+            account_number=data.get("account_number", ""),
+            by=by,
+        )
+
+
 class BankAccountViewSet(SnippetViewSet):
     model = BankAccount
     index_view_class = ExportingIndexView
     icon = "home"
     menu_label = "Bank accounts"
     add_view_class = BankAccountCreateView
+    edit_view_class = BankAccountEditView
     list_display = ["name", "kind", "bank_name", "account_number", "ledger_account", "is_primary", "active"]
     list_filter = ["kind", "active"]
     list_export = ["name", "kind", "bank_name", "branch", "account_number", "ledger_account.code", "is_primary"]
@@ -135,6 +182,23 @@ class IncomeCategoryCreateView(_CategoryCreateView):
     service = staticmethod(income_category_create)
 
 
+class _CategoryEditView(ServiceEditView):
+    """Renaming goes through the category's service: the same checks as creating one, and the audit entry."""
+
+    service = None
+
+    def call_service(self, *, instance, data, by):
+        return type(self).service(category=instance, name=data["name"], by=by)
+
+
+class ExpenseCategoryEditView(_CategoryEditView):
+    service = staticmethod(expense_category_update)
+
+
+class IncomeCategoryEditView(_CategoryEditView):
+    service = staticmethod(income_category_update)
+
+
 class ExpenseCategoryViewSet(SnippetViewSet):
     """Each category opens its own expense account under 5000."""
 
@@ -143,6 +207,7 @@ class ExpenseCategoryViewSet(SnippetViewSet):
     icon = "tag"
     menu_label = "Expense categories"
     add_view_class = ExpenseCategoryCreateView
+    edit_view_class = ExpenseCategoryEditView
     list_display = ["name", "ledger_account", "active"]
     list_export = ["name", "ledger_account.code", "active"]
     panels = [FieldPanel("name")]
@@ -154,6 +219,7 @@ class IncomeCategoryViewSet(SnippetViewSet):
     icon = "tag"
     menu_label = "Income categories"
     add_view_class = IncomeCategoryCreateView
+    edit_view_class = IncomeCategoryEditView
     list_display = ["name", "ledger_account", "active"]
     list_export = ["name", "ledger_account.code", "active"]
     panels = [FieldPanel("name")]
@@ -182,13 +248,11 @@ class _CashbookCreateView(CreateView):
         return instance
 
     def form_valid(self, form):
-        from django.core.exceptions import ValidationError
-
         try:
             return super().form_valid(form)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
             return self.form_invalid(form)
 
 
@@ -355,8 +419,6 @@ class LedgerGroup(SnippetViewSetGroup):
     menu_order = 200
 
     def get_submenu_items(self):
-        from django.urls import reverse_lazy
-
         def item(label, url_name, perm, icon, order):
             class PermissionMenuItem(MenuItem):
                 def is_shown(self, request):
@@ -443,11 +505,6 @@ def trial_balance_menu_item():
 
 def receipt_view(request, kind, pk):
     """A stored receipt, only for staff who may view that record (receipts live in private storage)."""
-    from django.http import Http404
-    from django.shortcuts import get_object_or_404
-
-    from portal.society.private_files import private_file_response
-
     model = {"expense": SaccoExpense, "income": SaccoIncome}.get(kind)
     if model is None:
         raise Http404
@@ -465,11 +522,6 @@ def receipt_view(request, kind, pk):
 
 def batch_process_view(request, pk):
     """Confirm on GET; POST processes the batch (every line or none) and returns to the list with the outcome."""
-    from django.contrib import messages
-    from django.shortcuts import get_object_or_404, redirect
-
-    from .cashbook.batches import BatchNotProcessable, batch_process
-
     if not request.user.has_perm("finance.process_transactionbatch"):
         raise PermissionDenied
     batch = get_object_or_404(TransactionBatch, pk=pk)

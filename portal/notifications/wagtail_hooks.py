@@ -15,7 +15,7 @@ from wagtail.snippets.views.snippets import CreateView, SnippetViewSet
 
 from portal.society.list_exports import ExportingIndexView
 
-from .mass_email import mass_email_queue
+from .mass_email import mass_email_queue, mass_email_recipients
 from .models import MassEmail, MassEmailDelivery
 
 
@@ -117,8 +117,6 @@ def mass_email_send_view(request, pk):
         raise PermissionDenied
     mass_email = get_object_or_404(MassEmail, pk=pk)
     if request.method != "POST":
-        from .mass_email import mass_email_recipients
-
         count = mass_email_recipients(audience=mass_email.audience, employer=mass_email.employer).count()
         return TemplateResponse(
             request,

@@ -17,6 +17,10 @@ from portal.audit.services import EDIT
 from portal.contributions.models import MemberContributionSchedule
 from portal.contributions.rules import contribution_due
 from portal.contributions.services import contribution_schedule_set
+from portal.finance.banking.models import BankAccount
+from portal.finance.cashbook.models import ExpenseCategory, IncomeCategory
+from portal.finance.ledger.accounts import account_update
+from portal.finance.ledger.models import Account
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 from portal.loans.demo import loans_seed
 from portal.loans.models import LoanProduct
@@ -33,12 +37,8 @@ pytestmark = pytest.mark.django_db
 # Snippets whose edit view is not a ServiceEditView, and why that is acceptable today. Anything new that staff
 # may edit must either subclass ServiceEditView or be added here with a reason a reviewer can judge.
 PLAIN_EDITS_ALLOWED = {
-    # Reference data that is the record itself (no rule beyond the model's own field validation); each admin
-    # edit is still audited with before/after by portal/audit/wagtail_hooks.py.
-    "finance.ExpenseCategory": "a cashbook category name and its ledger account",
-    "finance.IncomeCategory": "a cashbook category name and its ledger account",
-    "finance.Account": "the chart of accounts: names and codes; balances only move through ledger posting",
-    "finance.BankAccount": "bank account details; money moves only through ledger posting",
+    # A draft that only its sender reads; each admin edit is still audited with before/after by
+    # portal/audit/wagtail_hooks.py.
     "notifications.MassEmail": "a draft message; sending is a separate action that calls the service",
     # Approval objects: the edit view is Wagtail's review page (ReviewEditView); reviewers change nothing
     # (read-only panels, saves refused) and the outcome runs through the workflow registry's services.
@@ -201,9 +201,10 @@ def _edit_entries(instance) -> list:
     return list(ModelLogEntry.objects.for_instance(instance).filter(action__in=[EDIT, "wagtail.edit"]).order_by("pk"))
 
 
-@pytest.mark.parametrize(
-    "model", [SavedReport, LoanProduct], ids=lambda m: m._meta.label if hasattr(m, "_meta") else str(m)
-)
+MIGRATED = [SavedReport, LoanProduct, ExpenseCategory, IncomeCategory, BankAccount, Account]
+
+
+@pytest.mark.parametrize("model", MIGRATED, ids=[m._meta.label for m in MIGRATED])
 def test_migrated_snippets_edit_through_a_service_view(model):
     assert issubclass(model.snippet_viewset.edit_view_class, ServiceEditView)
 
@@ -293,3 +294,89 @@ def test_loan_product_update_refuses_what_the_model_refuses(db):
     product.refresh_from_db()
     assert (product.min_amount, product.name) == (Decimal("10000.00"), "Development loan")
     assert _edit_entries(product) == []
+
+
+@pytest.mark.parametrize("model", [ExpenseCategory, IncomeCategory], ids=["expense", "income"])
+def test_category_rename_goes_through_the_service_and_logs_once(client, staff_user, model):
+    first, second = model.objects.order_by("name")[:2]
+    account_name = first.ledger_account.name
+    treasurer = staff_user(roles.TREASURER)
+    sign_in_verified(client, treasurer)
+    url = reverse(f"wagtailsnippets_finance_{model._meta.model_name}:edit", args=[first.pk])
+
+    bad = client.post(url, {"name": second.name.upper()})  # the service's rule: names differ in more than case
+    assert bad.status_code == 200 and "already exists" in " ".join(bad.context["form"].errors["name"])
+    first.refresh_from_db()
+    assert first.name != second.name.upper() and _edit_entries(first) == []
+
+    old = first.name
+    assert client.post(url, {"name": "  Renamed category "}).status_code == 302
+    first.refresh_from_db()
+    assert (first.name, first.ledger_account.name) == ("Renamed category", account_name)
+    [entry] = _edit_entries(first)
+    assert (entry.action, entry.user) == (EDIT, treasurer)
+    assert entry.data["changes"] == {"name": {"before": old, "after": "Renamed category"}}
+
+
+def _bank_account_form(account, **overrides) -> dict:
+    return {
+        "name": account.name,
+        "kind": account.kind,
+        "bank_name": account.bank_name,
+        "branch": account.branch,
+        "account_number": account.account_number,
+        **overrides,
+    }
+
+
+def test_bank_account_edit_goes_through_the_service_and_logs_once(client, staff_user):
+    account, other = BankAccount.objects.order_by("name")[:2]
+    ledger_account = account.ledger_account_id
+    treasurer = staff_user(roles.TREASURER)
+    sign_in_verified(client, treasurer)
+    url = reverse("wagtailsnippets_finance_bankaccount:edit", args=[account.pk])
+
+    bad = client.post(url, _bank_account_form(account, name=other.name.lower(), branch="Moi Avenue"))
+    assert bad.status_code == 200 and "already exists" in " ".join(bad.context["form"].errors["name"])
+    account.refresh_from_db()
+    assert account.branch != "Moi Avenue" and _edit_entries(account) == []
+
+    assert client.post(url, _bank_account_form(account, branch=" Moi Avenue ")).status_code == 302
+    account.refresh_from_db()
+    assert (account.branch, account.ledger_account_id) == ("Moi Avenue", ledger_account)
+    [entry] = _edit_entries(account)
+    assert (entry.action, entry.user, list(entry.data["changes"])) == (EDIT, treasurer, ["branch"])
+
+
+def _account_form(account, **overrides) -> dict:
+    data = {"code": account.code, "name": account.name, "type": account.type, "parent": account.parent_id or ""}
+    data.update({flag: "on" for flag in ("is_contra", "active") if getattr(account, flag)})
+    return {**data, **overrides}
+
+
+def test_chart_account_edit_goes_through_the_service_and_logs_once(client, staff_user):
+    parent = Account.objects.get(code="5000")
+    child = parent.children.first()
+    treasurer = staff_user(roles.TREASURER)
+    sign_in_verified(client, treasurer)
+    url = reverse("wagtailsnippets_finance_account:edit", args=[parent.pk])
+
+    bad = client.post(url, _account_form(parent, parent=child.pk))  # under its own sub-account
+    assert bad.status_code == 200 and "parent" in bad.context["form"].errors
+    parent.refresh_from_db()
+    assert parent.parent_id is None and _edit_entries(parent) == []
+
+    old = parent.name
+    assert client.post(url, _account_form(parent, name="Running costs")).status_code == 302
+    parent.refresh_from_db()
+    assert parent.name == "Running costs"
+    [entry] = _edit_entries(parent)
+    assert (entry.action, entry.user) == (EDIT, treasurer)
+    assert entry.data["changes"] == {"name": {"before": old, "after": "Running costs"}}
+
+
+def test_account_update_refuses_a_code_already_used(db):
+    account, other = Account.objects.order_by("code")[:2]
+    with pytest.raises(ValidationError) as refused:
+        account_update(account=account, code=other.code, name=account.name, account_type=account.type, by=None)
+    assert "code" in refused.value.message_dict

@@ -1,8 +1,11 @@
-"""Bank account services: create with its ledger account, and switch the primary account atomically."""
+"""Bank account services: create with its ledger account, change its details, and switch the primary account
+atomically."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from portal.audit.changes import field_snapshot
+from portal.audit.services import EDIT, audit_log
 from portal.finance.ledger.models import Account, AccountType
 
 from .models import BankAccount
@@ -54,6 +57,37 @@ def bank_account_create(
         bank_account_set_primary(bank_account=bank_account)
         bank_account.refresh_from_db()
     return bank_account
+
+
+@transaction.atomic
+def bank_account_update(
+    *,
+    bank_account: BankAccount,
+    name: str,
+    kind: str,
+    bank_name: str = "",
+    branch: str = "",
+    account_number: str = "",
+    by,
+) -> BankAccount:
+    """Change an account's details, with the same checks as `bank_account_create`; its ledger account (and so its
+    balance) stays. The audit trail gets the before and after."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Name is required."]})
+    if BankAccount.objects.filter(name__iexact=name).exclude(pk=bank_account.pk).exists():
+        raise ValidationError({"name": [f"A bank account called {name} already exists."]})
+    stored = BankAccount.objects.select_for_update().get(pk=bank_account.pk)
+    before = field_snapshot(stored)
+    stored.name = name
+    stored.kind = kind
+    stored.bank_name = (bank_name or "").strip()
+    stored.branch = (branch or "").strip()
+    stored.account_number = (account_number or "").strip()
+    stored.full_clean()
+    stored.save(update_fields=["name", "kind", "bank_name", "branch", "account_number"])
+    audit_log(instance=stored, action=EDIT, by=by, before=before, after=field_snapshot(stored))
+    return stored
 
 
 @transaction.atomic

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit.services import POST, audit_log
+from portal.audit.changes import field_snapshot
+from portal.audit.services import EDIT, POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.models import Account, AccountType
@@ -53,6 +54,34 @@ def income_category_create(*, name: str) -> IncomeCategory:
         raise ValidationError({"name": [f"An income category called {name} already exists."]})
     account = _child_account(parent_code="4900", name=name, account_type=AccountType.INCOME, codes=range(4901, 5000))
     return IncomeCategory.objects.create(name=name, ledger_account=account)
+
+
+def _category_rename(*, model, category, name: str, by):
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Name is required."]})
+    if model.objects.filter(name__iexact=name).exclude(pk=category.pk).exists():
+        raise ValidationError({"name": [f"An {model._meta.verbose_name} called {name} already exists."]})
+    stored = model.objects.select_for_update().get(pk=category.pk)
+    before = field_snapshot(stored)
+    stored.name = name
+    stored.save(update_fields=["name"])
+    audit_log(instance=stored, action=EDIT, by=by, before=before, after=field_snapshot(stored))
+    return stored
+
+
+@transaction.atomic
+def expense_category_update(*, category: ExpenseCategory, name: str, by) -> ExpenseCategory:
+    """Rename a category (the same checks as creating one); its ledger account stays as it is. Logged with the
+    before and after."""
+    return _category_rename(model=ExpenseCategory, category=category, name=name, by=by)
+
+
+@transaction.atomic
+def income_category_update(*, category: IncomeCategory, name: str, by) -> IncomeCategory:
+    """Rename a category (the same checks as creating one); its ledger account stays as it is. Logged with the
+    before and after."""
+    return _category_rename(model=IncomeCategory, category=category, name=name, by=by)
 
 
 def _amount(raw, field: str, errors: dict, *, allow_zero=False) -> Decimal:
