@@ -9,23 +9,38 @@ from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
-from wagtail.log_actions import log
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, SnippetViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
+from portal.society.admin_edit import ServiceCreateView, ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 
+from .drafts import mass_email_draft_create, mass_email_draft_update
 from .mass_email import mass_email_queue, mass_email_recipients
 from .models import MassEmail, MassEmailDelivery
 
 
-class MassEmailCreateView(CreateView):
-    def save_instance(self):
-        instance = self.form.save(commit=False)
-        instance.created_by = self.request.user
-        instance.save()
-        log(instance=instance, action="wagtail.create", content_changed=True)
-        return instance
+def _draft(data: dict) -> dict:
+    return {
+        "subject": data["subject"],
+        "body": data["body"],
+        "audience": data["audience"],
+        "employer": data.get("employer", ""),
+    }
+
+
+class MassEmailCreateView(ServiceCreateView):
+    """Writing a draft goes through `mass_email_draft_create` (its checks and the audit entry)."""
+
+    def call_service(self, *, instance, data, by):
+        return mass_email_draft_create(by=by, **_draft(data))
+
+
+class MassEmailEditView(ServiceEditView):
+    """Changing a draft goes through `mass_email_draft_update`, which refuses an email already queued or sent."""
+
+    def call_service(self, *, instance, data, by):
+        return mass_email_draft_update(mass_email=instance, by=by, **_draft(data))
 
 
 class MassEmailIndexView(ExportingIndexView):
@@ -55,6 +70,7 @@ class MassEmailViewSet(SnippetViewSet):
     add_to_admin_menu = True
     index_view_class = MassEmailIndexView
     add_view_class = MassEmailCreateView
+    edit_view_class = MassEmailEditView
     inspect_view_enabled = True
     list_display = ["subject", "audience", "status", Column("progress", label="Progress"), "failed_count", "created_at"]
     list_filter = ["status", "audience"]

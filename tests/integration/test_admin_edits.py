@@ -27,6 +27,8 @@ from portal.loans.models import LoanProduct
 from portal.loans.products import loan_product_update
 from portal.members import roles
 from portal.members.models import ActivityLog, Member
+from portal.notifications.drafts import mass_email_draft_create
+from portal.notifications.models import MassEmail
 from portal.reports.models import SavedReport
 from portal.reports.saved_reports import saved_report_create
 from portal.society.admin_edit import ServiceCreateView, ServiceEditView
@@ -37,9 +39,6 @@ pytestmark = pytest.mark.django_db
 # Snippets whose edit view is not a ServiceEditView, and why that is acceptable today. Anything new that staff
 # may edit must either subclass ServiceEditView or be added here with a reason a reviewer can judge.
 PLAIN_EDITS_ALLOWED = {
-    # A draft that only its sender reads; each admin edit is still audited with before/after by
-    # portal/audit/wagtail_hooks.py.
-    "notifications.MassEmail": "a draft message; sending is a separate action that calls the service",
     # Approval objects: the edit view is Wagtail's review page (ReviewEditView); reviewers change nothing
     # (read-only panels, saves refused) and the outcome runs through the workflow registry's services.
     "members.KycDocument": "workflow review page",
@@ -201,7 +200,7 @@ def _edit_entries(instance) -> list:
     return list(ModelLogEntry.objects.for_instance(instance).filter(action__in=[EDIT, "wagtail.edit"]).order_by("pk"))
 
 
-MIGRATED = [SavedReport, LoanProduct, ExpenseCategory, IncomeCategory, BankAccount, Account]
+MIGRATED = [SavedReport, LoanProduct, ExpenseCategory, IncomeCategory, BankAccount, Account, MassEmail]
 
 
 @pytest.mark.parametrize("model", MIGRATED, ids=[m._meta.label for m in MIGRATED])
@@ -380,3 +379,40 @@ def test_account_update_refuses_a_code_already_used(db):
     with pytest.raises(ValidationError) as refused:
         account_update(account=account, code=other.code, name=account.name, account_type=account.type, by=None)
     assert "code" in refused.value.message_dict
+
+
+def _mass_email_form(**overrides) -> dict:
+    return {"subject": "Office closed Monday", "body": "Madaraka Day.", "audience": "all", "employer": "", **overrides}
+
+
+def test_mass_email_drafts_are_written_and_changed_through_the_service(client, staff_user):
+    clerk = staff_user(roles.CLERKS)
+    sign_in_verified(client, clerk)
+    assert issubclass(MassEmail.snippet_viewset.add_view_class, ServiceCreateView)
+    assert client.post(reverse("wagtailsnippets_notifications_massemail:add"), _mass_email_form()).status_code == 302
+    draft = MassEmail.objects.get()
+    assert (draft.created_by, draft.status) == (clerk, MassEmail.DRAFT)
+    [written] = ModelLogEntry.objects.for_instance(draft)  # one entry: no generic duplicate, no second "created"
+    assert (written.action, written.data["changes"]["subject"]["after"]) == (EDIT, "Office closed Monday")
+
+    url = reverse("wagtailsnippets_notifications_massemail:edit", args=[draft.pk])
+    response = client.post(url, _mass_email_form(audience="active", employer=" TSC "))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.audience, draft.employer) == ("active", "TSC")
+    [changed] = _edit_entries(draft)[1:]
+    assert (changed.user, sorted(changed.data["changes"])) == (clerk, ["audience", "employer"])
+
+
+def test_a_queued_mass_email_is_not_changed_in_the_admin(client, staff_user):
+    clerk = staff_user(roles.CLERKS)
+    sent = mass_email_draft_create(by=clerk, **_mass_email_form())
+    MassEmail.objects.filter(pk=sent.pk).update(status=MassEmail.QUEUED)
+    logged = len(_edit_entries(sent))
+    sign_in_verified(client, clerk)
+    url = reverse("wagtailsnippets_notifications_massemail:edit", args=[sent.pk])
+    response = client.post(url, _mass_email_form(subject="Changed after the fact"))
+    assert response.status_code == 200
+    assert "Only a draft can be changed" in " ".join(response.context["form"].non_field_errors())
+    sent.refresh_from_db()
+    assert sent.subject == "Office closed Monday" and len(_edit_entries(sent)) == logged
