@@ -39,6 +39,7 @@ test: setup-dev
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 ## Benchmarks: never part of the test run; numbers go to docs/benchmarks.md.
 bench: setup-dev

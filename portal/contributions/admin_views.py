@@ -26,6 +26,7 @@ from .models import MonthlyContribution, ShareCapitalPayment
 from .periods import InvalidPeriod, format_period, parse_period, period_of
 from .reminders import reminders_send
 from .reports import REPORT_FORMATS, report_periods, report_response
+from .rules import default_share_capital_term, share_capital_progress, share_capital_target
 from .selectors import contribution_report, incomplete_share_capital, missing_contributions
 from .services import (
     MONTHLY,
@@ -396,7 +397,6 @@ def missing_view(request):
 def incomplete_view(request):
     """C1: members below the share capital target, lowest first."""
     _require(request, READ_PERM)
-    from .rules import default_share_capital_term, share_capital_progress, share_capital_target
 
     target = share_capital_target()
     default_term = default_share_capital_term()

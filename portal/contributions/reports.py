@@ -4,6 +4,8 @@
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 
+from portal.society.tabular import Section, TabularReport, tabular_response
+
 from .periods import InvalidPeriod, format_period, parse_period, quarter_periods
 from .selectors import ContributionReport
 
@@ -35,8 +37,6 @@ def report_periods(*, kind: str, period: str | None = None, year=None, quarter=N
 def report_sections(report: ContributionReport) -> list:
     """The report as tables (the shared renderer in portal/society/tabular.py writes the files): a summary, then
     each member's amount per month with the totals."""
-    from portal.society.tabular import Section
-
     periods = report.periods
     return [
         Section(
@@ -75,8 +75,6 @@ def _filename(report: ContributionReport) -> str:
 
 def report_response(*, report: ContributionReport, output: str) -> HttpResponse:
     from django.utils import timezone
-
-    from portal.society.tabular import TabularReport, tabular_response
 
     first, last = report.periods[0], report.periods[-1]
     covers = f"{first:%B %Y}" if first == last else f"{first:%B %Y} to {last:%B %Y}"

@@ -5,13 +5,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from portal.members.models import User
+
+from .models import DividendDeclaration
+from .services import dividend_prepare, dividend_vote
+
 
 def dividends_seed() -> None:
-    from portal.members.models import User
-
-    from .models import DividendDeclaration
-    from .services import dividend_prepare, dividend_vote
-
     staff = {u.email: u for u in User.objects.filter(email__endswith="@sacco.example")}
     treasurer = staff.get("treasurer@sacco.example")
     approvers = [staff.get("committee@sacco.example"), staff.get("committee2@sacco.example")]

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.audit.services import POST, audit_log
+from portal.contributions.services import summaries_add
 from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import Line, Posting, ledger_post_many
 from portal.society.policy import sacco_settings
@@ -167,8 +168,6 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
             )
         results = ledger_post_many(postings=postings, posted_by=approved_by)
         if to_deposits:
-            from portal.contributions.services import summaries_add
-
             summaries_add(deltas={row.member_id: (Decimal("0"), row.net) for row in rows if row.net > 0})
         rows_insert(
             MemberDividend,

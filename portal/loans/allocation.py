@@ -18,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.contributions.models import CheckoffRow
+from portal.contributions.services import summaries_refresh
 from portal.finance.ledger.services import Line, ledger_post
+from portal.members.models import User
 
 from .models import Loan, LoanStatus
 from .services import DEPOSITS, UNALLOCATED, loan_repay
@@ -100,7 +102,6 @@ def _allocate_row(row_id, result: AllocationResult, by) -> None:
                 date=date,
                 source=row.checkoff.file_name,
             )
-            from portal.contributions.services import summaries_refresh
 
             summaries_refresh(member_ids=[row.member_id])
             result.to_deposits += leftover
@@ -126,8 +127,6 @@ def checkoff_repayments_allocate(*, checkoff_id=None, by=None) -> AllocationResu
 
 def checkoff_repayments_allocate_task(checkoff_id, user_id=None) -> str:
     """The django-q2 task queued when a check-off file with loan repayments is posted."""
-    from portal.members.models import User
-
     by = User.objects.filter(pk=user_id).first() if user_id else None
     result = checkoff_repayments_allocate(checkoff_id=checkoff_id, by=by)
     return f"{result.rows} rows allocated: {result.to_loans} to loans, {result.to_deposits} to deposits"

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Sum
 from wagtail.models import WorkflowState
 
+from portal.workflows.models import CommitteeVote
 from portal.workflows.services import decision_validate, workflow_act
 
 from .models import ApplicationStatus, GuaranteeStatus, LoanApplication, LoanReview
@@ -65,8 +66,6 @@ class ReviewProgress:
 
 
 def review_progress(application: LoanApplication) -> ReviewProgress:
-    from portal.workflows.models import CommitteeVote
-
     review = LoanReview.objects.filter(application=application).first()
     task_state = review.current_workflow_task_state if review is not None else None
     if task_state is None:

@@ -4,8 +4,13 @@ from decimal import Decimal
 
 from wagtail.models import Page
 
-from .models import FeeTreatment, LoanCalculatorPage, LoanProduct
-from .schedule import Method
+from portal.members.models import Member, User
+
+from .approval import loan_review_act, loan_review_start
+from .jobs import loans_daily
+from .models import ApplicationStatus, FeeTreatment, LoanApplication, LoanCalculatorPage, LoanProduct
+from .schedule import Method, due_date
+from .services import application_approve, loan_disburse, loan_repay
 
 PRODUCTS = [
     {
@@ -81,13 +86,6 @@ def loans_history_seed() -> None:
 
     from django.utils import timezone
 
-    from portal.members.models import Member
-
-    from .jobs import loans_daily
-    from .models import ApplicationStatus, LoanApplication
-    from .schedule import due_date
-    from .services import application_approve, loan_disburse, loan_repay
-
     today = timezone.localdate()
     wanted = len(DEMO_LOANS) + 4
     members = list(Member.objects.filter(status="active", user__is_staff=False).order_by("join_date")[:wanted])
@@ -138,11 +136,6 @@ def loans_history_seed() -> None:
 def _applications_in_workflow_seed(*, waiting, at_committee, approved, rejected) -> None:
     """Applications at each step of the "Loan approval" workflow, acted on by the demo staff through the same
     service as the admin's buttons and the API."""
-    from portal.members.models import User
-
-    from .approval import loan_review_act, loan_review_start
-    from .models import ApplicationStatus
-
     staff = {u.email: u for u in User.objects.filter(email__endswith="@sacco.example")}
     officer = staff.get("loans@sacco.example")
     committee = [staff.get("committee@sacco.example"), staff.get("committee2@sacco.example")]

@@ -7,11 +7,14 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from portal.contributions.selectors import member_balances
+from portal.finance.ledger.selectors import account_balance
+from portal.members.kyc import kyc_status
 from portal.members.models import Member, MemberStatus
 from portal.society.money import format_money, to_cents
 from portal.society.policy import sacco_settings
 
-from .models import LoanInstalment, LoanProduct, LoanStatus
+from .models import Guarantee, GuaranteeStatus, LoanInstalment, LoanProduct, LoanStatus
 
 ZERO = Decimal("0.00")
 
@@ -50,8 +53,6 @@ def loans_outstanding_principal(*, member: Member) -> Decimal:
 
 def guarantees_outstanding(*, member: Member) -> Decimal:
     """What the member has promised (requested or accepted, not yet released) for other members' loans."""
-    from .models import Guarantee, GuaranteeStatus
-
     total = Guarantee.objects.filter(
         guarantor=member, status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]
     ).aggregate(total=Sum("amount"))["total"]
@@ -60,8 +61,6 @@ def guarantees_outstanding(*, member: Member) -> Decimal:
 
 def free_deposits(*, member: Member) -> Decimal:
     """Deposits − own outstanding loans − amounts guaranteed for others (domain.md), never below zero."""
-    from portal.finance.ledger.selectors import account_balance
-
     deposits = account_balance(code="2000", member=member)
     return max(deposits - loans_outstanding_principal(member=member) - guarantees_outstanding(member=member), ZERO)
 
@@ -78,9 +77,6 @@ def member_in_arrears(*, member: Member, today=None) -> bool:
 
 def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | None = None, today=None) -> Eligibility:
     """Every rule of domain.md that applies before guarantors, with its numbers, and the maximum amount."""
-    from portal.contributions.selectors import member_balances
-    from portal.members.kyc import kyc_status
-
     today = today or timezone.localdate()
     sacco = sacco_settings()
     balances = member_balances(member=member)

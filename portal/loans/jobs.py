@@ -19,6 +19,7 @@ from portal.finance.ledger.services import Line, Posting, ledger_post, ledger_po
 from portal.society.money import to_cents
 from portal.society.policy import sacco_settings
 
+from .allocation import checkoff_repayments_allocate
 from .models import Classification, Loan, LoanInstalment, LoanStatus
 from .schedule import cents
 
@@ -40,7 +41,6 @@ def loans_daily(*, today: datetime.date | None = None) -> DailyResult:
     """Run every step for `today`; safe to run again."""
     today = today or timezone.localdate()
     result = DailyResult()
-    from .allocation import checkoff_repayments_allocate
 
     result.checkoff_rows_allocated = checkoff_repayments_allocate().rows
     result.interest_posted = interest_fall_due(today=today)

@@ -4,6 +4,8 @@ import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
 
+from .selectors import member_for_user
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,8 +29,6 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request):
         """Staff without a member record land in the Wagtail admin; everyone else in the member portal."""
         from django.urls import reverse
-
-        from .selectors import member_for_user
 
         user = request.user
         if user.is_staff and member_for_user(user=user) is None:

@@ -10,7 +10,9 @@ from django.urls import reverse
 from portal.society.file_reader import FileRejected, upload_read
 
 from .invitations import INVITATION_LIST_MAX_BYTES, invitation_resend, invitation_revoke, invitations_import_csv
-from .models import Invitation
+from .lockout_services import lockout_unlock
+from .models import Invitation, User
+from .otp import otp_devices_reset
 
 INVITATIONS_LIST = "wagtailsnippets_members_invitation:list"
 
@@ -110,8 +112,6 @@ def lockout_unlock_view(request, pk):
     """Unlock one locked email (deletes its axes attempt record) and log who did it."""
     from axes.models import AccessAttempt
 
-    from .lockout_services import lockout_unlock
-
     _require(request, "axes.delete_accessattempt")
     attempt = get_object_or_404(AccessAttempt, pk=pk)
     if request.method != "POST":
@@ -132,9 +132,6 @@ def lockout_unlock_view(request, pk):
 
 def otp_reset_view(request, pk):
     """Remove a person's second-factor devices after staff have checked who they are (M11)."""
-    from .models import User
-    from .otp import otp_devices_reset
-
     _require(request, "members.change_user")
     user = get_object_or_404(User, pk=pk)
     if request.method != "POST":

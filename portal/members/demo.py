@@ -15,7 +15,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from . import roles
-from .models import Member, User
+from .invitations import invitation_create
+from .kyc import kyc_document_upload, kyc_review_act
+from .models import REQUIRED_KYC_TYPES, Invitation, Member, User
 from .roles import roles_sync
 from .services import member_create
 
@@ -227,10 +229,6 @@ def identity_seed() -> None:
     """
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test.utils import override_settings
-
-    from .invitations import invitation_create
-    from .kyc import kyc_document_upload, kyc_review_act
-    from .models import REQUIRED_KYC_TYPES, Invitation
 
     clerk = User.objects.get(email="clerk@sacco.example")
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):

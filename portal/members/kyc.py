@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal.notifications.services import notify
 from portal.society.file_types import sniff_content_type
+from portal.workflows.services import workflow_act
 
 from .activity import activity_record
 from .models import (
@@ -117,8 +118,6 @@ def kyc_decision_record(*, document: KycDocument, status: str, reason: str, by: 
 
 def kyc_review_act(*, document: KycDocument, user: User, action: str, reason: str = "") -> None:
     """Approve or reject through the document's current workflow task (the seed's verify-document endpoint)."""
-    from portal.workflows.services import workflow_act
-
     workflow_act(
         obj=document,
         user=user,

@@ -13,8 +13,10 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from portal.audit.services import ACTION, audit_log
+from portal.notifications.services import notify
 
 from .activity import activity_record, client_ip
+from .lockout import account_failure_limit, failure_limit
 from .models import ActivityAction, User
 
 logger = logging.getLogger(__name__)
@@ -50,8 +52,6 @@ def locked_emails() -> list[str]:
     """Emails locked from at least one address, or everywhere (the account-wide limit)."""
     from axes.attempts import get_cool_off_threshold
 
-    from .lockout import account_failure_limit, failure_limit
-
     recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold())
     by_source = recent.values("username", "ip_address").annotate(total=Sum("failures_since_start"))
     by_account = recent.values("username").annotate(total=Sum("failures_since_start"))
@@ -65,8 +65,6 @@ def lockout_unlock_link_send(*, email: str, request=None) -> bool:
     the same either way, so nobody learns whether an address has an account.
 
     Sent only to an active account that has failed attempts, and at most once per UNLOCK_LINK_EVERY per email."""
-    from portal.notifications.services import notify
-
     email = (email or "").strip().lower()
     user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None or not AccessAttempt.objects.filter(username=email).exists():

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from .otp import otp_required_for
+from .otp import otp_is_fresh, otp_required_for
 
 GUARDED_PREFIXES = ("/portal/", "/admin/", "/accounts/")
 OPEN_PREFIXES = (
@@ -48,8 +48,6 @@ class SecondFactorMiddleware:
             target = "otp_verify" if user_has_device(user, confirmed=True) else "otp_setup"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         if user is not None and user.is_authenticated and _is_approval_action(request):
-            from .otp import otp_is_fresh
-
             if not otp_is_fresh(request):
                 back = request.META.get("HTTP_REFERER") or reverse("wagtailadmin_home")
                 from django.contrib import messages

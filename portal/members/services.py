@@ -7,7 +7,8 @@ from django.db.models import F
 
 from portal.audit.services import STATUS, audit_log
 
-from .models import Member, MembershipNumberCounter, User
+from .activity import activity_record
+from .models import ActivityAction, Member, MembershipNumberCounter, MemberStatus, User
 from .phone import phone_clean
 
 MEMBERSHIP_NUMBER_PREFIX = "MB"
@@ -79,9 +80,6 @@ def member_status_set(*, member: Member, status: str, reason: str, by: User | No
 
     On hold blocks new loans; exited members keep their login to read statements.
     """
-    from .activity import activity_record
-    from .models import ActivityAction, MemberStatus
-
     if status not in MemberStatus.values:
         raise MemberStatusError(f"Unknown status {status!r}; use one of {', '.join(MemberStatus.values)}.")
     reason = (reason or "").strip()
@@ -112,9 +110,6 @@ def member_status_set(*, member: Member, status: str, reason: str, by: User | No
 @transaction.atomic
 def user_active_toggle(*, user: User, by: User | None, reason: str, request=None) -> User:
     """Enable or disable a login (staff or member). Disabling needs a reason and never applies to yourself."""
-    from .activity import activity_record
-    from .models import ActivityAction
-
     if by is not None and by.pk == user.pk:
         raise MemberStatusError("You cannot disable your own account.")
     user = User.objects.select_for_update().get(pk=user.pk)

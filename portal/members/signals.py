@@ -52,8 +52,6 @@ def record_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def record_login_failure(sender, credentials, request=None, **kwargs):
-    from .models import User
-
     email = (credentials.get("email") or credentials.get("username") or "").strip().lower()
     user = User.objects.filter(email__iexact=email).first() if email else None
     activity_record(action=ActivityAction.LOGIN_FAILED, request=request, user=user, email=email)
@@ -61,8 +59,6 @@ def record_login_failure(sender, credentials, request=None, **kwargs):
 
 @receiver(user_locked_out)
 def record_lockout(sender, request, username, ip_address, **kwargs):
-    from .models import User
-
     user = User.objects.filter(email__iexact=username).first() if username else None
     activity_record(action=ActivityAction.LOCKED_OUT, request=request, user=user, email=username or "")
 

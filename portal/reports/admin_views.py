@@ -10,11 +10,13 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from portal.members.otp_views import fresh_otp_required
+from portal.society.private_files import private_file_response
 
+from .backups import backup_create
 from .exports import FORMATS, statements_response
 from .financial import financial_statements
 from .forms import PeriodForm
-from .models import FinancialStatement
+from .models import Backup, BackupStatus, FinancialStatement
 from .services import financial_statement_prepare
 
 VIEW_LEDGER = "finance.view_journalentry"
@@ -82,8 +84,6 @@ def backups_view(request):
     """Administrators: the backups, newest first; *Back up now* queues one."""
     if not request.user.has_perm("reports.view_backup"):
         raise PermissionDenied
-    from .backups import backup_create
-    from .models import Backup
 
     if request.method == "POST":
         if not request.user.has_perm("reports.add_backup"):
@@ -101,9 +101,6 @@ def backup_download_view(request, pk):
     """A backup holds every member's data: administrators only, with a fresh second-factor code."""
     if not request.user.has_perm("reports.view_backup"):
         raise PermissionDenied
-    from portal.society.private_files import private_file_response
-
-    from .models import Backup, BackupStatus
 
     backup = get_object_or_404(Backup, pk=pk, status=BackupStatus.DONE)
     return private_file_response(backup.file.open("rb"), filename=backup.file.name.rsplit("/", 1)[-1])

@@ -11,13 +11,12 @@ from wagtail.models import WorkflowState
 
 from portal.finance.ledger.models import AccountType, JournalLine
 from portal.finance.ledger.selectors import account_balance
+from portal.loans.selectors import portfolio_report
+from portal.members.models import Member, MemberStatus
 from portal.society.money import to_cents
 
 
 def dashboard_figures() -> dict:
-    from portal.loans.selectors import portfolio_report
-    from portal.members.models import Member, MemberStatus
-
     today = timezone.localdate()
     income = JournalLine.objects.filter(
         account__type=AccountType.INCOME, date__gte=datetime.date(today.year, 1, 1), date__lte=today

@@ -5,13 +5,14 @@ import datetime
 
 from django.utils import timezone
 
+from portal.members.models import User
+
+from .models import FinancialStatement, SavedReport
+from .saved_reports import saved_report_create, saved_report_run
+from .services import financial_statement_approve, financial_statement_prepare
+
 
 def reports_seed() -> None:
-    from portal.members.models import User
-
-    from .models import FinancialStatement
-    from .services import financial_statement_approve, financial_statement_prepare
-
     staff = {u.email: u for u in User.objects.filter(email__endswith="@sacco.example")}
     treasurer = staff.get("treasurer@sacco.example")
     approvers = [staff.get("committee@sacco.example"), staff.get("committee2@sacco.example")]
@@ -35,9 +36,6 @@ def reports_seed() -> None:
 def saved_reports_seed(staff: dict) -> None:
     """Templates a SACCO keeps: the monthly management pack for the treasurer and the auditor, the weekly arrears
     list for the credit committee, and one run of each so the runs list is not empty. Found by name."""
-    from .models import SavedReport
-    from .saved_reports import saved_report_create, saved_report_run
-
     treasurer = staff.get("treasurer@sacco.example")
     templates = [
         (

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from portal.society.money_fields import MoneyField
+from portal.society.storage import private_storage
 
 
 def receipt_upload_to(instance, filename):
@@ -15,8 +16,6 @@ def receipt_upload_to(instance, filename):
 
 
 def _private_storage():
-    from portal.society.storage import private_storage
-
     return private_storage()
 
 

@@ -6,8 +6,12 @@ Idempotent: run it as often as you like; it adds what is missing and changes not
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from portal.contributions.demo import savings_seed
+from portal.dividends.demo import dividends_seed
 from portal.home.demo import site_seed
+from portal.loans.demo import loans_history_seed, loans_seed
 from portal.members.demo import DEMO_PASSWORD, identity_seed, people_seed
+from portal.reports.demo import reports_seed
 
 
 class Command(BaseCommand):
@@ -29,24 +33,19 @@ class Command(BaseCommand):
         self.stdout.write("Invitations and KYC documents…")
         identity_seed()
         self.stdout.write("Loan products and the calculator page…")
-        from portal.loans.demo import loans_seed
 
         loans_seed()
         self.stdout.write("Savings history, expenses and a check-off file (through the posting services)…")
-        from portal.contributions.demo import savings_seed
 
         posted = savings_seed()
         self.stdout.write(f"  {posted} payments posted.")
         self.stdout.write("Loans in every state (through the loan services and the daily job)…")
-        from portal.loans.demo import loans_history_seed
 
         loans_history_seed()
         self.stdout.write("Dividends for last year, approved and posted…")
-        from portal.dividends.demo import dividends_seed
 
         dividends_seed()
         self.stdout.write("Financial statements (last year approved, this year in approval) and saved reports…")
-        from portal.reports.demo import reports_seed
 
         reports_seed()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
