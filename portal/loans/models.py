@@ -119,6 +119,7 @@ class LoanCalculatorPage(Page):
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
+        # Imported here: calculator.py builds its form from LoanProduct, defined in this module.
         from .calculator import calculator_context
 
         context = super().get_context(request, *args, **kwargs)

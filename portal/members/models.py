@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from wagtail.search import index
 
+from portal.society.storage import private_storage
 from portal.workflows.records import ApprovalRecord
 
 from .phone import phone_number_validator
@@ -308,8 +309,6 @@ def kyc_upload_to(instance, filename):
 
 
 def _private_storage():
-    from portal.society.storage import private_storage
-
     return private_storage()
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from portal.society.storage import private_storage
 from portal.workflows.records import ApprovalRecord
 
 from .catalogue import REPORT_TYPE_CHOICES, Period
@@ -49,8 +50,6 @@ class FinancialStatement(ApprovalRecord):
 
 
 def _private_storage():
-    from portal.society.storage import private_storage
-
     return private_storage()
 
 
