@@ -13,6 +13,8 @@ from rest_framework.views import APIView
 from portal.members.models import Member, MemberStatus, User
 from portal.members.otp import otp_devices_reset
 from portal.members.services import MemberStatusError, member_status_set, user_active_toggle
+from portal.notifications.mass_email import mass_email_queue
+from portal.notifications.models import MassEmail
 
 from .permissions import HasModelPermission
 
@@ -139,9 +141,6 @@ class SendMassEmailView(APIView):
 
     @extend_schema(request=MassEmailInSerializer, responses={202: MassEmailOutSerializer})
     def post(self, request):
-        from portal.notifications.mass_email import mass_email_queue
-        from portal.notifications.models import MassEmail
-
         data = MassEmailInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         mass_email = MassEmail.objects.create(created_by=request.user, **data.validated_data)

@@ -4,8 +4,10 @@ There is no password-only token: `otp-login` checks the password (and the lockou
 challenge; `verify-otp` checks the code and issues the JWT pair.
 """
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate
 from django.core import signing
+from django.shortcuts import get_object_or_404
 from django_otp import devices_for_user
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -18,10 +20,12 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from portal.members.invitations import InvitationError, invitation_accept, invitation_create
+from portal.members.kyc import kyc_document_upload, kyc_review_act
 from portal.members.lockout import lockout_response
-from portal.members.lockout_services import lockout_password_success
-from portal.members.models import User
+from portal.members.lockout_services import lockout_password_success, lockout_unlock_link_send
+from portal.members.models import KycDocument, User
 from portal.members.otp import OtpDeliveryError, otp_email_challenge, otp_email_enrol, otp_verify
+from portal.members.password_reset import password_reset_complete, password_reset_request
 from portal.members.tokens import user_token_pair_issue
 
 from .permissions import HasModelPermission, IsMember
@@ -35,8 +39,6 @@ class AuthThrottle(AnonRateThrottle):
 
 
 def _is_locked(request, email: str) -> bool:
-    from axes.handlers.proxy import AxesProxyHandler
-
     return AxesProxyHandler.is_locked(request._request, {"email": email})
 
 
@@ -240,8 +242,6 @@ class ResetPasswordRequestView(APIView):
 
     @extend_schema(request=ResetRequestSerializer, responses={202: dict})
     def post(self, request):
-        from portal.members.password_reset import password_reset_request
-
         data = ResetRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         password_reset_request(email=data.validated_data["email"], request=request._request)
@@ -260,8 +260,6 @@ class UnlockRequestView(APIView):
 
     @extend_schema(request=ResetRequestSerializer, responses={202: DetailSerializer})
     def post(self, request):
-        from portal.members.lockout_services import lockout_unlock_link_send
-
         data = ResetRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lockout_unlock_link_send(email=data.validated_data["email"], request=request._request)
@@ -280,8 +278,6 @@ class ResetPasswordView(APIView):
 
     @extend_schema(request=ResetPasswordSerializer, responses={200: dict})
     def post(self, request):
-        from portal.members.password_reset import password_reset_complete
-
         data = ResetPasswordSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         password_reset_complete(request=request._request, **data.validated_data)
@@ -314,8 +310,6 @@ class UploadDocumentView(APIView):
 
     @extend_schema(request={"multipart/form-data": DocumentUploadSerializer}, responses={201: DocumentSerializer})
     def post(self, request):
-        from portal.members.kyc import kyc_document_upload
-
         document = kyc_document_upload(
             member=request.user.member,
             document_type=request.data.get("document_type", ""),
@@ -338,11 +332,6 @@ class VerifyDocumentView(APIView):
 
     @extend_schema(request=VerifyDocumentSerializer, responses={200: DocumentSerializer})
     def post(self, request, document_id):
-        from django.shortcuts import get_object_or_404
-
-        from portal.members.kyc import kyc_review_act
-        from portal.members.models import KycDocument
-
         document = get_object_or_404(KycDocument, pk=document_id)
         data = VerifyDocumentSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -71,6 +71,8 @@ class CheckedTokenRefreshSerializer(TokenRefreshSerializer):
     sent twice at once rotates once: the second request waits, then finds it blacklisted."""
 
     def validate(self, attrs):
+        # Kept here: this module is named in REST_FRAMEWORK's settings and may be imported before the app registry
+        # is ready, when a model cannot be imported yet.
         from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
         refresh = RefreshToken(attrs["refresh"])  # checks signature, expiry and the blacklist

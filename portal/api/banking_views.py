@@ -8,10 +8,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.finance.banking.models import BankAccount, BankAccountKind, BankTransaction, MatchMethod
-from portal.finance.banking.reconciliation import reconcile_candidates
+from portal.finance.banking.reconciliation import (
+    StatementInvalid,
+    bank_transaction_reconcile,
+    bank_transactions_match,
+    reconcile_candidates,
+    statement_import,
+)
 from portal.finance.banking.services import bank_account_create, bank_account_set_primary
 from portal.finance.ledger.models import JournalLine
+from portal.society.file_reader import FileRejected, upload_read
 
+from .lookups import BankAccountField
 from .params import query_uuid
 from .permissions import HasModelPermission
 
@@ -122,7 +130,7 @@ class BankTransactionDetailSerializer(BankTransactionSerializer):
 
 
 class StatementUploadSerializer(serializers.Serializer):
-    bank_account = serializers.UUIDField()
+    bank_account = BankAccountField()
     file = serializers.FileField()
 
 
@@ -169,14 +177,9 @@ class BankTransactionListView(generics.ListAPIView):
         },
     )
     def post(self, request):
-        from portal.finance.banking.reconciliation import StatementInvalid, statement_import
-        from portal.society.file_reader import FileRejected, upload_read
-
         data = StatementUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        account = BankAccount.objects.filter(pk=data.validated_data["bank_account"]).first()
-        if account is None:
-            return Response({"bank_account": ["No such bank account."]}, status=400)
+        account = data.validated_data["bank_account"]
         upload = data.validated_data["file"]
         try:
             result = statement_import(
@@ -222,8 +225,6 @@ class BankTransactionReconcileView(APIView):
 
     @extend_schema(request=ReconcileSerializer, responses={200: BankTransactionSerializer})
     def post(self, request, pk):
-        from portal.finance.banking.reconciliation import bank_transaction_reconcile, bank_transactions_match
-
         bank_transaction = get_object_or_404(BankTransaction.objects.select_related("bank_account"), pk=pk)
         data = ReconcileSerializer(data=request.data)
         data.is_valid(raise_exception=True)

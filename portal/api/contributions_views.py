@@ -3,9 +3,10 @@
 Staff with the savings permissions see and post for everyone; a member sees only their own (404 for others).
 Posting goes through the same services as the admin: all or nothing, idempotent by reference."""
 
+import uuid
+
 from django.db import DataError
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -21,9 +22,11 @@ from portal.contributions.reports import REPORT_FORMATS, report_periods, report_
 from portal.contributions.rules import default_share_capital_term, share_capital_progress, share_capital_target
 from portal.contributions.selectors import (
     contribution_report,
+    contributions_visible_to,
     incomplete_share_capital,
     member_balances,
     missing_contributions,
+    share_capital_payments_visible_to,
 )
 from portal.contributions.services import (
     MONTHLY,
@@ -34,13 +37,13 @@ from portal.contributions.services import (
     share_capital_term_set,
     shares_recalculate,
 )
-from portal.finance.banking.models import BankAccount
 from portal.members.models import Member
 from portal.reports.exports import CONTENT_TYPES
 from portal.society.serializer_fields import MoneyField, MoneyTextField
 
+from .lookups import BankAccountField
 from .member_views import member_visible_to
-from .params import query_int, query_uuid
+from .params import query_int
 from .permissions import HasModelPermission
 
 READ_PERM = "contributions.view_monthlycontribution"
@@ -77,6 +80,18 @@ class PaymentInSerializer(serializers.Serializer):
     below_minimum_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
 
 
+class PaymentPostSerializer(PaymentInSerializer):
+    """One payment posted on its own, optionally into a given bank account."""
+
+    bank_account = BankAccountField(
+        lenient=True,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Receive into this account; default the primary one.",
+    )
+
+
 class ContributionsPostedSerializer(serializers.Serializer):
     """What a post of contributions answers: 201 when anything was posted, 200 when every reference was already
     posted (a safe retry)."""
@@ -97,12 +112,10 @@ def _posted_responses(kind: str) -> dict:
 
 class BulkInSerializer(serializers.Serializer):
     items = PaymentInSerializer(many=True, allow_empty=False)
-    bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
+    bank_account = BankAccountField(required=False, allow_null=True, default=None)
 
 
 def _members_by_label(labels) -> dict:
-    import uuid
-
     ids, numbers = [], []
     for label in labels:
         try:
@@ -116,13 +129,7 @@ def _members_by_label(labels) -> dict:
     return found
 
 
-def _post(request, kind: str, rows: list[dict], bank_account_id=None) -> Response:
-    bank_account = None
-    bank_account_id = query_uuid({"bank_account": bank_account_id}, "bank_account")
-    if bank_account_id:
-        bank_account = BankAccount.objects.filter(pk=bank_account_id).first()
-        if bank_account is None:
-            return Response({"bank_account": ["No such bank account."]}, status=status.HTTP_400_BAD_REQUEST)
+def _post(request, kind: str, rows: list[dict], bank_account=None) -> Response:
     members = _members_by_label(r["member"] for r in rows)
     items = [
         PaymentItem(
@@ -178,16 +185,12 @@ class _PaymentListView(generics.ListAPIView):
 
     permission_classes = [IsAuthenticated]
     kind = MONTHLY
-    model = MonthlyContribution
+    visible_to = staticmethod(contributions_visible_to)
 
     def get_queryset(self):
-        user = self.request.user
-        queryset = self.model.objects.select_related("member", "bank_account", "entry__reversed_by")
-        if not user.has_perm(READ_PERM):
-            member = getattr(user, "member", None)
-            if member is None:
-                return self.model.objects.none()
-            queryset = queryset.filter(member=member)
+        queryset = self.visible_to(user=self.request.user).select_related(
+            "member", "bank_account", "entry__reversed_by"
+        )
         member_id = self.request.query_params.get("member")
         if member_id:
             queryset = queryset.filter(
@@ -202,14 +205,12 @@ class _PaymentListView(generics.ListAPIView):
     def post(self, request):
         if not request.user.has_perm(POST_PERM):
             return Response({"detail": "Your role does not allow this."}, status=status.HTTP_403_FORBIDDEN)
-        data = PaymentInSerializer(data=request.data)
+        data = PaymentPostSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return _post(request, self.kind, [data.validated_data], request.data.get("bank_account"))
+        return _post(request, self.kind, [data.validated_data], data.validated_data["bank_account"])
 
 
 def _uuid_or_none(text):
-    import uuid
-
     try:
         return [uuid.UUID(text)]
     except ValueError:
@@ -219,7 +220,7 @@ def _uuid_or_none(text):
 class MonthlyContributionListView(_PaymentListView):
     serializer_class = ContributionSerializer
     kind = MONTHLY
-    model = MonthlyContribution
+    visible_to = staticmethod(contributions_visible_to)
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -228,7 +229,7 @@ class MonthlyContributionListView(_PaymentListView):
             queryset = queryset.filter(period=_period_param(self.request, period))
         return queryset.order_by("-period", "-date")
 
-    @extend_schema(request=PaymentInSerializer, responses=_posted_responses(MONTHLY))
+    @extend_schema(request=PaymentPostSerializer, responses=_posted_responses(MONTHLY))
     def post(self, request):
         return super().post(request)
 
@@ -236,12 +237,12 @@ class MonthlyContributionListView(_PaymentListView):
 class ShareCapitalListView(_PaymentListView):
     serializer_class = PaymentSerializer
     kind = SHARE_CAPITAL
-    model = ShareCapitalPayment
+    visible_to = staticmethod(share_capital_payments_visible_to)
 
     def get_queryset(self):
         return super().get_queryset().order_by("-date")
 
-    @extend_schema(request=PaymentInSerializer, responses=_posted_responses(SHARE_CAPITAL))
+    @extend_schema(request=PaymentPostSerializer, responses=_posted_responses(SHARE_CAPITAL))
     def post(self, request):
         return super().post(request)
 
@@ -503,10 +504,7 @@ def _summary(member) -> dict:
 
 
 def _member_for_savings(request, pk) -> Member:
-    member = member_visible_to(request.user, pk)
-    if member.user_id != request.user.pk and not request.user.has_perm(READ_PERM):
-        raise Http404
-    return member
+    return member_visible_to(request.user, pk, READ_PERM)
 
 
 class MemberContributionsView(generics.ListAPIView):
@@ -520,7 +518,8 @@ class MemberContributionsView(generics.ListAPIView):
             return MonthlyContribution.objects.none()
         member = _member_for_savings(self.request, self.kwargs["pk"])
         return (
-            MonthlyContribution.objects.filter(member=member)
+            contributions_visible_to(user=self.request.user)
+            .filter(member=member)
             .select_related("member", "bank_account", "entry__reversed_by")
             .order_by("-period", "-date")
         )
@@ -537,7 +536,8 @@ class MemberShareCapitalView(generics.ListAPIView):
             return ShareCapitalPayment.objects.none()
         member = _member_for_savings(self.request, self.kwargs["pk"])
         return (
-            ShareCapitalPayment.objects.filter(member=member)
+            share_capital_payments_visible_to(user=self.request.user)
+            .filter(member=member)
             .select_related("member", "bank_account", "entry__reversed_by")
             .order_by("-date")
         )
@@ -564,11 +564,7 @@ class SetShareCapitalTermView(APIView):
 
     @extend_schema(request=TermSerializer, responses={200: ShareSummarySerializer})
     def post(self, request, pk):
-        member = member_visible_to(request.user, pk)
-        if member.user_id != request.user.pk and not request.user.has_perm(
-            "contributions.change_membercontributionschedule"
-        ):
-            raise Http404
+        member = member_visible_to(request.user, pk, "contributions.change_membercontributionschedule")
         data = TermSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         share_capital_term_set(member=member, term_months=data.validated_data["term_months"], updated_by=request.user)

@@ -1,11 +1,11 @@
 """/api/members/<pk>/dividends/ (D2): a member's dividend history with the balances behind each year's amounts.
 Members see their own (404 for anyone else's); staff with the dividend read permission see anyone's."""
 
-from django.http import Http404
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 
 from portal.dividends.models import MemberDividend
+from portal.dividends.selectors import member_dividends_visible_to
 
 from .member_views import member_visible_to
 
@@ -50,7 +50,6 @@ class MemberDividendsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return MemberDividend.objects.none()
-        member = member_visible_to(self.request.user, self.kwargs["pk"])
-        if member.user_id != self.request.user.pk and not self.request.user.has_perm("dividends.view_memberdividend"):
-            raise Http404
-        return MemberDividend.objects.filter(member=member).select_related("declaration")
+        user = self.request.user
+        member = member_visible_to(user, self.kwargs["pk"], "dividends.view_memberdividend")
+        return member_dividends_visible_to(user=user).filter(member=member).select_related("declaration")

@@ -3,12 +3,13 @@
 id: the loan comes into being when it is paid out."""
 
 import logging
+import uuid
 
 from django.db import DatabaseError, connection
-from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -18,7 +19,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from portal.finance.banking.models import BankAccount
 from portal.loans.approval import loan_review_act
 from portal.loans.eligibility import loan_eligibility
 from portal.loans.models import (
@@ -30,17 +30,25 @@ from portal.loans.models import (
     LoanProduct,
     LoanRepayment,
 )
+from portal.loans.reminders import payment_reminders_send
+from portal.loans.selectors import applications_visible_to, due_payments, guarantees_visible_to, loans_visible_to
 from portal.loans.services import (
+    GuarantorRequest,
     RepaymentResult,
     application_submit,
     disbursement_date_check,
+    guarantee_accept,
+    guarantee_decline,
     loan_disburse,
     loan_repay,
 )
+from portal.loans.statements import loan_statement, loan_statement_pdf
 from portal.members.models import Member
-from portal.society.money import InvalidAmount, parse_amount
+from portal.members.otp import OtpDeliveryError, otp_email_challenge, otp_is_fresh, otp_verify
+from portal.members.selectors import member_for_user
 from portal.society.serializer_fields import MONEY_HELP, MoneyField, MoneyTextField
 
+from .lookups import BankAccountField
 from .member_views import member_visible_to
 from .params import query_int, query_uuid
 from .permissions import HasModelPermission
@@ -74,6 +82,12 @@ class EligibilitySerializer(serializers.Serializer):
     rules = RuleSerializer(many=True)
 
 
+class EligibilityAmountSerializer(serializers.Serializer):
+    """?amount=: optional; when given, read like any amount in a body."""
+
+    amount = MoneyField(required=False, default=None)
+
+
 class EligibilityView(APIView):
     """GET /api/loans/eligibility/?product=<slug or id>[&amount=][&member=<id> for staff]."""
 
@@ -95,13 +109,9 @@ class EligibilityView(APIView):
             if member is None:
                 return Response({"member": ["Staff must say which member (?member=<id>)."]}, status=400)
         amount = request.query_params.get("amount")
-        if amount not in (None, ""):
-            try:
-                amount = parse_amount(amount)
-            except InvalidAmount as exc:
-                return Response({"amount": [str(exc)]}, status=400)
-        else:
-            amount = None
+        wanted = EligibilityAmountSerializer(data={} if amount in (None, "") else {"amount": amount})
+        wanted.is_valid(raise_exception=True)
+        amount = wanted.validated_data["amount"]
         return Response(EligibilitySerializer(loan_eligibility(member=member, product=product, amount=amount)).data)
 
 
@@ -151,9 +161,7 @@ class ApplicationListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return LoanApplication.objects.none()
-        queryset = LoanApplication.objects.select_related("member", "product")
-        if not self.request.user.has_perm(VIEW_APPLICATIONS):
-            queryset = queryset.filter(member__user=self.request.user)
+        queryset = applications_visible_to(user=self.request.user).select_related("member", "product")
         wanted = self.request.query_params.get("status")
         return queryset.filter(status=wanted) if wanted else queryset
 
@@ -179,10 +187,6 @@ class ApplicationListView(generics.ListAPIView):
 
 
 def _guarantor(data):
-    import uuid
-
-    from portal.loans.services import GuarantorRequest
-
     label = str(data["member"]).strip()
     try:
         member = Member.objects.filter(pk=uuid.UUID(label)).first()
@@ -309,10 +313,7 @@ class LoanSerializer(serializers.ModelSerializer):
 
 
 def _loans_for(user):
-    queryset = Loan.objects.select_related("member", "product")
-    if user.has_perm(VIEW_LOANS):
-        return queryset
-    return queryset.filter(member__user=user)
+    return loans_visible_to(user=user).select_related("member", "product")
 
 
 class LoanListView(generics.ListAPIView):
@@ -359,7 +360,7 @@ class DisburseInSerializer(serializers.Serializer):
         default=None,
         help_text="The day the money goes out; default today. Not in the future, not before the approval.",
     )
-    bank_account = serializers.UUIDField(
+    bank_account = BankAccountField(
         required=False, allow_null=True, default=None, help_text="Pay from this account; default the primary one."
     )
 
@@ -376,24 +377,19 @@ class DisburseView(APIView):
         data = DisburseInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        bank_account = None
-        if values["bank_account"]:
-            bank_account = BankAccount.objects.filter(pk=values["bank_account"]).first()
-            if bank_account is None:
-                return Response({"bank_account": ["No such bank account."]}, status=400)
         day = values["date"] or timezone.localdate()
         existing = Loan.objects.filter(application=application).first()
         if existing is None:
             disbursement_date_check(application=application, date=day)
-        result = loan_disburse(application=application, by=request.user, date=day, bank_account=bank_account)
+        result = loan_disburse(application=application, by=request.user, date=day, bank_account=values["bank_account"])
         return Response(LoanSerializer(result.loan).data, status=201 if result.created else 200)
 
 
 class RepaymentInSerializer(serializers.Serializer):
-    amount = MoneyTextField()
+    amount = MoneyField(help_text=MONEY_HELP)
     reference = serializers.CharField(allow_blank=True)
     date = serializers.DateField(required=False, allow_null=True, default=None)
-    bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
+    bank_account = BankAccountField(required=False, allow_null=True, default=None)
 
 
 class RepaymentOutSerializer(serializers.Serializer):
@@ -460,18 +456,13 @@ class AddRepaymentView(APIView):
         data = RepaymentInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        bank_account = None
-        if values["bank_account"]:
-            bank_account = BankAccount.objects.filter(pk=values["bank_account"]).first()
-            if bank_account is None:
-                return Response({"bank_account": ["No such bank account."]}, status=400)
         try:
             result = loan_repay(
                 loan=loan,
                 amount=values["amount"],
                 reference=values["reference"],
                 date=values["date"],
-                bank_account=bank_account,
+                bank_account=values["bank_account"],
                 recorded_by=request.user,
             )
         except DatabaseError:  # kept here: a repayment committed before the error is answered, not a 503/500
@@ -503,10 +494,8 @@ class MemberLoansView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Loan.objects.none()
-        member: Member = member_visible_to(self.request.user, self.kwargs["pk"])
-        if member.user_id != self.request.user.pk and not self.request.user.has_perm(VIEW_LOANS):
-            raise Http404
-        return Loan.objects.filter(Q(member=member)).select_related("member", "product")
+        member: Member = member_visible_to(self.request.user, self.kwargs["pk"], VIEW_LOANS)
+        return _loans_for(self.request.user).filter(member=member)
 
 
 class StatementRowSerializer(serializers.Serializer):
@@ -533,10 +522,6 @@ class GenerateStatementView(APIView):
         responses={(200, "application/json"): LoanStatementSerializer, (200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request, pk):
-        from django.http import HttpResponse
-
-        from portal.loans.statements import loan_statement, loan_statement_pdf
-
         loan = _loans_for(request.user).filter(pk=pk).select_related("member__user").first()
         if loan is None:
             raise Http404
@@ -571,8 +556,6 @@ class DuePaymentSerializer(serializers.Serializer):
     days_past_due = serializers.SerializerMethodField()
 
     def get_days_past_due(self, obj) -> int:
-        from django.utils import timezone
-
         return max((timezone.localdate() - obj.due_date).days, 0)
 
 
@@ -583,10 +566,6 @@ class DuePaymentsView(generics.ListAPIView):
     permission_classes = [HasModelPermission(VIEW_LOANS)]
 
     def get_queryset(self):
-        from django.utils import timezone
-
-        from portal.loans.selectors import due_payments
-
         if getattr(self, "swagger_fake_view", False):
             return LoanInstalment.objects.none()
         days = query_int(self.request.query_params, "days", min_value=0, max_value=366)
@@ -603,8 +582,6 @@ class SendPaymentRemindersView(APIView):
         responses={200: inline_serializer("PaymentRemindersSent", {"sent": serializers.IntegerField()})},
     )
     def post(self, request):
-        from portal.loans.reminders import payment_reminders_send
-
         return Response({"sent": payment_reminders_send()})
 
 
@@ -623,9 +600,7 @@ class GuaranteeSerializer(serializers.Serializer):
 
 
 def _guarantees_of(user):
-    return Guarantee.objects.filter(guarantor__user=user).select_related(
-        "application__member__user", "application__product"
-    )
+    return guarantees_visible_to(user=user).select_related("application__member__user", "application__product")
 
 
 class GuaranteeListView(generics.ListAPIView):
@@ -691,10 +666,6 @@ class _GuaranteeAnswerView(APIView):
     def _code_needed(user) -> Response:
         """403 asking for a code; a member whose only second factor is email gets one emailed (503 if the mail
         server fails), since the API has no other way to send them a code."""
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from portal.members.otp import OtpDeliveryError, otp_email_challenge
-
         detail = "This needs a fresh second-factor code: send it as `code`."
         if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             try:
@@ -705,10 +676,6 @@ class _GuaranteeAnswerView(APIView):
         return Response({"detail": detail, "code": ["Send a current code."]}, status=status.HTTP_403_FORBIDDEN)
 
     def post(self, request, pk):
-        from portal.loans.services import guarantee_accept, guarantee_decline
-        from portal.members.otp import otp_is_fresh, otp_verify
-        from portal.members.selectors import member_for_user
-
         guarantee = get_object_or_404(_guarantees_of(request.user), pk=pk)
         data = SecondFactorInSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,6 +1,7 @@
 """/api/members/…: staff see every member (with view permission); a member sees only their own records,
 and gets 404 — not 403 — for anyone else's, so ids reveal nothing."""
 
+from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -8,20 +9,20 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 
 from portal.members.models import ActivityLog, KycDocument, Member
+from portal.members.selectors import activity_logs_visible_to, kyc_documents_visible_to, members_visible_to
 
 from .auth_views import DocumentSerializer
 from .permissions import HasModelPermission
 from .serializers import MemberProfileSerializer
 
 
-def member_visible_to(user, pk) -> Member:
-    """The member with this id if the caller may see it; Http404 otherwise."""
-    member = Member.objects.select_related("user").filter(pk=pk).first()
-    if member is None:
+def member_visible_to(user, pk, permission: str | None = None) -> Member:
+    """The member with this id if the caller may see it (`members_visible_to`) and, when it is someone else's
+    record, the caller also holds `permission` (to read that kind of record); Http404 otherwise."""
+    member = members_visible_to(user=user).select_related("user").filter(pk=pk).first()
+    if member is None or (permission and member.user_id != user.pk and not user.has_perm(permission)):
         raise Http404
-    if member.user_id == user.pk or (user.is_staff and user.has_perm("members.view_member")):
-        return member
-    raise Http404
+    return member
 
 
 class MemberListView(generics.ListAPIView):
@@ -42,8 +43,6 @@ class MemberListView(generics.ListAPIView):
         queryset = Member.objects.select_related("user").prefetch_related("nominees").order_by("membership_number")
         term = self.request.query_params.get("search", "").strip()
         if term:
-            from django.db.models import Q
-
             queryset = queryset.filter(
                 Q(membership_number__icontains=term)
                 | Q(user__first_name__icontains=term)
@@ -72,10 +71,14 @@ class MemberDocumentsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return KycDocument.objects.none()
-        member = member_visible_to(self.request.user, self.kwargs["pk"])
-        if member.user_id != self.request.user.pk and not self.request.user.has_perm("members.view_kycdocument"):
-            raise Http404
-        return KycDocument.objects.filter(member=member).select_related("decision").order_by("-uploaded_at")
+        user = self.request.user
+        member = member_visible_to(user, self.kwargs["pk"], "members.view_kycdocument")
+        return (
+            kyc_documents_visible_to(user=user)
+            .filter(member=member)
+            .select_related("decision")
+            .order_by("-uploaded_at")
+        )
 
 
 class ActivityLogSerializer(serializers.ModelSerializer):
@@ -95,7 +98,6 @@ class MemberActivityLogsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return ActivityLog.objects.none()
-        member = member_visible_to(self.request.user, self.kwargs["pk"])
-        if member.user_id != self.request.user.pk and not self.request.user.has_perm("members.view_activitylog"):
-            raise Http404
-        return ActivityLog.objects.filter(user=member.user).order_by("-created_at")
+        user = self.request.user
+        member = member_visible_to(user, self.kwargs["pk"], "members.view_activitylog")
+        return activity_logs_visible_to(user=user).filter(user=member.user).order_by("-created_at")

@@ -2,6 +2,7 @@
 pack; members see approved packs only. Preparing needs the prepare permission; approving acts at the workflow's
 step as the caller (two distinct approvers, never the preparer)."""
 
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -10,10 +11,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.members.selectors import member_for_user
+from portal.reports.backups import backup_create
 from portal.reports.exports import CONTENT_TYPES, FORMATS, statements_response
-from portal.reports.models import FinancialStatement
+from portal.reports.member_statement import member_statement, member_statement_email, member_statement_pdf
+from portal.reports.models import Backup, FinancialStatement
+from portal.reports.selectors import financial_statements_visible_to
 from portal.reports.services import financial_statement_approve, financial_statement_prepare
 
+from .member_views import member_visible_to
 from .params import query_uuid
 from .permissions import HasModelPermission
 from .schema import NOT_FOUND
@@ -34,12 +40,6 @@ class PrepareSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=True, max_length=150)
 
 
-def _visible(user):
-    if user.has_perm("reports.view_financialstatement"):
-        return FinancialStatement.objects.all()
-    return FinancialStatement.objects.filter(live=True)
-
-
 class FinancialStatementListView(generics.ListAPIView):
     """GET: statement packs (members: approved only). POST {period_start, period_end, title?}: prepare a pack and
     send it for approval. `?output=csv|xlsx|pdf&pk=<id>` downloads one pack."""
@@ -50,7 +50,7 @@ class FinancialStatementListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return FinancialStatement.objects.none()
-        return _visible(self.request.user).select_related("prepared_by")
+        return financial_statements_visible_to(user=self.request.user).select_related("prepared_by")
 
     @extend_schema(
         parameters=[
@@ -129,8 +129,6 @@ class BackupListView(generics.ListAPIView):
     permission_classes = [HasModelPermission("reports.view_backup")]
 
     def get_queryset(self):
-        from portal.reports.models import Backup
-
         return Backup.objects.all()
 
 
@@ -141,8 +139,6 @@ class BackupCreateView(APIView):
 
     @extend_schema(request=None, responses={202: BackupSerializer})
     def post(self, request):
-        from portal.reports.backups import backup_create
-
         backup = backup_create(by=request.user)
         backup.refresh_from_db()
         return Response(BackupSerializer(backup).data, status=status.HTTP_202_ACCEPTED)
@@ -202,12 +198,6 @@ class MemberStatementView(APIView):
     permission_classes = [IsAuthenticated]
 
     def _member_and_period(self, data):
-        from django.http import Http404
-
-        from portal.members.selectors import member_for_user
-
-        from .member_views import member_visible_to
-
         if not hasattr(data, "get"):
             raise serializers.ValidationError({"non_field_errors": ["Send an object with start and end."]})
         member_id = query_uuid(data, "member")
@@ -235,10 +225,6 @@ class MemberStatementView(APIView):
         },
     )
     def get(self, request):
-        from django.http import HttpResponse
-
-        from portal.reports.member_statement import member_statement, member_statement_pdf
-
         member, start, end = self._member_and_period(request.query_params)
         statement = member_statement(member=member, start=start, end=end)
         if request.query_params.get("output") == "pdf":
@@ -273,8 +259,6 @@ class MemberStatementView(APIView):
 
     @extend_schema(request=StatementEmailSerializer, responses={202: SentSerializer, 404: NOT_FOUND})
     def post(self, request):
-        from portal.reports.member_statement import member_statement_email
-
         member, start, end = self._member_and_period(request.data)
         member_statement_email(member=member, start=start, end=end)
         return Response({"detail": f"Sent to {member.user.email}."}, status=status.HTTP_202_ACCEPTED)

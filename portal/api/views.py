@@ -3,11 +3,19 @@
 from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
+
+from portal.members.otp import otp_verify
+from portal.members.profile import (
+    BANK_FIELDS,
+    member_bank_details_update,
+    member_nominees_replace,
+    member_profile_update,
+)
 
 from .permissions import IsMember
 from .serializers import MemberDashboardSerializer, MemberProfileSerializer
@@ -78,16 +86,6 @@ class MemberProfileView(generics.RetrieveAPIView):
 
     @extend_schema(request=MemberProfileUpdateSerializer, responses={200: MemberProfileSerializer})
     def patch(self, request):
-        from rest_framework import status
-
-        from portal.members.otp import otp_verify
-        from portal.members.profile import (
-            BANK_FIELDS,
-            member_bank_details_update,
-            member_nominees_replace,
-            member_profile_update,
-        )
-
         if not isinstance(request.data, Mapping):
             return Response({"non_field_errors": ["Send an object of fields."]}, status=status.HTTP_400_BAD_REQUEST)
         checked = MemberProfileUpdateSerializer(data=request.data, partial=True)

@@ -95,6 +95,31 @@ def savings_series(*, member: Member, months: int = 24, today: datetime.date | N
     return series
 
 
+SAVINGS_READ_PERMISSION = "contributions.view_monthlycontribution"  # staff who read savings: both kinds
+
+
+def _savings_visible_to(model, user):
+    if user is None or not user.is_authenticated:
+        return model.objects.none()
+    if user.has_perm(SAVINGS_READ_PERMISSION):
+        return model.objects.all()
+    member = getattr(user, "member", None)
+    if member is None:
+        return model.objects.none()
+    return model.objects.filter(member=member)
+
+
+def contributions_visible_to(*, user):
+    """Every monthly contribution for staff who read savings; the member's own otherwise; none for anyone else."""
+    return _savings_visible_to(MonthlyContribution, user)
+
+
+def share_capital_payments_visible_to(*, user):
+    """Every share capital payment for staff who read savings (the same permission as contributions); the member's
+    own otherwise; none for anyone else."""
+    return _savings_visible_to(ShareCapitalPayment, user)
+
+
 def member_contributions(*, member: Member, year: int | None = None):
     qs = MonthlyContribution.objects.filter(member=member).select_related("entry__reversed_by", "bank_account")
     if year:

@@ -6,10 +6,36 @@ from decimal import Decimal
 
 from django.db.models import F, Q
 
-from .models import Loan, LoanInstalment, LoanStatus
+from .models import Guarantee, Loan, LoanApplication, LoanInstalment, LoanStatus
 from .schedule import cents
 
 ZERO = Decimal("0.00")
+
+
+def applications_visible_to(*, user):
+    """Every application for staff who may read them; the member's own otherwise; none when signed out."""
+    if user is None or not user.is_authenticated:
+        return LoanApplication.objects.none()
+    if user.has_perm("loans.view_loanapplication"):
+        return LoanApplication.objects.all()
+    return LoanApplication.objects.filter(member__user=user)
+
+
+def loans_visible_to(*, user):
+    """Every loan for staff who may read loans; the member's own otherwise; none when signed out."""
+    if user is None or not user.is_authenticated:
+        return Loan.objects.none()
+    if user.has_perm("loans.view_loan"):
+        return Loan.objects.all()
+    return Loan.objects.filter(member__user=user)
+
+
+def guarantees_visible_to(*, user):
+    """The guarantees this user is asked to give (as the guarantor), whatever their role: a guarantor answers
+    their own requests, so staff see no one else's here either; none when signed out."""
+    if user is None or not user.is_authenticated:
+        return Guarantee.objects.none()
+    return Guarantee.objects.filter(guarantor__user=user)
 
 
 def due_payments(*, today: datetime.date, days_ahead: int = 7):
