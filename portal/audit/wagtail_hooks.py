@@ -51,7 +51,7 @@ def audit_remember_before(request, instance):
 
 def audit_record_after(request, instance):
     """After an admin create or edit: the values now, against those remembered (none for a new record).
-    A service-backed admin view (portal/members/admin_edit.py) marks the request: its service logged already."""
+    A service-backed admin view (portal/society/admin_edit.py) marks the request: its service logged already."""
     if getattr(request, "_audit_logged_by_service", False):
         return
     before = getattr(request, "_audit_before", None)
