@@ -32,7 +32,6 @@ from portal.members.mass_email_audiences import mass_email_members
 from portal.notifications.mass_email import MassEmailAudiences, mass_email_audiences, mass_email_recipients
 from portal.notifications.models import MassEmailAudience
 from portal.society.errors import StateConflict
-from tests.integration.test_registries import _apps_imported
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 EXPENSE = {
@@ -42,26 +41,6 @@ EXPENSE = {
     "counterparty": "Text Book Centre",
     "description": "Receipt books",
 }
-
-
-def test_finance_audit_and_notifications_name_no_app_above_them():
-    above_finance = {"portal.members", "portal.contributions", "portal.loans", "portal.dividends", "portal.reports"}
-    checked = {
-        PORTAL / "finance" / "cashbook" / "batches.py": above_finance,
-        PORTAL / "notifications" / "mass_email.py": above_finance,
-        PORTAL / "api" / "exceptions.py": {"portal.loans", "portal.finance"},
-    }
-    for path in sorted((PORTAL / "audit").rglob("*.py")):
-        checked[path] = above_finance
-    offending = {}
-    for path, higher in checked.items():
-        bad = _apps_imported([path], allowed=set()).get(str(path.relative_to(PORTAL.parent)), set()) & higher
-        if bad:
-            offending[str(path)] = bad
-    assert offending == {}
-
-
-# Cashbook batches: posters by kind.
 
 
 def test_contributions_posts_the_savings_kinds():

@@ -1,10 +1,9 @@
 """Issue 13: lower apps stop naming higher ones. The generic workflows app decides approval records through a
 registry the apps fill (portal/workflows/outcomes.py); `ledger_check` runs the invariants the apps register
-(portal/finance/ledger/invariants.py). Both are checked here by reading every import, those inside functions too."""
+(portal/finance/ledger/invariants.py). That neither imports the apps above it is import-linter's job
+(tests/unit/test_import_layers.py)."""
 
-import ast
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -15,62 +14,6 @@ from portal.finance.ledger import invariants
 from portal.finance.ledger.services import Line, ledger_post
 from portal.workflows import outcomes
 from portal.workflows.records import ApprovalRecord
-
-PORTAL = Path(__file__).resolve().parents[2] / "portal"
-
-
-def _portal_imports(path: Path, package: str | None = None) -> set[str]:
-    """The `portal.<app>` modules a file imports anywhere in it (module level, functions, conditionals), relative
-    imports resolved against the file's package."""
-    package = package or ".".join(path.relative_to(PORTAL.parent).with_suffix("").parts[:-1])
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                names = [".".join(base + ([node.module] if node.module else []))]
-            else:
-                names = [node.module or ""]
-        else:
-            continue
-        found.update(name for name in names if name == "portal" or name.startswith("portal."))
-    return found
-
-
-def _apps_imported(paths, *, allowed: set[str]) -> dict[str, set[str]]:
-    offending = {}
-    for path in paths:
-        apps_named = {".".join(name.split(".")[:2]) for name in _portal_imports(path)}
-        bad = apps_named - allowed
-        if bad:
-            offending[str(path.relative_to(PORTAL.parent))] = bad
-    return offending
-
-
-def test_the_import_reader_sees_imports_inside_functions(tmp_path):
-    """The reader itself: an import hidden in a function (the kind that dodged import errors) is found."""
-    sample = tmp_path / "sample.py"
-    sample.write_text("def f():\n    from portal.loans.models import LoanReview\n    from ..members import kyc\n")
-    assert _portal_imports(sample, package="portal.workflows") == {"portal.loans.models", "portal.members"}
-
-
-def test_workflows_imports_no_other_portal_app():
-    """Workflows is generic (review and quorum tasks): it names none of the apps whose records it decides, and
-    depends only on the audit log below it."""
-    files = sorted((PORTAL / "workflows").rglob("*.py"))
-    assert files
-    assert _apps_imported(files, allowed={"portal.workflows", "portal.audit", "portal.notifications"}) == {}
-
-
-def test_the_ledger_and_ledger_check_import_none_of_the_apps_whose_invariants_they_run():
-    files = sorted((PORTAL / "finance" / "ledger").rglob("*.py")) + [
-        PORTAL / "finance" / "management" / "commands" / "ledger_check.py"
-    ]
-    higher = {"portal.loans", "portal.contributions", "portal.dividends", "portal.reports", "portal.workflows"}
-    offending = _apps_imported(files, allowed=set())
-    assert {path: bad & higher for path, bad in offending.items() if bad & higher} == {}
 
 
 def test_every_approval_record_says_what_its_workflow_does():
