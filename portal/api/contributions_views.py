@@ -41,7 +41,7 @@ from portal.members.models import Member
 from portal.reports.exports import CONTENT_TYPES
 from portal.society.serializer_fields import MoneyField, MoneyTextField
 
-from .lookups import BankAccountField
+from .lookups import BankAccountField, members_by_label
 from .member_views import member_visible_to
 from .params import query_int
 from .permissions import HasModelPermission
@@ -115,25 +115,11 @@ class BulkInSerializer(serializers.Serializer):
     bank_account = BankAccountField(required=False, allow_null=True, default=None)
 
 
-def _members_by_label(labels) -> dict:
-    ids, numbers = [], []
-    for label in labels:
-        try:
-            ids.append(uuid.UUID(str(label)))
-        except ValueError:
-            numbers.append(str(label).strip().upper())
-    found = {}
-    for member in Member.objects.filter(Q(pk__in=ids) | Q(membership_number__in=numbers)):
-        found[str(member.pk)] = member
-        found[member.membership_number] = member
-    return found
-
-
 def _post(request, kind: str, rows: list[dict], bank_account=None) -> Response:
-    members = _members_by_label(r["member"] for r in rows)
+    members = members_by_label(r["member"] for r in rows)
     items = [
         PaymentItem(
-            members.get(str(r["member"]).strip()) or members.get(str(r["member"]).strip().upper()),
+            members.get(str(r["member"])),
             r["amount"],
             r.get("period") or None,
             r.get("date"),

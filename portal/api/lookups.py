@@ -1,11 +1,17 @@
-"""Serializer fields that look up a related object by its id, one per kind, so that every view answers a missing or
-malformed id the same way (a 400 naming the field)."""
+"""Looking up related objects named in a request, one way per kind: serializer fields for ids that must exist (every
+view answers a missing or malformed id the same way, a 400 naming the field), and `members_by_label` for members
+named in rows whose errors the service reports together (a payment row, a guarantor)."""
 
+import uuid
+from collections.abc import Iterable
+
+from django.db.models import Q
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import empty
 
 from portal.finance.banking.models import BankAccount
+from portal.members.models import Member
 
 from .params import query_uuid
 
@@ -35,3 +41,23 @@ class BankAccountField(serializers.PrimaryKeyRelatedField):
             return super().run_validation(data)
         # A related field reads "" as null; here "" is a malformed id, as for a UUIDField.
         return serializers.Field.run_validation(self, data)
+
+
+def members_by_label(labels: Iterable) -> dict[str, Member]:
+    """The members that request labels name, by each label as given: a label is a member id (a UUID) or a
+    membership number (any case, spaces around ignored). A label that names nobody is left out, for the service to
+    report with the row's other errors. One query."""
+    wanted: dict[str, uuid.UUID | str] = {}
+    for label in labels:
+        text = str(label).strip()
+        try:
+            wanted[str(label)] = uuid.UUID(text)
+        except ValueError:
+            wanted[str(label)] = text.upper()
+    ids = [value for value in wanted.values() if isinstance(value, uuid.UUID)]
+    numbers = [value for value in wanted.values() if isinstance(value, str)]
+    found: dict[uuid.UUID | str, Member] = {}
+    for member in Member.objects.filter(Q(pk__in=ids) | Q(membership_number__in=numbers)):
+        found[member.pk] = member
+        found[member.membership_number] = member
+    return {label: found[value] for label, value in wanted.items() if value in found}

@@ -4,9 +4,12 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
 
-from .models import Guarantee, Loan, LoanApplication, LoanInstalment, LoanStatus
+from portal.finance.ledger.selectors import account_balance
+from portal.society.money import to_cents
+
+from .models import Classification, Guarantee, Loan, LoanApplication, LoanInstalment, LoanStatus
 from .schedule import cents
 
 ZERO = Decimal("0.00")
@@ -100,13 +103,7 @@ class PortfolioReport:
 
 def portfolio_report() -> PortfolioReport:
     """The loan book by SASRA class (L9): loans, outstanding principal, provision at each class's rate, PAR30/90."""
-    from django.db.models import Count, Sum
-
-    from portal.finance.ledger.selectors import account_balance
-    from portal.society.money import to_cents
-
-    from .jobs import outstanding_by_class, provision_rates
-    from .models import Classification
+    from .jobs import outstanding_by_class, provision_rates  # kept here: jobs → allocation → services → selectors
 
     rates = provision_rates()
     per_class = outstanding_by_class()
@@ -173,18 +170,12 @@ def unpaid_expression():
 
 
 def _money_sums(**sums) -> dict:
-    from django.db.models import Sum
-
     return {name: Sum(expression, filter=condition, default=0) for name, (expression, condition) in sums.items()}
 
 
 def portfolio_by_product(*, today: datetime.date) -> list[ProductRow]:
     """The active loan book per product (R3): one grouped query over instalments, by product and class."""
-    from django.db.models import Count
-
-    from portal.society.money import to_cents
-
-    from .jobs import provision_rates
+    from .jobs import provision_rates  # kept here: jobs → allocation → services → selectors
 
     rates = provision_rates()
     unpaid = unpaid_expression()
@@ -244,10 +235,6 @@ class AgingRow:
 
 def portfolio_aging(*, today: datetime.date) -> list[AgingRow]:
     """Active loans by days past due (R3), with their outstanding principal and what is overdue on them."""
-    from django.db.models import Count
-
-    from portal.society.money import to_cents
-
     unpaid = unpaid_expression()
     rows = []
     for label, first, last in AGING_BUCKETS:

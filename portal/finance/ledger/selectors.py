@@ -7,11 +7,12 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models.functions import Round
 
 from portal.society.money import sum_to_cents
 
-from .models import Account, JournalLine
+from .models import Account, JournalEntry, JournalLine
 
 
 def account_balance(*, code: str, member=None, as_of: datetime.date | None = None) -> Decimal:
@@ -62,11 +63,6 @@ def unbalanced_entries():
 
     The difference is rounded to cents in SQL: SQLite sums decimals as floats, so 277.78 + 3333.33 can differ from
     3611.11 in the last binary digit of an exact balance."""
-    from django.db.models import Count, DecimalField, Q
-    from django.db.models.functions import Round
-
-    from .models import JournalEntry
-
     return (
         JournalEntry.objects.annotate(
             n=Count("lines"),
