@@ -6,7 +6,6 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.cashbook.batches import batch_create, batch_process, batch_validate
 from portal.finance.cashbook.models import (
@@ -20,6 +19,7 @@ from portal.finance.cashbook.models import (
 from portal.finance.cashbook.services import expense_record, income_record
 from portal.society.serializer_fields import MoneyField, MoneyTextField
 
+from .lookups import BankAccountField
 from .permissions import HasModelPermission
 
 
@@ -51,7 +51,7 @@ class _RecordInSerializer(serializers.Serializer):
     category = serializers.CharField(help_text="Category name or id.", max_length=100)
     amount = MoneyTextField()
     transaction_cost = MoneyTextField(required=False, allow_blank=True, default="0")
-    bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
+    bank_account = BankAccountField(required=False, allow_null=True, default=None)
     date = serializers.DateField(required=False, allow_null=True, default=None)
     description = serializers.CharField(allow_blank=True, default="", max_length=255)
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
@@ -98,12 +98,7 @@ class _CashbookView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         category = _category(self.category_model, values.pop("category"))
-        bank_account = None
-        if values.get("bank_account"):
-            bank_account = BankAccount.objects.filter(pk=values["bank_account"]).first()
-            if bank_account is None:
-                return Response({"bank_account": ["No such bank account."]}, status=status.HTTP_400_BAD_REQUEST)
-        values["bank_account"] = bank_account or bank_account_primary()
+        values["bank_account"] = values["bank_account"] or bank_account_primary()
         record, created = self._record(category=category, recorded_by=request.user, **values)
         return Response(
             self.serializer_class(record).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -177,7 +172,7 @@ class BatchSerializer(serializers.ModelSerializer):
 
 class BatchInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150)
-    bank_account = serializers.UUIDField(required=False, allow_null=True, default=None)
+    bank_account = BankAccountField(required=False, allow_null=True, default=None)
     items = BatchItemSerializer(many=True, allow_empty=False)
 
 
@@ -198,12 +193,8 @@ class BatchListView(generics.ListAPIView):
         data = BatchInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        bank_account = (
-            BankAccount.objects.filter(pk=values["bank_account"]).first()
-            if values["bank_account"]
-            else bank_account_primary()
-        )
-        if bank_account is None:
+        bank_account = values["bank_account"] or bank_account_primary()
+        if bank_account is None:  # no account named and no primary one
             return Response({"bank_account": ["No such bank account."]}, status=status.HTTP_400_BAD_REQUEST)
         batch = batch_create(
             name=values["name"], bank_account=bank_account, items=values["items"], created_by=request.user

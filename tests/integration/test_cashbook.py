@@ -223,3 +223,22 @@ def test_treasurer_processes_a_batch_from_the_admin(client, staff_user, member):
     assert client.post(f"/admin/ledger/batches/{batch.pk}/process/").status_code == 302
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PROCESSED and JournalEntry.objects.count() == 4
+
+
+def test_api_names_an_unknown_or_malformed_bank_account_and_records_nothing(staff_user, member):
+    """Expenses, income and batches read the bank account through the API's one lookup (BankAccountField)."""
+    api = APIClient()
+    api.force_authenticate(staff_user(roles.TREASURER))
+    unknown = "00000000-0000-4000-8000-000000000000"
+    expense = {"category": "Audit fees", "amount": "300", "payee": "A", "description": "B"}
+    for bank_account, message in ((unknown, "No such bank account."), ("nope", "Must be a valid UUID.")):
+        response = api.post("/api/transactions/expenses/", {**expense, "bank_account": bank_account}, format="json")
+        assert response.status_code == 400 and response.json() == {"bank_account": [message]}
+        batch = {"name": "Counter", "bank_account": bank_account, "items": [{"kind": "expense", "amount": "1"}]}
+        response = api.post("/api/transactions/batches/", batch, format="json")
+        assert response.status_code == 400 and response.json() == {"bank_account": [message]}
+    assert SaccoExpense.objects.count() == 0 and JournalEntry.objects.count() == 0
+    named = api.post(
+        "/api/transactions/expenses/", {**expense, "bank_account": str(bank_account_primary().pk)}, format="json"
+    )
+    assert named.status_code == 201 and named.json()["bank_account"] == bank_account_primary().name
