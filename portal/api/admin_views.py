@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 from portal.members.models import Member, MemberStatus, User
 from portal.members.otp import otp_devices_reset
 from portal.members.services import MemberStatusError, member_status_set, user_active_toggle
+from portal.notifications.drafts import mass_email_draft_create
 from portal.notifications.mass_email import mass_email_queue
-from portal.notifications.models import MassEmail
 
 from .permissions import HasModelPermission
 
@@ -143,6 +143,6 @@ class SendMassEmailView(APIView):
     def post(self, request):
         data = MassEmailInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        mass_email = MassEmail.objects.create(created_by=request.user, **data.validated_data)
+        mass_email = mass_email_draft_create(by=request.user, **data.validated_data)
         mass_email = mass_email_queue(mass_email=mass_email, by=request.user)
         return Response(MassEmailOutSerializer(mass_email).data, status=status.HTTP_202_ACCEPTED)

@@ -3,7 +3,7 @@ follows dotted paths ("member.membership_number") through relations that may be 
 member, a payment nobody recorded — and writes an empty cell instead of failing the whole file.
 
 Wagtail's `SpreadsheetExportMixin` writes CSV cells as they are, so a member's name or phone that starts with "="
-would run as a formula on the clerk's machine. `neutralise_wagtail_csv_exports` (called once from the reports app's
+would run as a formula on the clerk's machine. `neutralise_wagtail_csv_exports` (called once from the society app's
 `ready`) makes the mixin write every CSV cell — headings and rows — through `neutralise_csv_cell`. That covers our
 snippet lists and Wagtail's own exports too (form submissions typed by the public, site history). Wagtail's XLSX
 export already turns text that openpyxl takes for a formula back into a string; `_preprocess_field_value` drops the

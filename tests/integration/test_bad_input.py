@@ -1,6 +1,6 @@
 """Issue 12: bad input of any shape is a 400 naming the field (or the query parameter), never a 500.
 
-Amounts go through one parser (portal/finance/money.py) on every money path; ids and dates in a query string go
+Amounts go through one parser (portal/society/money.py) on every money path; ids and dates in a query string go
 through portal/api/params.py."""
 
 import datetime

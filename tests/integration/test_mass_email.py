@@ -5,6 +5,7 @@ from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
 from rest_framework.test import APIClient
+from wagtail.models import ModelLogEntry
 
 from portal.members import roles
 from portal.notifications.mass_email import mass_email_queue, mass_email_send_batch
@@ -87,6 +88,9 @@ def test_api_send_mass_email_for_clerks_only(membership, staff_user):
         response = api.post("/api/auth/admin/send-mass-email/", body, format="json")
     assert response.status_code == 202 and response.json()["total"] == 5
     assert len(mail.outbox) == 5
+    # The API composes through the same draft service as the admin: the trail records what the email said.
+    sent = MassEmail.objects.get(pk=response.json()["id"])
+    assert ModelLogEntry.objects.for_instance(sent).filter(action="sacco.edit").count() == 1
     bad = api.post("/api/auth/admin/send-mass-email/", {**body, "audience": "everyone"}, format="json")
     assert bad.status_code == 400 and "audience" in bad.json()
 

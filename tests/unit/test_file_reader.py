@@ -1,4 +1,4 @@
-"""The one file reader (portal/finance/file_reader.py, issue 12): caps on bytes, unzipped bytes, rows and columns;
+"""The one file reader (portal/society/file_reader.py, issue 12): caps on bytes, unzipped bytes, rows and columns;
 rows streamed; every read error a FileRejected naming the file (and the row). The zip bomb from the issue (265 KB,
 a 68 MB sheet, 400,000 rows) is refused from the zip directory, before openpyxl opens it; a workbook whose
 dimension lies is stopped while streaming, one row past the cap."""
