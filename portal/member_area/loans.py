@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
 from portal.loans.eligibility import free_deposits, loan_eligibility
-from portal.loans.models import Guarantee, Loan, LoanApplication, LoanProduct
+from portal.loans.models import Guarantee, GuaranteeStatus, Loan, LoanApplication, LoanProduct
 from portal.loans.services import (
     LoanStateError,
     application_submit,
@@ -21,6 +22,7 @@ from portal.loans.services import (
     guarantee_decline,
 )
 from portal.loans.statements import loan_statement, loan_statement_pdf
+from portal.members.form_stash import form_stash_take
 from portal.members.otp_views import fresh_otp_required
 from portal.members.selectors import member_for_user
 
@@ -64,6 +66,16 @@ class ApplyView(MemberAreaMixin, TemplateView):
         _member(context)
         context.setdefault("form", ApplicationForm(initial={"product": self.request.GET.get("product")}))
         return context
+
+    def get(self, request, *args, **kwargs):
+        """Back from the code page: the answers kept at submit, checked again, for the member to send."""
+        kept = form_stash_take(request=request)
+        if kept is None:
+            return super().get(request, *args, **kwargs)
+        form = ApplicationForm(kept)
+        form.is_valid()  # any mistake shows beside its field now, not after the next press
+        messages.info(request, "Your answers are kept. Check them and press “Submit the application” to send.")
+        return self.render_to_response(self.get_context_data(form=form))
 
     def post(self, request):
         context = self.get_context_data()
@@ -140,8 +152,14 @@ class GuaranteesView(MemberAreaMixin, TemplateView):
 
 @fresh_otp_required
 def guarantee_respond_view(request, pk, answer):
-    if request.method != "POST" or answer not in ("accept", "decline"):
+    """POST: accept or decline a request to guarantee. GET, back from the code page with the answer kept: a page
+    that names the answer and sends it with one press (no state changes on GET)."""
+    if answer not in ("accept", "decline"):
         return redirect("member_area:guarantees")
+    if request.method != "POST":
+        if form_stash_take(request=request) is None:
+            return redirect("member_area:guarantees")
+        return _guarantee_answer_kept(request, pk, answer)
     member = member_for_user(user=request.user)
     guarantee = get_object_or_404(Guarantee, pk=pk, guarantor=member)
     try:
@@ -151,6 +169,35 @@ def guarantee_respond_view(request, pk, answer):
     else:
         messages.success(request, "Thank you; the applicant has been told.")
     return redirect("member_area:guarantees")
+
+
+def _guarantee_answer_kept(request, pk, answer):
+    member = member_for_user(user=request.user)
+    guarantee = get_object_or_404(
+        Guarantee.objects.select_related("application__member__user", "application__product"),
+        pk=pk,
+        guarantor=member,
+    )
+    if guarantee.status != GuaranteeStatus.REQUESTED:
+        return redirect("member_area:guarantees")
+    application = guarantee.application
+    verb = "Accept" if answer == "accept" else "Decline"
+    return render(
+        request,
+        "account/form_kept.html",
+        {
+            "title": f"{verb} this guarantee?",
+            "lead": "Your answer is kept; press the button to send it.",
+            "details": [
+                ("Applicant", f"{application.member.user.get_full_name()} ({application.member.membership_number})"),
+                ("Loan", f"{application.product.name}, KES {application.amount:,.2f}"),
+                ("You guarantee", f"KES {guarantee.amount:,.2f}"),
+            ],
+            "action": request.path,
+            "button": verb,
+            "cancel_url": reverse("member_area:guarantees"),
+        },
+    )
 
 
 def application_withdraw_view(request, pk):

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views import View
 
+from portal.members.form_stash import form_stash_take
 from portal.members.otp_views import fresh_otp_required
 from portal.members.profile import member_bank_details_update, member_nominees_replace, member_profile_update
 from portal.members.selectors import member_for_user
@@ -98,7 +99,13 @@ class BankDetailsView(View):
 
     def get(self, request):
         member = _member_or_404(request)
-        form = BankDetailsForm(initial={f: getattr(member, f) for f in BankDetailsForm.base_fields})
+        kept = form_stash_take(request=request)
+        if kept is not None:  # back from the code page: what the member typed, checked again, to save
+            form = BankDetailsForm(kept)
+            form.is_valid()
+            messages.info(request, "Your answers are kept. Check them and press “Save bank details” to save them.")
+        else:
+            form = BankDetailsForm(initial={f: getattr(member, f) for f in BankDetailsForm.base_fields})
         return render(request, self.template_name, {"member": member, "form": form})
 
     def post(self, request):

@@ -15,6 +15,7 @@ from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .form_stash import form_stash_keep, form_stash_waiting
 from .otp import (
     OtpDeliveryError,
     otp_backup_codes_regenerate,
@@ -50,11 +51,17 @@ def _next_url(request, default="member_area:dashboard"):
 
 
 def fresh_otp_required(view):
-    """For sensitive actions: the second factor must have been proved in the last few minutes."""
+    """For sensitive actions: the second factor must have been proved in the last few minutes.
+
+    A POST without a fresh code keeps its answers (portal.members.form_stash) before the detour to the code page
+    (or to set-up, for a member without a second factor), so the view can hand them back on the way back; views
+    behind this decorator restore them with form_stash_take on GET."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not otp_is_fresh(request):
+            if request.method == "POST":
+                form_stash_keep(request=request)
             return redirect(f"{reverse('otp_verify')}?{urlencode({'next': request.get_full_path(), 'fresh': 1})}")
         return view(request, *args, **kwargs)
 
@@ -94,6 +101,7 @@ def otp_verify_view(request):
             "has_totp": any(isinstance(d, TOTPDevice) for d in devices),
             "next": _next_url(request),
             "fresh": request.GET.get("fresh"),
+            "kept": form_stash_waiting(request=request, path=_next_url(request)),
         },
         status=400 if form.errors else status,
     )
@@ -123,7 +131,13 @@ def otp_setup_view(request):
     return render(
         request,
         "account/otp_setup.html",
-        {"form": form, "qr_svg": otp_totp_qr_svg(device), "secret": secret, "next": _next_url(request)},
+        {
+            "form": form,
+            "qr_svg": otp_totp_qr_svg(device),
+            "secret": secret,
+            "next": _next_url(request),
+            "kept": form_stash_waiting(request=request, path=_next_url(request)),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -156,4 +170,9 @@ def otp_backup_codes_view(request):
     codes = request.session.pop(BACKUP_CODES_SESSION_KEY, None)
     if not codes:
         return redirect("member_area:security")
-    return render(request, "account/otp_backup_codes.html", {"codes": codes, "next": _next_url(request)})
+    next_url = _next_url(request)
+    return render(
+        request,
+        "account/otp_backup_codes.html",
+        {"codes": codes, "next": next_url, "kept": form_stash_waiting(request=request, path=next_url)},
+    )
