@@ -19,7 +19,7 @@ from portal.society.admin_edit import ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.views import ReviewEditView
 
-from . import admin_views
+from . import admin_menus, admin_views
 from .invitations import invitation_create
 from .models import ActivityLog, Invitation, KycDocument, Member
 from .phone import PhoneNumberField
@@ -381,3 +381,8 @@ def member_admin_urls():
         path("users/<uuid:pk>/reset-otp/", admin_views.otp_reset_view, name="members_otp_reset"),
         path("lockouts/<int:pk>/unlock/", admin_views.lockout_unlock_view, name="members_lockout_unlock"),
     ]
+
+
+# Menus by role (portal/members/admin_menus.py): the CMS for the site's editors, the society's work for everyone.
+hooks.register("construct_main_menu", admin_menus.main_menu_by_role)
+hooks.register("construct_settings_menu", admin_menus.settings_menu_by_role)

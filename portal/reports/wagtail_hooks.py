@@ -10,12 +10,13 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.audit.selectors import audit_readable
+from portal.members.admin_menus import cms_editor
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import ReviewEditView
 
 from . import admin_views
-from .dashboard import SaccoPanel
+from .dashboard import SaccoPanel, WorkSummaryItem, work_items
 from .models import FinancialStatement
 from .saved_report_admin import ReportViewSet, SavedReportViewSet, report_download_view, saved_report_run_view
 
@@ -112,8 +113,25 @@ def reports_admin_urls():
     ]
 
 
+# Wagtail's home panels about pages: for the site's editors only (portal/members/admin_menus.py).
+CMS_HOME_PANELS = {"recent_edits", "locked_pages"}
+
+
 @hooks.register("construct_homepage_panels")
 def sacco_figures_panel(request, panels):
-    """The society's figures on the admin home, for roles that read the ledger (treasurer, auditors, admins)."""
+    """The society's figures on the admin home, for roles that read the ledger (treasurer, auditors, admins);
+    the page panels only for those who edit the site."""
+    if not cms_editor(request.user):
+        panels[:] = [panel for panel in panels if getattr(panel, "name", "") not in CMS_HOME_PANELS]
     if request.user.has_perm(admin_views.VIEW_LEDGER):
         panels.append(SaccoPanel())
+
+
+@hooks.register("construct_homepage_summary_items", order=100)  # after Wagtail's own items are added
+def work_summary_items(request, summary_items):
+    """The dashboard opens with the role's work (counts and links); page, image and document counts only for
+    the site's editors, after the work."""
+    if not cms_editor(request.user):
+        summary_items.clear()
+    work = [WorkSummaryItem(request, item, order=i) for i, item in enumerate(work_items(request.user), start=1)]
+    summary_items[:0] = work
