@@ -9,7 +9,17 @@ from wagtail.log_actions import registry
 
 from portal.society.tabular import CONTENT_TYPES, Section, TabularReport, render
 
-from .selectors import AuditFilters, audit_entries, audit_entry_row, audit_filters_parse, audit_readable
+from .selectors import (
+    ALL,
+    SACCO,
+    SCOPES,
+    AuditFilters,
+    audit_entries,
+    audit_entry_row,
+    audit_filters_parse,
+    audit_readable,
+    sacco_action,
+)
 
 EXPORT_LIMIT = 5000
 COLUMNS = ["When", "Who", "Action", "Record type", "Record id", "Record", "What happened"]
@@ -38,9 +48,18 @@ def _export(entries, output: str) -> HttpResponse:
     return response
 
 
-def _action_choices() -> list[tuple[str, str]]:
+def _action_groups(scope: str, action: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The action filter's choices in groups: the SACCO's actions and approvals, and only when all actions are
+    asked for (or one of them is chosen), the CMS's: about thirty, which finance staff never need."""
     registry.scan_for_actions()
-    return sorted(registry.get_choices(), key=lambda choice: str(choice[1]))
+    choices = sorted(registry.get_choices(), key=lambda choice: str(choice[1]))
+    groups = [
+        ("SACCO actions", [c for c in choices if c[0].startswith("sacco.")]),
+        ("Approvals", [c for c in choices if sacco_action(c[0]) and not c[0].startswith("sacco.")]),
+    ]
+    if scope == ALL or (action and not sacco_action(action)):
+        groups.append(("Website and admin (CMS)", [c for c in choices if not sacco_action(c[0])]))
+    return groups
 
 
 def audit_trail_view(request):
@@ -48,9 +67,9 @@ def audit_trail_view(request):
         raise PermissionDenied
     errors = {}
     try:
-        filters = audit_filters_parse(request.GET)
+        filters = audit_filters_parse(request.GET, default_scope=SACCO)
     except ValidationError as exc:
-        errors, filters = exc.message_dict, AuditFilters()
+        errors, filters = exc.message_dict, AuditFilters(scope=SACCO)
     output = request.GET.get("export")
     if output in ("csv", "xlsx") and not errors:
         filters.offset, filters.limit = 0, EXPORT_LIMIT
@@ -68,6 +87,8 @@ def audit_trail_view(request):
             "query": query.urlencode(),
             "next_offset": filters.offset + filters.limit if len(entries) == filters.limit else None,
             "previous_offset": max(filters.offset - filters.limit, 0) if filters.offset else None,
-            "actions": _action_choices(),
+            "action_groups": _action_groups(filters.scope, filters.action),
+            "scopes": SCOPES.items(),
+            "scope": filters.scope,
         },
     )

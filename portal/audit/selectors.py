@@ -13,6 +13,17 @@ from . import readers
 
 MAX_LIMIT = 500
 
+# Which actions the trail shows (issue 14). SACCO: the services' own entries (`sacco.*`, portal/audit/services.py)
+# and the approval steps on SACCO records (Wagtail's `wagtail.workflow.*`: KYC, loan, statement and dividend
+# decisions). ALL adds the CMS's ~30 actions (pages, images, documents, snippets edited in the admin...).
+SACCO, ALL = "sacco", "all"
+SCOPES = {SACCO: "SACCO actions and approvals", ALL: "All actions (with the website's CMS)"}
+SACCO_ACTION_PREFIXES = ("sacco.", "wagtail.workflow.")
+
+
+def sacco_action(action: str) -> bool:
+    return action.startswith(SACCO_ACTION_PREFIXES)
+
 
 def audit_readable(user) -> bool:
     """Superusers and the users a registered reader check admits (auditors and administrators: portal/members
@@ -33,6 +44,7 @@ class AuditFilters:
     until: datetime.date | None = None
     limit: int = 100
     offset: int = 0
+    scope: str = ALL
 
 
 def _date(params, name, errors):
@@ -46,15 +58,19 @@ def _date(params, name, errors):
         return None
 
 
-def audit_filters_parse(params) -> AuditFilters:
-    """Filters from a query string; a bad value raises ValidationError naming its parameter."""
+def audit_filters_parse(params, *, default_scope: str = ALL) -> AuditFilters:
+    """Filters from a query string; a bad value raises ValidationError naming its parameter. `scope` (sacco or
+    all) defaults to `default_scope`: the admin page opens on SACCO actions, the API keeps every action."""
     errors: dict[str, list[str]] = {}
     filters = AuditFilters(
         user=(params.get("user") or "").strip(),
         action=(params.get("action") or "").strip(),
         object_id=(params.get("object_id") or "").strip(),
         search=(params.get("search") or "").strip(),
+        scope=(params.get("scope") or default_scope).strip(),
     )
+    if filters.scope not in SCOPES:
+        errors["scope"] = [f"{filters.scope!r} is not one of: {', '.join(SCOPES)}."]
     try:
         filters.limit = min(max(int(params.get("limit") or 100), 1), MAX_LIMIT)
         filters.offset = max(int(params.get("offset") or 0), 0)
@@ -73,14 +89,23 @@ def audit_filters_parse(params) -> AuditFilters:
 
 
 def audit_entries(filters: AuditFilters) -> list:
-    """At most `limit` entries after `offset`, from both logs, newest first."""
+    """At most `limit` entries after `offset`, from both logs, newest first. A chosen action wins over the scope
+    (asking for one CMS action shows it); without one, the SACCO scope leaves out the CMS's actions and pages."""
     entries = []
+    sacco_only = filters.scope == SACCO and not filters.action
     for model in (ModelLogEntry, PageLogEntry):
+        if sacco_only and model is PageLogEntry:
+            continue
         queryset = model.objects.select_related("user", "content_type").order_by("-timestamp", "-pk")
         if filters.user:
             queryset = queryset.filter(user__email__iexact=filters.user)
         if filters.action:
             queryset = queryset.filter(action=filters.action)
+        elif sacco_only:
+            prefixes = Q()
+            for prefix in SACCO_ACTION_PREFIXES:
+                prefixes |= Q(action__startswith=prefix)
+            queryset = queryset.filter(prefixes)
         if filters.object_type is not None:
             queryset = queryset.filter(content_type=filters.object_type)
         if filters.object_id:

@@ -2,6 +2,7 @@
 approval from here), and a snapshot's download."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,7 @@ from .models import Backup, BackupStatus, FinancialStatement
 from .services import financial_statement_prepare
 
 VIEW_LEDGER = "finance.view_journalentry"
+DOWNLOADS = [("csv", "CSV"), ("xlsx", "XLSX"), ("pdf", "PDF")]
 
 
 def _default_period() -> dict:
@@ -28,14 +30,17 @@ def _default_period() -> dict:
 
 
 def financial_statements_view(request):
+    """The statements for a period (this year to date unless the query names one); `output=csv|xlsx|pdf`
+    downloads the same period. The download links carry the period shown, so they work on a first visit too."""
     if not request.user.has_perm(VIEW_LEDGER):
         raise PermissionDenied
-    form = PeriodForm(request.GET or None, initial=_default_period())
+    period_given = "start" in request.GET or "end" in request.GET
+    form = PeriodForm(request.GET if period_given else None, initial=_default_period())
     data = None
-    if form.is_bound and form.is_valid():
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    elif not form.is_bound:
+    if not period_given:
         start, end = _default_period()["start"], _default_period()["end"]
+    elif form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     else:
         start = end = None
     if start is not None:
@@ -57,13 +62,14 @@ def financial_statements_view(request):
             else:
                 messages.success(request, f"“{statement}” is prepared and waiting for approval.")
                 return redirect("wagtailsnippets_reports_financialstatement:list")
+    period = urlencode({"start": start.isoformat(), "end": end.isoformat()}) if start is not None else ""
     return TemplateResponse(
         request,
         "reports/admin/financial_statements.html",
         {
             "form": form,
             "data": data,
-            "query": request.GET.urlencode(),
+            "downloads": [(label, f"?{period}&output={output}") for output, label in DOWNLOADS] if period else [],
             "can_prepare": request.user.has_perm("reports.prepare_financialstatement"),
             "start": start,
             "end": end,
