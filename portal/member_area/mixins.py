@@ -1,15 +1,47 @@
 """What every member-area page shares."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
+from django.views.generic import TemplateView
 
 from portal.members.selectors import member_for_user
 
+# Pages about the account itself or the society as a whole: they work for a signed-in user without a member record
+# (staff set up their second factor on the security page). Every other member-area page needs a member record.
+ACCOUNT_PAGES = frozenset({"more", "notifications", "security", "activity", "statements", "statement_detail"})
+
+
+def _unread(user) -> int:
+    return user.notifications.filter(read_at__isnull=True).count()
+
+
+def no_membership_response(request):
+    """A signed-in user without a member record asked for a member's page: say so, and where staff work, instead of
+    a bare 404 (the dashboard answers 200, other pages keep their 404 status)."""
+    status = 200 if getattr(request.resolver_match, "url_name", None) == "dashboard" else 404
+    context = {"member": None, "unread_notifications": _unread(request.user)}
+    return render(request, "portal/no_membership.html", context, status=status)
+
 
 class MemberAreaMixin(LoginRequiredMixin):
-    """Every member-area view: signed in, and `member` in the context (None for staff without one)."""
+    """Every member-area view: signed in, and `member` in the context. Without a member record only ACCOUNT_PAGES
+    render; the rest answer with the no-membership page."""
+
+    member = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.member = member_for_user(user=request.user)
+            if self.member is None and getattr(request.resolver_match, "url_name", None) not in ACCOUNT_PAGES:
+                return no_membership_response(request)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["member"] = member_for_user(user=self.request.user)
-        context["unread_notifications"] = self.request.user.notifications.filter(read_at__isnull=True).count()
+        context["member"] = self.member
+        context["unread_notifications"] = _unread(self.request.user)
         return context
+
+
+class MemberAreaPage(MemberAreaMixin, TemplateView):
+    """A member-area page with only the shared context (the "More" page that lists every place)."""

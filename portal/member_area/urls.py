@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import account, dashboard, dividends, documents, loans, profile, savings, statements
+from .mixins import MemberAreaPage
 
 app_name = "member_area"
 
@@ -29,4 +30,5 @@ urlpatterns = [
     path("security/", account.SecurityView.as_view(), name="security"),
     path("notifications/", account.NotificationsView.as_view(), name="notifications"),
     path("activity/", account.ActivityView.as_view(), name="activity"),
+    path("more/", MemberAreaPage.as_view(template_name="portal/more.html"), name="more"),
 ]
