@@ -1,22 +1,34 @@
-"""The member's dashboard: the first page after sign-in."""
+"""The member's dashboard: the first page after sign-in. It answers "what do I owe, and when is my next payment?"
+first, then savings; the figures are the same selectors GET /api/members/dashboard/ reads."""
 
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from portal.contributions.chart import savings_chart
 from portal.contributions.selectors import member_balances, savings_series
+from portal.loans.member_position import member_loan_position
 
 from .mixins import MemberAreaMixin
 
 
 class DashboardView(MemberAreaMixin, TemplateView):
-    """The first page after sign-in: balances from the ledger, share capital progress and a chart of savings."""
+    """Loans (balance, next instalment, arrears), guarantees, applications in progress and unread messages; then
+    balances from the ledger, share capital progress and a chart of savings."""
 
     template_name = "portal/dashboard.html"
 
     def get_context_data(self, **kwargs):
+        # The unread count is MemberAreaMixin's `unread_notifications` (the inbox badge): counted once per page.
         context = super().get_context_data(**kwargs)
         member = context["member"]
         if member is not None:
+            today = timezone.localdate()
             series = savings_series(member=member, months=24)
-            context.update(balances=member_balances(member=member), series=series, chart=savings_chart(series))
+            context.update(
+                today=today,
+                position=member_loan_position(member=member, today=today),
+                balances=member_balances(member=member),
+                series=series,
+                chart=savings_chart(series),
+            )
         return context
