@@ -1,12 +1,20 @@
 """The member-facing forms: profile (contacts, nominees, bank details), KYC uploads, and the loan application."""
 
-from django import forms
+import re
+from urllib.parse import urlencode
 
-from portal.loans.models import LoanProduct
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Count, Q
+
+from portal.loans.eligibility import free_deposits
+from portal.loans.models import GuaranteeStatus, LoanProduct
 from portal.loans.services import GuarantorRequest
-from portal.members.models import KycDocumentType, Member
+from portal.members.models import KycDocumentType, Member, MemberStatus
 from portal.members.phone import PhoneNumberField
+from portal.society.money import format_money
 from portal.society.money_fields import MoneyFormField
+from portal.society.policy import sacco_settings
 
 GUARANTOR_ROWS = 3
 
@@ -48,28 +56,204 @@ class KycUploadForm(forms.Form):
     )
 
 
-class ApplicationForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=LoanProduct.objects.filter(active=True), empty_label=None)
-    amount = MoneyFormField(label="Amount (KES)")
-    term_months = forms.CharField(label="Term (months)", max_length=3)
-    purpose = forms.CharField(max_length=255)
+GUARANTOR_SEARCH_MIN = 3
+GUARANTOR_SEARCH_LIMIT = 10
 
-    def __init__(self, *args, **kwargs):
+
+def guarantor_candidates(*, member: Member, query: str, limit: int = GUARANTOR_SEARCH_LIMIT) -> list[Member]:
+    """Members who could guarantee `member`'s loan today, matched by membership number or by every word of the
+    name: active, not `member`, under the society's limit of loans guaranteed, with free deposits to pledge (the
+    rules `application_submit` checks). At most `limit`; the caller shows names and numbers only."""
+    words = query.split()
+    if len(query.strip()) < GUARANTOR_SEARCH_MIN or not words:
+        return []
+    match = Q(membership_number__iexact=query.strip()) | Q(membership_number__istartswith=query.strip())
+    by_name = Q()
+    for word in words:
+        by_name &= Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
+    limit_active = sacco_settings().max_active_guarantees
+    candidates = (
+        Member.objects.filter(match | by_name, status=MemberStatus.ACTIVE)
+        .exclude(pk=member.pk)
+        .annotate(
+            holding=Count(
+                "guarantees_given",
+                filter=Q(guarantees_given__status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]),
+            )
+        )
+        .filter(holding__lt=limit_active)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "membership_number")
+    )
+    # Free deposits come from the ledger, member by member: look at a few more than we show, keep those with some.
+    found = []
+    for candidate in candidates[: limit * 3]:
+        if free_deposits(member=candidate) > 0:
+            found.append(candidate)
+            if len(found) == limit:
+                break
+    return found
+
+
+class ApplicationForm(forms.Form):
+    """Every field checked at once, each message beside its field; guarantors named by number or by name.
+
+    The service (`application_submit`) checks the same rules again and the eligibility and cover rules besides;
+    the view puts what it says beside the field it concerns (`service_errors_add`)."""
+
+    product = forms.ModelChoiceField(
+        queryset=LoanProduct.objects.filter(active=True),
+        empty_label=None,
+        label="Loan",
+        error_messages={"required": "Choose a loan.", "invalid_choice": "Choose one of the loans listed."},
+    )
+    amount = MoneyFormField(
+        label="Amount (KES)",
+        help_text="For example 50,000 or 1,500.50.",
+        error_messages={"required": "Enter the amount you want to borrow."},
+    )
+    term_months = forms.IntegerField(
+        label="Term (months)",
+        min_value=1,
+        max_value=600,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": "3"}),
+        error_messages={
+            "required": "Enter how many months you need to repay.",
+            "invalid": "Enter a whole number of months, like 12.",
+        },
+    )
+    purpose = forms.CharField(
+        label="What is the loan for?",
+        max_length=255,
+        error_messages={"required": "Say what the loan is for."},
+    )
+
+    def __init__(self, *args, member: Member | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.member = member
+        self.guarantor_rows: list[int] = []  # form row of each request sent to the service, in order
+        self.guarantor_errors: list[str] = []  # about the guarantors as a whole (cover, how many)
         for n in range(1, GUARANTOR_ROWS + 1):
             self.fields[f"guarantor_{n}"] = forms.CharField(
-                label=f"Guarantor {n}: membership number", max_length=20, required=False
+                label=f"Guarantor {n}: name or membership number",
+                max_length=60,
+                required=False,
+                widget=forms.TextInput(attrs={"autocomplete": "off"}),
             )
-            self.fields[f"guarantee_{n}"] = MoneyFormField(
-                label=f"Guarantor {n}: amount guaranteed (KES)", required=False
-            )
+            self.fields[f"guarantee_{n}"] = MoneyFormField(label=f"Guarantor {n}: amount (KES)", required=False)
 
-    def guarantor_requests(self):
-        rows = []
+    @property
+    def problem_count(self) -> int:
+        """How many answers need attention: fields with errors, form-wide errors, and the guarantors' cover."""
+        fields = sum(1 for name in self.errors if name != NON_FIELD_ERRORS)
+        return fields + len(self.non_field_errors()) + len(self.guarantor_errors)
+
+    def carried_query(self) -> str:
+        """The answers so far as a query string, for the guarantor search to bring back filled in."""
+        values = self.data if self.is_bound else self.initial
+        return urlencode({name: str(values.get(name))[:255] for name in self.fields if values.get(name)})
+
+    def guarantor_pairs(self):
+        """(row number, name field, amount field) for the template's fieldsets."""
+        return [(n, self[f"guarantor_{n}"], self[f"guarantee_{n}"]) for n in range(1, GUARANTOR_ROWS + 1)]
+
+    def clean(self):
+        data = super().clean()
+        product, amount, term = data.get("product"), data.get("amount"), data.get("term_months")
+        if product and amount is not None and not product.min_amount <= amount <= product.max_amount:
+            self.add_error(
+                "amount",
+                f"The {product.name.lower()} lends from {format_money(product.min_amount)} "
+                f"to {format_money(product.max_amount)}.",
+            )
+        if product and term is not None and not product.min_term_months <= term <= product.max_term_months:
+            self.add_error(
+                "term_months",
+                f"The {product.name.lower()} runs from {product.min_term_months} to {product.max_term_months} months.",
+            )
+        if "purpose" in data and not data["purpose"].strip():
+            self.add_error("purpose", "Say what the loan is for.")
+        self._clean_guarantors()
+        return data
+
+    def _clean_guarantors(self):
+        self.guarantor_members: dict[int, Member] = {}
+        seen: dict[int, int] = {}
         for n in range(1, GUARANTOR_ROWS + 1):
-            number = (self.cleaned_data.get(f"guarantor_{n}") or "").strip().upper()
+            name_field, amount_field = f"guarantor_{n}", f"guarantee_{n}"
+            if name_field in self.errors or amount_field in self.errors:
+                continue
+            text = (self.cleaned_data.get(name_field) or "").strip()
+            amount = self.cleaned_data.get(amount_field)
+            if not text and amount is None:
+                continue
+            if not text:
+                self.add_error(name_field, "Name the member who guarantees this amount.")
+                continue
+            if amount is None:
+                self.add_error(amount_field, "Enter how much this guarantor covers.")
+            guarantor = self._guarantor_find(text, name_field)
+            if guarantor is None:
+                continue
+            if self.member is not None and guarantor.pk == self.member.pk:
+                self.add_error(name_field, "You cannot guarantee your own loan.")
+                continue
+            if guarantor.pk in seen:
+                self.add_error(name_field, f"{guarantor.membership_number} is already guarantor {seen[guarantor.pk]}.")
+                continue
+            seen[guarantor.pk] = n
+            self.guarantor_members[n] = guarantor
+
+    def _guarantor_find(self, text: str, field: str) -> Member | None:
+        """A membership number names any member (the service says why one cannot guarantee); a name is looked up
+        among those who can, and must name exactly one."""
+        member = Member.objects.select_related("user").filter(membership_number__iexact=text).first()
+        if member is not None:
+            return member
+        if self.member is None:
+            self.add_error(field, f"No member has the number {text}.")
+            return None
+        matches = guarantor_candidates(member=self.member, query=text, limit=4)
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            self.add_error(field, f"No member who can guarantee matches “{text}”. Check the name or use their number.")
+        else:
+            names = ", ".join(f"{m.user.get_full_name()} ({m.membership_number})" for m in matches[:3])
+            self.add_error(field, f"More than one member matches “{text}”: {names}. Type the membership number.")
+        return None
+
+    def guarantor_requests(self) -> list[GuarantorRequest]:
+        """The rows for `application_submit`, remembering which form row each came from."""
+        rows, self.guarantor_rows = [], []
+        for n, guarantor in sorted(self.guarantor_members.items()):
             amount = self.cleaned_data.get(f"guarantee_{n}")
-            if number or amount is not None:
-                member = Member.objects.filter(membership_number=number).first()
-                rows.append(GuarantorRequest(member, "" if amount is None else amount, number))
+            rows.append(GuarantorRequest(guarantor, "" if amount is None else amount, guarantor.membership_number))
+            self.guarantor_rows.append(n)
         return rows
+
+    def service_errors_add(self, error: ValidationError) -> None:
+        """Put what `application_submit` refused beside the field it concerns: its own fields by name, each
+        guarantor's problem on that guarantor's row, the rest (eligibility, cover) above the form or the rows."""
+        for field, messages in error.message_dict.items():
+            if field == "guarantors":
+                for message in messages:
+                    self._guarantor_error_add(message)
+            elif field in self.fields:
+                self.add_error(field, messages)
+            else:
+                self.add_error(None, messages)
+
+    def _guarantor_error_add(self, message: str) -> None:
+        found = _GUARANTOR_MESSAGE.match(message)
+        if not found or not 1 <= int(found["index"]) <= len(self.guarantor_rows):
+            self.guarantor_errors.append(message)
+            return
+        row = self.guarantor_rows[int(found["index"]) - 1]
+        detail = found["detail"]
+        about_amount = "amount" in detail or "at most" in detail
+        self.add_error(f"guarantee_{row}" if about_amount else f"guarantor_{row}", detail[:1].upper() + detail[1:])
+
+
+# How `application_submit` names a guarantor in its messages: "Guarantor 2 (M0012): …", counted over the rows sent.
+_GUARANTOR_MESSAGE = re.compile(r"^Guarantor (?P<index>\d+)(?: \([^)]*\))?: (?P<detail>.+)$", re.S)

@@ -1,10 +1,13 @@
 """Member portal pages for loans: what I can borrow (L2), apply (L3, behind a fresh second factor), my loans and
 each loan's schedule (L6). A member reaches only their own loans; anyone else's is a 404."""
 
+import time
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +29,13 @@ from portal.members.form_stash import form_stash_take
 from portal.members.otp_views import fresh_otp_required
 from portal.members.selectors import member_for_user
 
-from .forms import ApplicationForm
+from .forms import (
+    GUARANTOR_ROWS,
+    GUARANTOR_SEARCH_LIMIT,
+    GUARANTOR_SEARCH_MIN,
+    ApplicationForm,
+    guarantor_candidates,
+)
 from .mixins import MemberAreaMixin
 
 
@@ -35,6 +44,18 @@ def _member(context):
     if member is None:
         raise Http404("Loan pages are for members.")
     return member
+
+
+# The application's answers a link may carry (the guarantor search sends the member back with them filled in).
+APPLY_FIELDS = ["product", "amount", "term_months", "purpose"] + [
+    f"{kind}_{n}" for n in range(1, GUARANTOR_ROWS + 1) for kind in ("guarantor", "guarantee")
+]
+SEARCHES_PER_MINUTE = 30
+
+
+def _apply_initial(params) -> dict:
+    """The application's fields found in a query string, as a new form's starting values (never checked here)."""
+    return {name: params[name][:255] for name in APPLY_FIELDS if params.get(name)}
 
 
 class LoansView(MemberAreaMixin, TemplateView):
@@ -64,7 +85,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         _member(context)
-        context.setdefault("form", ApplicationForm(initial={"product": self.request.GET.get("product")}))
+        context.setdefault("form", ApplicationForm(initial=_apply_initial(self.request.GET)))
         return context
 
     def get(self, request, *args, **kwargs):
@@ -72,7 +93,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
         kept = form_stash_take(request=request)
         if kept is None:
             return super().get(request, *args, **kwargs)
-        form = ApplicationForm(kept)
+        form = ApplicationForm(kept, member=member_for_user(user=request.user))
         form.is_valid()  # any mistake shows beside its field now, not after the next press
         messages.info(request, "Your answers are kept. Check them and press “Submit the application” to send.")
         return self.render_to_response(self.get_context_data(form=form))
@@ -80,7 +101,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
     def post(self, request):
         context = self.get_context_data()
         member = _member(context)
-        form = ApplicationForm(request.POST)
+        form = ApplicationForm(request.POST, member=member)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -93,8 +114,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
                     guarantors=form.guarantor_requests(),
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form.service_errors_add(exc)
             else:
                 messages.success(
                     request, "Your application is in. The loans office will review it; you will be notified."
@@ -102,6 +122,55 @@ class ApplyView(MemberAreaMixin, TemplateView):
                 return redirect("member_area:loans")
         context["form"] = form
         return self.render_to_response(context, status=400)
+
+
+class GuarantorSearchView(MemberAreaMixin, TemplateView):
+    """Find a member who can guarantee, by name or number, and add them to the application: a plain GET page (no
+    JavaScript needed). Names and numbers only, never balances; never the member; a few results, a few searches a
+    minute."""
+
+    template_name = "portal/guarantor_search.html"
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        member = _member(context)
+        query = request.GET.get("q", "").strip()[:60]
+        carried = _apply_initial(request.GET)
+        free_row = next((n for n in range(1, GUARANTOR_ROWS + 1) if not carried.get(f"guarantor_{n}")), None)
+        context.update(
+            query=query,
+            carried=sorted(carried.items()),
+            free_row=free_row,
+            min_length=GUARANTOR_SEARCH_MIN,
+            back_url=f"{reverse('member_area:loan_apply')}?{urlencode(carried)}" if carried else "",
+        )
+        if len(query) < GUARANTOR_SEARCH_MIN:
+            context["too_short"] = bool(query)
+            return self.render_to_response(context)
+        if not _search_allowed(request.user.pk):
+            context["throttled"] = True
+            return self.render_to_response(context, status=429)
+        results = guarantor_candidates(member=member, query=query, limit=GUARANTOR_SEARCH_LIMIT + 1)
+        context["more"] = len(results) > GUARANTOR_SEARCH_LIMIT
+        context["results"] = [
+            (found, _add_url(carried, free_row, found.membership_number) if free_row else "")
+            for found in results[:GUARANTOR_SEARCH_LIMIT]
+        ]
+        return self.render_to_response(context)
+
+
+def _search_allowed(user_pk) -> bool:
+    """At most SEARCHES_PER_MINUTE searches a minute for one member: the list is of people, not for harvesting."""
+    key = f"guarantor-search:{user_pk}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=90)
+    try:
+        return cache.incr(key) <= SEARCHES_PER_MINUTE
+    except ValueError:  # the key expired between add and incr
+        return True
+
+
+def _add_url(carried: dict, row: int, number: str) -> str:
+    return f"{reverse('member_area:loan_apply')}?{urlencode({**carried, f'guarantor_{row}': number})}#guarantors"
 
 
 class LoanDetailView(MemberAreaMixin, TemplateView):

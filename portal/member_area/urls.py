@@ -13,6 +13,7 @@ urlpatterns = [
     path("share-capital/", savings.ShareCapitalView.as_view(), name="share_capital"),
     path("loans/", loans.LoansView.as_view(), name="loans"),
     path("loans/apply/", loans.ApplyView.as_view(), name="loan_apply"),
+    path("loans/guarantors/", loans.GuarantorSearchView.as_view(), name="guarantor_search"),
     path("loans/<uuid:pk>/", loans.LoanDetailView.as_view(), name="loan_detail"),
     path("loans/applications/<uuid:pk>/withdraw/", loans.application_withdraw_view, name="loan_application_withdraw"),
     path("guarantees/", loans.GuaranteesView.as_view(), name="guarantees"),
