@@ -1,18 +1,63 @@
-"""The loan calculator's form and result (S2), shared by the public page and the member portal."""
+"""The loan calculator's form and result (S2), shared by the public page and the member portal: the schedule, the
+fees, what is paid out, and what a flat rate really costs."""
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
 from portal.society.money_fields import MoneyFormField
 
-from .models import LoanProduct
-from .schedule import Method, flat_effective_annual_rate, schedule_build
+from .models import FeeTreatment, LoanProduct
+from .schedule import Method, cents, flat_effective_annual_rate, schedule_build
+
+
+@dataclass(frozen=True)
+class LoanFees:
+    """A loan's one-off fees and what they do to it: deducted, the member receives less; capitalised, the member
+    receives the amount asked for and owes (and pays interest on) the fees too."""
+
+    amount: Decimal
+    processing: Decimal
+    insurance: Decimal
+    capitalised: bool
+
+    @property
+    def total(self) -> Decimal:
+        return self.processing + self.insurance
+
+    @property
+    def principal(self) -> Decimal:
+        """What the schedule runs on."""
+        return self.amount + self.total if self.capitalised else self.amount
+
+    @property
+    def paid_out(self) -> Decimal:
+        """What reaches the member's account."""
+        return self.amount if self.capitalised else self.amount - self.total
+
+
+def loan_fees(*, product: LoanProduct, amount: Decimal) -> LoanFees:
+    """The fees as disbursement charges them (domain.md postings): each a percentage of the amount, in cents."""
+    return LoanFees(
+        amount=amount,
+        processing=cents(amount * product.processing_fee_percent / 100),
+        insurance=cents(amount * product.insurance_fee_percent / 100),
+        capitalised=product.fee_treatment == FeeTreatment.CAPITALISED,
+    )
 
 
 class CalculatorForm(forms.Form):
     product = forms.ModelChoiceField(queryset=LoanProduct.objects.filter(active=True), empty_label=None)
     amount = MoneyFormField(label="Amount (KES)")
-    months = forms.IntegerField(label="Term (months)", min_value=1, max_value=600)
+    months = forms.IntegerField(
+        label="Term (months)",
+        min_value=1,
+        max_value=600,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": "3"}),
+        error_messages={"invalid": "Enter a whole number of months, like 12."},
+    )
 
     def clean(self):
         data = super().clean()
@@ -34,15 +79,16 @@ def calculator_context(params) -> dict:
     context = {"products": products, "form": form, "schedule": None}
     if params and form.is_valid():
         product = form.cleaned_data["product"]
+        fees = loan_fees(product=product, amount=form.cleaned_data["amount"])
         schedule = schedule_build(
-            principal=form.cleaned_data["amount"],
+            principal=fees.principal,
             annual_rate=product.annual_rate,
             months=form.cleaned_data["months"],
             method=product.method,
             start=timezone.localdate(),
             first_due_months=1 + product.grace_months,
         )
-        context.update(product=product, schedule=schedule)
+        context.update(product=product, schedule=schedule, fees=fees)
         if product.method == Method.FLAT:
             context["effective_rate"] = flat_effective_annual_rate(
                 annual_rate=product.annual_rate, months=form.cleaned_data["months"]
