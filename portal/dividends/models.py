@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from portal.society.money_fields import MoneyField
 from portal.workflows.records import ApprovalRecord
+from portal.workflows.summary import ApprovalSummary
 
 RATE = {"max_digits": 7, "decimal_places": 4, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
 
@@ -63,6 +64,23 @@ class DividendDeclaration(ApprovalRecord):
     def conflicted_user_ids(self) -> set:
         """Maker-checker: whoever prepared the declaration does not approve it."""
         return {self.prepared_by_id} if self.prepared_by_id else set()
+
+    def approval_summary(self) -> ApprovalSummary:
+        """The year, the terms and the gross total prepared, for the committee's list and decision page."""
+        gross = (self.preview or {}).get("gross")
+        if self.method == Method.POOL:
+            what = f"A pool of KES {self.pool:,.2f} shared pro rata to share capital"
+        else:
+            what = (
+                f"{self.share_capital_rate.normalize()} % on share capital, "
+                f"{self.deposit_rate.normalize()} % on deposits"
+            )
+        return ApprovalSummary(
+            kind="Dividend declaration",
+            subject=f"Financial year {self.financial_year}",
+            what=what,
+            amount=Decimal(gross) if gross is not None else None,
+        )
 
     @property
     def state(self) -> str:

@@ -7,14 +7,19 @@ application services, so the decision is written once, under the application's r
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from wagtail.models import WorkflowState
 
+from portal.society.money import format_money, to_cents
 from portal.workflows.models import CommitteeVote
 from portal.workflows.services import decision_validate, workflow_act
+from portal.workflows.summary import ApprovalFlag, ApprovalSummary
 
+from .eligibility import Eligibility, loan_eligibility
 from .models import ApplicationStatus, GuaranteeStatus, LoanApplication, LoanReview
 from .services import LoanStateError, application_approve, application_reject
 
@@ -26,6 +31,91 @@ def application_ready_for_review(application: LoanApplication) -> bool:
         return False
     accepted = guarantees.filter(status=GuaranteeStatus.ACCEPTED).aggregate(total=Sum("amount"))["total"] or 0
     return accepted >= application.cover_needed
+
+
+def guarantees_accepted(application: LoanApplication) -> Decimal:
+    total = application.guarantees.filter(status=GuaranteeStatus.ACCEPTED).aggregate(total=Sum("amount"))["total"]
+    return to_cents(str(total or 0))
+
+
+def _staff_flag(rule, *, name: str, eligibility: Eligibility, application: LoanApplication) -> ApprovalFlag:
+    """An eligibility rule the application fails, said to staff about the member (the rule's own detail speaks to
+    the member: "Your KYC documents…")."""
+    member = application.member
+    if rule.code == "status":
+        status = member.get_status_display().lower()
+        return ApprovalFlag(
+            "status", f"membership {status}", f"{name}'s membership is {status}; only active members can borrow."
+        )
+    if rule.code == "kyc":
+        return ApprovalFlag("kyc", "KYC not verified", f"{name}'s KYC documents are not all verified yet.")
+    if rule.code == "membership_age":
+        return ApprovalFlag("membership_age", "member too recently", f"{name}: {rule.detail}")
+    if rule.code == "share_capital":
+        return ApprovalFlag("share_capital", "share capital short", f"{name}: {rule.detail}")
+    if rule.code == "arrears":
+        return ApprovalFlag("arrears", "in arrears", f"{name} has an overdue instalment on an active loan.")
+    if rule.code == "limit":
+        return ApprovalFlag(
+            "limit",
+            "over loan limit",
+            f"{name} asks for {format_money(application.amount)} but can borrow up to "
+            f"{format_money(eligibility.max_amount)} on this product now (deposits "
+            f"{format_money(eligibility.deposits)} × {application.product.deposits_multiple.normalize()}, "
+            f"loans outstanding {format_money(eligibility.outstanding)}).",
+        )
+    return ApprovalFlag(rule.code, rule.code.replace("_", " "), f"{name}: {rule.detail}")
+
+
+# What each rule means when it holds, said to staff (the rules' own details speak to the member).
+RULES_MET = {
+    "status": "active member",
+    "kyc": "KYC verified",
+    "membership_age": "member long enough",
+    "share_capital": "share capital complete",
+    "arrears": "no arrears",
+    "limit": "within the loan limit",
+}
+
+
+def loan_review_rules_met(eligibility: Eligibility) -> list[str]:
+    return [RULES_MET.get(rule.code, rule.code.replace("_", " ")) for rule in eligibility.rules if rule.passed]
+
+
+def loan_review_flags(application: LoanApplication, eligibility: Eligibility | None = None) -> list[ApprovalFlag]:
+    """The rules this application fails today: the eligibility rules (eligibility.py) and the guarantee cover
+    (`application_ready_for_review`), each said about the member for the officer and the committee."""
+    member = application.member
+    name = member.full_name
+    if eligibility is None:
+        eligibility = loan_eligibility(member=member, product=application.product, amount=application.amount)
+    flags = [
+        _staff_flag(rule, name=name, eligibility=eligibility, application=application) for rule in eligibility.failed
+    ]
+    accepted = guarantees_accepted(application)
+    if accepted < application.cover_needed:
+        flags.append(
+            ApprovalFlag(
+                "guarantees",
+                "guarantees short",
+                f"Accepted guarantees cover {format_money(accepted)} of the {format_money(application.cover_needed)} "
+                f"needed above {name}'s free deposits.",
+            )
+        )
+    return flags
+
+
+def loan_review_summary(review: LoanReview) -> ApprovalSummary:
+    """The approval as the officer and the committee read it (LoanReview.approval_summary)."""
+    application = review.application
+    member = application.member
+    return ApprovalSummary(
+        kind="Loan application",
+        subject=f"{member.full_name} ({member.membership_number})",
+        what=str(application.product),
+        amount=application.amount,
+        flags=loan_review_flags(application),
+    )
 
 
 def loan_review_start(*, application: LoanApplication, by=None) -> LoanReview | None:
@@ -92,15 +182,21 @@ def loan_review_act(*, application: LoanApplication, user, action: str, reason: 
     review = LoanReview.objects.filter(application=application).first()
     if review is None:
         raise not_in_review
-    workflow_act(
-        obj=review,
-        user=user,
-        action=action,
-        reason=reason,
-        reason_message=reason_message,
-        not_waiting=not_in_review,
-        refused="You cannot {action} at the “{step}” step (or you have already voted).",
-    )
+    try:
+        workflow_act(
+            obj=review,
+            user=user,
+            action=action,
+            reason=reason,
+            reason_message=reason_message,
+            not_waiting=not_in_review,
+            refused="You cannot {action} at the “{step}” step (or you have already voted).",
+        )
+    except ValidationError as exc:
+        # The task asks for a comment when an approval fails a rule; here the comment is called the reason.
+        if hasattr(exc, "error_dict") and "comment" in exc.error_dict:
+            raise ValidationError({"reason": exc.error_dict["comment"]}) from exc
+        raise
     application.refresh_from_db()
     return review_progress(application)
 

@@ -196,6 +196,13 @@ class LoanReview(ApprovalRecord):
     def application_status(self) -> str:
         return self.application.get_status_display()
 
+    def approval_summary(self):
+        """The member, the product, the amount and the rules the application fails (approval.loan_review_summary)."""
+        # Imported here: approval.py reads eligibility and the loan services, which import this module.
+        from .approval import loan_review_summary
+
+        return loan_review_summary(self)
+
     def conflicted_user_ids(self) -> set:
         """The applicant and everyone asked to guarantee: none of them may appraise or vote."""
         application = self.application

@@ -16,10 +16,10 @@ from portal.finance.permissions import ReadOnlyPermissionPolicy
 from portal.society.admin_edit import ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
-from portal.workflows.views import ReviewEditView
+from portal.workflows.views import ApprovalIndexView, ApprovalInspectView, ReviewEditView, summary_for
 
 from . import admin_views
-from .approval import review_progress
+from .approval import loan_review_rules_met, review_progress
 from .eligibility import loan_eligibility
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
@@ -68,7 +68,9 @@ class ApplicationIndexView(ExportingIndexView):
         user = self.request.user
         review_id = getattr(instance, "review_id", None)
         if review_id and user.has_perm("loans.view_loanreview"):
-            url = reverse("wagtailsnippets_loans_loanreview:edit", args=[review_id])
+            # Deciders open the review page; readers (treasurer, auditors) its read-only page.
+            view = "edit" if user.has_perm("loans.change_loanreview") else "inspect"
+            url = reverse(f"wagtailsnippets_loans_loanreview:{view}", args=[review_id])
             buttons.append(ListingMenuItem("Approval", url=url, icon_name="tasks"))
         if instance.status == "approved" and user.has_perm("loans.disburse_loan"):
             url = reverse("loans_application_disburse", args=[instance.pk])
@@ -122,55 +124,72 @@ class LoanApplicationViewSet(SnippetViewSet):
         return LoanApplication.objects.select_related("member", "product").annotate(review_id=F("review__id"))
 
 
+def review_case_context(review: LoanReview) -> dict:
+    """Everything an appraiser, a committee member or a reader weighs: the request, eligibility today (the rules
+    failed said about the member, those met), the guarantors, and each decision and vote so far."""
+    application = review.application
+    eligibility = loan_eligibility(member=application.member, product=application.product, amount=application.amount)
+    state = review.workflow_states.order_by("created_at").last()
+    return {
+        "review": review,
+        "summary": summary_for(review),
+        "eligibility": eligibility,
+        "met": loan_review_rules_met(eligibility),
+        "schedule": schedule_build(
+            principal=application.amount,
+            annual_rate=application.annual_rate,
+            months=application.term_months,
+            method=application.method,
+            start=timezone.localdate(),
+        ),
+        "guarantees": application.guarantees.select_related("guarantor__user").order_by("created_at"),
+        "task_states": (
+            state.task_states.select_related("task", "finished_by")
+            .prefetch_related("committee_votes__user")
+            .order_by("started_at")
+            if state is not None
+            else []
+        ),
+        "progress": review_progress(application),
+    }
+
+
 class ApplicationPanel(Panel):
-    """Everything an appraiser or committee member weighs: the request, eligibility today, the guarantors, and
-    each decision and vote so far."""
+    """The case on the review page (review_case_context)."""
 
     class BoundPanel(Panel.BoundPanel):
-        template_name = "loans/admin/review_panel.html"
+        template_name = "wagtailadmin_custom/loan_review_case.html"
 
         def get_context_data(self, parent_context=None):
             context = super().get_context_data(parent_context)
-            review = self.instance
-            application = review.application
-            context["review"] = review
-            context["eligibility"] = loan_eligibility(
-                member=application.member, product=application.product, amount=application.amount
-            )
-            context["schedule"] = schedule_build(
-                principal=application.amount,
-                annual_rate=application.annual_rate,
-                months=application.term_months,
-                method=application.method,
-                start=timezone.localdate(),
-            )
-            context["guarantees"] = application.guarantees.select_related("guarantor__user").order_by("created_at")
-            context["task_states"] = (
-                review.workflow_states.order_by("created_at")
-                .last()
-                .task_states.select_related("task", "finished_by")
-                .prefetch_related("committee_votes__user")
-                .order_by("started_at")
-                if review.workflow_states.exists()
-                else []
-            )
-            context["progress"] = review_progress(application)
+            context.update(review_case_context(self.instance))
             return context
 
 
+class LoanReviewInspectView(ApprovalInspectView):
+    """The read-only page of an approval, for roles that read approvals without deciding them."""
+
+    case_template_name = "wagtailadmin_custom/loan_review_case.html"
+
+    def get_case_context(self) -> dict:
+        return review_case_context(self.object)
+
+
 class LoanReviewViewSet(SnippetViewSet):
-    """Applications in the "Loan approval" workflow. The officer and the committee open one here and use the
-    workflow actions (Approve, Reject with a reason); nothing on the page is edited."""
+    """Applications in the "Loan approval" workflow: member, product, amount, step, days waiting and the rules each
+    fails. The officer and the committee open one and choose Approve or Reject (each asks for confirmation and a
+    comment, required to approve when a rule fails); readers open a read-only page."""
 
     model = LoanReview
-    index_view_class = ExportingIndexView
+    index_view_class = ApprovalIndexView
     edit_view_class = ReviewEditView
+    inspect_view_enabled = True
+    inspect_view_class = LoanReviewInspectView
     permission_policy = ReviewOnlyPermissionPolicy(LoanReview)
     icon = "tasks"
     menu_label = "Approvals"
     list_display = [
-        "application",  # the first column carries the row's links
-        Column("step", label="Waiting for", accessor="waiting_for"),
+        "application",  # replaced by the approval's summary columns (ApprovalIndexView)
         Column("status", label="Application", accessor="application_status"),
         "created_at",
     ]

@@ -14,6 +14,7 @@ from wagtail.search import index
 
 from portal.society.storage import private_storage
 from portal.workflows.records import ApprovalRecord
+from portal.workflows.summary import ApprovalSummary
 
 from .phone import phone_number_validator
 
@@ -335,6 +336,15 @@ class KycDocument(ApprovalRecord):
 
     def __str__(self):
         return f"{self.get_document_type_display()} — {self.member}"
+
+    def approval_summary(self) -> ApprovalSummary:
+        """Whose document and which one, for the reviewer's list and decision page (portal/workflows/summary.py)."""
+        member = self.member
+        return ApprovalSummary(
+            kind="KYC document",
+            subject=f"{member.full_name} ({member.membership_number})",
+            what=self.get_document_type_display(),
+        )
 
     @property
     def review_status(self) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from portal.society.storage import private_storage
 from portal.workflows.records import ApprovalRecord
+from portal.workflows.summary import ApprovalSummary
 
 from .catalogue import REPORT_TYPE_CHOICES, Period
 
@@ -38,6 +39,14 @@ class FinancialStatement(ApprovalRecord):
     def conflicted_user_ids(self) -> set:
         """Maker-checker: whoever prepared the pack does not approve it."""
         return {self.prepared_by_id} if self.prepared_by_id else set()
+
+    def approval_summary(self) -> ApprovalSummary:
+        """The pack and the period it covers, for the committee's list and decision page."""
+        return ApprovalSummary(
+            kind="Financial statements",
+            subject=f"{self.period_start:%d %b %Y} to {self.period_end:%d %b %Y}",
+            what=self.title,
+        )
 
     @property
     def approval_status(self) -> str:

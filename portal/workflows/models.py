@@ -13,7 +13,9 @@ from django.db import models, transaction
 from django.utils import timezone
 from wagtail.models import AbstractGroupApprovalTask, TaskState
 
-from portal.audit.services import VOTE, audit_log
+from portal.audit.services import ACTION, VOTE, audit_log
+
+from .summary import approval_summary_of, comment_required_message
 
 
 class ReasonRequiredForm(forms.Form):
@@ -26,6 +28,22 @@ class CommentForm(forms.Form):
     comment = forms.CharField(
         label="Comment (optional)", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=1000
     )
+
+
+def approval_comment_check(obj, action_name: str, comment: str) -> str:
+    """An approval of a record that fails one of its rules must say why (the flags of its summary); returns the
+    flags' labels for the audit entry ("" when none fail)."""
+    if action_name != "approve":
+        return ""
+    summary = approval_summary_of(obj)
+    if summary.flags and not comment:
+        raise ValidationError({"comment": [comment_required_message(summary)]})
+    return summary.flag_labels
+
+
+def _decision_note(step: str, verb: str, despite: str, comment: str) -> str:
+    """The audit entry's summary: "Loans officer appraisal: approved despite KYC not verified; Known to us"."""
+    return f"{step}: {verb}" + (f" despite {despite}" if despite else "") + (f"; {comment}" if comment else "")
 
 
 def _lock_in_progress(task_state) -> TaskState:
@@ -50,22 +68,27 @@ class ReviewTask(AbstractGroupApprovalTask):
         return (user.is_superuser or self._user_in_groups(user)) and not user_is_conflicted(obj, user)
 
     def get_actions(self, obj, user):
+        """Both ask first (modal): approving asks for a comment, required when the record fails a rule."""
         if self.user_can_decide(obj, user):
-            return [("reject", "Reject", True), ("approve", "Approve", False)]
+            return [("reject", "Reject", True), ("approve", "Approve", True)]
         return []
 
     def get_form_for_action(self, action):
-        if action == "reject":
-            return ReasonRequiredForm
-        return super().get_form_for_action(action)
+        return ReasonRequiredForm if action == "reject" else CommentForm
 
     @transaction.atomic
     def on_action(self, task_state, user, action_name, **kwargs):
-        if action_name == "reject" and not (kwargs.get("comment") or "").strip():
+        comment = (kwargs.get("comment") or "").strip()
+        if action_name == "reject" and not comment:
             raise ValidationError({"comment": ["Say why; the member reads the reason."]})
         locked = _lock_in_progress(task_state)
-        if not self.user_can_decide(locked.workflow_state.content_object, user):
+        obj = locked.workflow_state.content_object
+        if not self.user_can_decide(obj, user):
             raise PermissionDenied("You cannot decide this one.")
+        despite = approval_comment_check(obj, action_name, comment)
+        if action_name in ("approve", "reject"):
+            verb = "approved" if action_name == "approve" else "rejected"
+            audit_log(instance=obj, action=ACTION, by=user, summary=_decision_note(self.name, verb, despite, comment))
         return super().on_action(locked, user, action_name, **kwargs)
 
     @classmethod
@@ -99,11 +122,7 @@ class CommitteeQuorumTask(AbstractGroupApprovalTask):
     def get_actions(self, obj, user):
         task_state = obj.current_workflow_task_state
         if task_state is not None and self.user_can_vote(obj, user, task_state):
-            return [
-                ("reject", "Reject", True),
-                ("approve", "Approve", False),
-                ("approve", "Approve with comment", True),
-            ]
+            return [("reject", "Reject", True), ("approve", "Approve", True)]
         return []
 
     def get_form_for_action(self, action):
@@ -121,6 +140,7 @@ class CommitteeQuorumTask(AbstractGroupApprovalTask):
             obj = locked.workflow_state.content_object
             if not self.user_can_vote(obj, user, locked):
                 raise PermissionDenied("You cannot vote on this one (already voted, not a member, or conflicted).")
+            despite = approval_comment_check(obj, action_name, comment)
             CommitteeVote.objects.create(
                 task_state=locked, user=user, approve=action_name == "approve", comment=comment
             )
@@ -129,12 +149,14 @@ class CommitteeQuorumTask(AbstractGroupApprovalTask):
                 instance=obj,
                 action=VOTE,
                 by=user,
-                summary=(
-                    f"{self.name}: approved ({approvals_so_far} of {self.required_approvals})"
+                summary=_decision_note(
+                    self.name,
+                    f"approved ({approvals_so_far} of {self.required_approvals})"
                     if action_name == "approve"
-                    else f"{self.name}: rejected"
-                )
-                + (f"; {comment}" if comment else ""),
+                    else "rejected",
+                    despite,
+                    comment,
+                ),
             )
             if action_name == "reject":
                 locked.reject(user=user, comment=comment)

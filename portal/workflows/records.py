@@ -6,6 +6,8 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
+from .summary import ApprovalSummary
+
 
 class ApprovalRecord(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
     decided_in_workflow = True  # the admin page offers only the workflow's decisions (portal/workflows)
@@ -29,3 +31,8 @@ class ApprovalRecord(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixi
     def conflicted_user_ids(self) -> set:
         """People who may not act on this record at any step (the applicant, the preparer…)."""
         return set()
+
+    def approval_summary(self) -> ApprovalSummary:
+        """What a reviewer reads before deciding (portal/workflows/summary.py): each kind of record says whose it
+        is, what it asks, how much and which of its rules it fails. This default names the record by its str."""
+        return ApprovalSummary(kind=self._meta.verbose_name.capitalize(), subject=str(self), what="")

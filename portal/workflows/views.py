@@ -1,18 +1,119 @@
-"""Admin views shared by the approval snippets (KYC documents, loan approvals; statements later)."""
+"""Admin views shared by the approval snippets (KYC documents, loan approvals, dividend declarations, financial
+statements): their list, their read-only page, their edit page and the page where a reviewer confirms a decision.
 
+Each reads the record's `approval_summary()` (portal/workflows/summary.py), so none of them names an app."""
+
+from django import forms
+from django.apps import apps
 from django.contrib import messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
-from wagtail.snippets.views.snippets import EditView
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.models import TaskState
+from wagtail.snippets.views.snippets import EditView, InspectView
+
+from portal.society.list_exports import ExportingIndexView
+
+from .records import ApprovalRecord
+from .services import ACTIONS
+from .summary import ApprovalSummary, approval_summary_of, days_waiting_display, waiting_step, waiting_task_state
+
+VERBS = {"approve": "approved", "reject": "rejected"}
+
+
+def summary_for(obj) -> ApprovalSummary:
+    """The record's summary, computed once per request object (a list asks it for several columns)."""
+    cached = getattr(obj, "_approval_summary", None)
+    if cached is None:
+        cached = approval_summary_of(obj)
+        obj._approval_summary = cached
+    return cached
+
+
+def decision_url(obj, action: str) -> str:
+    return reverse("workflows_decide", args=[obj._meta.app_label, obj._meta.model_name, quote(obj.pk), action])
+
+
+def decided_message(obj, summary: ApprovalSummary, action: str, task_state: TaskState) -> str:
+    """What the reviewer is told after a decision, naming the member (or the record), never "your …"."""
+    task_state.refresh_from_db()
+    if task_state.status == TaskState.STATUS_IN_PROGRESS:
+        return f"Your vote to {action} {summary.title} is recorded; more approvals are needed."
+    text = f"You {VERBS[action]} {summary.title} at “{task_state.task.name}”."
+    step = waiting_step(obj)
+    return text + (f" It now waits for: {step}." if step != "—" else "")
+
+
+class FlagsColumn(Column):
+    cell_template_name = "wagtailadmin_custom/approval_flags_cell.html"
+
+
+class ApprovalIndexView(ExportingIndexView):
+    """The list of one kind of approval: who, what, how much, the step waiting, days waiting and the rules failed.
+    The viewset's own list_display after its first entry follow (status, dates…)."""
+
+    @property
+    def columns(self):
+        title = self._get_title_column_class(TitleColumn)(
+            "subject",
+            label="Member or record",
+            accessor=lambda obj: summary_for(obj).subject,
+            get_url=lambda obj: self.get_edit_url(obj) or self.get_inspect_url(obj),
+        )
+        columns = [
+            title,
+            Column("what", label="For", accessor=lambda obj: summary_for(obj).what),
+            Column("amount", label="Amount", accessor=lambda obj: summary_for(obj).amount_display),
+            Column("step", label="Step", accessor=waiting_step),
+            Column("waiting", label="Waiting", accessor=days_waiting_display),
+            FlagsColumn("flags", label="Flags", accessor=lambda obj: summary_for(obj).flags),
+        ]
+        return columns + list(super().columns)[1:]
+
+
+class ApprovalInspectView(InspectView):
+    """The read-only page of an approval (for roles that may read approvals but not decide them): the summary,
+    the flags said about the member, and every decision so far."""
+
+    template_name = "wagtailadmin_custom/approval_inspect.html"
+    case_template_name = ""  # the record's own read-only panel, with `get_case_context()` in its context
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        obj = self.object
+        state = obj.workflow_states.order_by("created_at").last()
+        context.update(
+            {
+                "summary": summary_for(obj),
+                "step": waiting_step(obj),
+                "waiting": days_waiting_display(obj),
+                "task_states": (
+                    state.task_states.select_related("task", "finished_by").order_by("started_at") if state else []
+                ),
+                "case_template": self.case_template_name,
+            }
+        )
+        context.update(self.get_case_context())
+        return context
+
+    def get_case_context(self) -> dict:
+        """More of the record for its own template (`case_template_name`); nothing by default."""
+        return {}
 
 
 class ReviewEditView(EditView):
-    """The edit view of an approval object, where reviewers press Approve or Reject.
+    """The edit view of an approval object, where reviewers read the case and choose Approve or Reject (each opens
+    the decision page, which asks for confirmation and a comment).
 
     Wagtail saves a new revision before running a workflow action; with WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT
     that new revision needs approving again, so the review would never finish. Reviewers change nothing (the
-    panels are read-only), so the action runs on the submitted revision without saving one, and every other kind
-    of POST (save, submit again, unpublish) is refused: a save would reset the approvals given so far.
+    panels are read-only), so a workflow action posted here runs on the submitted revision without saving one, and
+    every other kind of POST (save, submit again, unpublish) is refused: a save would reset the approvals given so
+    far.
     """
 
     def post(self, request, *args, **kwargs):
@@ -24,16 +125,96 @@ class ReviewEditView(EditView):
     def form_valid(self, form):
         self.form = form
         task_state = self.object.current_workflow_task_state
+        summary = summary_for(self.object)
         try:
             self.workflow_action_action()
-        except (PermissionDenied, ValidationError) as exc:
-            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            messages.error(self.request, text or "You cannot do that at this step.")
+        except ValidationError as exc:
+            messages.error(self.request, "; ".join(exc.messages))
+            if self.workflow_action in ACTIONS:  # the decision page asks for what was missing
+                return redirect(decision_url(self.object, self.workflow_action))
             return redirect(self.get_success_url())
-        task_state.refresh_from_db()
-        if task_state.status == task_state.STATUS_IN_PROGRESS:
-            messages.success(self.request, f"Your vote on {self.object} is recorded; more approvals are needed.")
-        else:
-            verb = {"approve": "approved", "reject": "rejected"}.get(self.workflow_action, "updated")
-            messages.success(self.request, f"{self.object} {verb}.")
+        except PermissionDenied as exc:
+            messages.error(self.request, str(exc) or "You cannot do that at this step.")
+            return redirect(self.get_success_url())
+        if self.workflow_action in ACTIONS:
+            messages.success(self.request, decided_message(self.object, summary, self.workflow_action, task_state))
         return redirect(self.get_success_url())
+
+
+class DecisionForm(forms.Form):
+    """The reviewer's comment: required to reject (the member reads it) and to approve a record that fails a rule."""
+
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=1000)
+
+    def __init__(self, *args, action: str, summary: ApprovalSummary, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["comment"]
+        if action == "reject":
+            field.required = True
+            field.label = "Reason (the member sees it)"
+            field.error_messages["required"] = "Say why; the member reads the reason."
+        elif summary.flags:
+            field.required = True
+            field.label = "Why approve anyway? (required: a rule fails)"
+            field.error_messages["required"] = f"{summary.subject} fails: {summary.flag_labels}. Say why you approve."
+        else:
+            field.label = "Comment (optional)"
+
+
+def _approval_record(app_label: str, model_name: str, pk: str):
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError as exc:
+        raise Http404 from exc
+    if not issubclass(model, ApprovalRecord):
+        raise Http404
+    return get_object_or_404(model, pk=pk)
+
+
+def decision_view(request, app_label: str, model_name: str, pk: str, action: str):
+    """Confirm a decision on any approval record: its summary and flags, a comment (required to reject, and to
+    approve when a rule fails), then the current task's own action (the step's groups, conflicts, one vote each).
+    Works without JavaScript; the hidden `workflow-action-name` makes the second-factor gate ask for a fresh code."""
+    if action not in ACTIONS:
+        raise Http404
+    obj = _approval_record(app_label, model_name, pk)
+    viewset = obj.snippet_viewset
+    listing = reverse(viewset.get_url_name("list"))
+    summary = summary_for(obj)
+    task_state = waiting_task_state(obj)
+    if task_state is None:
+        messages.error(request, f"{summary.title} is not waiting for a decision.")
+        return redirect(listing)
+    task = task_state.task.specific
+    labels = {name: label for name, label, _modal in task.get_actions(obj, request.user)}
+    if action not in labels:
+        messages.error(request, f"You cannot {action} {summary.title} at “{task.name}”.")
+        return redirect(listing)
+    form = DecisionForm(request.POST or None, action=action, summary=summary)
+    if request.method == "POST" and form.is_valid():
+        try:
+            task.on_action(task_state, request.user, action, comment=form.cleaned_data["comment"])
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            for field, field_errors in errors.items():
+                form.add_error("comment" if field == "comment" else None, field_errors)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or f"You cannot {action} {summary.title} at “{task.name}”.")
+            return redirect(listing)
+        else:
+            messages.success(request, decided_message(obj, summary, action, task_state))
+            return redirect(listing)
+    return TemplateResponse(
+        request,
+        "wagtailadmin_custom/approval_decide.html",
+        {
+            "object": obj,
+            "summary": summary,
+            "action": action,
+            "label": labels[action],
+            "step": task.name,
+            "waiting": days_waiting_display(obj),
+            "form": form,
+            "cancel_url": reverse(viewset.get_url_name("edit"), args=[quote(obj.pk)]),
+        },
+    )
