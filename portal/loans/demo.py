@@ -1,16 +1,27 @@
 """Demo loan products and the public calculator page (idempotent by slug)."""
 
+import datetime
+import random
 from decimal import Decimal
 
+from django.utils import timezone
 from wagtail.models import Page
 
+from portal.finance.ledger.models import JournalLine
 from portal.members.models import Member, User
 
 from .approval import loan_review_act, loan_review_start
 from .jobs import loans_daily
-from .models import ApplicationStatus, FeeTreatment, LoanApplication, LoanCalculatorPage, LoanProduct
+from .models import (
+    ApplicationStatus,
+    FeeTreatment,
+    LoanApplication,
+    LoanCalculatorPage,
+    LoanProduct,
+    LoanStatus,
+)
 from .schedule import Method, due_date
-from .services import application_approve, loan_disburse, loan_repay
+from .services import DEPOSITS, application_approve, loan_disburse, loan_repay
 
 PRODUCTS = [
     {
@@ -68,35 +79,103 @@ def loans_seed() -> None:
         page.save_revision().publish()
 
 
-# (key, months ago disbursed, product slug, amount, term, instalments paid on time, then: state)
+# The loans that went wrong, kept small beside the book as in a healthy society (PAR30 in single digits):
+# (key, months ago disbursed, product slug, amount, term, instalments paid on time before the member stopped).
 DEMO_LOANS = [
     ("current", 5, "development", "150000.00", 24, 5),
-    ("watch", 7, "development", "80000.00", 12, 6),
-    ("substandard", 9, "school-fees", "60000.00", 12, 5),
-    ("doubtful", 14, "development", "200000.00", 24, 6),
-    ("loss", 20, "development", "120000.00", 36, 6),
+    ("watch", 7, "school-fees", "40000.00", 12, 6),  # the 7th instalment is 10 days late
+    ("substandard", 9, "school-fees", "30000.00", 12, 5),  # about 100 days past due
+    ("doubtful", 14, "emergency", "24000.00", 12, 6),  # about 220 days
+    ("loss", 20, "emergency", "15000.00", 12, 3),  # over a year: fully provided for (no write-off in the engine)
     ("closed", 26, "school-fees", "40000.00", 12, 12),
 ]
+MIN_MONTHS_OF_MEMBERSHIP = 6  # the by-laws' waiting period before a first loan (FAQ: "a member for six months")
 
 
-def loans_history_seed() -> None:
-    """Loans in every state, through the loan services (approval, disbursement, repayments, the daily job):
-    applications submitted, approved and rejected; loans current, in each arrears class and closed."""
-    import datetime
+def _deposits_by_member(member_ids) -> dict:
+    """Each member's deposit movements [(date, credit − debit)], oldest first, in one query."""
+    movements: dict = {}
+    for member_id, date, debit, credit in (
+        JournalLine.objects.filter(account__code=DEPOSITS, member_id__in=member_ids)
+        .order_by("date")
+        .values_list("member_id", "date", "debit", "credit")
+    ):
+        movements.setdefault(member_id, []).append((date, credit - debit))
+    return movements
 
-    from django.utils import timezone
 
+def _history_plan(members, products, today, rng) -> list:
+    """Ordinary members' loans over the last three years, repaid on time: about half had a school fees or
+    emergency loan that is now closed, and most have a development or school fees loan running. Each is sized at
+    two and a half to three times the member's deposits on the day (the by-laws' limit is three times), within the
+    product's bounds; members not yet six months in, or with too little saved, do not borrow."""
+    deposits = _deposits_by_member([m.pk for m in members])
+    plan = []
+    for member in members:
+        history = deposits.get(member.pk, [])
+        wanted = []
+        if rng.random() < 0.6:
+            wanted.append(("earlier", rng.randint(14, 36), rng.choice(["school-fees", "emergency"]), 12))
+        if rng.random() < 0.9:
+            slug = rng.choice(["development", "development", "development", "school-fees"])
+            if slug == "development":
+                wanted.append(("running", rng.randint(1, 24), slug, rng.choice([36, 48])))
+            else:
+                wanted.append(("running", rng.randint(1, 11), slug, 12))
+        for key, months_ago, slug, term in wanted:
+            product = products[slug]
+            disbursed_on = due_date(today, -months_ago) - datetime.timedelta(days=rng.randint(3, 25))
+            if due_date(member.join_date, MIN_MONTHS_OF_MEMBERSHIP) > disbursed_on:
+                continue
+            saved = sum((amount for date, amount in history if date <= disbursed_on), Decimal("0"))
+            amount = (saved * Decimal(rng.choice(["2.5", "3", "3", "3"])) / 1000).quantize(Decimal("1")) * 1000
+            amount = min(amount, product.max_amount)
+            if amount < product.min_amount:
+                continue
+            term = max(product.min_term_months, min(term, product.max_term_months))
+            plan.append((member, f"{key} {slug}", months_ago, product, amount, term, disbursed_on))
+    return plan
+
+
+def _loan_book(app, *, disbursed_on, paid: int | None, today) -> None:
+    """Pay the approved application out on `disbursed_on` and repay its first `paid` instalments (all that are due
+    when None) on their due dates; references are derived from the loan, so a second run posts nothing."""
+    if app.status == ApplicationStatus.SUBMITTED:  # history from before the portal: decided on paper
+        application_approve(application=app, by=None, reason="Approved by the committee (paper minutes)")
+    loan = loan_disburse(application=app, by=None, date=disbursed_on).loan
+    instalments = loan.instalments.order_by("number")
+    for instalment in instalments if paid is None else instalments[:paid]:
+        if instalment.due_date > today:
+            break
+        result = loan_repay(
+            loan=loan,
+            amount=instalment.amount,
+            reference=f"demo-loan:{loan.pk}:{instalment.number}",
+            date=instalment.due_date,
+        )
+        if result.repayment.loan.status != LoanStatus.ACTIVE:
+            break
+
+
+def loans_history_seed(*, seed: int = 2026) -> None:
+    """Loans in every state, through the loan services (approval, disbursement, repayments, the daily job): a
+    book of loans repaid on time, a few in each arrears class, closed loans, and applications submitted, approved
+    and rejected."""
+    rng = random.Random(seed)
     today = timezone.localdate()
     wanted = len(DEMO_LOANS) + 4
-    members = list(Member.objects.filter(status="active", user__is_staff=False).order_by("join_date")[:wanted])
+    members = list(Member.objects.filter(status="active", user__is_staff=False).order_by("join_date", "pk"))
     if len(members) < wanted:
         return
     products = {p.slug: p for p in LoanProduct.objects.all()}
 
-    def application(member, key, product, amount, term):
+    def application(member, key, product, amount, term, created_on=None):
         found = LoanApplication.objects.filter(member=member, purpose=f"Demo: {key}").first()
         if found:
             return found
+        created = timezone.now() - datetime.timedelta(days=30)
+        if created_on is not None:
+            created = timezone.make_aware(datetime.datetime.combine(created_on, datetime.time(10)))
         return LoanApplication.objects.create(
             member=member,
             product=product,
@@ -105,25 +184,20 @@ def loans_history_seed() -> None:
             purpose=f"Demo: {key}",
             annual_rate=product.annual_rate,
             method=product.method,
-            created_at=timezone.now() - datetime.timedelta(days=30),
+            created_at=created,
         )
 
     for member, (key, months_ago, slug, amount, term, paid) in zip(members, DEMO_LOANS, strict=False):
-        app = application(member, key, products[slug], amount, term)
-        if app.status == ApplicationStatus.SUBMITTED:  # history from before the portal: decided on paper
-            application_approve(application=app, by=None, reason="Approved by the committee (paper minutes)")
         disbursed_on = due_date(today, -months_ago) - datetime.timedelta(days=10)  # so the last due date is past
-        loan = loan_disburse(application=app, by=None, date=disbursed_on).loan
-        for instalment in loan.instalments.order_by("number")[:paid]:
-            if instalment.due_date > today:
-                break
-            loan_repay(
-                loan=loan,
-                amount=instalment.amount,
-                reference=f"demo-loan:{loan.pk}:{instalment.number}",
-                date=instalment.due_date,
-            )
-    extra = members[len(DEMO_LOANS) :]
+        app = application(member, key, products[slug], amount, term, disbursed_on - datetime.timedelta(days=7))
+        _loan_book(app, disbursed_on=disbursed_on, paid=paid, today=today)
+    extra = members[len(DEMO_LOANS) : wanted]
+    # The long-standing savers carry most of the book: only the members in arrears (and the demo member, whose
+    # one loan is the example) get no other loan.
+    borrowers = members[len(DEMO_LOANS) - 1 :]
+    for member, key, _months, product, amount, term, disbursed_on in _history_plan(borrowers, products, today, rng):
+        app = application(member, key, product, amount, term, disbursed_on - datetime.timedelta(days=7))
+        _loan_book(app, disbursed_on=disbursed_on, paid=None, today=today)
     _applications_in_workflow_seed(
         waiting=application(extra[0], "in review", products["development"], "90000.00", 18),
         at_committee=application(extra[3], "at committee", products["school-fees"], "30000.00", 12),

@@ -6,7 +6,7 @@ Idempotent: run it as often as you like; it adds what is missing and changes not
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.contributions.demo import savings_seed
+from portal.contributions.demo import bank_interest_seed, savings_seed
 from portal.dividends.demo import dividends_seed
 from portal.home.demo import site_seed
 from portal.loans.demo import loans_history_seed, loans_seed
@@ -42,6 +42,7 @@ class Command(BaseCommand):
         self.stdout.write("Loans in every state (through the loan services and the daily job)…")
 
         loans_history_seed()
+        bank_interest_seed()
         self.stdout.write("Dividends for last year, approved and posted…")
 
         dividends_seed()
