@@ -272,3 +272,51 @@ def test_staff_without_a_member_record_get_404_from_the_search(client, staff_use
 
     sign_in_verified(client, staff_user(roles.CLERKS))
     assert client.get(SEARCH, {"q": "akinyi"}).status_code == 404
+
+
+# Wording, the inbox's links, the upload form's descriptions ---------------------------------------------------------
+
+
+def test_articles_and_counts_on_the_loans_page(client, borrower, products):
+    LoanApplication.objects.create(
+        member=borrower,
+        product=products["development"],
+        amount=Decimal("20000.00"),
+        term_months=1,
+        purpose="Seeds",
+        annual_rate=products["development"].annual_rate,
+        method=products["development"].method,
+    )
+    sign_in_verified(client, borrower.user)
+    html = client.get("/portal/loans/").content.decode()
+    assert "Apply for an emergency loan" in html and "Apply for a development loan" in html
+    assert "a emergency" not in html
+    assert "over 1 month —" in html and "1 months" not in html
+
+
+def test_the_inbox_links_the_page_instead_of_printing_its_path(client, member):
+    from portal.notifications.models import Notification
+
+    Notification.objects.create(
+        user=member.user,
+        subject="Passport photo: verified",
+        body="Your Passport photo was verified.\n\n/portal/documents/",
+        link="/portal/documents/",
+    )
+    Notification.objects.create(user=member.user, subject="Odd", body="See //evil.example/", link="//evil.example/")
+    sign_in_verified(client, member.user)
+    html = client.get("/portal/notifications/").content.decode()
+    assert '<a class="inbox__link" href="/portal/documents/">' in html
+    assert ">/portal/documents/<" not in html and "/portal/documents/</p>" not in html
+    assert "Your Passport photo was verified." in html
+    assert 'href="//evil.example/"' not in html
+
+
+def test_the_upload_fields_describe_themselves_with_ids_that_exist(client, member):
+    sign_in_verified(client, member.user)
+    html = client.get("/portal/documents/").content.decode()
+    assert 'aria-describedby="id_file_helptext"' in html and 'id="id_file_helptext"' in html
+    html = client.post("/portal/documents/", {"document_type": "national_id_front"}).content.decode()
+    described = re.search(r'<input type="file"[^>]*aria-describedby="([^"]+)"', html)[1].split()
+    for target in described:
+        assert f'id="{target}"' in html, target
