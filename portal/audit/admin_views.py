@@ -22,6 +22,7 @@ from .selectors import (
 )
 
 EXPORT_LIMIT = 5000
+PAGE_SIZE = 50  # the page stays under 60 KB (staff read it on phones too); ?limit= asks for more
 COLUMNS = ["When", "Who", "Action", "Record type", "Record id", "Record", "What happened"]
 
 
@@ -70,6 +71,8 @@ def audit_trail_view(request):
         filters = audit_filters_parse(request.GET, default_scope=SACCO)
     except ValidationError as exc:
         errors, filters = exc.message_dict, AuditFilters(scope=SACCO)
+    if not request.GET.get("limit"):
+        filters.limit = PAGE_SIZE
     output = request.GET.get("export")
     if output in ("csv", "xlsx") and not errors:
         filters.offset, filters.limit = 0, EXPORT_LIMIT

@@ -17,7 +17,7 @@ MAX_LIMIT = 500
 # and the approval steps on SACCO records (Wagtail's `wagtail.workflow.*`: KYC, loan, statement and dividend
 # decisions). ALL adds the CMS's ~30 actions (pages, images, documents, snippets edited in the admin...).
 SACCO, ALL = "sacco", "all"
-SCOPES = {SACCO: "SACCO actions and approvals", ALL: "All actions (with the website's CMS)"}
+SCOPES = {SACCO: "SACCO actions", ALL: "All actions (with the CMS)"}
 SACCO_ACTION_PREFIXES = ("sacco.", "wagtail.workflow.")
 
 
