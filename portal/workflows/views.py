@@ -72,7 +72,10 @@ class ApprovalIndexView(ExportingIndexView):
             Column("waiting", label="Waiting", accessor=days_waiting_display),
             FlagsColumn("flags", label="Flags", accessor=lambda obj: summary_for(obj).flags),
         ]
-        return columns + list(super().columns)[1:]
+        # The viewset's columns keep their places (the bulk-action checkbox first); its title column gives way.
+        inherited = list(super().columns)
+        at = next((i for i, column in enumerate(inherited) if isinstance(column, TitleColumn)), 0)
+        return inherited[:at] + columns + inherited[at + 1 :]
 
 
 class ApprovalInspectView(InspectView):
