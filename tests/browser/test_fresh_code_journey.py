@@ -36,20 +36,30 @@ def _phone(browser):
 
 def _fill_application(page, base, guarantor):
     page.goto(base + "/portal/loans/apply/")
-    page.get_by_label("Amount (KES)").fill("50000")
-    page.get_by_label("Term (months)").fill("12")
-    page.get_by_label("Purpose").fill("Dairy cows")
-    page.get_by_label("Guarantor 1: membership number").fill(guarantor.membership_number)
-    page.get_by_label("Guarantor 1: amount guaranteed (KES)").fill("10000")
+    page.get_by_role("textbox", name="Amount (KES)", exact=True).fill("50000")
+    page.get_by_role("textbox", name="Term (months)", exact=True).fill("12")
+    page.get_by_role("textbox", name="What is the loan for?", exact=True).fill("Dairy cows")
+    page.get_by_role("textbox", name="Guarantor 1: name or membership number", exact=True).fill(
+        guarantor.membership_number
+    )
+    page.get_by_role("textbox", name="Guarantor 1: amount (KES)", exact=True).fill("10000")
     page.get_by_role("button", name="Submit the application").click()
 
 
 def _check_kept_and_send(page, guarantor, output_dir, name):
     page.get_by_text("Your answers are kept").first.wait_for()
-    assert page.get_by_label("Amount (KES)").input_value() in ("50000", "50,000", "50,000.00", "50000.00")
-    assert page.get_by_label("Term (months)").input_value() == "12"
-    assert page.get_by_label("Purpose").input_value() == "Dairy cows"
-    assert page.get_by_label("Guarantor 1: membership number").input_value() == guarantor.membership_number
+    assert page.get_by_role("textbox", name="Amount (KES)", exact=True).input_value() in (
+        "50000",
+        "50,000",
+        "50,000.00",
+        "50000.00",
+    )
+    assert page.get_by_role("textbox", name="Term (months)", exact=True).input_value() == "12"
+    assert page.get_by_role("textbox", name="What is the loan for?", exact=True).input_value() == "Dairy cows"
+    assert (
+        page.get_by_role("textbox", name="Guarantor 1: name or membership number", exact=True).input_value()
+        == guarantor.membership_number
+    )
     assert not LoanApplication.objects.exists()  # nothing sent before the member presses Submit again
     page.screenshot(path=str(output_dir / f"{name}-kept.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
