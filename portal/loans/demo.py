@@ -2,12 +2,15 @@
 
 import datetime
 import random
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 from wagtail.models import Page
 
+from portal.finance.banking.models import BankAccount
 from portal.finance.ledger.models import JournalLine
+from portal.finance.ledger.selectors import account_balance
 from portal.members.models import Member, User
 
 from .approval import loan_review_act, loan_review_start
@@ -15,6 +18,7 @@ from .jobs import loans_daily
 from .models import (
     ApplicationStatus,
     FeeTreatment,
+    Loan,
     LoanApplication,
     LoanCalculatorPage,
     LoanProduct,
@@ -106,9 +110,10 @@ def _deposits_by_member(member_ids) -> dict:
 
 def _history_plan(members, products, today, rng) -> list:
     """Ordinary members' loans over the last three years, repaid on time: about half had a school fees or
-    emergency loan that is now closed, and most have a development or school fees loan running. Each is sized at
-    two and a half to three times the member's deposits on the day (the by-laws' limit is three times), within the
-    product's bounds; members not yet six months in, or with too little saved, do not borrow."""
+        emergency loan that is now closed, and most have a development or school fees loan running. Each is sized at
+        two and a half to three times the member's deposits on the day (the by-laws' limit is three times), within the
+        product's bounds. A running loan of a newer member was taken as soon as the six months' wait was over; members
+    not yet six months in, or with too little saved, do not borrow."""
     deposits = _deposits_by_member([m.pk for m in members])
     plan = []
     for member in members:
@@ -125,7 +130,10 @@ def _history_plan(members, products, today, rng) -> list:
         for key, months_ago, slug, term in wanted:
             product = products[slug]
             disbursed_on = due_date(today, -months_ago) - datetime.timedelta(days=rng.randint(3, 25))
-            if due_date(member.join_date, MIN_MONTHS_OF_MEMBERSHIP) > disbursed_on:
+            eligible_on = due_date(member.join_date, MIN_MONTHS_OF_MEMBERSHIP)
+            if key == "running" and eligible_on > disbursed_on:
+                disbursed_on = eligible_on  # borrowed as soon as the by-laws allowed
+            if eligible_on > disbursed_on or disbursed_on > today - datetime.timedelta(days=7):
                 continue
             saved = sum((amount for date, amount in history if date <= disbursed_on), Decimal("0"))
             amount = (saved * Decimal(rng.choice(["2.5", "3", "3", "3"])) / 1000).quantize(Decimal("1")) * 1000
@@ -137,24 +145,60 @@ def _history_plan(members, products, today, rng) -> list:
     return plan
 
 
-def _loan_book(app, *, disbursed_on, paid: int | None, today) -> None:
-    """Pay the approved application out on `disbursed_on` and repay its first `paid` instalments (all that are due
-    when None) on their due dates; references are derived from the loan, so a second run posts nothing."""
-    if app.status == ApplicationStatus.SUBMITTED:  # history from before the portal: decided on paper
-        application_approve(application=app, by=None, reason="Approved by the committee (paper minutes)")
-    loan = loan_disburse(application=app, by=None, date=disbursed_on).loan
-    instalments = loan.instalments.order_by("number")
-    for instalment in instalments if paid is None else instalments[:paid]:
-        if instalment.due_date > today:
-            break
-        result = loan_repay(
-            loan=loan,
-            amount=instalment.amount,
-            reference=f"demo-loan:{loan.pk}:{instalment.number}",
-            date=instalment.due_date,
-        )
-        if result.repayment.loan.status != LoanStatus.ACTIVE:
-            break
+def _fullest_account(day: datetime.date) -> BankAccount | None:
+    """The treasurer pays a loan out from the account holding the most on the day (M-Pesa or the bank)."""
+    accounts = BankAccount.objects.filter(active=True).select_related("ledger_account")
+    return max(accounts, key=lambda a: account_balance(code=a.ledger_account.code, as_of=day), default=None)
+
+
+@dataclass
+class _DemoLoan:
+    application: LoanApplication
+    disbursed_on: datetime.date
+    paid: int | None  # instalments repaid on time before the member stopped; None: all of them
+    loan: Loan | None = None
+
+
+def _loans_run(loans: list[_DemoLoan], *, today: datetime.date) -> None:
+    """The book's history month by month, as the office lived it: each month's loans paid out, the instalments
+    falling due repaid on their due dates, and the daily job run at the month's end (interest, penalties, classes,
+    provision), so provisions and penalties fall in the months they belong to. References and the job's keys are
+    derived from the loan and the date: a second run posts nothing."""
+    pending = sorted(loans, key=lambda d: d.disbursed_on)
+    if not pending:
+        return
+    month = pending[0].disbursed_on.replace(day=1)
+    running: list[_DemoLoan] = []
+    while month <= today:
+        month_end = min(due_date(month, 1) - datetime.timedelta(days=1), today)
+        while pending and pending[0].disbursed_on <= month_end:
+            demo = pending.pop(0)
+            if demo.application.status == ApplicationStatus.SUBMITTED:  # from before the portal: decided on paper
+                application_approve(
+                    application=demo.application, by=None, reason="Approved by the committee (paper minutes)"
+                )
+            demo.loan = loan_disburse(
+                application=demo.application,
+                by=None,
+                date=demo.disbursed_on,
+                bank_account=_fullest_account(demo.disbursed_on),
+            ).loan
+            running.append(demo)
+        for demo in running:
+            instalments = demo.loan.instalments.filter(due_date__gte=month, due_date__lte=month_end)
+            if demo.paid is not None:
+                instalments = instalments.filter(number__lte=demo.paid)
+            for instalment in instalments.order_by("number"):
+                loan_repay(
+                    loan=demo.loan,
+                    amount=instalment.amount,
+                    reference=f"demo-loan:{demo.loan.pk}:{instalment.number}",
+                    date=instalment.due_date,
+                )
+        active = set(Loan.objects.filter(status=LoanStatus.ACTIVE).values_list("pk", flat=True))
+        running = [d for d in running if d.loan.pk in active]
+        loans_daily(today=month_end)
+        month = due_date(month, 1)
 
 
 def loans_history_seed(*, seed: int = 2026) -> None:
@@ -187,24 +231,25 @@ def loans_history_seed(*, seed: int = 2026) -> None:
             created_at=created,
         )
 
+    book = []
     for member, (key, months_ago, slug, amount, term, paid) in zip(members, DEMO_LOANS, strict=False):
         disbursed_on = due_date(today, -months_ago) - datetime.timedelta(days=10)  # so the last due date is past
         app = application(member, key, products[slug], amount, term, disbursed_on - datetime.timedelta(days=7))
-        _loan_book(app, disbursed_on=disbursed_on, paid=paid, today=today)
+        book.append(_DemoLoan(app, disbursed_on, paid))
     extra = members[len(DEMO_LOANS) : wanted]
     # The long-standing savers carry most of the book: only the members in arrears (and the demo member, whose
     # one loan is the example) get no other loan.
     borrowers = members[len(DEMO_LOANS) - 1 :]
     for member, key, _months, product, amount, term, disbursed_on in _history_plan(borrowers, products, today, rng):
         app = application(member, key, product, amount, term, disbursed_on - datetime.timedelta(days=7))
-        _loan_book(app, disbursed_on=disbursed_on, paid=None, today=today)
+        book.append(_DemoLoan(app, disbursed_on, None))
+    _loans_run(book, today=today)
     _applications_in_workflow_seed(
         waiting=application(extra[0], "in review", products["development"], "90000.00", 18),
         at_committee=application(extra[3], "at committee", products["school-fees"], "30000.00", 12),
         approved=application(extra[1], "approved", products["school-fees"], "45000.00", 10),
         rejected=application(extra[2], "rejected", products["development"], "500000.00", 48),
     )
-    loans_daily(today=today)
 
 
 def _applications_in_workflow_seed(*, waiting, at_committee, approved, rejected) -> None:
