@@ -154,8 +154,9 @@ class ApplicationForm(forms.Form):
         return urlencode({name: str(values.get(name))[:255] for name in self.fields if values.get(name)})
 
     def guarantor_pairs(self):
-        """(row number, name field, amount field) for the template's fieldsets."""
-        return [(n, self[f"guarantor_{n}"], self[f"guarantee_{n}"]) for n in range(1, GUARANTOR_ROWS + 1)]
+        """(row number, name field, amount field, the member the name was read as) for the template's rows."""
+        found = getattr(self, "guarantor_members", {})
+        return [(n, self[f"guarantor_{n}"], self[f"guarantee_{n}"], found.get(n)) for n in range(1, GUARANTOR_ROWS + 1)]
 
     def clean(self):
         data = super().clean()

@@ -175,6 +175,22 @@ def test_a_guarantee_above_free_deposits_is_marked_on_its_amount(client, borrowe
     assert "Can guarantee at most KES 40,000.00" in _error_beside(html, "guarantee_2")
 
 
+def test_a_name_read_as_one_member_is_said_back_while_other_answers_need_fixing(client, borrower, products, savers):
+    sign_in_verified(client, borrower.user)
+    response = client.post(
+        APPLY,
+        {
+            "product": products["development"].pk,
+            "amount": "150000",
+            "term_months": "24",
+            "purpose": "",
+            "guarantor_1": "Odhiambo",
+            "guarantee_1": "10000",
+        },
+    )
+    assert f"Guarantor 1 is Akinyi Odhiambo ({savers['akinyi'].membership_number})." in response.content.decode()
+
+
 def test_a_name_that_matches_several_members_asks_for_the_number(client, borrower, products, make_member):
     for n, email in enumerate(["wk1@example.com", "wk2@example.com"]):
         member_with_savings(make_member, email=email, first_name="Wairimu", last_name=f"Kariuki{n}", deposits="9000")
