@@ -114,7 +114,8 @@ def loan_review_summary(review: LoanReview) -> ApprovalSummary:
         subject=f"{member.full_name} ({member.membership_number})",
         what=str(application.product),
         amount=application.amount,
-        flags=loan_review_flags(application),
+        # Flags matter while the application waits for a decision; a decided one is not checked again.
+        flags=loan_review_flags(application) if application.status == ApplicationStatus.SUBMITTED else [],
     )
 
 

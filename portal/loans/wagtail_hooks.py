@@ -166,6 +166,10 @@ class ApplicationPanel(Panel):
             return context
 
 
+class LoanReviewIndexView(ApprovalIndexView):
+    subject_label = "Member"
+
+
 class LoanReviewInspectView(ApprovalInspectView):
     """The read-only page of an approval, for roles that read approvals without deciding them."""
 
@@ -181,7 +185,7 @@ class LoanReviewViewSet(SnippetViewSet):
     comment, required to approve when a rule fails); readers open a read-only page."""
 
     model = LoanReview
-    index_view_class = ApprovalIndexView
+    index_view_class = LoanReviewIndexView
     edit_view_class = ReviewEditView
     inspect_view_enabled = True
     inspect_view_class = LoanReviewInspectView

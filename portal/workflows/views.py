@@ -52,25 +52,38 @@ class FlagsColumn(Column):
     cell_template_name = "wagtailadmin_custom/approval_flags_cell.html"
 
 
+class SubjectColumn(TitleColumn):
+    """The member (or the record), wide enough on a phone to read a name and a membership number."""
+
+    cell_template_name = "wagtailadmin_custom/approval_title_cell.html"
+
+
+class WhatColumn(Column):
+    """What is asked and how much, on two lines (a phone shows it without scrolling the table)."""
+
+    cell_template_name = "wagtailadmin_custom/approval_what_cell.html"
+
+
 class ApprovalIndexView(ExportingIndexView):
-    """The list of one kind of approval: who, what, how much, the step waiting, days waiting and the rules failed.
+    """The list of one kind of approval: who, what, how much, the rules failed, the step waiting and days waiting.
     The viewset's own list_display after its first entry follow (status, dates…)."""
+
+    subject_label = "Member or record"  # what the summary's subject is for this kind ("Member", "Period"…)
 
     @property
     def columns(self):
-        title = self._get_title_column_class(TitleColumn)(
+        title = self._get_title_column_class(SubjectColumn)(
             "subject",
-            label="Member or record",
+            label=self.subject_label,
             accessor=lambda obj: summary_for(obj).subject,
             get_url=lambda obj: self.get_edit_url(obj) or self.get_inspect_url(obj),
         )
         columns = [
             title,
-            Column("what", label="For", accessor=lambda obj: summary_for(obj).what),
-            Column("amount", label="Amount", accessor=lambda obj: summary_for(obj).amount_display),
+            WhatColumn("what", label="For", accessor=summary_for),
+            FlagsColumn("flags", label="Flags", accessor=lambda obj: summary_for(obj).flags),
             Column("step", label="Step", accessor=waiting_step),
             Column("waiting", label="Waiting", accessor=days_waiting_display),
-            FlagsColumn("flags", label="Flags", accessor=lambda obj: summary_for(obj).flags),
         ]
         # The viewset's columns keep their places (the bulk-action checkbox first); its title column gives way.
         inherited = list(super().columns)
@@ -118,6 +131,20 @@ class ReviewEditView(EditView):
     every other kind of POST (save, submit again, unpublish) is refused: a save would reset the approvals given so
     far.
     """
+
+    def dispatch(self, request, *args, **kwargs):
+        """Someone who may read but not decide (the treasurer, an auditor) following an old link is shown the
+        read-only page, not "no permission"."""
+        policy = self.permission_policy
+        user = request.user
+        if (
+            policy is not None
+            and self.inspect_url_name
+            and not policy.user_has_permission(user, "change")
+            and policy.user_has_permission(user, "view")
+        ):
+            return redirect(self.inspect_url_name, quote(kwargs.get("pk", args[0] if args else "")))
+        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         if self.action != "workflow-action":

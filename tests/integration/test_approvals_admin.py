@@ -172,6 +172,11 @@ def test_readers_get_a_read_only_list_and_no_decisions(client, review, borrower,
     assert "Read only" in text and "KES 100,000.00" in text and "Juma Kamau's KYC documents" in text
     assert "/decide/" not in page.content.decode()
 
+    old_link = client.get(f"/admin/snippets/loans/loanreview/edit/{review.pk}/")
+    assert (
+        old_link.status_code == 302 and old_link["Location"] == f"/admin/snippets/loans/loanreview/inspect/{review.pk}/"
+    )
+
     refused = client.get(_decide(review), follow=True)
     assert refused.redirect_chain[-1][0] == LIST
     assert _text(refused).count("You cannot approve") == 1
