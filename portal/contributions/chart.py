@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 WIDTH = Decimal("600")
 HEIGHT = Decimal("220")
 PAD = Decimal("40")  # top and bottom: room for the top label's half height and the month labels
-PAD_RIGHT = Decimal("24")  # half of the last month label ("Nov 26") centred on the last point
-FONT_SIZE = Decimal("11")  # the axis labels' size in user units (static/css/site.css .savings-chart .axis)
+PAD_RIGHT = Decimal("30")  # half of the last month label ("Nov 26") centred on the last point
+FONT_SIZE = Decimal("14")  # the axis labels' size in user units (static/css/site.css .savings-chart .axis)
 CHAR_WIDTH = FONT_SIZE * Decimal("0.62")  # a digit or comma in a sans-serif face is narrower than 0.62 em
 LABEL_GAP = Decimal("6")  # between a y label's end and the plot
 EDGE = Decimal("4")  # between the SVG's left edge and the longest label
