@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
-from portal.finance.cashbook.models import ExpenseCategory, IncomeCategory, SaccoIncome
+from portal.finance.cashbook.models import ExpenseCategory, IncomeCategory, SaccoExpense, SaccoIncome
 from portal.finance.cashbook.services import expense_record, income_record
 from portal.finance.ledger.models import JournalLine
 from portal.members.models import Member, MemberStatus
@@ -25,7 +25,7 @@ from .rules import share_capital_target
 from .services import MONTHLY, SHARE_CAPITAL, PaymentItem, payments_record
 
 # Sized for a small SACCO of 60 members (one shared office room and a part-time clerk), and scaled with the
-# membership, so the running costs stay within what the loan book earns and the demo books show a surplus.
+# membership month by month, so the running costs stay within what the loan book earns (a surplus).
 MONTHLY_EXPENSES = [
     ("Rent and utilities", Decimal("3000.00"), "Jengo Properties Ltd", "Office rent"),
     ("Salaries and wages", Decimal("7000.00"), "Staff payroll", "Staff salaries"),
@@ -105,18 +105,28 @@ def savings_seed(*, seed: int = 2026) -> int:
 
 
 def _cashbook_seed(members, last_month) -> None:
+    """The last 24 months' running costs, growing with the membership (sized on the members who had joined by each
+    month). A month already recorded is left as it is, so a later run with more members changes no past month."""
     first = add_months(last_month, -23)
+    recorded = set(
+        SaccoExpense.objects.filter(reference__startswith="demo-expense:").values_list("reference", flat=True)
+    )
+    join_dates = sorted(m.join_date for m in members)
     period = first
     while period <= last_month:
+        joined = sum(1 for day in join_dates if day <= period_end(period))
         for name, amount, payee, what in MONTHLY_EXPENSES:
+            reference = f"demo-expense:{name}:{format_period(period)}"
+            if reference in recorded:
+                continue
             expense_record(
                 category=ExpenseCategory.objects.get(name=name),
-                amount=expense_scaled(amount, len(members)),
+                amount=expense_scaled(amount, joined),
                 transaction_cost="0" if "Salaries" in name else "55",
                 payee=payee,
                 description=f"{what} {format_period(period)}",
                 date=period.replace(day=5),
-                reference=f"demo-expense:{name}:{format_period(period)}",
+                reference=reference,
             )
         period = add_months(period, 1)
     fees = IncomeCategory.objects.get(name="Entrance fees")

@@ -88,9 +88,9 @@ def loans_seed() -> None:
 DEMO_LOANS = [
     ("current", 5, "development", "150000.00", 24, 5),
     ("watch", 7, "school-fees", "40000.00", 12, 6),  # the 7th instalment is 10 days late
-    ("substandard", 9, "school-fees", "30000.00", 12, 5),  # about 100 days past due
-    ("doubtful", 14, "emergency", "24000.00", 12, 6),  # about 220 days
-    ("loss", 20, "emergency", "15000.00", 12, 3),  # over a year: fully provided for (no write-off in the engine)
+    ("substandard", 9, "school-fees", "24000.00", 12, 5),  # about 100 days past due
+    ("doubtful", 14, "emergency", "18000.00", 12, 6),  # about 220 days
+    ("loss", 20, "emergency", "12000.00", 12, 3),  # over a year: fully provided for (no write-off in the engine)
     ("closed", 26, "school-fees", "40000.00", 12, 12),
 ]
 MIN_MONTHS_OF_MEMBERSHIP = 6  # the by-laws' waiting period before a first loan (FAQ: "a member for six months")
