@@ -174,7 +174,8 @@ def review_progress(application: LoanApplication) -> ReviewProgress:
 
 def loan_review_act(*, application: LoanApplication, user, action: str, reason: str = "") -> ReviewProgress:
     """Approve or reject at the workflow's current step as `user` (the seed's approve/reject endpoints): the
-    same checks as the admin's buttons — the step's groups, no conflict of interest, one vote each."""
+    same checks as the admin's buttons — the step's groups, no conflict of interest, one vote each — and, as
+    there, approving an application that fails a rule needs a reason (a ValidationError on "reason" otherwise)."""
     reason_message = "Say why the application is rejected; the member reads it."
     decision_validate(action=action, reason=reason, reason_message=reason_message)
     if application.status != ApplicationStatus.SUBMITTED:

@@ -44,8 +44,8 @@ class FinancialStatement(ApprovalRecord):
         """The pack and the period it covers, for the committee's list and decision page."""
         return ApprovalSummary(
             kind="Financial statements",
-            subject=f"{self.period_start:%d %b %Y} to {self.period_end:%d %b %Y}",
-            what=self.title,
+            subject=self.title,
+            what=f"{self.period_start:%d %b %Y} to {self.period_end:%d %b %Y}",
         )
 
     @property

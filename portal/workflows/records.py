@@ -1,6 +1,7 @@
 """The base of every record decided in a Wagtail approval workflow (a KYC document, a loan's review, a statement
-pack, a dividend declaration): revisions and workflow states as Wagtail needs them for a snippet, and the two
-hooks the workflow tasks read. Abstract: it adds no table and no migration."""
+pack, a dividend declaration): revisions and workflow states as Wagtail needs them for a snippet, and the hooks
+the workflow tasks and admin views read (who is conflicted; the approval's summary and flags). Abstract: it adds
+no table and no migration."""
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
