@@ -5,6 +5,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page
 
@@ -171,33 +172,34 @@ def _loans_run(loans: list[_DemoLoan], *, today: datetime.date) -> None:
     running: list[_DemoLoan] = []
     while month <= today:
         month_end = min(due_date(month, 1) - datetime.timedelta(days=1), today)
-        while pending and pending[0].disbursed_on <= month_end:
-            demo = pending.pop(0)
-            if demo.application.status == ApplicationStatus.SUBMITTED:  # from before the portal: decided on paper
-                application_approve(
-                    application=demo.application, by=None, reason="Approved by the committee (paper minutes)"
-                )
-            demo.loan = loan_disburse(
-                application=demo.application,
-                by=None,
-                date=demo.disbursed_on,
-                bank_account=_fullest_account(demo.disbursed_on),
-            ).loan
-            running.append(demo)
-        for demo in running:
-            instalments = demo.loan.instalments.filter(due_date__gte=month, due_date__lte=month_end)
-            if demo.paid is not None:
-                instalments = instalments.filter(number__lte=demo.paid)
-            for instalment in instalments.order_by("number"):
-                loan_repay(
-                    loan=demo.loan,
-                    amount=instalment.amount,
-                    reference=f"demo-loan:{demo.loan.pk}:{instalment.number}",
-                    date=instalment.due_date,
-                )
-        active = set(Loan.objects.filter(status=LoanStatus.ACTIVE).values_list("pk", flat=True))
-        running = [d for d in running if d.loan.pk in active]
-        loans_daily(today=month_end)
+        with transaction.atomic():  # one commit a month, not one per repayment
+            while pending and pending[0].disbursed_on <= month_end:
+                demo = pending.pop(0)
+                if demo.application.status == ApplicationStatus.SUBMITTED:  # from before the portal: decided on paper
+                    application_approve(
+                        application=demo.application, by=None, reason="Approved by the committee (paper minutes)"
+                    )
+                demo.loan = loan_disburse(
+                    application=demo.application,
+                    by=None,
+                    date=demo.disbursed_on,
+                    bank_account=_fullest_account(demo.disbursed_on),
+                ).loan
+                running.append(demo)
+            for demo in running:
+                instalments = demo.loan.instalments.filter(due_date__gte=month, due_date__lte=month_end)
+                if demo.paid is not None:
+                    instalments = instalments.filter(number__lte=demo.paid)
+                for instalment in instalments.order_by("number"):
+                    loan_repay(
+                        loan=demo.loan,
+                        amount=instalment.amount,
+                        reference=f"demo-loan:{demo.loan.pk}:{instalment.number}",
+                        date=instalment.due_date,
+                    )
+            active = set(Loan.objects.filter(status=LoanStatus.ACTIVE).values_list("pk", flat=True))
+            running = [d for d in running if d.loan.pk in active]
+            loans_daily(today=month_end)
         month = due_date(month, 1)
 
 
