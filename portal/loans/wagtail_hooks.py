@@ -16,7 +16,13 @@ from portal.finance.permissions import ReadOnlyPermissionPolicy
 from portal.society.admin_edit import ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
-from portal.workflows.views import ApprovalIndexView, ApprovalInspectView, ReviewEditView, summary_for
+from portal.workflows.views import (
+    ApprovalIndexView,
+    ApprovalInspectView,
+    ApprovalWorkflowActionView,
+    ReviewEditView,
+    summary_for,
+)
 
 from . import admin_views
 from .approval import loan_review_rules_met, review_progress
@@ -187,6 +193,7 @@ class LoanReviewViewSet(SnippetViewSet):
     model = LoanReview
     index_view_class = LoanReviewIndexView
     edit_view_class = ReviewEditView
+    workflow_action_view_class = ApprovalWorkflowActionView
     inspect_view_enabled = True
     inspect_view_class = LoanReviewInspectView
     permission_policy = ReviewOnlyPermissionPolicy(LoanReview)

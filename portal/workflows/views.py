@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.models import TaskState
-from wagtail.snippets.views.snippets import EditView, InspectView
+from wagtail.snippets.views.snippets import EditView, InspectView, WorkflowActionView
 
 from portal.society.list_exports import ExportingIndexView
 
@@ -169,6 +169,21 @@ class ReviewEditView(EditView):
         if self.workflow_action in ACTIONS:
             messages.success(self.request, decided_message(self.object, summary, self.workflow_action, task_state))
         return redirect(self.get_success_url())
+
+
+class ApprovalWorkflowActionView(WorkflowActionView):
+    """Wagtail's own action URL (its dashboard's buttons, an old page): a decision the task refuses for want of a
+    comment goes to the decision page, which asks for it, instead of ending in a server error."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+            url = decision_url(self.object, self.action_name)
+            if request.headers.get("x-requested-with") == "XMLHttpRequest":
+                return self.render_modal_json(request, {"step": "success", "redirect": url})
+            return redirect(url)
 
 
 class DecisionForm(forms.Form):

@@ -107,6 +107,12 @@ def test_approving_a_flagged_application_without_a_comment_is_refused_and_change
     assert edit.status_code == 302 and edit["Location"] == _decide(review)
     assert _step(review) == "Loans officer appraisal" and _audit(review).count() == entries
 
+    # Wagtail's own action URL (its dashboard's buttons) is sent to the decision page too, changing nothing.
+    task_state = LoanReview.objects.get(pk=review.pk).current_workflow_task_state
+    stock = client.post(f"/admin/snippets/loans/loanreview/workflow/action/{review.pk}/approve/{task_state.pk}/")
+    assert stock.status_code == 302 and stock["Location"] == _decide(review)
+    assert _step(review) == "Loans officer appraisal" and _audit(review).count() == entries
+
     # And from code (the API's approve endpoint): the missing comment is the reason.
     with pytest.raises(ValidationError) as refused_in_code:
         loan_review_act(application=review.application, user=deciders["officer"], action="approve")
