@@ -1,14 +1,31 @@
 """Top-level routes: Wagtail admin, accounts, member area, API, documents and the public site."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps import Sitemap
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from portal.members import otp_views
 from portal.members.account_views import InvitationAcceptView, UnlockConfirmView, UnlockRequestView
+
+
+class RequestHostSitemap(Sitemap):
+    """Wagtail's sitemap with every page on the scheme and host the sitemap was fetched from. The sitemaps protocol
+    admits only URLs of the sitemap's own host, and the Site record's hostname and port (the demo's "localhost" on
+    port 80) need not be where the portal is served: the pages listed are the request's site's anyway."""
+
+    def _urls(self, page, protocol, domain):
+        urls = super()._urls(page, protocol, domain)
+        for url in urls:
+            parts = urlsplit(url["location"])
+            url["location"] = self.request.build_absolute_uri(parts.path + (f"?{parts.query}" if parts.query else ""))
+        return urls
+
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -23,7 +40,7 @@ urlpatterns = [
     path("portal/", include("portal.member_area.urls")),
     path("api/", include("portal.api.urls")),
     path("documents/", include(wagtaildocs_urls)),
-    path("sitemap.xml", sitemap),
+    path("sitemap.xml", sitemap, {"sitemaps": {"wagtail": RequestHostSitemap}}),
 ]
 
 if settings.DEBUG:
