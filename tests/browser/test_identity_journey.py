@@ -91,8 +91,8 @@ def test_invite_register_enrol_upload_and_get_verified(
     for document in KycDocument.objects.filter(member__user__email="njeri@example.com"):
         staff.goto(f"{base}/admin/snippets/members/kycdocument/edit/{document.pk}/")
         staff.get_by_role("link", name="Open the file").wait_for()
-        staff.locator("footer .w-dropdown__toggle").first.click()  # the footer's action menu
-        staff.locator('button[data-workflow-action-name="approve"]').first.click()
+        staff.get_by_role("link", name="Approve…").first.click()  # the decision page asks to confirm
+        staff.get_by_role("button", name="Confirm approval").click()
         for _ in range(50):
             if KycDocument.objects.filter(pk=document.pk, decision__status="verified").exists():
                 break

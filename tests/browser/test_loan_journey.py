@@ -90,8 +90,8 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
         page.goto(f"{base}/admin/snippets/loans/loanreview/edit/{review.pk}/")
         page.get_by_role("heading", name="Eligibility today").wait_for()
         page.screenshot(path=str(output_dir / f"loan-approval-{n}.png"), full_page=True)
-        page.locator("footer .w-dropdown__toggle").first.click()
-        page.locator('button[data-workflow-action-name="approve"]').first.click()
+        page.get_by_role("link", name="Approve…").first.click()  # the decision page asks to confirm
+        page.get_by_role("button", name="Confirm approval").click()
         page.wait_for_url(re.compile(r".*/loanreview/$"))
         page.context.close()
     application.refresh_from_db()

@@ -46,8 +46,8 @@ def test_statements_approved_then_read_saved_report_run_and_audited(
         page, _ = staff_page(browser, base, user)
         page.goto(f"{base}/admin/snippets/reports/financialstatement/edit/{pack.pk}/")
         page.screenshot(path=str(output_dir / f"statements-approval-{n}.png"), full_page=True)
-        page.locator("footer .w-dropdown__toggle").first.click()
-        page.locator('button[data-workflow-action-name="approve"]').first.click()
+        page.get_by_role("link", name="Approve…").first.click()  # the decision page asks to confirm
+        page.get_by_role("button", name="Confirm approval").click()
         page.wait_for_url(re.compile(r".*/financialstatement/$"))
         page.context.close()
     pack.refresh_from_db()
