@@ -10,6 +10,7 @@ import re
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, TaskState
 
@@ -17,6 +18,7 @@ from portal.loans.approval import loan_review_act
 from portal.loans.models import LoanReview
 from portal.loans.services import application_submit
 from portal.members import roles
+from portal.members.kyc import kyc_document_upload
 from portal.members.models import KycDecision
 from portal.workflows.outcomes import registered_models
 from portal.workflows.records import ApprovalRecord
@@ -202,3 +204,26 @@ def test_a_kyc_document_summary_names_the_member(borrower):
     summary = document.approval_summary()
     assert isinstance(summary, ApprovalSummary)
     assert summary.subject == f"Juma Kamau ({borrower.membership_number})" and summary.flags == []
+
+
+def test_a_kyc_document_is_decided_through_the_same_decision_page(client, member, staff_user, settings, tmp_path):
+    """The decision page is generic: a clerk verifies a member's document there (no flags, comment optional)."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    upload = SimpleUploadedFile("id.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf")
+    document = kyc_document_upload(member=member, document_type="national_id_front", upload=upload, by=member.user)
+    sign_in_verified(client, staff_user(roles.CLERKS))
+    url = f"/admin/approvals/members/kycdocument/{document.pk}/decide/approve/"
+    page = _text(client.get(url))
+    assert f"{member.full_name} ({member.membership_number})" in page and "Comment (optional)" in page
+    done = client.post(url, {"comment": ""}, follow=True)
+    assert done.redirect_chain[-1][0] == "/admin/snippets/members/kycdocument/"
+    assert f"You approved {member.full_name} ({member.membership_number}) — National ID" in _text(done)
+    document.refresh_from_db()
+    assert document.decision.status == "verified"
+
+
+def test_a_decision_needs_a_fresh_code(client, review, deciders):
+    sign_in_verified(client, deciders["officer"], fresh=False)
+    stale = client.post(_decide(review), {"comment": "Seen", "workflow-action-name": "approve"})
+    assert stale.status_code == 302 and "verify" in stale["Location"]
+    assert _step(review) == "Loans officer appraisal"
