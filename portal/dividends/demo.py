@@ -1,14 +1,56 @@
-"""Demo dividends: last year's, declared by the treasurer (10 % on share capital, 6 % on average deposits),
-approved by the two committee members and posted. Idempotent: skipped once that year has a declaration."""
+"""Demo dividends: last year's, declared by the treasurer at rates last year's surplus affords (about a fifth of it
+as interest on deposits, an expense of this year, and a third as the dividend on share capital, paid from retained
+earnings; the rest stays in reserves), approved by the two committee members and posted. Idempotent: skipped
+once that year has a declaration."""
 
-from decimal import Decimal
+import datetime
+from decimal import ROUND_DOWN, Decimal
 
+from django.db.models import Q, Sum
 from django.utils import timezone
 
+from portal.finance.ledger.models import AccountType, JournalLine
 from portal.members.models import User
+from portal.society.money import sum_to_cents
 
+from .compute import DEPOSITS, SHARE_CAPITAL, year_balances
 from .models import DividendDeclaration
 from .services import dividend_prepare, dividend_vote
+
+INTEREST_SHARE, DIVIDEND_SHARE = Decimal("0.20"), Decimal("0.33")  # of last year's surplus
+MAX_DEPOSIT_RATE, MAX_SHARE_CAPITAL_RATE = Decimal("6"), Decimal("10")  # % (what the demo used to declare)
+FLOOR_RATE = Decimal("1")  # % on share capital when the surplus affords less: the demo shows a declaration
+
+
+def year_surplus(year: int) -> Decimal:
+    """Income less expenses posted in `year`, from the ledger."""
+    totals = JournalLine.objects.filter(
+        date__gte=datetime.date(year, 1, 1), date__lte=datetime.date(year, 12, 31)
+    ).aggregate(
+        income=Sum("credit", filter=Q(account__type=AccountType.INCOME)),
+        income_d=Sum("debit", filter=Q(account__type=AccountType.INCOME)),
+        expense=Sum("debit", filter=Q(account__type=AccountType.EXPENSE)),
+        expense_c=Sum("credit", filter=Q(account__type=AccountType.EXPENSE)),
+    )
+    income = sum_to_cents(totals["income"]) - sum_to_cents(totals["income_d"])
+    return income - (sum_to_cents(totals["expense"]) - sum_to_cents(totals["expense_c"]))
+
+
+def affordable_rates(year: int) -> tuple[Decimal, Decimal]:
+    """(share capital rate, deposit rate) in %, rounded down to a quarter per cent, within the caps."""
+    surplus = max(year_surplus(year), Decimal("0"))
+    balances = year_balances(year=year).values()
+    shares = sum((b.get(SHARE_CAPITAL, (0, 0))[0] for b in balances), Decimal("0"))
+    deposits = sum((b.get(DEPOSITS, (0, 0))[1] for b in balances), Decimal("0"))
+
+    def rate(amount, basis, cap):
+        if basis <= 0:
+            return Decimal("0")
+        quarters = (amount / basis * 400).to_integral_value(rounding=ROUND_DOWN)
+        return min(quarters / 4, cap)
+
+    share_rate = max(rate(surplus * DIVIDEND_SHARE, shares, MAX_SHARE_CAPITAL_RATE), FLOOR_RATE)
+    return share_rate, rate(surplus * INTEREST_SHARE, deposits, MAX_DEPOSIT_RATE)
 
 
 def dividends_seed() -> None:
@@ -18,8 +60,9 @@ def dividends_seed() -> None:
     year = timezone.localdate().year - 1
     if treasurer is None or None in approvers or DividendDeclaration.objects.filter(financial_year=year).exists():
         return
+    share_rate, deposit_rate = affordable_rates(year)
     declaration = dividend_prepare(
-        financial_year=year, share_capital_rate=Decimal("10"), deposit_rate=Decimal("6"), by=treasurer
+        financial_year=year, share_capital_rate=share_rate, deposit_rate=deposit_rate, by=treasurer
     )
     for approver in approvers:
         dividend_vote(declaration=declaration, user=approver)
