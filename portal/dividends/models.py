@@ -72,8 +72,8 @@ class DividendDeclaration(ApprovalRecord):
             what = f"A pool of KES {self.pool:,.2f} shared pro rata to share capital"
         else:
             what = (
-                f"{self.share_capital_rate.normalize()} % on share capital, "
-                f"{self.deposit_rate.normalize()} % on deposits"
+                f"{self.share_capital_rate.normalize():f} % on share capital, "
+                f"{self.deposit_rate.normalize():f} % on deposits"
             )
         return ApprovalSummary(
             kind="Dividend declaration",

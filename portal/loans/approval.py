@@ -61,7 +61,7 @@ def _staff_flag(rule, *, name: str, eligibility: Eligibility, application: LoanA
             "over loan limit",
             f"{name} asks for {format_money(application.amount)} but can borrow up to "
             f"{format_money(eligibility.max_amount)} on this product now (deposits "
-            f"{format_money(eligibility.deposits)} × {application.product.deposits_multiple.normalize()}, "
+            f"{format_money(eligibility.deposits)} × {application.product.deposits_multiple.normalize():f}, "
             f"loans outstanding {format_money(eligibility.outstanding)}).",
         )
     return ApprovalFlag(rule.code, rule.code.replace("_", " "), f"{name}: {rule.detail}")
