@@ -1,0 +1,70 @@
+"""The demo shows a healthy society (issue 14): a surplus, PAR30 in single digits, loans in every state but most
+current, the cash never overdrawn, and seed_demo's output short with the logins and URLs on the served port."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+from django.utils import timezone
+
+from portal.finance.ledger.models import JournalLine
+from portal.loans.models import Classification, Loan, LoanApplication
+from portal.loans.selectors import portfolio_report
+from portal.members import roles
+from portal.members.demo import DEMO_LOGINS, DEMO_PASSWORD
+from portal.reports.financial import financial_statements
+
+pytestmark = pytest.mark.django_db
+
+
+def _surplus(start, end) -> Decimal:
+    return Decimal(financial_statements(start=start, end=end)["income_statement"]["surplus"])
+
+
+def test_a_small_demo_society_is_healthy(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", members=25, years=5)
+    today = timezone.localdate()
+    last_year = today.year - 1
+    assert _surplus(datetime.date(last_year, 1, 1), datetime.date(last_year, 12, 31)) > 0  # the AGM pack's year
+    # The last twelve months, whatever the day: last year's interest on deposits and today's provision included.
+    assert _surplus(today - datetime.timedelta(days=365), today) > 0
+
+    book = portfolio_report()
+    assert book.par30 < 10
+    by_class = {row.classification: row.loans for row in book.rows}
+    assert all(by_class[c] >= 1 for c in Classification.values)  # every class, loss included
+    assert by_class[Classification.PERFORMING] >= 3 * sum(n for c, n in by_class.items() if c != "performing")
+    assert Loan.objects.filter(status="closed").exists()
+    assert set(LoanApplication.objects.values_list("status", flat=True)) >= {"submitted", "approved", "rejected"}
+
+    for code in ("1010", "1011"):  # loans are paid out of money the society had on the day
+        balance = Decimal("0")
+        for day in (
+            JournalLine.objects.filter(account__code=code)
+            .values("date")
+            .annotate(d=Sum("debit"), c=Sum("credit"))
+            .order_by("date")
+        ):
+            balance += Decimal(str(day["d"])) - Decimal(str(day["c"]))
+            assert balance >= 0, (code, day["date"])
+
+
+def test_seed_demo_prints_a_short_summary_on_the_served_port_and_no_mail(settings, tmp_path, capsys, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"  # as in development
+    settings.SMS_BACKEND = "portal.notifications.sms.ConsoleSmsBackend"
+    monkeypatch.setenv("PORT", "0.0.0.0:8107")
+    call_command("seed_demo", members=15, years=3)
+    output = capsys.readouterr().out
+    assert "Subject:" not in output and "SMS to" not in output
+    assert len(output.splitlines()) < 40
+    assert "http://127.0.0.1:8107/accounts/login/" in output and ":8000" not in output
+    assert DEMO_PASSWORD in output
+    for login in DEMO_LOGINS:
+        place = "/portal/" if login.role == roles.MEMBERS else "/admin/"
+        assert any(login.email in line and f"http://127.0.0.1:8107{place}" in line for line in output.splitlines())
+    # the settings come back: the console backend is the development one again
+    assert settings.EMAIL_BACKEND.endswith("console.EmailBackend")
