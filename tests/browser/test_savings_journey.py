@@ -71,7 +71,7 @@ def test_clerk_imports_checkoff_and_member_sees_it(
     assert "KES 2,000.00" in phone.locator(".balance-share-capital").inner_text()
     assert phone.locator(".savings-chart svg polyline").count() == 2
     phone.screenshot(path=str(output_dir / "savings-3-dashboard.png"), full_page=True)
-    phone.get_by_role("link", name="Contributions").click()
+    phone.get_by_role("navigation", name="Member shortcuts").get_by_role("link", name="Savings").click()
     row = phone.locator("table.data tbody tr").first
     assert period in row.inner_text() and "1,500.00" in row.inner_text()
     phone.screenshot(path=str(output_dir / "savings-4-contributions.png"), full_page=True)
