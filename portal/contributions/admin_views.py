@@ -20,6 +20,7 @@ from portal.members.models import Member
 from portal.society.file_reader import FileRejected, limits_help_text, upload_read
 from portal.society.money import to_cents
 from portal.society.tabular import Section, list_export
+from portal.society.wording import counted
 
 from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
 from .models import MonthlyContribution, ShareCapitalPayment
@@ -291,7 +292,7 @@ def bulk_entry_view(request):
                     created = sum(1 for r in results if r.created)
                     messages.success(
                         request,
-                        f"{created} payment(s) posted"
+                        f"{counted(created, 'payment', 'payments')} posted"
                         + (
                             f"; {len(results) - created} were already posted and were skipped."
                             if created < len(results)
@@ -352,7 +353,7 @@ def missing_view(request):
     if request.method == "POST":
         _require(request, "contributions.add_contributionreminder")
         sent = reminders_send(period=period)
-        messages.success(request, f"{sent} reminder(s) sent for {format_period(period)}.")
+        messages.success(request, f"{counted(sent, 'reminder', 'reminders')} sent for {format_period(period)}.")
         return redirect(f"{reverse('contributions_missing')}?period={format_period(period)}")
     rows = missing_contributions(period=period)
     download = list_export(

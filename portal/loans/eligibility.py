@@ -13,6 +13,7 @@ from portal.members.kyc import kyc_status
 from portal.members.models import Member, MemberStatus
 from portal.society.money import format_money, to_cents
 from portal.society.policy import sacco_settings
+from portal.society.wording import counted
 
 from .models import Guarantee, GuaranteeStatus, LoanInstalment, LoanProduct, LoanStatus
 
@@ -104,7 +105,7 @@ def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | 
         Rule(
             "membership_age",
             months >= sacco.minimum_membership_months,
-            f"Member for {months} months; {sacco.minimum_membership_months} needed.",
+            f"Member for {counted(months, 'month', 'months')}; {sacco.minimum_membership_months} needed.",
         )
     )
     progress = balances.share_capital_progress

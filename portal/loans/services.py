@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from portal.audit.services import POST, audit_log
 from portal.contributions.services import summaries_refresh
@@ -30,6 +31,7 @@ from portal.notifications.services import notify
 from portal.society.errors import StateConflict
 from portal.society.money import InvalidAmount, format_money, parse_amount
 from portal.society.policy import sacco_settings
+from portal.society.wording import counted, with_article
 
 from .eligibility import free_deposits, loan_eligibility
 from .models import (
@@ -141,8 +143,8 @@ def application_submit(
             template="generic",
             context={
                 "body": (
-                    f"{member.user.get_full_name()} ({member.membership_number}) has applied for a "
-                    f"{product.name.lower()} of {format_money(amount)} and asks you to guarantee "
+                    f"{member.user.get_full_name()} ({member.membership_number}) has applied for "
+                    f"{with_article(product.name.lower())} of {format_money(amount)} and asks you to guarantee "
                     f"{format_money(guaranteed)} of it with your deposits. Accept or decline in your portal."
                 )
             },
@@ -189,7 +191,7 @@ def _guarantees_check(*, member, product, amount, guarantors) -> tuple[list, Dec
             guarantor=guarantor, status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]
         ).count()
         if active >= limit:
-            errors.append(f"{name}: already guarantees {active} loans; the limit is {limit}.")
+            errors.append(f"{name}: already guarantees {counted(active, 'loan', 'loans')}; the limit is {limit}.")
         requests.append((guarantor, guaranteed))
     total = sum((g for _, g in requests), ZERO)
     if cover > 0:
@@ -198,9 +200,8 @@ def _guarantees_check(*, member, product, amount, guarantors) -> tuple[list, Dec
                 f"The loan is {format_money(cover)} above your free deposits; guarantees cover {format_money(total)}."
             )
         if len(requests) < product.guarantors_required:
-            errors.append(
-                f"{product.name} needs at least {product.guarantors_required} guarantors above your deposits."
-            )
+            needed = counted(product.guarantors_required, "guarantor", "guarantors")
+            errors.append(f"{product.name} needs at least {needed} above your deposits.")
     if errors:
         raise ValidationError({"guarantors": errors})
     return requests, cover
@@ -278,7 +279,12 @@ def _decide(*, application: LoanApplication, by, status: str, reason: str) -> Lo
             waiting = locked.guarantees.filter(status=GuaranteeStatus.REQUESTED).count()
             accepted = locked.guarantees.filter(status=GuaranteeStatus.ACCEPTED).aggregate(total=Sum("amount"))["total"]
             if waiting:
-                raise LoanStateError(f"{waiting} guarantor(s) have not answered yet.")
+                raise LoanStateError(
+                    ngettext(
+                        "%(n)d guarantor has not answered yet.", "%(n)d guarantors have not answered yet.", waiting
+                    )
+                    % {"n": waiting}
+                )
             if (accepted or ZERO) < locked.cover_needed:
                 raise LoanStateError(
                     f"Accepted guarantees ({format_money(accepted or ZERO)}) do not cover "

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal.society.file_reader import FileRejected, limits_help_text, upload_read
 from portal.society.tabular import Section, list_export
+from portal.society.wording import counted
 
 from .models import BankAccount, BankTransaction
 from .reconciliation import (
@@ -56,7 +57,10 @@ def statement_import_view(request):
             form.add_error("file", exc.messages)
         else:
             if result.created:
-                messages.success(request, f"{upload.name}: imported; {result.matched} line(s) matched automatically.")
+                messages.success(
+                    request,
+                    f"{upload.name}: imported; {counted(result.matched, 'line', 'lines')} matched automatically.",
+                )
             else:
                 messages.warning(request, f"{upload.name} was imported before; nothing was added.")
             return redirect(LISTING)
