@@ -5,21 +5,18 @@ from django.shortcuts import render
 from django.views.generic import TemplateView
 
 from portal.members.selectors import member_for_user
+from portal.notifications.selectors import unread_notifications_count
 
 # Pages about the account itself or the society as a whole: they work for a signed-in user without a member record
 # (staff set up their second factor on the security page). Every other member-area page needs a member record.
 ACCOUNT_PAGES = frozenset({"more", "notifications", "security", "activity", "statements", "statement_detail"})
 
 
-def _unread(user) -> int:
-    return user.notifications.filter(read_at__isnull=True).count()
-
-
 def no_membership_response(request):
     """A signed-in user without a member record asked for a member's page: say so, and where staff work, instead of
     a bare 404 (the dashboard answers 200, other pages keep their 404 status)."""
     status = 200 if getattr(request.resolver_match, "url_name", None) == "dashboard" else 404
-    context = {"member": None, "unread_notifications": _unread(request.user)}
+    context = {"member": None, "unread_notifications": unread_notifications_count(user=request.user)}
     return render(request, "portal/no_membership.html", context, status=status)
 
 
@@ -39,7 +36,7 @@ class MemberAreaMixin(LoginRequiredMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["member"] = self.member
-        context["unread_notifications"] = _unread(self.request.user)
+        context["unread_notifications"] = unread_notifications_count(user=self.request.user)
         return context
 
 
