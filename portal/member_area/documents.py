@@ -12,13 +12,14 @@ from portal.members.selectors import member_for_user
 from portal.society.private_files import private_file_response
 
 from .forms import KycUploadForm
+from .mixins import no_membership_response
 
 
 @login_required
 def documents_view(request):
     member = member_for_user(user=request.user)
     if member is None:
-        raise Http404("No member record")
+        return no_membership_response(request)
     form = KycUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,6 +14,7 @@ from portal.members.profile import member_bank_details_update, member_nominees_r
 from portal.members.selectors import member_for_user
 
 from .forms import BankDetailsForm, ContactsForm, NomineeFormSet
+from .mixins import no_membership_response
 
 
 def _member_or_404(request):
@@ -23,13 +24,22 @@ def _member_or_404(request):
     return member
 
 
+class MemberRecordRequired:
+    """A signed-in user without a member record gets the no-membership page (where staff work), not a bare 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and member_for_user(user=request.user) is None:
+            return no_membership_response(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
 def _add_errors(form, exc: ValidationError):
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
 
 
 @method_decorator(login_required, name="dispatch")
-class ProfileView(View):
+class ProfileView(MemberRecordRequired, View):
     template_name = "portal/profile.html"
 
     def _nominee_initial(self, member):
@@ -92,7 +102,7 @@ class ProfileView(View):
 
 @method_decorator(login_required, name="dispatch")
 @method_decorator(fresh_otp_required, name="dispatch")
-class BankDetailsView(View):
+class BankDetailsView(MemberRecordRequired, View):
     """Changing where money is paid out is a sensitive action: it needs a code from the last few minutes."""
 
     template_name = "portal/bank_details.html"
