@@ -60,7 +60,8 @@ class DetailSerializer(serializers.Serializer):
 
 class OtpLoginView(APIView):
     """Step 1: email and password. Answers with an `otp_session` for verify-otp; emails a code when the
-    account uses emailed codes. An account without any device is enrolled for emailed codes."""
+    account uses emailed codes. A member without any device is enrolled for emailed codes; a staff account without
+    one is refused (403), as on the web: staff set up an authenticator app at their first admin sign-in."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -71,6 +72,9 @@ class OtpLoginView(APIView):
         responses={
             200: OtpLoginResponseSerializer,
             401: OpenApiResponse(DetailSerializer, description="Email or password not correct."),
+            403: OpenApiResponse(
+                DetailSerializer, description="A staff account with no authenticator app yet: set it up on the web."
+            ),
             429: OpenApiResponse(DetailSerializer, description="Throttled, or the account is locked."),
             503: OpenApiResponse(DetailSerializer, description="The emailed code could not be sent; try again."),
         },
@@ -89,6 +93,14 @@ class OtpLoginView(APIView):
         lockout_password_success(request=request._request, email=email)
         devices = list(devices_for_user(user, confirmed=True))
         if not any(isinstance(d, (TOTPDevice, EmailDevice)) for d in devices):
+            if user.is_staff:  # the web never enrols staff for emailed codes (otp_setup_email_view); nor does the API
+                return Response(
+                    {
+                        "detail": "Staff accounts use an authenticator app: set it up by signing in to the admin.",
+                        "code": "authenticator_required",
+                    },
+                    status=status.HTTP_403_FORBIDDEN,
+                )
             devices.append(otp_email_enrol(user=user, request=request._request))
         methods = []
         if any(isinstance(d, TOTPDevice) for d in devices):
