@@ -37,6 +37,7 @@ urlpatterns = [
     path("accounts/otp/setup/email/", otp_views.otp_setup_email_view, name="otp_setup_email"),
     path("accounts/otp/backup-codes/", otp_views.otp_backup_codes_view, name="otp_backup_codes"),
     path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language chooser's POST
     path("portal/", include("portal.member_area.urls")),
     path("api/", include("portal.api.urls")),
     path("documents/", include(wagtaildocs_urls)),

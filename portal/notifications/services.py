@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import Notification
 from .sms import sms_backend
@@ -33,11 +33,13 @@ def notify(
     if not to:
         raise ValueError("notify needs a user or an email address")
     context = {**context, "subject": subject, "link": link}
-    text = render_to_string(f"email/{template}.txt", context)
-    try:
-        html = render_to_string(f"email/{template}.html", context)
-    except Exception:  # noqa: BLE001 - the HTML part is optional
-        html = None
+    # In the member's own language (the account's choice), whatever the language of the request that sent it.
+    with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        text = render_to_string(f"email/{template}.txt", context)
+        try:
+            html = render_to_string(f"email/{template}.html", context)
+        except Exception:  # noqa: BLE001 - the HTML part is optional
+            html = None
 
     def _send():
         message = EmailMultiAlternatives(

@@ -79,9 +79,11 @@ MIDDLEWARE = [
     "portal.middleware.NullCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # after sessions, before common: the language cookie, else English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.members.language.MemberLanguageMiddleware",  # a signed-in member's saved language wins over the cookie
     "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -160,6 +162,8 @@ AUTHENTICATION_BACKENDS = [
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Africa/Nairobi"
 USE_I18N = True
+LANGUAGES = [("en-gb", "English"), ("sw", "Kiswahili")]  # en-gb: British dates and numbers, as before
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -287,6 +291,8 @@ Q_CLUSTER = {
     "catch_up": False,
     "ack_failures": True,
 }
+# Downloads with more rows than this are built in the background with a progress page (portal/reports/export_jobs).
+EXPORT_BACKGROUND_ROWS = 2000
 
 # --- Email ------------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = "SACCO Office <office@sacco.example>"
