@@ -12,7 +12,12 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
-from portal.workflows.views import ReviewEditView
+from portal.workflows.views import (
+    ApprovalIndexView,
+    ApprovalInspectView,
+    ApprovalWorkflowActionView,
+    ReviewEditView,
+)
 
 from . import admin_views
 from .models import DividendDeclaration, MemberDividend
@@ -28,16 +33,35 @@ class DeclarationPanel(Panel):
             return context
 
 
+class DeclarationIndexView(ApprovalIndexView):
+    subject_label = "Declaration"
+
+
+class DeclarationInspectView(ApprovalInspectView):
+    """The read-only page of a declaration (the treasurer who prepared it reads it without deciding it): the
+    summary, the terms and totals, the decisions so far."""
+
+    detail_template_name = "dividends/admin/declaration_panel.html"
+
+    def get_case_context(self) -> dict:
+        return {"declaration": self.object}
+
+
 class DividendDeclarationViewSet(SnippetViewSet):
+    """Declarations in the "Dividend approval" workflow: year, terms, gross, step and days waiting. Approvers open
+    one and choose Approve or Reject (each asks for confirmation); readers open a read-only page."""
+
     model = DividendDeclaration
-    index_view_class = ExportingIndexView
+    index_view_class = DeclarationIndexView
     edit_view_class = ReviewEditView
+    workflow_action_view_class = ApprovalWorkflowActionView
+    inspect_view_enabled = True
+    inspect_view_class = DeclarationInspectView
     permission_policy = ReviewOnlyPermissionPolicy(DividendDeclaration)
     icon = "pick"
     menu_label = "Declarations"
     list_display = [
-        Column("financial_year", label="Year"),
-        "method",
+        Column("financial_year", label="Year"),  # replaced by the approval's summary columns (ApprovalIndexView)
         Column("state", label="Status"),
         "prepared_at",
     ]

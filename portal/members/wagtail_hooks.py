@@ -17,7 +17,12 @@ from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
 from portal.society.admin_edit import ServiceEditView
 from portal.society.list_exports import ExportingIndexView
-from portal.workflows.views import ReviewEditView
+from portal.workflows.views import (
+    ApprovalIndexView,
+    ApprovalInspectView,
+    ApprovalWorkflowActionView,
+    ReviewEditView,
+)
 
 from . import admin_menus, admin_views
 from .invitations import invitation_create
@@ -343,18 +348,39 @@ class KycFilePanel(Panel):
             return context
 
 
+class KycDocumentIndexView(ApprovalIndexView):
+    subject_label = "Member"
+
+
+class KycDocumentInspectView(ApprovalInspectView):
+    """The read-only page of a document (auditors read KYC without deciding it): the summary, the file, the
+    decisions so far."""
+
+    detail_template_name = "wagtailadmin_custom/kyc_file_panel.html"
+
+    def get_case_context(self) -> dict:
+        return {"document": self.object}
+
+
 class KycDocumentViewSet(SnippetViewSet):
-    """KYC documents waiting for review or reviewed. Reviewers open one and use the workflow actions."""
+    """KYC documents waiting for review or reviewed: member, document, step and days waiting. Reviewers open one
+    and choose Approve or Reject (each asks for confirmation and a comment); readers open a read-only page."""
 
     model = KycDocument
-    index_view_class = ExportingIndexView
+    index_view_class = KycDocumentIndexView
     edit_view_class = ReviewEditView
+    workflow_action_view_class = ApprovalWorkflowActionView
     icon = "doc-full"
     menu_label = "KYC documents"
     menu_order = 120
     add_to_admin_menu = True
     inspect_view_enabled = True
-    list_display = ["member", "document_type", "uploaded_at", Column("review_status", label="Review")]
+    inspect_view_class = KycDocumentInspectView
+    list_display = [
+        "member",  # replaced by the approval's summary columns (ApprovalIndexView): member, document, step, wait
+        "uploaded_at",
+        Column("review_status", label="Review"),
+    ]
     list_filter = ["document_type", "uploaded_at"]
     search_fields = ["member__membership_number"]
     list_export = ["member.membership_number", "document_type", "uploaded_at", "content_type", "size", "sha256"]

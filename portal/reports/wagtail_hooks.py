@@ -11,9 +11,13 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.audit.selectors import audit_readable
 from portal.members.admin_menus import cms_editor
-from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
-from portal.workflows.views import ReviewEditView
+from portal.workflows.views import (
+    ApprovalIndexView,
+    ApprovalInspectView,
+    ApprovalWorkflowActionView,
+    ReviewEditView,
+)
 
 from . import admin_views
 from .dashboard import SaccoPanel, WorkSummaryItem, work_items
@@ -31,7 +35,9 @@ class StatementPanel(Panel):
             return context
 
 
-class StatementIndexView(ExportingIndexView):
+class StatementIndexView(ApprovalIndexView):
+    subject_label = "Statements"
+
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         url = reverse("reports_statement_download", args=[instance.pk, "pdf"])
@@ -39,19 +45,31 @@ class StatementIndexView(ExportingIndexView):
         return buttons
 
 
+class StatementInspectView(ApprovalInspectView):
+    """The read-only page of a pack (the treasurer who prepared it reads it without approving it): the summary,
+    the statements and their downloads, the decisions so far."""
+
+    detail_template_name = "reports/admin/statement_panel.html"
+
+    def get_case_context(self) -> dict:
+        return {"statement": self.object}
+
+
 class FinancialStatementViewSet(SnippetViewSet):
-    """Prepared statement packs; approvers open one and approve (two distinct approvers, not the preparer)."""
+    """Prepared statement packs: pack, period, step and days waiting; approvers open one and approve (two distinct
+    approvers, not the preparer; each decision asks for confirmation); readers open a read-only page."""
 
     model = FinancialStatement
     index_view_class = StatementIndexView
     edit_view_class = ReviewEditView
+    workflow_action_view_class = ApprovalWorkflowActionView
+    inspect_view_enabled = True
+    inspect_view_class = StatementInspectView
     permission_policy = ReviewOnlyPermissionPolicy(FinancialStatement)
     icon = "doc-full-inverse"
     menu_label = "Statement approvals"
     list_display = [
-        "title",
-        "period_start",
-        "period_end",
+        "title",  # replaced by the approval's summary columns (ApprovalIndexView): pack, period, step, wait
         Column("approval_status", label="Status"),
         "prepared_at",
     ]
@@ -110,6 +128,7 @@ def reports_admin_urls():
             admin_views.financial_statement_download_view,
             name="reports_statement_download",
         ),
+        *admin_views.export_job_urls(),
     ]
 
 

@@ -96,7 +96,10 @@ class ApprovalInspectView(InspectView):
     the flags said about the member, and every decision so far."""
 
     template_name = "wagtailadmin_custom/approval_inspect.html"
-    case_template_name = ""  # the record's own read-only panel, with `get_case_context()` in its context
+    # The record's own read-only case, with `get_case_context()` in its context; it lists the decisions itself.
+    case_template_name = ""
+    # Or the record's own panel shown above the generic list of decisions (a KYC file, a declaration's figures).
+    detail_template_name = ""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -111,6 +114,7 @@ class ApprovalInspectView(InspectView):
                     state.task_states.select_related("task", "finished_by").order_by("started_at") if state else []
                 ),
                 "case_template": self.case_template_name,
+                "detail_template": self.detail_template_name,
             }
         )
         context.update(self.get_case_context())
@@ -171,17 +175,30 @@ class ReviewEditView(EditView):
         return redirect(self.get_success_url())
 
 
+def _ajax(request) -> bool:
+    return request.headers.get("x-requested-with") == "XMLHttpRequest"
+
+
 class ApprovalWorkflowActionView(WorkflowActionView):
-    """Wagtail's own action URL (its dashboard's buttons, an old page): a decision the task refuses for want of a
-    comment goes to the decision page, which asks for it, instead of ending in a server error."""
+    """Wagtail's own action URL (its dashboard's buttons, an old page). Opened or posted as a plain page (a link, a
+    bookmark, a form without JavaScript) it decides nothing and sends to the decision page, which asks for
+    confirmation and the comment; from Wagtail's modal (its own confirmation with a comment), a decision the task
+    refuses for want of a comment goes to the decision page too, instead of ending in a server error."""
+
+    def get(self, request, *args, **kwargs):
+        if not _ajax(request) and self.action_name in ACTIONS:
+            return redirect(decision_url(self.object, self.action_name))
+        return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
+        if not _ajax(request) and self.action_name in ACTIONS:
+            return redirect(decision_url(self.object, self.action_name))
         try:
             return super().post(request, *args, **kwargs)
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
             url = decision_url(self.object, self.action_name)
-            if request.headers.get("x-requested-with") == "XMLHttpRequest":
+            if _ajax(request):
                 return self.render_modal_json(request, {"step": "success", "redirect": url})
             return redirect(url)
 
