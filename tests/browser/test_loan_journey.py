@@ -5,10 +5,13 @@ records a repayment → the member downloads the statement PDF."""
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.finance.ledger.models import JournalLine
 from portal.loans.demo import loans_seed
 from portal.loans.models import Loan, LoanApplication, LoanReview
 from portal.members import roles
@@ -57,12 +60,12 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     assert "up to KES 180,000.00" in phone.locator("#eligibility-development").inner_text()
     phone.screenshot(path=str(output_dir / "loan-1-eligibility.png"), full_page=True)
     phone.locator("#eligibility-development").get_by_role("link", name=re.compile("Apply")).click()
-    phone.get_by_label("Amount (KES)").fill("100000")
+    phone.get_by_role("textbox", name="Amount (KES)", exact=True).fill("100000")
     phone.get_by_label("Term (months)").fill("12")
-    phone.get_by_label("Purpose").fill("Dairy cows")
+    phone.get_by_label("What is the loan for?").fill("Dairy cows")
     for n, (guarantor, _) in enumerate(guarantors, start=1):
-        phone.get_by_label(f"Guarantor {n}: membership number").fill(guarantor.membership_number)
-        phone.get_by_label(f"Guarantor {n}: amount guaranteed (KES)").fill("25000")
+        phone.get_by_label(f"Guarantor {n}: name or membership number").fill(guarantor.membership_number)
+        phone.get_by_label(f"Guarantor {n}: amount (KES)").fill("25000")
     phone.get_by_role("button", name="Submit the application").click()
     phone.get_by_text("Your application is in").wait_for()
     application = LoanApplication.objects.get()
@@ -128,3 +131,16 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     path = download.value.path()
     with open(path, "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+    # 7. The dashboard answers "what do I owe, and when is my next payment?" from the books: the balance is the
+    # ledger's loan book (1100) for this loan, the next payment the schedule's first instalment not yet paid.
+    lines = JournalLine.objects.filter(loan=loan, account__code="1100").aggregate(d=Sum("debit"), c=Sum("credit"))
+    in_the_books = lines["d"] - lines["c"]
+    assert in_the_books == loan.principal - Decimal("8884.88") + loan.instalments.get(number=1).interest
+    following = loan.instalments.get(number=2)
+    phone.goto(f"{base}/portal/")
+    assert phone.locator(".dash-owed").inner_text() == f"KES {in_the_books:,.2f}"
+    next_payment = phone.locator(".dash-next").inner_text()
+    assert f"KES {following.principal + following.interest:,.2f}" in next_payment
+    assert f"{following.due_date.day} {following.due_date:%b %Y}" in next_payment
+    phone.screenshot(path=str(output_dir / "loan-4-dashboard.png"), full_page=True)
