@@ -457,6 +457,12 @@ def report_view(request):
     report = contribution_report(periods=periods, title=title)
     output = request.GET.get("format")
     if output in REPORT_FORMATS:
+        if len(report.rows) > settings.EXPORT_BACKGROUND_ROWS:
+            # Too many rows to build while the browser waits: the reports app's export jobs build it in the
+            # background (a URL, not an import: reports sits above contributions).
+            query = request.GET.copy()
+            query["export"] = "contributions"
+            return redirect(f"{reverse('reports_export_start')}?{query.urlencode()}")
         return report_response(report=report, output=output)
     query = request.GET.copy()
     query.pop("format", None)

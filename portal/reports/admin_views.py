@@ -6,18 +6,21 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 
 from portal.members.otp_views import fresh_otp_required
 from portal.society.private_files import private_file_response
 
 from .backups import backup_create
-from .exports import FORMATS, statements_response
+from .export_jobs import EXPORT_KINDS, background_rows, export_job_start, export_job_visible
+from .exports import FORMATS, statement_rows, statements_response
 from .financial import financial_statements
 from .forms import PeriodForm
-from .models import Backup, BackupStatus, FinancialStatement
+from .models import Backup, BackupStatus, ExportJob, ExportJobStatus, FinancialStatement
 from .services import financial_statement_prepare
 
 VIEW_LEDGER = "finance.view_journalentry"
@@ -47,6 +50,17 @@ def financial_statements_view(request):
         data = financial_statements(start=start, end=end)
         output = request.GET.get("output")
         if output in FORMATS:
+            rows = sum(1 for _ in statement_rows(data))
+            if rows > background_rows():
+                job = export_job_start(
+                    kind="financial_statements",
+                    params={"start": start.isoformat(), "end": end.isoformat()},
+                    output=output,
+                    by=request.user,
+                    rows=rows,
+                    title="Financial statements",
+                )
+                return redirect("reports_export_job", pk=job.pk)
             return statements_response(data=data, title="Financial statements", output=output)
     if request.method == "POST":
         if not request.user.has_perm("reports.prepare_financialstatement"):
@@ -110,3 +124,54 @@ def backup_download_view(request, pk):
 
     backup = get_object_or_404(Backup, pk=pk, status=BackupStatus.DONE)
     return private_file_response(backup.file.open("rb"), filename=backup.file.name.rsplit("/", 1)[-1])
+
+
+def export_job_start_view(request):
+    """`?export=<kind>&format=<csv|xlsx|pdf>&<the kind's parameters>`: where a download page sends a download too
+    large to build while the browser waits (e.g. the contribution report). It starts (or finds) the job and
+    shows its page."""
+    kind = EXPORT_KINDS.get(request.GET.get("export", ""))
+    if kind is None:
+        raise Http404
+    if not request.user.has_perm(kind.permission):
+        raise PermissionDenied
+    try:
+        job = export_job_start(
+            kind=kind.key, params=request.GET.dict(), output=request.GET.get("format", ""), by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return TemplateResponse(request, "reports/admin/export_job.html", {"job": None}, status=400)
+    return redirect("reports_export_job", pk=job.pk)
+
+
+def _visible_job(request, pk) -> ExportJob:
+    """Someone else's export is a 404, not a 403: its existence is not theirs to know."""
+    job = get_object_or_404(ExportJob.objects.select_related("requested_by"), pk=pk)
+    if not export_job_visible(job=job, user=request.user):
+        raise Http404
+    return job
+
+
+def export_job_view(request, pk):
+    """An export's progress (the page reloads itself every few seconds while it builds; no script) and, once it
+    is ready, its download link."""
+    job = _visible_job(request, pk)
+    waiting = job.status in (ExportJobStatus.QUEUED, ExportJobStatus.RUNNING)
+    return TemplateResponse(request, "reports/admin/export_job.html", {"job": job, "refresh": 3 if waiting else 0})
+
+
+def export_job_download_view(request, pk):
+    job = _visible_job(request, pk)
+    if job.status != ExportJobStatus.DONE or not job.file:
+        raise Http404
+    return private_file_response(job.file.open("rb"), filename=job.filename or job.file.name.rsplit("/", 1)[-1])
+
+
+def export_job_urls() -> list:
+    """The export jobs' admin URLs (registered by wagtail_hooks)."""
+    return [
+        path("reports/exports/new/", export_job_start_view, name="reports_export_start"),
+        path("reports/exports/<uuid:pk>/", export_job_view, name="reports_export_job"),
+        path("reports/exports/<uuid:pk>/download/", export_job_download_view, name="reports_export_download"),
+    ]

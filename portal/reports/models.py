@@ -196,3 +196,47 @@ class Report(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.covers})" if self.covers else self.title
+
+
+class ExportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for the worker"
+    RUNNING = "running", "Building"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ExportJob(models.Model):
+    """A large download built in the background (issue 14): the request that asked for it records what to build
+    (`kind`, `params`, `output`), a django-q2 task writes the file to private storage while it counts the rows it
+    has written, and the job's page shows the progress and then the download link — to the person who asked
+    alone, while they may still see that kind of export."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    output = models.CharField(max_length=4, choices=OutputFormat.choices)
+    title = models.CharField(max_length=150)
+    status = models.CharField(max_length=10, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", storage=_private_storage, max_length=200, blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["requested_by", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_output_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportJobStatus.DONE:
+            return 100
+        return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

@@ -1,0 +1,246 @@
+"""Large downloads in the background (issue 14), as mass email sends in batches: above
+`settings.EXPORT_BACKGROUND_ROWS` rows a download becomes an `ExportJob`, django-q2 builds its file into private
+storage, and the job's page shows the rows written so far, then the link.
+
+An export *kind* says who may have it (a permission), which parameters it takes from the request (only those are
+kept on the job) and how it builds its tables. The worker builds the same tables the immediate download builds and
+renders them with the same renderers, so a file is the same whichever way it was made; while it renders, each row
+written is counted and the count is saved every few rows (`ProgressRows`).
+"""
+
+import datetime
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from portal.contributions.periods import format_period
+from portal.contributions.reports import report_periods, report_sections
+from portal.contributions.selectors import contribution_report
+from portal.society.tabular import Section, TabularReport, render
+
+from .exports import RENDERERS as STATEMENT_RENDERERS
+from .exports import statement_rows
+from .financial import financial_statements
+from .models import ExportJob, ExportJobStatus
+
+logger = logging.getLogger(__name__)
+
+BUILD_TASK = "portal.reports.export_jobs.export_job_build"
+DEFAULT_BACKGROUND_ROWS = 2000
+# A second request for the same export while the first is still building gets the first (a double click, a refresh).
+REUSE_WITHIN = datetime.timedelta(minutes=10)
+
+
+def background_rows() -> int:
+    """Downloads with more rows than this are built in the background."""
+    return int(getattr(settings, "EXPORT_BACKGROUND_ROWS", DEFAULT_BACKGROUND_ROWS))
+
+
+@dataclass
+class Built:
+    """What a kind prepares from its parameters: the title, the file's name without extension, the rows it will
+    write and a `write(output, progress)` that returns the file's bytes."""
+
+    title: str
+    filename: str
+    rows: int
+    write: Callable[[str, Callable[[int], None]], bytes]
+
+
+class ProgressRows(list):
+    """A section's rows that report each row the renderer reads (CSV and XLSX read them one by one)."""
+
+    def __init__(self, rows, on_row: Callable[[], None]):
+        super().__init__(rows)
+        self._on_row = on_row
+
+    def __iter__(self):
+        for row in super().__iter__():
+            yield row
+            self._on_row()
+
+
+def tabular_built(*, report: TabularReport, filename: str) -> Built:
+    """A `TabularReport` as an export: the shared renderer writes it, counting rows as it goes."""
+
+    def write(output: str, progress: Callable[[int], None]) -> bytes:
+        done = 0
+
+        def on_row():
+            nonlocal done
+            done += 1
+            progress(done)
+
+        sections = [Section(s.heading, s.columns, ProgressRows(s.rows, on_row), s.totals) for s in report.sections]
+        return render(TabularReport(report.title, report.covers, sections, report.generated_at), output)
+
+    return Built(title=report.title, filename=filename, rows=report.row_count, write=write)
+
+
+def contributions_build(params: dict) -> Built:
+    """The contribution report (C7), as contributions.reports.report_response writes it."""
+    periods, title = report_periods(
+        kind=params.get("kind") or "monthly",
+        period=params.get("period"),
+        year=params.get("year"),
+        quarter=params.get("quarter"),
+    )
+    report = contribution_report(periods=periods, title=title)
+    first, last = report.periods[0], report.periods[-1]
+    covers = f"{first:%B %Y}" if first == last else f"{first:%B %Y} to {last:%B %Y}"
+    span = format_period(first) if first == last else f"{format_period(first)}_to_{format_period(last)}"
+    tabular = TabularReport(report.title, covers, report_sections(report), timezone.now())
+    return tabular_built(report=tabular, filename=f"contributions-{span}")
+
+
+def financial_statements_build(params: dict) -> Built:
+    """The statements for a period, as reports.exports.statements_response writes them (a few rows per account)."""
+    try:
+        start = datetime.date.fromisoformat(params.get("start") or "")
+        end = datetime.date.fromisoformat(params.get("end") or "")
+    except ValueError:
+        raise ValidationError({"start": ["Give the period as two dates (YYYY-MM-DD)."]}) from None
+    data = financial_statements(start=start, end=end)
+    rows = sum(1 for _ in statement_rows(data))
+
+    def write(output: str, progress: Callable[[int], None]) -> bytes:
+        content = STATEMENT_RENDERERS[output](data, "Financial statements")
+        progress(rows)
+        return content
+
+    name = f"financial-statements-{data['period_start']}-to-{data['period_end']}"
+    return Built(title="Financial statements", filename=name, rows=rows, write=write)
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    key: str
+    permission: str
+    params: tuple[str, ...]
+    outputs: tuple[str, ...]
+    build: Callable[[dict], Built]
+
+
+EXPORT_KINDS = {
+    kind.key: kind
+    for kind in (
+        ExportKind(
+            "contributions",
+            "contributions.view_monthlycontribution",
+            ("kind", "period", "year", "quarter"),
+            ("csv", "xlsx", "pdf"),
+            contributions_build,
+        ),
+        ExportKind(
+            "financial_statements",
+            "finance.view_journalentry",
+            ("start", "end"),
+            ("csv", "xlsx", "pdf"),
+            financial_statements_build,
+        ),
+    )
+}
+
+
+def export_kind_get(key: str) -> ExportKind:
+    kind = EXPORT_KINDS.get(key)
+    if kind is None:
+        raise ValidationError({"export": [f"{key!r} is not an export."]})
+    return kind
+
+
+def export_job_visible(*, job: ExportJob, user) -> bool:
+    """The person who asked, while they still hold the export's permission. (Every staff role reads savings, so
+    "staff with the same permission" would be everyone: a colleague asks for their own copy.)"""
+    kind = EXPORT_KINDS.get(job.kind)
+    if kind is None or not user.is_active or not user.has_perm(kind.permission):
+        return False
+    return job.requested_by_id == user.pk
+
+
+def export_job_start(*, kind: str, params: dict, output: str, by, rows: int = 0, title: str = "") -> ExportJob:
+    """Record an export and queue its build; the same export asked again while it is still waiting or building
+    is the same job (a double click or a refresh builds one file)."""
+    export = export_kind_get(kind)
+    if output not in export.outputs:
+        raise ValidationError({"format": [f"{output!r} is not a format; use {', '.join(export.outputs)}."]})
+    params = {name: str(params[name]) for name in export.params if params.get(name) not in (None, "")}
+    with transaction.atomic():
+        existing = (
+            ExportJob.objects.select_for_update()
+            .filter(
+                kind=kind,
+                params=params,
+                output=output,
+                requested_by=by,
+                status__in=[ExportJobStatus.QUEUED, ExportJobStatus.RUNNING],
+                created_at__gte=timezone.now() - REUSE_WITHIN,
+            )
+            .first()
+        )
+        if existing is not None:
+            return existing
+        if not title or not rows:
+            built = export.build(params)  # ValidationError names a bad parameter before anything is queued
+            title, rows = title or built.title, rows or built.rows
+        job = ExportJob.objects.create(
+            kind=kind, params=params, output=output, title=title[:150], rows_total=rows, requested_by=by
+        )
+        transaction.on_commit(lambda: async_task(BUILD_TASK, str(job.pk)))
+    return job
+
+
+def _progress_saver(job_id, total: int) -> Callable[[int], None]:
+    """Save the count about fifty times over the file (not once a row)."""
+    step = max(50, total // 50)
+
+    def progress(done: int) -> None:
+        if done % step == 0 or done == total:
+            ExportJob.objects.filter(pk=job_id).update(rows_done=min(done, total))
+
+    return progress
+
+
+def export_job_build(job_id: str) -> str:
+    """The django-q2 task: build the file as the one who asked (their permission is checked again), keep it in
+    private storage, and record the outcome; a failure keeps its reason for the job's page."""
+    job = ExportJob.objects.select_related("requested_by").filter(pk=job_id).first()
+    if job is None:
+        return "gone"
+    if job.status in (ExportJobStatus.DONE, ExportJobStatus.FAILED):
+        return job.status
+    kind = EXPORT_KINDS.get(job.kind)
+    user = job.requested_by
+    if kind is None or user is None or not user.is_active or not user.has_perm(kind.permission):
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJobStatus.FAILED,
+            error="The person who asked may no longer see this export.",
+            finished_at=timezone.now(),
+        )
+        return "refused"
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJobStatus.RUNNING)
+    try:
+        built = kind.build(job.params)
+        ExportJob.objects.filter(pk=job.pk).update(rows_total=built.rows, title=built.title[:150])
+        content = built.write(job.output, _progress_saver(job.pk, built.rows))
+    except Exception as exc:  # kept on the job for its page; the traceback goes to the log
+        logger.exception("Export %s failed", job.pk)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJobStatus.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
+        )
+        return "failed"
+    job.refresh_from_db()
+    job.filename = f"{built.filename}.{job.output}"
+    job.file.save(f"{job.kind}-{job.pk.hex[:8]}.{job.output}", ContentFile(content), save=False)
+    job.rows_done = job.rows_total = built.rows
+    job.status = ExportJobStatus.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["filename", "file", "rows_done", "rows_total", "status", "finished_at"])
+    return f"done: {built.rows} rows"
