@@ -164,6 +164,7 @@ TIME_ZONE = "Africa/Nairobi"
 USE_I18N = True
 LANGUAGES = [("en-gb", "English"), ("sw", "Kiswahili")]  # en-gb: British dates and numbers, as before
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["portal.settings.formats"]  # Kiswahili number and date formats (Django has none)
 USE_TZ = True
 
 STATIC_URL = "/static/"
