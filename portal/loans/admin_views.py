@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
+from portal.members.form_stash import form_stash_take
 from portal.members.otp_views import fresh_otp_required
 from portal.society.money_fields import MoneyFormField
 from portal.society.tabular import list_export
@@ -73,7 +74,13 @@ def _apply_errors(form, exc: ValidationError):
 def application_disburse_view(request, pk):
     _require(request, "loans.disburse_loan")
     application = get_object_or_404(LoanApplication.objects.select_related("member__user", "product"), pk=pk)
-    form = DisburseForm(request.POST or None)
+    kept = form_stash_take(request=request) if request.method == "GET" else None
+    if kept is not None:  # back from the code page: what the treasurer chose, checked again, to confirm
+        form = DisburseForm(kept)
+        form.is_valid()
+        messages.info(request, "Your answers are kept. Check them and press “Disburse” to pay out.")
+    else:
+        form = DisburseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             if not Loan.objects.filter(application=application).exists():

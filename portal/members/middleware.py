@@ -2,9 +2,11 @@
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
+from .form_stash import form_stash_keep
 from .otp import otp_is_fresh, otp_required_for
 
 GUARDED_PREFIXES = ("/portal/", "/admin/", "/accounts/")
@@ -23,6 +25,14 @@ def _is_approval_action(request) -> bool:
     if request.method != "POST" or not request.path.startswith("/admin/"):
         return False
     return "/workflow/action/" in request.path or bool(request.POST.get("workflow-action-name"))
+
+
+def _is_decision_page(request) -> bool:
+    """The approval decision page (portal/workflows/views.py `decision_view`): its POST comes back to itself."""
+    try:
+        return resolve(request.path_info).url_name == "workflows_decide"
+    except Resolver404:
+        return False
 
 
 class SecondFactorMiddleware:
@@ -49,9 +59,12 @@ class SecondFactorMiddleware:
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         if user is not None and user.is_authenticated and _is_approval_action(request):
             if not otp_is_fresh(request):
-                back = request.META.get("HTTP_REFERER") or reverse("wagtailadmin_home")
-                from django.contrib import messages
-
+                if _is_decision_page(request):
+                    # The comment typed waits in the session; the decision page hands it back after the code.
+                    form_stash_keep(request=request)
+                    back = request.get_full_path()
+                else:
+                    back = request.META.get("HTTP_REFERER") or reverse("wagtailadmin_home")
                 messages.info(request, "Approvals need a fresh code. Enter it, then press the button again.")
                 return redirect(f"{reverse('otp_verify')}?{urlencode({'next': back, 'fresh': 1})}")
         return self.get_response(request)

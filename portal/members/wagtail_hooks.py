@@ -22,9 +22,11 @@ from portal.workflows.views import (
     ApprovalInspectView,
     ApprovalWorkflowActionView,
     ReviewEditView,
+    decision_kept_answers_register,
 )
 
 from . import admin_menus, admin_views
+from .form_stash import form_stash_take
 from .invitations import invitation_create
 from .models import ActivityLog, Invitation, KycDocument, Member
 from .phone import PhoneNumberField
@@ -412,3 +414,7 @@ def member_admin_urls():
 # Menus by role (portal/members/admin_menus.py): the CMS for the site's editors, the society's work for everyone.
 hooks.register("construct_main_menu", admin_menus.main_menu_by_role)
 hooks.register("construct_settings_menu", admin_menus.settings_menu_by_role)
+
+# A comment typed on the approval decision page is kept across the fresh-code detour (portal/members/middleware.py
+# keeps it); the decision page takes it back through the form stash.
+decision_kept_answers_register(form_stash_take)

@@ -3,12 +3,14 @@ statements): their list, their read-only page, their edit page and the page wher
 
 Each reads the record's `approval_summary()` (portal/workflows/summary.py), so none of them names an app."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,6 +25,25 @@ from .services import ACTIONS
 from .summary import ApprovalSummary, approval_summary_of, days_waiting_display, waiting_step, waiting_task_state
 
 VERBS = {"approve": "approved", "reject": "rejected"}
+CONFIRM = {"approve": "Confirm approval", "reject": "Confirm rejection"}
+
+# Answers kept across the second-factor detour: the app that keeps them in the session (members' form stash)
+# registers its reader here, since this generic app names no app above it.
+_kept_answers_readers: list[Callable[..., QueryDict | None]] = []
+
+
+def decision_kept_answers_register(reader: Callable[..., QueryDict | None]) -> None:
+    """`reader(request=...)` returns the answers kept for this request's path, once, or None."""
+    if reader not in _kept_answers_readers:
+        _kept_answers_readers.append(reader)
+
+
+def _kept_answers(request) -> QueryDict | None:
+    for reader in _kept_answers_readers:
+        kept = reader(request=request)
+        if kept is not None:
+            return kept
+    return None
 
 
 def summary_for(obj) -> ApprovalSummary:
@@ -252,7 +273,12 @@ def decision_view(request, app_label: str, model_name: str, pk: str, action: str
     if action not in labels:
         messages.error(request, f"You cannot {action} {summary.title} at “{task.name}”.")
         return redirect(listing)
-    form = DecisionForm(request.POST or None, action=action, summary=summary)
+    kept = _kept_answers(request) if request.method == "GET" else None
+    if kept is not None:  # back from the code page: the comment typed before it, to check and confirm
+        form = DecisionForm(initial={"comment": kept.get("comment", "")}, action=action, summary=summary)
+        messages.info(request, f"Your answers are kept. Check the comment and press “{CONFIRM[action]}”.")
+    else:
+        form = DecisionForm(request.POST or None, action=action, summary=summary)
     if request.method == "POST" and form.is_valid():
         try:
             task.on_action(task_state, request.user, action, comment=form.cleaned_data["comment"])
