@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from portal.members.kyc import kyc_document_upload, kyc_status
 from portal.members.models import KycDocument
@@ -34,7 +35,7 @@ def documents_view(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, "Uploaded. The office will review it and you will be notified.")
+            messages.success(request, _("Uploaded. The office will review it and you will be notified."))
             return redirect("member_area:documents")
     documents = member.kyc_documents.select_related("decision")
     return render(

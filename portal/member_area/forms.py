@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.loans.eligibility import free_deposits
 from portal.loans.models import GuaranteeStatus, LoanProduct
@@ -20,38 +22,38 @@ GUARANTOR_ROWS = 3
 
 
 class ContactsForm(forms.Form):
-    phone_number = PhoneNumberField(label="Mobile phone number")
-    postal_address = forms.CharField(label="Postal address", max_length=200, required=False)
+    phone_number = PhoneNumberField(label=gettext_lazy("Mobile phone number"))
+    postal_address = forms.CharField(label=gettext_lazy("Postal address"), max_length=200, required=False)
 
 
 class BankDetailsForm(forms.Form):
-    bank_name = forms.CharField(max_length=100)
-    bank_branch = forms.CharField(max_length=100, required=False)
-    bank_account_name = forms.CharField(label="Account name", max_length=150)
+    bank_name = forms.CharField(label=gettext_lazy("Bank name"), max_length=100)
+    bank_branch = forms.CharField(label=gettext_lazy("Bank branch"), max_length=100, required=False)
+    bank_account_name = forms.CharField(label=gettext_lazy("Account name"), max_length=150)
     bank_account_number = forms.RegexField(
-        label="Account number",
+        label=gettext_lazy("Account number"),
         regex=r"^\d{6,20}$",
         max_length=20,
-        error_messages={"invalid": "Use 6 to 20 digits, no spaces."},
+        error_messages={"invalid": gettext_lazy("Use 6 to 20 digits, no spaces.")},
     )
 
 
 class NomineeForm(forms.Form):
-    full_name = forms.CharField(max_length=150, required=False)
-    relationship = forms.CharField(max_length=50, required=False)
-    national_id = forms.CharField(label="ID / birth certificate no.", max_length=20, required=False)
-    phone_number = PhoneNumberField(required=False)
-    share_percent = forms.DecimalField(label="Share (%)", max_digits=5, decimal_places=2, required=False)
+    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=150, required=False)
+    relationship = forms.CharField(label=gettext_lazy("Relationship"), max_length=50, required=False)
+    national_id = forms.CharField(label=gettext_lazy("ID / birth certificate no."), max_length=20, required=False)
+    phone_number = PhoneNumberField(label=gettext_lazy("Phone number"), required=False)
+    share_percent = forms.DecimalField(label=gettext_lazy("Share (%)"), max_digits=5, decimal_places=2, required=False)
 
 
 NomineeFormSet = forms.formset_factory(NomineeForm, extra=0, max_num=5, absolute_max=5)
 
 
 class KycUploadForm(forms.Form):
-    document_type = forms.ChoiceField(label="Document", choices=KycDocumentType.choices)
+    document_type = forms.ChoiceField(label=gettext_lazy("Document"), choices=KycDocumentType.choices)
     file = forms.FileField(
-        label="File",
-        help_text="PDF, JPEG or PNG, at most 5 MB.",
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy("PDF, JPEG or PNG, at most 5 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
@@ -104,28 +106,31 @@ class ApplicationForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=LoanProduct.objects.filter(active=True),
         empty_label=None,
-        label="Loan",
-        error_messages={"required": "Choose a loan.", "invalid_choice": "Choose one of the loans listed."},
+        label=gettext_lazy("Loan"),
+        error_messages={
+            "required": gettext_lazy("Choose a loan."),
+            "invalid_choice": gettext_lazy("Choose one of the loans listed."),
+        },
     )
     amount = MoneyFormField(
-        label="Amount (KES)",
-        help_text="For example 50,000 or 1,500.50.",
-        error_messages={"required": "Enter the amount you want to borrow."},
+        label=gettext_lazy("Amount (KES)"),
+        help_text=gettext_lazy("For example 50,000 or 1,500.50."),
+        error_messages={"required": gettext_lazy("Enter the amount you want to borrow.")},
     )
     term_months = forms.IntegerField(
-        label="Term (months)",
+        label=gettext_lazy("Term (months)"),
         min_value=1,
         max_value=600,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": "3"}),
         error_messages={
-            "required": "Enter how many months you need to repay.",
-            "invalid": "Enter a whole number of months, like 12.",
+            "required": gettext_lazy("Enter how many months you need to repay."),
+            "invalid": gettext_lazy("Enter a whole number of months, like 12."),
         },
     )
     purpose = forms.CharField(
-        label="What is the loan for?",
+        label=gettext_lazy("What is the loan for?"),
         max_length=255,
-        error_messages={"required": "Say what the loan is for."},
+        error_messages={"required": gettext_lazy("Say what the loan is for.")},
     )
 
     def __init__(self, *args, member: Member | None = None, **kwargs):
@@ -135,12 +140,14 @@ class ApplicationForm(forms.Form):
         self.guarantor_errors: list[str] = []  # about the guarantors as a whole (cover, how many)
         for n in range(1, GUARANTOR_ROWS + 1):
             self.fields[f"guarantor_{n}"] = forms.CharField(
-                label=f"Guarantor {n}: name or membership number",
+                label=_("Guarantor %(n)s: name or membership number") % {"n": n},
                 max_length=60,
                 required=False,
                 widget=forms.TextInput(attrs={"autocomplete": "off"}),
             )
-            self.fields[f"guarantee_{n}"] = MoneyFormField(label=f"Guarantor {n}: amount (KES)", required=False)
+            self.fields[f"guarantee_{n}"] = MoneyFormField(
+                label=_("Guarantor %(n)s: amount (KES)") % {"n": n}, required=False
+            )
 
     @property
     def problem_count(self) -> int:
@@ -164,16 +171,21 @@ class ApplicationForm(forms.Form):
         if product and amount is not None and not product.min_amount <= amount <= product.max_amount:
             self.add_error(
                 "amount",
-                f"The {product.name.lower()} lends from {format_money(product.min_amount)} "
-                f"to {format_money(product.max_amount)}.",
+                _("The %(product)s lends from %(low)s to %(high)s.")
+                % {
+                    "product": product.name.lower(),
+                    "low": format_money(product.min_amount),
+                    "high": format_money(product.max_amount),
+                },
             )
         if product and term is not None and not product.min_term_months <= term <= product.max_term_months:
             self.add_error(
                 "term_months",
-                f"The {product.name.lower()} runs from {product.min_term_months} to {product.max_term_months} months.",
+                _("The %(product)s runs from %(low)s to %(high)s months.")
+                % {"product": product.name.lower(), "low": product.min_term_months, "high": product.max_term_months},
             )
         if "purpose" in data and not data["purpose"].strip():
-            self.add_error("purpose", "Say what the loan is for.")
+            self.add_error("purpose", _("Say what the loan is for."))
         self._clean_guarantors()
         return data
 
@@ -189,18 +201,22 @@ class ApplicationForm(forms.Form):
             if not text and amount is None:
                 continue
             if not text:
-                self.add_error(name_field, "Name the member who guarantees this amount.")
+                self.add_error(name_field, _("Name the member who guarantees this amount."))
                 continue
             if amount is None:
-                self.add_error(amount_field, "Enter how much this guarantor covers.")
+                self.add_error(amount_field, _("Enter how much this guarantor covers."))
             guarantor = self._guarantor_find(text, name_field)
             if guarantor is None:
                 continue
             if self.member is not None and guarantor.pk == self.member.pk:
-                self.add_error(name_field, "You cannot guarantee your own loan.")
+                self.add_error(name_field, _("You cannot guarantee your own loan."))
                 continue
             if guarantor.pk in seen:
-                self.add_error(name_field, f"{guarantor.membership_number} is already guarantor {seen[guarantor.pk]}.")
+                self.add_error(
+                    name_field,
+                    _("%(number)s is already guarantor %(row)s.")
+                    % {"number": guarantor.membership_number, "row": seen[guarantor.pk]},
+                )
                 continue
             seen[guarantor.pk] = n
             self.guarantor_members[n] = guarantor
@@ -212,16 +228,24 @@ class ApplicationForm(forms.Form):
         if member is not None:
             return member
         if self.member is None:
-            self.add_error(field, f"No member has the number {text}.")
+            self.add_error(field, _("No member has the number %(text)s.") % {"text": text})
             return None
         matches = guarantor_candidates(member=self.member, query=text, limit=4)
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            self.add_error(field, f"No member who can guarantee matches “{text}”. Check the name or use their number.")
+            self.add_error(
+                field,
+                _("No member who can guarantee matches “%(text)s”. Check the name or use their number.")
+                % {"text": text},
+            )
         else:
             names = ", ".join(f"{m.user.get_full_name()} ({m.membership_number})" for m in matches[:3])
-            self.add_error(field, f"More than one member matches “{text}”: {names}. Type the membership number.")
+            self.add_error(
+                field,
+                _("More than one member matches “%(text)s”: %(names)s. Type the membership number.")
+                % {"text": text, "names": names},
+            )
         return None
 
     def guarantor_requests(self) -> list[GuarantorRequest]:

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from portal.loans.eligibility import free_deposits, loan_eligibility
@@ -95,7 +96,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
             return super().get(request, *args, **kwargs)
         form = ApplicationForm(kept, member=member_for_user(user=request.user))
         form.is_valid()  # any mistake shows beside its field now, not after the next press
-        messages.info(request, "Your answers are kept. Check them and press “Submit the application” to send.")
+        messages.info(request, _("Your answers are kept. Check them and press “Submit the application” to send."))
         return self.render_to_response(self.get_context_data(form=form))
 
     def post(self, request):
@@ -117,7 +118,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
                 form.service_errors_add(exc)
             else:
                 messages.success(
-                    request, "Your application is in. The loans office will review it; you will be notified."
+                    request, _("Your application is in. The loans office will review it; you will be notified.")
                 )
                 return redirect("member_area:loans")
         context["form"] = form
@@ -236,7 +237,7 @@ def guarantee_respond_view(request, pk, answer):
     except (LoanStateError, ValidationError) as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Thank you; the applicant has been told.")
+        messages.success(request, _("Thank you; the applicant has been told."))
     return redirect("member_area:guarantees")
 
 
@@ -250,17 +251,18 @@ def _guarantee_answer_kept(request, pk, answer):
     if guarantee.status != GuaranteeStatus.REQUESTED:
         return redirect("member_area:guarantees")
     application = guarantee.application
-    verb = "Accept" if answer == "accept" else "Decline"
+    verb = _("Accept") if answer == "accept" else _("Decline")
+    title = _("Accept this guarantee?") if answer == "accept" else _("Decline this guarantee?")
     return render(
         request,
         "account/form_kept.html",
         {
-            "title": f"{verb} this guarantee?",
-            "lead": "Your answer is kept; press the button to send it.",
+            "title": title,
+            "lead": _("Your answer is kept; press the button to send it."),
             "details": [
-                ("Applicant", f"{application.member.user.get_full_name()} ({application.member.membership_number})"),
-                ("Loan", f"{application.product.name}, KES {application.amount:,.2f}"),
-                ("You guarantee", f"KES {guarantee.amount:,.2f}"),
+                (_("Applicant"), f"{application.member.user.get_full_name()} ({application.member.membership_number})"),
+                (_("Loan"), f"{application.product.name}, KES {application.amount:,.2f}"),
+                (_("You guarantee"), f"KES {guarantee.amount:,.2f}"),
             ],
             "action": request.path,
             "button": verb,
@@ -280,5 +282,5 @@ def application_withdraw_view(request, pk):
     except LoanStateError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, "Your application is withdrawn; your guarantors are released.")
+        messages.success(request, _("Your application is withdrawn; your guarantors are released."))
     return redirect("member_area:loans")

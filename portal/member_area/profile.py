@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 
 from portal.members.form_stash import form_stash_take
@@ -80,7 +81,7 @@ class ProfileView(MemberRecordRequired, View):
                 except ValidationError as exc:
                     _add_errors(contacts, exc)
                 else:
-                    messages.success(request, "Your contacts are saved.")
+                    messages.success(request, _("Your contacts are saved."))
                     return redirect("member_area:profile")
             return self.get(request, contacts=contacts, status=400)
         nominees = NomineeFormSet(request.POST, prefix="nominees")
@@ -95,7 +96,7 @@ class ProfileView(MemberRecordRequired, View):
                     status=400,
                     nominee_errors=[f"{'; '.join(msgs)}" for msgs in exc.message_dict.values()],
                 )
-            messages.success(request, "Your nominees are saved.")
+            messages.success(request, _("Your nominees are saved."))
             return redirect("member_area:profile")
         return self.get(request, nominees=nominees, status=400)
 
@@ -113,7 +114,7 @@ class BankDetailsView(MemberRecordRequired, View):
         if kept is not None:  # back from the code page: what the member typed, checked again, to save
             form = BankDetailsForm(kept)
             form.is_valid()
-            messages.info(request, "Your answers are kept. Check them and press “Save bank details” to save them.")
+            messages.info(request, _("Your answers are kept. Check them and press “Save bank details” to save them."))
         else:
             form = BankDetailsForm(initial={f: getattr(member, f) for f in BankDetailsForm.base_fields})
         return render(request, self.template_name, {"member": member, "form": form})
@@ -127,6 +128,6 @@ class BankDetailsView(MemberRecordRequired, View):
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
-                messages.success(request, "Your bank details are saved. We emailed you a confirmation.")
+                messages.success(request, _("Your bank details are saved. We emailed you a confirmation."))
                 return redirect("member_area:profile")
         return render(request, self.template_name, {"member": member, "form": form}, status=400)

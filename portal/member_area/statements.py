@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from portal.members.selectors import member_for_user
@@ -81,5 +82,5 @@ class MyStatementView(MemberAreaMixin, TemplateView):
         form, start, end = self._period(request.POST)
         if start:
             member_statement_email(member=member, start=start, end=end)
-            messages.success(request, f"Sent to {request.user.email}.")
+            messages.success(request, _("Sent to %(email)s.") % {"email": request.user.email})
         return redirect(f"{reverse('member_area:my_statement')}?start={start or ''}&end={end or ''}")
