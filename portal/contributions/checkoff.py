@@ -12,8 +12,10 @@ import datetime
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import tablib
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -47,6 +49,13 @@ from .services import (
     RowError,
     summaries_add,
 )
+
+
+def checkoff_upload_dir() -> Path:
+    """Where previewed files wait to be confirmed, one per SHA-256, in private storage: the check-off desk keeps
+    them there between preview and confirm, and the dashboard counts those waiting. (Not created here.)"""
+    return Path(settings.PRIVATE_MEDIA_ROOT) / "checkoff-uploads"
+
 
 MEMBER_COLUMNS = ("payroll_number", "membership_number")
 AMOUNT_COLUMNS = ("share_capital", "deposits", "loan_repayment")

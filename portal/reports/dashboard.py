@@ -8,10 +8,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db.models import Count, Min, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +18,7 @@ from wagtail.admin.site_summary import SummaryItem
 from wagtail.admin.ui.components import Component
 from wagtail.models import TaskState, WorkflowState
 
+from portal.contributions.checkoff import checkoff_upload_dir
 from portal.contributions.models import CheckoffImport
 from portal.dividends.models import DividendDeclaration
 from portal.finance.banking.models import BankAccount, BankTransaction
@@ -32,9 +31,8 @@ from portal.society.money import to_cents
 
 from .models import FinancialStatement
 
-# The check-off desk's previews wait here until confirmed (portal/contributions/admin_views.py `_upload_dir`, one
-# file per SHA-256); a preview older than this is taken as abandoned rather than waiting.
-CHECKOFF_UPLOADS = "checkoff-uploads"
+# A check-off preview (portal/contributions/checkoff.py `checkoff_upload_dir`) older than this is taken as abandoned
+# rather than waiting.
 CHECKOFF_PREVIEW_DAYS = 7
 
 
@@ -96,7 +94,7 @@ def approvals_waiting(user) -> Counter:
 
 def checkoff_files_waiting(*, days: int = CHECKOFF_PREVIEW_DAYS) -> int:
     """Check-off files previewed in the last `days` days and not posted yet (no CheckoffImport with their hash)."""
-    folder = Path(settings.PRIVATE_MEDIA_ROOT) / CHECKOFF_UPLOADS
+    folder = checkoff_upload_dir()
     if not folder.is_dir():
         return 0
     cutoff = time.time() - days * 86400
