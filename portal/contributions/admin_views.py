@@ -2,11 +2,15 @@
 missing and incomplete lists and the contribution report. Each checks permission, then calls a service."""
 
 import datetime
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
@@ -18,7 +22,7 @@ from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.members.models import Member
 from portal.society.file_reader import FileRejected, limits_help_text, upload_read
-from portal.society.money import to_cents
+from portal.society.money import format_money, to_cents
 from portal.society.tabular import Section, list_export
 from portal.society.wording import counted
 
@@ -37,6 +41,7 @@ from .services import (
     PaymentsInvalid,
     payment_reverse,
     payments_record,
+    payments_validate,
 )
 
 POST_PERM = "contributions.post_payments"
@@ -149,7 +154,7 @@ def checkoff_import_view(request):
                     "sha256": sha,
                     "file_name": upload.name,
                     "period": format_period(data["period"]),
-                    "bank_account": data["bank_account"].pk,
+                    "bank_account": str(data["bank_account"].pk),
                     "received_on": data["received_on"],
                     "below_minimum_reason": data["below_minimum_reason"],
                 }
@@ -223,23 +228,52 @@ class BulkEntryForm(forms.Form):
         self.fields["kind"].initial = MONTHLY
 
 
-def _parse_lines(text: str, kind: str, day: datetime.date, reason: str) -> tuple[list[PaymentItem], list[str]]:
-    rows = [line for line in text.splitlines()]
+@dataclass
+class CounterLine:
+    """One line of a counter entry as the preview shows it: who, how much, for what, what it posts, and its
+    problems (none when it can be posted)."""
+
+    line: int
+    text: str
+    member: Member | None = None
+    member_label: str = ""
+    amount: Decimal | None = None
+    period: datetime.date | None = None
+    reference: str = ""
+    posts: str = ""
+    already_posted: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+def _parse_lines(
+    text: str, kind: str, day: datetime.date, reason: str, *, nonce: str = ""
+) -> tuple[list[PaymentItem], list[CounterLine]]:
+    """The lines as payment items, and a preview line for each non-blank line (its shape problems named).
+
+    A line without a reference gets one made of the preview's `nonce` and its line number, so confirming the
+    same preview twice (a double click, a refresh) posts it once: the ledger refuses a reference twice."""
     numbers = set()
     parsed = []
-    problems = []
-    for number, line in enumerate(rows, start=1):
+    lines: list[CounterLine] = []
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         parts = [p.strip() for p in line.split(",")]
         expected = 4 if kind == MONTHLY else 3
+        counter_line = CounterLine(line=number, text=line.strip())
+        lines.append(counter_line)
         if len(parts) != expected:
             what = "number, amount, period, reference" if kind == MONTHLY else "number, amount, reference"
-            problems.append(f"Line {number}: expected {expected} values ({what}), found {len(parts)}.")
+            counter_line.problems.append(f"Expected {expected} values ({what}), found {len(parts)}.")
+            counter_line.member_label = parts[0]
             continue
+        if nonce and not parts[-1]:
+            parts[-1] = f"counter-{nonce}-{number}"
         parsed.append((number, parts))
         numbers.add(parts[0].upper())
-    members = {m.membership_number: m for m in Member.objects.filter(membership_number__in=numbers)}
+    members = {
+        m.membership_number: m for m in Member.objects.filter(membership_number__in=numbers).select_related("user")
+    }
     items = []
     for number, parts in parsed:
         if kind == MONTHLY:
@@ -259,49 +293,156 @@ def _parse_lines(text: str, kind: str, day: datetime.date, reason: str) -> tuple
                 member_label=member_number,
             )
         )
-    return items, problems
+    return items, lines
+
+
+def _counter_preview(
+    *, kind: str, items: list[PaymentItem], lines: list[CounterLine], bank_account: BankAccount
+) -> list[CounterLine]:
+    """Each line with what it will post and its problems, checked by the same rules as posting
+    (`payments_validate`); a line whose reference was posted before for the same payment is skipped, and says so."""
+    by_line = {c.line: c for c in lines}
+    checked = payments_validate(kind=kind, items=items)
+    model = MonthlyContribution if kind == MONTHLY else ShareCapitalPayment
+    references = [c.item.reference.strip() for c in checked if c.item.reference.strip()]
+    posted = set(
+        model.objects.filter(reference__in=references).values_list(
+            "reference", "member_id", "amount", *(["period"] if kind == MONTHLY else [])
+        )
+    )
+    into = "deposits (2000)" if kind == MONTHLY else "share capital (3000)"
+    for c in checked:
+        line = by_line[c.item.row]
+        line.member, line.member_label = c.item.member, c.item.member_label
+        line.reference = c.item.reference.strip()
+        line.problems += [f"{e.field.capitalize()}: {e.message}" for e in c.errors]
+        if not any(e.field == "amount" and "below the" not in e.message for e in c.errors):
+            line.amount = c.amount
+        line.period = c.period
+        if c.errors:
+            continue
+        key = (line.reference, c.item.member.pk, c.amount, *([c.period] if kind == MONTHLY else []))
+        line.already_posted = key in posted
+        what = f"the deposits for {format_period(c.period)}" if kind == MONTHLY else "share capital"
+        line.posts = (
+            f"{format_money(c.amount)} to {c.item.member.membership_number}'s {what}: debit {bank_account.name}, "
+            f"credit {into}."
+        )
+    return lines
+
+
+class CounterConfirmForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)
+
+
+COUNTER_SALT = "contributions.counter-payments"
+COUNTER_TOKEN_AGE = 24 * 3600
+
+
+def _counter_token(*, data: dict, user) -> str:
+    """What the preview showed, signed: confirming posts exactly that, and only for whoever previewed it."""
+    return signing.dumps(
+        {
+            "user": str(user.pk),
+            "nonce": secrets.token_hex(6),
+            "kind": data["kind"],
+            "bank_account": str(data["bank_account"].pk),
+            "date": data["date"].isoformat(),
+            "lines": data["lines"],
+            "reason": data["below_minimum_reason"],
+        },
+        salt=COUNTER_SALT,
+        compress=True,
+    )
+
+
+def _counter_confirm(request):
+    """Post what the signed preview holds. Its references (made from the preview's nonce where a line had none)
+    make a second confirm of the same preview post nothing."""
+    form = CounterConfirmForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise signing.BadSignature
+        token = signing.loads(form.cleaned_data["token"], salt=COUNTER_SALT, max_age=COUNTER_TOKEN_AGE)
+        if token["user"] != str(request.user.pk):
+            raise signing.BadSignature
+        bank_account = BankAccount.objects.get(pk=token["bank_account"], active=True)
+        day = datetime.date.fromisoformat(token["date"])
+    except (signing.BadSignature, BankAccount.DoesNotExist, KeyError, ValueError):
+        messages.error(request, "The preview has expired or was changed; enter the payments again.")
+        return redirect("contributions_bulk_entry")
+    kind = token["kind"]
+    items, _lines = _parse_lines(token["lines"], kind, day, token["reason"], nonce=token["nonce"])
+    try:
+        results = payments_record(
+            kind=kind, items=items, recorded_by=request.user, source="bulk", bank_account=bank_account
+        )
+    except ValidationError:
+        # Something changed since the preview (a payment posted meanwhile, a member who left): the lines come back
+        # with the preview naming each problem.
+        messages.error(request, "Nothing was posted: the lines changed since the preview. Check them again.")
+        again = BulkEntryForm(
+            {
+                "kind": kind,
+                "bank_account": bank_account.pk,
+                "date": day.isoformat(),
+                "lines": token["lines"],
+                "below_minimum_reason": token["reason"],
+            }
+        )
+        return _counter_page(request, again)
+    created = sum(1 for r in results if r.created)
+    if created:
+        messages.success(
+            request,
+            f"{counted(created, 'payment', 'payments')} posted"
+            + (f"; {len(results) - created} were already posted and were skipped." if created < len(results) else "."),
+        )
+    else:
+        messages.warning(request, "These payments were already posted; nothing was posted again.")
+    target = "monthlycontribution" if kind == MONTHLY else "sharecapitalpayment"
+    return redirect(f"wagtailsnippets_contributions_{target}:list")
 
 
 def bulk_entry_view(request):
-    """C3: many contributions or share payments at once, all or nothing, idempotent by reference."""
+    """C3: many contributions or share payments at once. Enter → preview (every line: member, amount, period, what
+    it posts, its problems) → confirm posts them all or none, once (idempotent by reference)."""
     _require(request, POST_PERM)
-    form = BulkEntryForm(request.POST or None)
-    errors: list[str] = []
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "confirm" in request.POST:
+        return _counter_confirm(request)
+    return _counter_page(request, BulkEntryForm(request.POST or None))
+
+
+def _counter_page(request, form: BulkEntryForm):
+    """The entry form and, once it is filled in, the preview of every line (with the confirm button when no line
+    has a problem)."""
+    context: dict = {"form": form}
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         if data["date"] > timezone.localdate():
             form.add_error("date", "The date received cannot be in the future.")
         else:
-            items, errors = _parse_lines(data["lines"], data["kind"], data["date"], data["below_minimum_reason"])
-            if not items and not errors:
-                errors = ["There are no payments to post."]
-            if not errors:
-                try:
-                    results = payments_record(
-                        kind=data["kind"],
-                        items=items,
-                        recorded_by=request.user,
-                        source="bulk",
-                        bank_account=data["bank_account"],
-                    )
-                except PaymentsInvalid as exc:
-                    errors = [str(e).replace("Row", "Line", 1) for e in exc.row_errors]
-                except ValidationError as exc:
-                    errors = exc.messages
-                else:
-                    created = sum(1 for r in results if r.created)
-                    messages.success(
-                        request,
-                        f"{counted(created, 'payment', 'payments')} posted"
-                        + (
-                            f"; {len(results) - created} were already posted and were skipped."
-                            if created < len(results)
-                            else "."
-                        ),
-                    )
-                    target = "monthlycontribution" if data["kind"] == MONTHLY else "sharecapitalpayment"
-                    return redirect(f"wagtailsnippets_contributions_{target}:list")
-    return TemplateResponse(request, "contributions/admin/bulk_entry.html", {"form": form, "errors": errors})
+            token = _counter_token(data=data, user=request.user)
+            nonce = signing.loads(token, salt=COUNTER_SALT)["nonce"]
+            items, lines = _parse_lines(
+                data["lines"], data["kind"], data["date"], data["below_minimum_reason"], nonce=nonce
+            )
+            if not lines:
+                form.add_error("lines", "There are no payments to post.")
+            else:
+                lines = _counter_preview(kind=data["kind"], items=items, lines=lines, bank_account=data["bank_account"])
+                problems = sum(1 for line in lines if line.problems)
+                to_post = [line for line in lines if not line.problems and not line.already_posted]
+                context.update(
+                    lines=lines,
+                    problems=problems,
+                    to_post=len(to_post),
+                    skipped=sum(1 for line in lines if line.already_posted),
+                    total=sum((line.amount for line in to_post), Decimal("0.00")),
+                    bank_account=data["bank_account"],
+                    confirm_form=CounterConfirmForm(initial={"token": token}) if not problems else None,
+                )
+    return TemplateResponse(request, "contributions/admin/bulk_entry.html", context)
 
 
 class ReverseForm(forms.Form):

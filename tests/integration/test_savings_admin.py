@@ -100,11 +100,16 @@ def test_bulk_entry_posts_all_or_nothing(client, clerk, member, other_member):
     }
     response = client.post("/admin/savings/record/", data)
     assert response.status_code == 200
-    assert any("Line 2, period" in e for e in response.context["errors"])
+    assert response.context["confirm_form"] is None  # a line is wrong: nothing can be confirmed
+    assert any("Period" in p for p in response.context["lines"][1].problems)
     assert MonthlyContribution.objects.count() == 0
     data["lines"] = lines.replace("2026-13", PERIOD)
-    assert client.post("/admin/savings/record/", data).status_code == 302
-    assert client.post("/admin/savings/record/", data).status_code == 302  # same references: skipped
+    confirm = {"token": client.post("/admin/savings/record/", data).context["confirm_form"].initial["token"]}
+    assert client.post("/admin/savings/record/", {**confirm, "confirm": "1"}).status_code == 302
+    again = client.post("/admin/savings/record/", data)  # the same list again: every line was posted before
+    assert all(line.already_posted for line in again.context["lines"])
+    token = again.context["confirm_form"].initial["token"]
+    assert client.post("/admin/savings/record/", {"token": token, "confirm": "1"}).status_code == 302
     assert MonthlyContribution.objects.count() == 2
 
 
