@@ -310,7 +310,7 @@ def _counter_preview(
             "reference", "member_id", "amount", *(["period"] if kind == MONTHLY else [])
         )
     )
-    into = "deposits (2000)" if kind == MONTHLY else "share capital (3000)"
+    into = "the member's deposits (2000)" if kind == MONTHLY else "the member's share capital (3000)"
     for c in checked:
         line = by_line[c.item.row]
         line.member, line.member_label = c.item.member, c.item.member_label
@@ -323,11 +323,8 @@ def _counter_preview(
             continue
         key = (line.reference, c.item.member.pk, c.amount, *([c.period] if kind == MONTHLY else []))
         line.already_posted = key in posted
-        what = f"the deposits for {format_period(c.period)}" if kind == MONTHLY else "share capital"
-        line.posts = (
-            f"{format_money(c.amount)} to {c.item.member.membership_number}'s {what}: debit {bank_account.name}, "
-            f"credit {into}."
-        )
+        period = f" for {format_period(c.period)}" if kind == MONTHLY else ""
+        line.posts = f"{format_money(c.amount)}: debit {bank_account.name}, credit {into}{period}."
     return lines
 
 

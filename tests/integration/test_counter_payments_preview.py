@@ -52,7 +52,7 @@ def test_the_preview_names_each_line_and_posts_nothing(client, clerk, member, ot
     assert response.status_code == 200 and MonthlyContribution.objects.count() == 0
     first, missing, short, bad = response.context["lines"]
     assert first.member == member and first.amount == Decimal("1500.00") and first.period == LAST_MONTH
-    assert first.problems == [] and "KES 1,500.00" in first.posts and "deposits" in first.posts
+    assert first.problems == [] and first.posts.startswith("KES 1,500.00: debit") and "deposits" in first.posts
     assert any("MB-NOPE" in p for p in missing.problems)
     assert any("Expected 4 values" in p for p in short.problems)
     assert any(p.startswith("Amount") for p in bad.problems) and any(p.startswith("Period") for p in bad.problems)
