@@ -1,7 +1,8 @@
 """Issue 14, staff in the admin on phones and desktops: the treasurer's main admin pages (home, loan approvals and a
-loan's read-only approval page, members, the check-off page, bank reconciliation, the audit trail) and a loans
-officer's decision page fit the screen at 390×844 and 1280×800 (the document is never wider than the window; only
-Wagtail's own sidebar may scroll inside itself), and axe-core finds nothing serious or critical in our markup.
+loan's read-only approval page, members, the check-off page, bank reconciliation, dividend approvals), a loans
+officer's decision page and an auditor's audit trail and KYC approvals fit the screen at 390×844 and 1280×800 (the
+document is never wider than the window; only Wagtail's own sidebar may scroll inside itself), and axe-core finds
+nothing serious or critical in our markup.
 
 Violations that come from Wagtail's own markup (its chrome, not our templates) are listed in KNOWN_WAGTAIL by rule
 and target, each with why; anything else fails."""
@@ -55,6 +56,7 @@ def admin_desk(make_member, staff_user, settings, tmp_path):
     statement_import(bank_account=bank_account_primary(), content=STATEMENT, file_name="march.csv")
     return {
         "review": LoanReview.objects.get(application=application),
+        "kyc_document": juma.kyc_documents.first(),
         "treasurer": staff_user(roles.TREASURER),
         "officer": staff_user(roles.LOANS_OFFICERS),
         "auditor": staff_user(roles.AUDITORS),
@@ -119,7 +121,11 @@ def test_main_admin_pages_fit_phones_and_desktops_and_pass_axe(browser, live_ser
     # The treasurer reads approvals but does not decide them: the decision page is the loans officer's. The audit
     # trail is the auditors' and administrators' (the treasurer's role does not read it).
     officer_pages = {"loan-decision": f"/admin/approvals/loans/loanreview/{review.pk}/decide/approve/"}
-    auditor_pages = {"audit-trail": "/admin/audit/", "kyc-approvals": "/admin/snippets/members/kycdocument/"}
+    auditor_pages = {
+        "audit-trail": "/admin/audit/",
+        "kyc-approvals": "/admin/snippets/members/kycdocument/",
+        "kyc-read-only": f"/admin/snippets/members/kycdocument/inspect/{admin_desk['kyc_document'].pk}/",
+    }
     desks = (
         (admin_desk["treasurer"], treasurer_pages),
         (admin_desk["officer"], officer_pages),
