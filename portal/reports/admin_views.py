@@ -16,11 +16,14 @@ from portal.members.otp_views import fresh_otp_required
 from portal.society.private_files import private_file_response
 
 from .backups import backup_create
-from .export_jobs import EXPORT_KINDS, background_rows, export_job_start, export_job_visible
+from .export_jobs import EXPORT_KINDS, background_rows, export_job_start, export_job_visible, saved_report_rows
 from .exports import FORMATS, statement_rows, statements_response
 from .financial import financial_statements
 from .forms import PeriodForm
 from .models import Backup, BackupStatus, ExportJob, ExportJobStatus, FinancialStatement
+from .saved_report_admin import saved_report_run_view
+from .saved_reports import ReportNotAllowed
+from .selectors import saved_reports_visible
 from .services import financial_statement_prepare
 
 VIEW_LEDGER = "finance.view_journalentry"
@@ -168,10 +171,39 @@ def export_job_download_view(request, pk):
     return private_file_response(job.file.open("rb"), filename=job.filename or job.file.name.rsplit("/", 1)[-1])
 
 
+def saved_report_run_start_view(request, pk):
+    """*Run now* (the run page's form posts here): a report of more than EXPORT_BACKGROUND_ROWS rows runs in the
+    background with a progress page; a smaller one runs at once, as it always has (saved_report_run_view)."""
+    if not request.user.has_perm("reports.view_savedreport"):
+        raise PermissionDenied
+    saved = get_object_or_404(saved_reports_visible(request.user), pk=pk)
+    if request.method != "POST":
+        return redirect("reports_saved_run", pk=saved.pk)
+    try:
+        rows = saved_report_rows(saved_report=saved, by=request.user)
+    except ReportNotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("reports_saved_run", pk=saved.pk)
+    if rows <= background_rows():
+        return saved_report_run_view(request, pk)
+    job = export_job_start(
+        kind="saved_report",
+        params={"saved_report": str(saved.pk), "email": "1" if request.POST.get("email") else ""},
+        output=saved.output_format,
+        by=request.user,
+        rows=rows,
+        title=saved.name,
+    )
+    return redirect("reports_export_job", pk=job.pk)
+
+
 def export_job_urls() -> list:
     """The export jobs' admin URLs (registered by wagtail_hooks)."""
     return [
         path("reports/exports/new/", export_job_start_view, name="reports_export_start"),
+        path("reports/saved/<uuid:pk>/run/start/", saved_report_run_start_view, name="reports_saved_run_start"),
         path("reports/exports/<uuid:pk>/", export_job_view, name="reports_export_job"),
         path("reports/exports/<uuid:pk>/download/", export_job_download_view, name="reports_export_download"),
     ]

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django_q.tasks import async_task
 
 from portal.contributions.periods import format_period
@@ -25,10 +26,13 @@ from portal.contributions.reports import report_periods, report_sections
 from portal.contributions.selectors import contribution_report
 from portal.society.tabular import Section, TabularReport, render
 
+from .catalogue import period_dates, report_build, report_type_get
 from .exports import RENDERERS as STATEMENT_RENDERERS
 from .exports import statement_rows
 from .financial import financial_statements
-from .models import ExportJob, ExportJobStatus
+from .models import ExportJob, ExportJobStatus, ReportStatus, SavedReport
+from .saved_reports import ReportNotAllowed, saved_report_run
+from .selectors import report_allowed, saved_reports_visible
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +50,13 @@ def background_rows() -> int:
 @dataclass
 class Built:
     """What a kind prepares from its parameters: the title, the file's name without extension, the rows it will
-    write and a `write(output, progress)` that returns the file's bytes."""
+    write (0 when only writing tells; `write` then sets it) and a `write(output, progress)` that returns the
+    file's bytes."""
 
     title: str
     filename: str
     rows: int
-    write: Callable[[str, Callable[[int], None]], bytes]
+    write: Callable[[str, Callable[[int], None]], bytes] | None = None
 
 
 class ProgressRows(list):
@@ -84,7 +89,7 @@ def tabular_built(*, report: TabularReport, filename: str) -> Built:
     return Built(title=report.title, filename=filename, rows=report.row_count, write=write)
 
 
-def contributions_build(params: dict) -> Built:
+def contributions_build(params: dict, by) -> Built:
     """The contribution report (C7), as contributions.reports.report_response writes it."""
     periods, title = report_periods(
         kind=params.get("kind") or "monthly",
@@ -100,7 +105,7 @@ def contributions_build(params: dict) -> Built:
     return tabular_built(report=tabular, filename=f"contributions-{span}")
 
 
-def financial_statements_build(params: dict) -> Built:
+def financial_statements_build(params: dict, by) -> Built:
     """The statements for a period, as reports.exports.statements_response writes them (a few rows per account)."""
     try:
         start = datetime.date.fromisoformat(params.get("start") or "")
@@ -119,13 +124,51 @@ def financial_statements_build(params: dict) -> Built:
     return Built(title="Financial statements", filename=name, rows=rows, write=write)
 
 
+def saved_report_rows(*, saved_report: SavedReport, by, today: datetime.date | None = None) -> int:
+    """How many rows running `saved_report` now would write (its tables built, not rendered): the run-now page
+    asks, to choose between running at once and in the background."""
+    kind = report_type_get(saved_report.report_type)
+    if not report_allowed(by, kind):
+        raise ReportNotAllowed(f"You may not see the “{kind.label}” report.")
+    today = today or timezone.localdate()
+    start, end = today, today
+    if kind.uses_period:
+        start, end = period_dates(
+            period=saved_report.period, start=saved_report.start_date, end=saved_report.end_date, today=today
+        )
+    return report_build(report_type=kind, start=start, end=end, today=today, title=saved_report.name).row_count
+
+
+def saved_report_build(params: dict, by) -> Built:
+    """A saved report's *Run now*, in the background: the run is recorded (and emailed, if asked) by
+    `saved_report_run` as when it runs at once; the job keeps a copy of its file for its download link."""
+    saved = saved_reports_visible(by).filter(pk=params.get("saved_report")).first()
+    if saved is None:
+        raise ValidationError({"saved_report": ["That saved report is gone, or not one you may run."]})
+
+    built = Built(title=saved.name, filename=f"{slugify(saved.name) or 'report'}-{timezone.localdate():%Y%m%d}", rows=0)
+
+    def write(output: str, progress: Callable[[int], None]) -> bytes:
+        run = saved_report_run(saved_report=saved, by=by, email=params.get("email") == "1")
+        if run.status != ReportStatus.DONE:
+            raise RuntimeError(run.error)
+        with run.file.open("rb") as file:
+            content = file.read()
+        built.rows = run.rows
+        progress(run.rows)
+        return content
+
+    built.write = write
+    return built
+
+
 @dataclass(frozen=True)
 class ExportKind:
     key: str
     permission: str
     params: tuple[str, ...]
     outputs: tuple[str, ...]
-    build: Callable[[dict], Built]
+    build: Callable[[dict, object], Built]  # (params, the user it is built for)
 
 
 EXPORT_KINDS = {
@@ -137,6 +180,13 @@ EXPORT_KINDS = {
             ("kind", "period", "year", "quarter"),
             ("csv", "xlsx", "pdf"),
             contributions_build,
+        ),
+        ExportKind(
+            "saved_report",
+            "reports.view_savedreport",
+            ("saved_report", "email"),
+            ("csv", "xlsx", "pdf"),
+            saved_report_build,
         ),
         ExportKind(
             "financial_statements",
@@ -188,7 +238,7 @@ def export_job_start(*, kind: str, params: dict, output: str, by, rows: int = 0,
         if existing is not None:
             return existing
         if not title or not rows:
-            built = export.build(params)  # ValidationError names a bad parameter before anything is queued
+            built = export.build(params, by)  # ValidationError names a bad parameter before anything is queued
             title, rows = title or built.title, rows or built.rows
         job = ExportJob.objects.create(
             kind=kind, params=params, output=output, title=title[:150], rows_total=rows, requested_by=by
@@ -227,20 +277,22 @@ def export_job_build(job_id: str) -> str:
         return "refused"
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJobStatus.RUNNING)
     try:
-        built = kind.build(job.params)
-        ExportJob.objects.filter(pk=job.pk).update(rows_total=built.rows, title=built.title[:150])
-        content = built.write(job.output, _progress_saver(job.pk, built.rows))
+        built = kind.build(job.params, user)
+        total = built.rows or job.rows_total
+        ExportJob.objects.filter(pk=job.pk).update(rows_total=total, title=built.title[:150])
+        content = built.write(job.output, _progress_saver(job.pk, total))
     except Exception as exc:  # kept on the job for its page; the traceback goes to the log
         logger.exception("Export %s failed", job.pk)
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJobStatus.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
         )
         return "failed"
+    rows = built.rows or total
     job.refresh_from_db()
     job.filename = f"{built.filename}.{job.output}"
     job.file.save(f"{job.kind}-{job.pk.hex[:8]}.{job.output}", ContentFile(content), save=False)
-    job.rows_done = job.rows_total = built.rows
+    job.rows_done = job.rows_total = rows
     job.status = ExportJobStatus.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["filename", "file", "rows_done", "rows_total", "status", "finished_at"])
-    return f"done: {built.rows} rows"
+    return f"done: {rows} rows"

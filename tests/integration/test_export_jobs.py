@@ -9,7 +9,8 @@ from portal.contributions.services import monthly_contribution_record
 from portal.members import roles
 from portal.reports import export_jobs
 from portal.reports.export_jobs import export_job_build
-from portal.reports.models import ExportJob, ExportJobStatus
+from portal.reports.models import ExportJob, ExportJobStatus, Report
+from portal.reports.saved_reports import saved_report_create
 from tests.conftest import sign_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,39 @@ def test_financial_statements_go_to_the_background_above_the_threshold(client, s
     assert response.status_code == 302 and response["Location"] == f"/admin/reports/exports/{job.pk}/"
     export_job_build(str(job.pk))
     assert _body(client.get(f"/admin/reports/exports/{job.pk}/download/")) == immediate
+
+
+def test_run_now_of_a_large_saved_report_runs_in_the_background(
+    client, three_members, staff_user, settings, mailoutbox
+):
+    treasurer = staff_user(roles.TREASURER)
+    auditor = staff_user(roles.AUDITORS)
+    saved = saved_report_create(
+        name="Balances",
+        report_type="member_balances",
+        by=treasurer,
+        output_format="csv",
+        recipients=[auditor],
+    )
+    sign_in_verified(client, treasurer)
+    page = client.get(f"/admin/reports/saved/{saved.pk}/run/").content.decode()
+    assert f'action="/admin/reports/saved/{saved.pk}/run/start/"' in page
+    settings.EXPORT_BACKGROUND_ROWS = 1000
+    small = client.post(f"/admin/reports/saved/{saved.pk}/run/start/")  # at once, as before
+    assert small.status_code == 302 and "/admin/snippets/reports/report/" in small["Location"]
+    immediate = Report.objects.get(saved_report=saved)
+    assert ExportJob.objects.count() == 0
+
+    settings.EXPORT_BACKGROUND_ROWS = 1
+    response = client.post(f"/admin/reports/saved/{saved.pk}/run/start/", {"email": "1"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/admin/reports/exports/{job.pk}/"
+    assert job.kind == "saved_report" and job.output == "csv" and job.rows_total == immediate.rows
+    assert job.params == {"saved_report": str(saved.pk), "email": "1"}
+    assert export_job_build(str(job.pk)).startswith("done")
+    run = Report.objects.exclude(pk=immediate.pk).get(saved_report=saved)
+    assert run.emailed_to == auditor.email and len(mailoutbox) == 1  # recorded and emailed as when run at once
+    with run.file.open("rb") as handle:
+        assert _body(client.get(f"/admin/reports/exports/{job.pk}/download/")) == handle.read()
+    with immediate.file.open("rb") as handle:
+        assert handle.read() == run.file.open("rb").read()
