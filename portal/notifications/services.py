@@ -32,9 +32,11 @@ def notify(
     to = email or (user.email if user else None)
     if not to:
         raise ValueError("notify needs a user or an email address")
-    context = {**context, "subject": subject, "link": link}
-    # In the member's own language (the account's choice), whatever the language of the request that sent it.
+    # In the member's own language (the account's choice), whatever the language of the request that sent it; a
+    # subject given lazily (gettext_lazy) is translated here too.
     with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        subject = str(subject)
+        context = {**context, "subject": subject, "link": link}
         text = render_to_string(f"email/{template}.txt", context)
         try:
             html = render_to_string(f"email/{template}.html", context)

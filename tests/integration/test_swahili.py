@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils.translation import gettext_lazy
 from pypdf import PdfReader
 
 from portal.loans.demo import loans_seed
@@ -91,10 +92,18 @@ def test_an_email_to_a_member_is_in_their_language(member, other_member, django_
     member.user.language = "sw"
     member.user.save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=True):
-        notify(user=member.user, subject="Code", template="otp_code", context={"token": "123456"}, inbox=False)
+        notify(
+            user=member.user,
+            subject=gettext_lazy("Unlock your account"),  # a lazy subject is translated in the member's language
+            template="otp_code",
+            context={"token": "123456"},
+            inbox=False,
+        )
         notify(user=other_member.user, subject="Code", template="otp_code", context={"token": "654321"}, inbox=False)
     swahili, english = mail.outbox
-    assert swahili.body.startswith("Nambari yako ya kuingia ni 123456")
+    assert swahili.body.startswith("Nambari yako ya kuingia ni 123456") and swahili.subject.endswith(
+        "Fungua akaunti yako"
+    )
     assert english.body.startswith("Your sign-in code is 654321")
 
 
