@@ -3,9 +3,11 @@ missing and incomplete lists and the contribution report. Each checks permission
 
 import datetime
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -23,7 +25,7 @@ from portal.finance.banking.services import bank_account_primary
 from portal.members.models import Member
 from portal.society.file_reader import FileRejected, limits_help_text, upload_read
 from portal.society.money import format_money, to_cents
-from portal.society.tabular import Section, list_export
+from portal.society.tabular import Section, TabularReport, export_requested, tabular_response
 from portal.society.wording import counted
 
 from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
@@ -476,6 +478,73 @@ def share_capital_reverse_view(request, pk):
     return _reverse_view(request, pk, ShareCapitalPayment, "wagtailsnippets_contributions_sharecapitalpayment:list")
 
 
+def missing_export(*, period: datetime.date) -> tuple[TabularReport, str]:
+    """C2's list as a file: the report and its file name (also what a background export job writes)."""
+    rows = missing_contributions(period=period)
+    section = Section(
+        f"Short for {format_period(period)}",
+        ["Membership number", "Name", "Employer", "Payroll number", "Phone", "Due", "Paid"],
+        [
+            [
+                m.membership_number,
+                m.user.get_full_name(),
+                m.employer,
+                m.payroll_number,
+                m.phone_number,
+                to_cents(str(m.due)),
+                to_cents(str(m.paid)),
+            ]
+            for m in rows
+        ],
+    )
+    report = TabularReport("Missing contributions", format_period(period), [section], timezone.now())
+    return report, f"missing-contributions-{format_period(period)}"
+
+
+def _with_progress(members):
+    target = share_capital_target()
+    default_term = default_share_capital_term()
+    for member in members:
+        schedule = getattr(member, "contribution_schedule", None)
+        term = schedule.share_capital_term_months if schedule else default_term
+        yield member, share_capital_progress(paid=member.paid, term_months=term, target=target)
+
+
+def incomplete_export() -> tuple[TabularReport, str]:
+    """C1's list as a file: the report and its file name (also what a background export job writes)."""
+    section = Section(
+        "Below the share capital target",
+        ["Membership number", "Name", "Paid", "Completion (%)", "Term (months)", "Instalment", "Remaining"],
+        [
+            [
+                m.membership_number,
+                m.user.get_full_name(),
+                p.paid,
+                p.completion_percent,
+                p.term_months,
+                p.instalment,
+                p.remaining,
+            ]
+            for m, p in _with_progress(incomplete_share_capital())
+        ],
+    )
+    covers = f"target KES {share_capital_target():,.2f}"
+    return TabularReport("Incomplete share capital", covers, [section], timezone.now()), "incomplete-share-capital"
+
+
+def _list_download(request, kind: str, params: dict, build: Callable[[], tuple[TabularReport, str]]):
+    """`?export=csv|xlsx` on a list page: the file at once, or — above EXPORT_BACKGROUND_ROWS rows — an export job
+    in the reports app (a URL, not an import: reports sits above contributions); None to show the page."""
+    output = export_requested(request)
+    if output is None:
+        return None
+    report, filename = build()
+    if report.row_count > settings.EXPORT_BACKGROUND_ROWS:
+        query = urlencode({"export": kind, "format": output, **params})
+        return redirect(f"{reverse('reports_export_start')}?{query}")
+    return tabular_response(report, output=output, filename=filename)
+
+
 def _period_from(request) -> tuple[datetime.date, str]:
     text = request.GET.get("period") or format_period(period_of(timezone.localdate()))
     try:
@@ -494,29 +563,8 @@ def missing_view(request):
         messages.success(request, f"{counted(sent, 'reminder', 'reminders')} sent for {format_period(period)}.")
         return redirect(f"{reverse('contributions_missing')}?period={format_period(period)}")
     rows = missing_contributions(period=period)
-    download = list_export(
-        request=request,
-        title="Missing contributions",
-        covers=format_period(period),
-        sections=[
-            Section(
-                f"Short for {format_period(period)}",
-                ["Membership number", "Name", "Employer", "Payroll number", "Phone", "Due", "Paid"],
-                [
-                    [
-                        m.membership_number,
-                        m.user.get_full_name(),
-                        m.employer,
-                        m.payroll_number,
-                        m.phone_number,
-                        to_cents(str(m.due)),
-                        to_cents(str(m.paid)),
-                    ]
-                    for m in rows
-                ],
-            )
-        ],
-        filename=f"missing-contributions-{format_period(period)}",
+    download = _list_download(
+        request, "missing_contributions", {"period": format_period(period)}, lambda: missing_export(period=period)
     )
     if download is not None:
         return download
@@ -538,42 +586,11 @@ def incomplete_view(request):
     _require(request, READ_PERM)
 
     target = share_capital_target()
-    default_term = default_share_capital_term()
-
-    def with_progress(members):
-        for member in members:
-            schedule = getattr(member, "contribution_schedule", None)
-            term = schedule.share_capital_term_months if schedule else default_term
-            yield member, share_capital_progress(paid=member.paid, term_months=term, target=target)
-
-    download = list_export(
-        request=request,
-        title="Incomplete share capital",
-        covers=f"target KES {target:,.2f}",
-        sections=[
-            Section(
-                "Below the share capital target",
-                ["Membership number", "Name", "Paid", "Completion (%)", "Term (months)", "Instalment", "Remaining"],
-                [
-                    [
-                        m.membership_number,
-                        m.user.get_full_name(),
-                        p.paid,
-                        p.completion_percent,
-                        p.term_months,
-                        p.instalment,
-                        p.remaining,
-                    ]
-                    for m, p in with_progress(incomplete_share_capital())
-                ],
-            )
-        ],
-        filename="incomplete-share-capital",
-    )
+    download = _list_download(request, "incomplete_share_capital", {}, incomplete_export)
     if download is not None:
         return download
     page = Paginator(incomplete_share_capital(), 100).get_page(request.GET.get("page"))
-    rows = list(with_progress(page))
+    rows = list(_with_progress(page))
     return TemplateResponse(
         request, "contributions/admin/incomplete.html", {"page": page, "rows": rows, "target": target}
     )

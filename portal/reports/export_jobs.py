@@ -21,7 +21,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_q.tasks import async_task
 
-from portal.contributions.periods import format_period
+# The savings lists' files are written by their admin pages' own functions, so a file is the same either way.
+from portal.contributions.admin_views import incomplete_export, missing_export
+from portal.contributions.periods import InvalidPeriod, format_period, parse_period
 from portal.contributions.reports import report_periods, report_sections
 from portal.contributions.selectors import contribution_report
 from portal.society.tabular import Section, TabularReport, render
@@ -103,6 +105,22 @@ def contributions_build(params: dict, by) -> Built:
     span = format_period(first) if first == last else f"{format_period(first)}_to_{format_period(last)}"
     tabular = TabularReport(report.title, covers, report_sections(report), timezone.now())
     return tabular_built(report=tabular, filename=f"contributions-{span}")
+
+
+def missing_contributions_build(params: dict, by) -> Built:
+    """Who paid less than due for a month (C2), as its list page downloads it."""
+    try:
+        period = parse_period(params.get("period") or "")
+    except InvalidPeriod as exc:
+        raise ValidationError({"period": [str(exc)]}) from exc
+    report, filename = missing_export(period=period)
+    return tabular_built(report=report, filename=filename)
+
+
+def incomplete_share_capital_build(params: dict, by) -> Built:
+    """Members below the share capital target (C1), as its list page downloads it."""
+    report, filename = incomplete_export()
+    return tabular_built(report=report, filename=filename)
 
 
 def financial_statements_build(params: dict, by) -> Built:
@@ -187,6 +205,20 @@ EXPORT_KINDS = {
             ("saved_report", "email"),
             ("csv", "xlsx", "pdf"),
             saved_report_build,
+        ),
+        ExportKind(
+            "missing_contributions",
+            "contributions.view_monthlycontribution",
+            ("period",),
+            ("csv", "xlsx"),
+            missing_contributions_build,
+        ),
+        ExportKind(
+            "incomplete_share_capital",
+            "contributions.view_monthlycontribution",
+            (),
+            ("csv", "xlsx"),
+            incomplete_share_capital_build,
         ),
         ExportKind(
             "financial_statements",

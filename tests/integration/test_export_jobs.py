@@ -2,7 +2,9 @@
 job with a progress page, built by the worker into the same file, downloaded by the one who asked."""
 
 import datetime
+import io
 
+import openpyxl
 import pytest
 
 from portal.contributions.services import monthly_contribution_record
@@ -198,3 +200,32 @@ def test_run_now_of_a_large_saved_report_runs_in_the_background(
         assert _body(client.get(f"/admin/reports/exports/{job.pk}/download/")) == handle.read()
     with immediate.file.open("rb") as handle:
         assert handle.read() == run.file.open("rb").read()
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        (f"/admin/savings/missing/?period={PERIOD}&export=xlsx", f"missing-contributions-{PERIOD}.xlsx"),
+        ("/admin/savings/incomplete/?export=csv", "incomplete-share-capital.csv"),
+    ],
+)
+def test_the_savings_lists_go_to_the_background_too(client, clerk, make_member, settings, url, name):
+    for first in ("Amina", "Brian", "Chebet"):
+        make_member(first_name=first)  # nothing paid: short for the month and below the share capital target
+    immediate = client.get(url)
+    assert immediate.status_code == 200 and name in immediate["Content-Disposition"]
+    settings.EXPORT_BACKGROUND_ROWS = 2
+    start = client.get(url)
+    assert start.status_code == 302 and "/admin/reports/exports/new/" in start["Location"]
+    job_page = client.get(start["Location"])
+    job = ExportJob.objects.get()
+    assert job_page["Location"] == f"/admin/reports/exports/{job.pk}/" and job.rows_total == 3
+    export_job_build(str(job.pk))
+    download = client.get(f"/admin/reports/exports/{job.pk}/download/")
+    assert f'filename="{name}"' in download["Content-Disposition"]
+    if name.endswith(".csv"):
+        assert _body(download) == immediate.content
+    else:
+        rows = openpyxl.load_workbook(io.BytesIO(_body(download))).active.iter_rows(values_only=True)
+        before = openpyxl.load_workbook(io.BytesIO(immediate.content)).active.iter_rows(values_only=True)
+        assert list(rows) == list(before)
