@@ -43,6 +43,8 @@ def test_the_public_site_and_the_calculator_in_kiswahili(client, demo_site):
     assert "Rejesho la kila mwezi" in calculator and "Jumla ya kurejesha" in calculator
     assert "KES 8,884.88" in calculator  # Kiswahili keeps the thousands separator
 
+    assert "Weka upya nenosiri langu" in client.get("/accounts/password/reset/").content.decode()  # allauth's page
+
     _choose(client, "en-gb")
     assert "Member portal" in client.get("/").content.decode()
 
