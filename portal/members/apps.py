@@ -13,7 +13,7 @@ class MembersConfig(AppConfig):
         from portal.notifications.models import MassEmailAudience
         from portal.workflows import outcomes
 
-        from . import signals  # noqa: F401 - connects the auth signal handlers
+        from . import language, signals  # noqa: F401 - connect the sign-in signal handlers
         from .kyc import kyc_decision_record
         from .mass_email_audiences import mass_email_members
         from .models import KycDecision, KycDocument
