@@ -28,7 +28,7 @@ from portal.society.money import format_money, to_cents
 from portal.society.tabular import Section, TabularReport, export_requested, tabular_response
 from portal.society.wording import counted
 
-from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
+from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, checkoff_upload_dir, sha256_of
 from .models import MonthlyContribution, ShareCapitalPayment
 from .periods import InvalidPeriod, format_period, parse_period, period_of
 from .reminders import reminders_send
@@ -114,7 +114,7 @@ class CheckoffConfirmForm(CheckoffUploadForm):
 
 
 def _upload_dir() -> Path:
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / "checkoff-uploads"
+    path = checkoff_upload_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
