@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from portal.society.money_fields import MoneyField
 
@@ -17,17 +18,17 @@ from .periods import format_period
 
 
 class ShareCapitalTerm(models.IntegerChoices):
-    TWELVE = 12, "12 months"
-    TWENTY_FOUR = 24, "24 months"
+    TWELVE = 12, _("12 months")
+    TWENTY_FOUR = 24, _("24 months")
 
 
 class PaymentSource(models.TextChoices):
-    COUNTER = "counter", "Entered by staff"
-    BULK = "bulk", "Bulk entry"
-    CHECKOFF = "checkoff", "Payroll check-off"
-    BATCH = "batch", "Transaction batch"
-    API = "api", "API"
-    DEMO = "demo", "Demo history"
+    COUNTER = "counter", _("Entered by staff")
+    BULK = "bulk", _("Bulk entry")
+    CHECKOFF = "checkoff", _("Payroll check-off")
+    BATCH = "batch", _("Transaction batch")
+    API = "api", _("API")
+    DEMO = "demo", _("Demo history")
 
 
 class MemberContributionSchedule(models.Model):

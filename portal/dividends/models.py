@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.society.money_fields import MoneyField
 from portal.workflows.records import ApprovalRecord
@@ -17,18 +18,18 @@ RATE = {"max_digits": 7, "decimal_places": 4, "validators": [MinValueValidator(0
 
 
 class Basis(models.TextChoices):
-    CLOSING = "closing", "Closing balance at year end"
-    AVERAGE = "average", "Average of the 12 month-end balances"
+    CLOSING = "closing", _("Closing balance at year end")
+    AVERAGE = "average", _("Average of the 12 month-end balances")
 
 
 class Method(models.TextChoices):
-    RATES = "rates", "Rates on share capital and deposits"
-    POOL = "pool", "A pool shared pro rata to share capital"
+    RATES = "rates", _("Rates on share capital and deposits")
+    POOL = "pool", _("A pool shared pro rata to share capital")
 
 
 class Payout(models.TextChoices):
-    DEPOSITS = "deposits", "Credited to the member's deposits"
-    PAYABLE = "payable", "Held as payable (paid out by bank later)"
+    DEPOSITS = "deposits", _("Credited to the member's deposits")
+    PAYABLE = "payable", _("Held as payable (paid out by bank later)")
 
 
 class DividendDeclaration(ApprovalRecord):

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal.contributions.selectors import member_balances
 from portal.finance.ledger.selectors import account_balance
@@ -13,7 +15,6 @@ from portal.members.kyc import kyc_status
 from portal.members.models import Member, MemberStatus
 from portal.society.money import format_money, to_cents
 from portal.society.policy import sacco_settings
-from portal.society.wording import counted
 
 from .models import Guarantee, GuaranteeStatus, LoanInstalment, LoanProduct, LoanStatus
 
@@ -89,13 +90,19 @@ def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | 
         Rule(
             "status",
             member.status == MemberStatus.ACTIVE,
-            f"Your membership is {member.get_status_display().lower()}"
-            + ("." if member.status == MemberStatus.ACTIVE else "; only active members can borrow."),
+            (
+                _("Your membership is %(status)s.")
+                if member.status == MemberStatus.ACTIVE
+                else _("Your membership is %(status)s; only active members can borrow.")
+            )
+            % {"status": member.get_status_display().lower()},
         ),
         Rule(
             "kyc",
             kyc_verified,
-            "Your KYC documents are verified." if kyc_verified else "Your KYC documents are not all verified yet.",
+            _("Your KYC documents are verified.")
+            if kyc_verified
+            else _("Your KYC documents are not all verified yet."),
         ),
     ]
     months = (today.year - member.join_date.year) * 12 + today.month - member.join_date.month
@@ -105,7 +112,12 @@ def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | 
         Rule(
             "membership_age",
             months >= sacco.minimum_membership_months,
-            f"Member for {counted(months, 'month', 'months')}; {sacco.minimum_membership_months} needed.",
+            ngettext(
+                "Member for %(count)d month; %(needed)d needed.",
+                "Member for %(count)d months; %(needed)d needed.",
+                months,
+            )
+            % {"count": months, "needed": sacco.minimum_membership_months},
         )
     )
     progress = balances.share_capital_progress
@@ -113,23 +125,41 @@ def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | 
         Rule(
             "share_capital",
             progress.is_complete,
-            f"Share capital {format_money(progress.paid)} of {format_money(progress.target)}"
-            + (" (complete)." if progress.is_complete else f"; {format_money(progress.remaining)} to go."),
+            (
+                _("Share capital %(paid)s of %(target)s (complete).")
+                if progress.is_complete
+                else _("Share capital %(paid)s of %(target)s; %(remaining)s to go.")
+            )
+            % {
+                "paid": format_money(progress.paid),
+                "target": format_money(progress.target),
+                "remaining": format_money(progress.remaining),
+            },
         )
     )
     in_arrears = member_in_arrears(member=member, today=today)
     rules.append(
-        Rule("arrears", not in_arrears, "An instalment is overdue." if in_arrears else "No instalment is overdue.")
-    )
-    limit_detail = (
-        f"Deposits {format_money(balances.deposits)} × {product.deposits_multiple.normalize()} = "
-        f"{format_money(ceiling)}; "
-        f"outstanding {format_money(outstanding)}; you can borrow up to {format_money(max_amount)}"
-        + (
-            f" (the product's maximum is {format_money(product.max_amount)})."
-            if max_amount == product.max_amount
-            else "."
+        Rule(
+            "arrears", not in_arrears, _("An instalment is overdue.") if in_arrears else _("No instalment is overdue.")
         )
     )
+    limit_detail = (
+        _(
+            "Deposits %(deposits)s × %(multiple)s = %(ceiling)s; outstanding %(outstanding)s; you can borrow up to "
+            "%(max)s (the product's maximum is %(product_max)s)."
+        )
+        if max_amount == product.max_amount
+        else _(
+            "Deposits %(deposits)s × %(multiple)s = %(ceiling)s; outstanding %(outstanding)s; you can borrow up to "
+            "%(max)s."
+        )
+    ) % {
+        "deposits": format_money(balances.deposits),
+        "multiple": product.deposits_multiple.normalize(),
+        "ceiling": format_money(ceiling),
+        "outstanding": format_money(outstanding),
+        "max": format_money(max_amount),
+        "product_max": format_money(product.max_amount),
+    }
     rules.append(Rule("limit", amount is None or amount <= max_amount, limit_detail))
     return Eligibility(product, max_amount, balances.deposits, outstanding, rules)

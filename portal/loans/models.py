@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.models import Page
 
@@ -20,11 +21,17 @@ from portal.workflows.records import ApprovalRecord
 from .schedule import Method
 
 RATE = {"max_digits": 7, "decimal_places": 4}
+# The schedule module stays free of Django; the same labels as Method.CHOICES, marked for translation.
+METHOD_CHOICES = [
+    (Method.ANNUITY, _("Reducing balance, equal instalments")),
+    (Method.EQUAL_PRINCIPAL, _("Reducing balance, equal principal")),
+    (Method.FLAT, _("Flat rate")),
+]
 
 
 class FeeTreatment(models.TextChoices):
-    DEDUCTED = "deducted", "Deducted from the amount paid out"
-    CAPITALISED = "capitalised", "Added to the loan"
+    DEDUCTED = "deducted", _("Deducted from the amount paid out")
+    CAPITALISED = "capitalised", _("Added to the loan")
 
 
 class LoanProduct(models.Model):
@@ -38,7 +45,7 @@ class LoanProduct(models.Model):
     annual_rate = models.DecimalField(
         "interest rate (% a year)", **RATE, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    method = models.CharField(max_length=20, choices=Method.CHOICES, default=Method.ANNUITY)
+    method = models.CharField(max_length=20, choices=METHOD_CHOICES, default=Method.ANNUITY)
     min_term_months = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     max_term_months = models.PositiveSmallIntegerField(default=36, validators=[MinValueValidator(1)])
     min_amount = MoneyField(default=Decimal("1000.00"), validators=[MinValueValidator(Decimal("1"))])
@@ -128,11 +135,11 @@ class LoanCalculatorPage(Page):
 
 
 class ApplicationStatus(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    DISBURSED = "disbursed", "Disbursed"
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    DISBURSED = "disbursed", _("Disbursed")
 
 
 class LoanApplication(models.Model):
@@ -146,7 +153,7 @@ class LoanApplication(models.Model):
     term_months = models.PositiveSmallIntegerField()
     purpose = models.CharField(max_length=255)
     annual_rate = models.DecimalField(**RATE)
-    method = models.CharField(max_length=20, choices=Method.CHOICES)
+    method = models.CharField(max_length=20, choices=METHOD_CHOICES)
     status = models.CharField(max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED)
     cover_needed = MoneyField(
         default=0, help_text="The part above the applicant's free deposits, which guarantees must cover."
@@ -212,8 +219,8 @@ class LoanReview(ApprovalRecord):
 
 
 class LoanStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    CLOSED = "closed", "Closed"
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
 
 
 class Classification(models.TextChoices):
@@ -251,7 +258,7 @@ class Loan(models.Model):
     processing_fee = MoneyField(default=0)
     insurance_fee = MoneyField(default=0)
     annual_rate = models.DecimalField(**RATE)
-    method = models.CharField(max_length=20, choices=Method.CHOICES)
+    method = models.CharField(max_length=20, choices=METHOD_CHOICES)
     term_months = models.PositiveSmallIntegerField()
     disbursed_on = models.DateField()
     disbursed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -353,10 +360,10 @@ class LoanReminder(models.Model):
 
 
 class GuaranteeStatus(models.TextChoices):
-    REQUESTED = "requested", "Awaiting the guarantor"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    RELEASED = "released", "Released"
+    REQUESTED = "requested", _("Awaiting the guarantor")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    RELEASED = "released", _("Released")
 
 
 class Guarantee(models.Model):

@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
 from portal.society.storage import private_storage
@@ -90,10 +91,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class MemberStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive"
-    ON_HOLD = "on_hold", "On hold"
-    EXITED = "exited", "Exited"
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    ON_HOLD = "on_hold", _("On hold")
+    EXITED = "exited", _("Exited")
 
 
 class Member(index.Indexed, models.Model):
@@ -297,11 +298,11 @@ class Nominee(models.Model):
 
 
 class KycDocumentType(models.TextChoices):
-    NATIONAL_ID_FRONT = "national_id_front", "National ID (front)"
-    NATIONAL_ID_BACK = "national_id_back", "National ID (back)"
-    PASSPORT_PHOTO = "passport_photo", "Passport photo"
-    KRA_PIN = "kra_pin", "KRA PIN certificate"
-    PAYSLIP = "payslip", "Latest payslip"
+    NATIONAL_ID_FRONT = "national_id_front", _("National ID (front)")
+    NATIONAL_ID_BACK = "national_id_back", _("National ID (back)")
+    PASSPORT_PHOTO = "passport_photo", _("Passport photo")
+    KRA_PIN = "kra_pin", _("KRA PIN certificate")
+    PAYSLIP = "payslip", _("Latest payslip")
 
 
 REQUIRED_KYC_TYPES = [
@@ -368,7 +369,7 @@ class KycDecision(models.Model):
     REJECTED = "rejected"
 
     document = models.OneToOneField(KycDocument, on_delete=models.PROTECT, related_name="decision")
-    status = models.CharField(max_length=10, choices=[(VERIFIED, "Verified"), (REJECTED, "Rejected")])
+    status = models.CharField(max_length=10, choices=[(VERIFIED, _("Verified")), (REJECTED, _("Rejected"))])
     reason = models.TextField(blank=True)
     decided_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
