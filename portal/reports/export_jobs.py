@@ -6,6 +6,10 @@ An export *kind* says who may have it (a permission), which parameters it takes 
 kept on the job) and how it builds its tables. The worker builds the same tables the immediate download builds and
 renders them with the same renderers, so a file is the same whichever way it was made; while it renders, each row
 written is counted and the count is saved every few rows (`ProgressRows`).
+
+Files are not kept for ever: `export_jobs_prune` (daily, by django-q2; `manage.py prune_exports` by hand) deletes
+them `settings.EXPORT_KEEP_DAYS` after they were built and marks the job expired; its page then offers to build it
+again (`ExportJob.rebuild_query`).
 """
 
 import datetime
@@ -17,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 from django_q.tasks import async_task
@@ -40,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 BUILD_TASK = "portal.reports.export_jobs.export_job_build"
 DEFAULT_BACKGROUND_ROWS = 2000
+DEFAULT_KEEP_DAYS = 7
 # A second request for the same export while the first is still building gets the first (a double click, a refresh).
 REUSE_WITHIN = datetime.timedelta(minutes=10)
 
@@ -47,6 +54,11 @@ REUSE_WITHIN = datetime.timedelta(minutes=10)
 def background_rows() -> int:
     """Downloads with more rows than this are built in the background."""
     return int(getattr(settings, "EXPORT_BACKGROUND_ROWS", DEFAULT_BACKGROUND_ROWS))
+
+
+def keep_days_setting() -> int:
+    """Export files are deleted this many days after they were built."""
+    return int(getattr(settings, "EXPORT_KEEP_DAYS", DEFAULT_KEEP_DAYS))
 
 
 @dataclass
@@ -296,7 +308,7 @@ def export_job_build(job_id: str) -> str:
     job = ExportJob.objects.select_related("requested_by").filter(pk=job_id).first()
     if job is None:
         return "gone"
-    if job.status in (ExportJobStatus.DONE, ExportJobStatus.FAILED):
+    if job.status in (ExportJobStatus.DONE, ExportJobStatus.FAILED, ExportJobStatus.EXPIRED):
         return job.status
     kind = EXPORT_KINDS.get(job.kind)
     user = job.requested_by
@@ -328,3 +340,34 @@ def export_job_build(job_id: str) -> str:
     job.finished_at = timezone.now()
     job.save(update_fields=["filename", "file", "rows_done", "rows_total", "status", "finished_at"])
     return f"done: {rows} rows"
+
+
+def export_jobs_prune(*, now: datetime.datetime | None = None, keep_days: int | None = None) -> int:
+    """Delete the files of exports finished (or failed) more than `keep_days` (default EXPORT_KEEP_DAYS) ago and
+    mark their jobs expired, keeping each row as the record of who took what; returns how many it expired.
+
+    The daily django-q2 schedule calls it. A job still queued or building is never touched, and an expired job is
+    not looked at again, so running it twice changes nothing."""
+    now = now or timezone.now()
+    days = keep_days_setting() if keep_days is None else keep_days
+    cutoff = now - datetime.timedelta(days=days)
+    old = (
+        ExportJob.objects.filter(status__in=[ExportJobStatus.DONE, ExportJobStatus.FAILED])
+        .annotate(ended=Coalesce(F("finished_at"), F("created_at")))
+        .filter(ended__lt=cutoff)
+    )
+    expired = 0
+    for job in old.iterator():
+        if job.file:
+            try:
+                job.file.delete(save=False)
+            except OSError:  # kept for the next run; the others go on
+                logger.exception("Could not delete export file %s", job.file.name)
+                continue
+        # Only if it is still finished: a job's state is the worker's, never changed under it.
+        expired += ExportJob.objects.filter(pk=job.pk, status=job.status).update(
+            status=ExportJobStatus.EXPIRED, file=""
+        )
+    if expired:
+        logger.info("Expired %d export file(s) older than %d days", expired, days)
+    return expired

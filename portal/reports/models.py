@@ -2,6 +2,7 @@
 it — and database backups (R5)."""
 
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import models
@@ -203,13 +204,15 @@ class ExportJobStatus(models.TextChoices):
     RUNNING = "running", "Building"
     DONE = "done", "Ready"
     FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"  # its file deleted after EXPORT_KEEP_DAYS (export_jobs_prune); the row stays
 
 
 class ExportJob(models.Model):
     """A large download built in the background (issue 14): the request that asked for it records what to build
     (`kind`, `params`, `output`), a django-q2 task writes the file to private storage while it counts the rows it
     has written, and the job's page shows the progress and then the download link — to the person who asked
-    alone, while they may still see that kind of export."""
+    alone, while they may still see that kind of export. After EXPORT_KEEP_DAYS its file is deleted and it is
+    `EXPIRED`; the row stays, as the record of who took what."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=40)
@@ -240,3 +243,15 @@ class ExportJob(models.Model):
         if self.status == ExportJobStatus.DONE:
             return 100
         return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
+
+    @property
+    def keep_days(self) -> int:
+        """How long files are kept (for the expired page's wording)."""
+        return int(getattr(settings, "EXPORT_KEEP_DAYS", 7))
+
+    @property
+    def rebuild_query(self) -> str:
+        """The query string that asks for this export again (reports_export_start) once its file has expired. A
+        saved report built again is not emailed again: its recipients had it the first time."""
+        params = {k: v for k, v in self.params.items() if not (self.kind == "saved_report" and k == "email")}
+        return urlencode({"export": self.kind, "format": self.output, **params})

@@ -294,6 +294,8 @@ Q_CLUSTER = {
 }
 # Downloads with more rows than this are built in the background with a progress page (portal/reports/export_jobs).
 EXPORT_BACKGROUND_ROWS = 2000
+# Their files are deleted this many days after they are built (the daily export_jobs_prune; the job stays listed).
+EXPORT_KEEP_DAYS = 7
 
 # --- Email ------------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = "SACCO Office <office@sacco.example>"
