@@ -62,6 +62,24 @@ GUARANTOR_SEARCH_MIN = 3
 GUARANTOR_SEARCH_LIMIT = 10
 
 
+def _guarantor_pool(*, member: Member):
+    """Members who could guarantee `member`'s loan today, before the ledger is asked about free deposits: active,
+    not `member`, under the society's limit of loans guaranteed (the rules `application_submit` checks)."""
+    limit_active = sacco_settings().max_active_guarantees
+    return (
+        Member.objects.filter(status=MemberStatus.ACTIVE)
+        .exclude(pk=member.pk)
+        .annotate(
+            holding=Count(
+                "guarantees_given",
+                filter=Q(guarantees_given__status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]),
+            )
+        )
+        .filter(holding__lt=limit_active)
+        .select_related("user")
+    )
+
+
 def guarantor_candidates(*, member: Member, query: str, limit: int = GUARANTOR_SEARCH_LIMIT) -> list[Member]:
     """Members who could guarantee `member`'s loan today, matched by membership number or by every word of the
     name: active, not `member`, under the society's limit of loans guaranteed, with free deposits to pledge (the
@@ -73,18 +91,9 @@ def guarantor_candidates(*, member: Member, query: str, limit: int = GUARANTOR_S
     by_name = Q()
     for word in words:
         by_name &= Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
-    limit_active = sacco_settings().max_active_guarantees
     candidates = (
-        Member.objects.filter(match | by_name, status=MemberStatus.ACTIVE)
-        .exclude(pk=member.pk)
-        .annotate(
-            holding=Count(
-                "guarantees_given",
-                filter=Q(guarantees_given__status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]),
-            )
-        )
-        .filter(holding__lt=limit_active)
-        .select_related("user")
+        _guarantor_pool(member=member)
+        .filter(match | by_name)
         .order_by("user__first_name", "user__last_name", "membership_number")
     )
     # Free deposits come from the ledger, member by member: look at a few more than we show, keep those with some.
@@ -95,6 +104,31 @@ def guarantor_candidates(*, member: Member, query: str, limit: int = GUARANTOR_S
             if len(found) == limit:
                 break
     return found
+
+
+def guarantor_candidate(*, member: Member, number: str) -> Member | None:
+    """The member with this membership number if they could guarantee `member`'s loan today (the same rules as
+    `guarantor_candidates`), else None: the search's "Add" button names a number, which is checked again here."""
+    number = number.strip()
+    if not number:
+        return None
+    found = _guarantor_pool(member=member).filter(membership_number__iexact=number).first()
+    return found if found is not None and free_deposits(member=found) > 0 else None
+
+
+def guarantor_free_row(values) -> int | None:
+    """The first guarantor row whose name is empty in `values` (a dict of the form's answers), or None if all are
+    named."""
+    return next((n for n in range(1, GUARANTOR_ROWS + 1) if not str(values.get(f"guarantor_{n}") or "").strip()), None)
+
+
+def guarantor_row_of(values, number: str) -> int | None:
+    """The guarantor row that already names this membership number in `values`, if any."""
+    number = number.strip().lower()
+    return next(
+        (n for n in range(1, GUARANTOR_ROWS + 1) if str(values.get(f"guarantor_{n}") or "").strip().lower() == number),
+        None,
+    )
 
 
 class ApplicationForm(forms.Form):

@@ -35,7 +35,10 @@ from .forms import (
     GUARANTOR_SEARCH_LIMIT,
     GUARANTOR_SEARCH_MIN,
     ApplicationForm,
+    guarantor_candidate,
     guarantor_candidates,
+    guarantor_free_row,
+    guarantor_row_of,
 )
 from .mixins import MemberAreaMixin
 
@@ -52,6 +55,9 @@ APPLY_FIELDS = ["product", "amount", "term_months", "purpose"] + [
     f"{kind}_{n}" for n in range(1, GUARANTOR_ROWS + 1) for kind in ("guarantor", "guarantee")
 ]
 SEARCHES_PER_MINUTE = 30
+# The application form's own guarantor search (issue 14): its buttons re-render the form, they never submit it.
+FIND_BUTTON = "find_guarantor"
+ADD_BUTTON = "add_guarantor"
 
 
 def _apply_initial(params) -> dict:
@@ -77,9 +83,10 @@ class LoansView(MemberAreaMixin, TemplateView):
         return context
 
 
-@method_decorator(fresh_otp_required, name="post")
 class ApplyView(MemberAreaMixin, TemplateView):
-    """Apply for a loan; submitting needs a second-factor code from the last few minutes (M2)."""
+    """Apply for a loan; submitting needs a second-factor code from the last few minutes (M2). Finding and adding a
+    guarantor are POSTs of the same form that only re-render it with the answers kept: nothing is saved, so they
+    need no fresh code and show no mistakes yet."""
 
     template_name = "portal/loan_apply.html"
 
@@ -87,6 +94,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         _member(context)
         context.setdefault("form", ApplicationForm(initial=_apply_initial(self.request.GET)))
+        context.setdefault("search", {"min_length": GUARANTOR_SEARCH_MIN})
         return context
 
     def get(self, request, *args, **kwargs):
@@ -99,7 +107,13 @@ class ApplyView(MemberAreaMixin, TemplateView):
         messages.info(request, _("Your answers are kept. Check them and press “Submit the application” to send."))
         return self.render_to_response(self.get_context_data(form=form))
 
-    def post(self, request):
+    def post(self, request, *args, **kwargs):
+        if FIND_BUTTON in request.POST or ADD_BUTTON in request.POST:
+            return self._guarantor_step(request)
+        return self._submit(request, *args, **kwargs)
+
+    @method_decorator(fresh_otp_required)
+    def _submit(self, request, *args, **kwargs):
         context = self.get_context_data()
         member = _member(context)
         form = ApplicationForm(request.POST, member=member)
@@ -123,6 +137,65 @@ class ApplyView(MemberAreaMixin, TemplateView):
                 return redirect("member_area:loans")
         context["form"] = form
         return self.render_to_response(context, status=400)
+
+    def _guarantor_step(self, request):
+        """The "Find" button lists members who can guarantee under the search; "Add" fills the next empty row. The form
+        comes back unbound, filled with the answers as typed, so no field is checked (or complained about) yet."""
+        member = self.member
+        if member is None:
+            raise Http404("Loan pages are for members.")
+        values = _apply_initial(request.POST)
+        query = request.POST.get("guarantor_query", "").strip()[:60]
+        search = {"query": query, "min_length": GUARANTOR_SEARCH_MIN}
+        found_rows = {}
+        adding = ADD_BUTTON in request.POST
+        searching = len(query) >= GUARANTOR_SEARCH_MIN
+        status = 200
+        if not adding and not searching:
+            search["too_short"] = bool(query)
+        elif not _search_allowed(request.user.pk):
+            search["throttled"] = True
+            status = 429
+        else:
+            if adding:
+                row, problem, added = _guarantor_add(member, values, request.POST.get(ADD_BUTTON, "")[:60])
+                if added is not None:
+                    found_rows[row] = added
+                    search["added"] = (row, added)
+                search["add_problem"] = problem
+            if searching:
+                results = guarantor_candidates(member=member, query=query, limit=GUARANTOR_SEARCH_LIMIT + 1)
+                search["more"] = len(results) > GUARANTOR_SEARCH_LIMIT
+                search["results"] = [
+                    (found, guarantor_row_of(values, found.membership_number))
+                    for found in results[:GUARANTOR_SEARCH_LIMIT]
+                ]
+                search["searched"] = True
+        search["free_row"] = guarantor_free_row(values)
+        form = ApplicationForm(initial=values, member=member)
+        form.guarantor_members = found_rows
+        return self.render_to_response(self.get_context_data(form=form, search=search), status=status)
+
+
+def _guarantor_add(member, values: dict, number: str):
+    """Put the member numbered `number` in the first empty guarantor row of `values` if they can guarantee.
+    Returns (row, problem, the member added): a problem to show, or the row and member filled in."""
+    number = number.strip()
+    candidate = guarantor_candidate(member=member, number=number) if number else None
+    if candidate is None:
+        return None, _("That member cannot guarantee your loan now. Search again, or ask them for their number."), None
+    row = guarantor_row_of(values, candidate.membership_number)
+    if row is not None:
+        return (
+            None,
+            _("%(number)s is already guarantor %(row)s.") % {"number": candidate.membership_number, "row": row},
+            None,
+        )
+    row = guarantor_free_row(values)
+    if row is None:
+        return None, _("Your application already names three guarantors; clear one to add another."), None
+    values[f"guarantor_{row}"] = candidate.membership_number
+    return row, "", candidate
 
 
 class GuarantorSearchView(MemberAreaMixin, TemplateView):
