@@ -111,7 +111,7 @@ def test_an_old_failed_export_expires_and_keeps_its_reason(client, clerk):
     failed.refresh_from_db()
     assert failed.status == ExportJobStatus.EXPIRED and failed.error == "ValueError: boom"
     body = client.get(f"/admin/reports/exports/{failed.pk}/").content.decode()
-    assert "failed (ValueError: boom)" in body and "Build it again" in body
+    assert "The export failed: ValueError: boom" in body and "Build it again" in body
 
 
 def test_running_twice_changes_nothing(clerk):
@@ -138,9 +138,11 @@ def test_keep_days_follows_the_setting(clerk, settings):
 def test_the_command_prunes_and_says_how_many(clerk, capsys):
     _job(clerk, days_ago=3)
     call_command("prune_exports")
-    assert "Deleted 0 export files older than 7 days." in capsys.readouterr().out
+    assert "Expired 0 exports older than 7 days." in capsys.readouterr().out
     call_command("prune_exports", "--keep-days", "2")
-    assert "Deleted 1 export file older than 2 days." in capsys.readouterr().out
+    assert "Expired 1 export older than 2 days (its file deleted)." in capsys.readouterr().out
+    call_command("prune_exports", "--keep-days", "1")
+    assert "Expired 0 exports older than 1 day." in capsys.readouterr().out
 
 
 def test_the_daily_schedule_exists_after_migrations():

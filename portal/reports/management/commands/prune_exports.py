@@ -19,5 +19,9 @@ class Command(BaseCommand):
             raise CommandError("--keep-days must be 0 or more.")
         days = keep_days_setting() if keep_days is None else keep_days
         expired = export_jobs_prune(keep_days=days)
-        noun = "export file" if expired == 1 else "export files"
-        self.stdout.write(f"Deleted {expired} {noun} older than {days} days.")
+        age = f"older than {days} {'day' if days == 1 else 'days'}"
+        if expired == 1:
+            self.stdout.write(f"Expired 1 export {age} (its file deleted).")
+        else:
+            deleted = " (their files deleted)" if expired else ""
+            self.stdout.write(f"Expired {expired} exports {age}{deleted}.")
