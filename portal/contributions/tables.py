@@ -1,6 +1,7 @@
 """django-tables2 tables for the member portal's savings pages (paginated, exportable as CSV/XLSX)."""
 
 import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
 
 from .models import MonthlyContribution, ShareCapitalPayment
 
@@ -9,21 +10,21 @@ TABLE_ATTRS = {"class": "data"}
 
 class StatusColumn(tables.Column):
     def __init__(self, **kwargs):
-        super().__init__(accessor="pk", verbose_name="Status", orderable=False, **kwargs)
+        super().__init__(accessor="pk", verbose_name=_("Status"), orderable=False, **kwargs)
 
     def render(self, record):
-        return "Reversed" if record.is_reversed else "Posted"
+        return _("Reversed") if record.is_reversed else _("Posted")
 
     def value(self, record, value):
         return self.render(record)
 
 
 class ContributionTable(tables.Table):
-    period = tables.Column(accessor="period_label", verbose_name="Period", order_by=("period", "date"))
-    amount = tables.Column(verbose_name="Amount (KES)", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
-    date = tables.DateColumn(format="j M Y", verbose_name="Received")
+    period = tables.Column(accessor="period_label", verbose_name=_("Period"), order_by=("period", "date"))
+    amount = tables.Column(verbose_name=_("Amount (KES)"), attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    date = tables.DateColumn(format="j M Y", verbose_name=_("Received"))
     reference = tables.Column(empty_values=())
-    source = tables.Column(verbose_name="How")
+    source = tables.Column(verbose_name=_("How"))
     status = StatusColumn()
 
     class Meta:
@@ -31,7 +32,7 @@ class ContributionTable(tables.Table):
         fields = ("period", "amount", "date", "reference", "source", "status")
         attrs = TABLE_ATTRS
         template_name = "django_tables2/table.html"
-        empty_text = "No contributions yet."
+        empty_text = _("No contributions yet.")
 
     def render_amount(self, value):
         return f"{value:,.2f}"
@@ -41,10 +42,10 @@ class ContributionTable(tables.Table):
 
 
 class ShareCapitalTable(tables.Table):
-    date = tables.DateColumn(format="j M Y", verbose_name="Received")
-    amount = tables.Column(verbose_name="Amount (KES)", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    date = tables.DateColumn(format="j M Y", verbose_name=_("Received"))
+    amount = tables.Column(verbose_name=_("Amount (KES)"), attrs={"td": {"class": "num"}, "th": {"class": "num"}})
     reference = tables.Column(empty_values=())
-    source = tables.Column(verbose_name="How")
+    source = tables.Column(verbose_name=_("How"))
     status = StatusColumn()
 
     class Meta:
@@ -52,7 +53,7 @@ class ShareCapitalTable(tables.Table):
         fields = ("date", "amount", "reference", "source", "status")
         attrs = TABLE_ATTRS
         template_name = "django_tables2/table.html"
-        empty_text = "No share capital payments yet."
+        empty_text = _("No share capital payments yet.")
 
     def render_amount(self, value):
         return f"{value:,.2f}"

@@ -19,7 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from portal.audit.services import POST, audit_log
 from portal.contributions.services import summaries_refresh
@@ -139,13 +140,22 @@ def application_submit(
         Guarantee.objects.create(application=application, guarantor=guarantor, amount=guaranteed)
         notify(
             user=guarantor.user,
-            subject=f"{member.user.get_full_name()} asks you to guarantee a loan",
+            # Lazy: notify renders them in the guarantor's language. {product} is there for translations that
+            # need no English article.
+            subject=format_lazy(gettext_lazy("{name} asks you to guarantee a loan"), name=member.user.get_full_name()),
             template="generic",
             context={
-                "body": (
-                    f"{member.user.get_full_name()} ({member.membership_number}) has applied for "
-                    f"{with_article(product.name.lower())} of {format_money(amount)} and asks you to guarantee "
-                    f"{format_money(guaranteed)} of it with your deposits. Accept or decline in your portal."
+                "body": format_lazy(
+                    gettext_lazy(
+                        "{name} ({number}) has applied for {loan} of {amount} and asks you to guarantee "
+                        "{guaranteed} of it with your deposits. Accept or decline in your portal."
+                    ),
+                    name=member.user.get_full_name(),
+                    number=member.membership_number,
+                    loan=with_article(product.name.lower()),
+                    product=product.name,
+                    amount=format_money(amount),
+                    guaranteed=format_money(guaranteed),
                 )
             },
             link=reverse("member_area:guarantees"),
@@ -234,12 +244,22 @@ def _guarantee_respond(*, guarantee, by_member: Member, accept: bool):
         locked.responded_at = timezone.now()
         locked.save(update_fields=["status", "responded_at"])
         applicant = locked.application.member.user
-        verb = "accepted" if accept else "declined"
+        name = by_member.user.get_full_name()
+        subject = (
+            gettext_lazy("{name} accepted to guarantee your loan")
+            if accept
+            else gettext_lazy("{name} declined to guarantee your loan")
+        )
+        body = (
+            gettext_lazy("{name} accepted to guarantee {amount}.")
+            if accept
+            else gettext_lazy("{name} declined to guarantee {amount}.")
+        )
         notify(
             user=applicant,
-            subject=f"{by_member.user.get_full_name()} {verb} to guarantee your loan",
+            subject=format_lazy(subject, name=name),
             template="generic",
-            context={"body": f"{by_member.user.get_full_name()} {verb} to guarantee {format_money(locked.amount)}."},
+            context={"body": format_lazy(body, name=name, amount=format_money(locked.amount))},
             link=reverse("member_area:loans"),
         )
         # approval.py imports this module (the decisions it carries out): imported here to break that cycle.
@@ -303,13 +323,21 @@ def _decide(*, application: LoanApplication, by, status: str, reason: str) -> Lo
 
 
 def _decision_notify(application: LoanApplication) -> None:
+    """Lazy texts: notify renders them in the member's language."""
     product = application.product.name.lower()
     if application.status == ApplicationStatus.APPROVED:
-        subject = f"Your {product} of {format_money(application.amount)} is approved"
-        body = f"{subject}. The treasurer will pay it out; you will see the schedule in your portal."
+        subject = format_lazy(
+            gettext_lazy("Your {product} of {amount} is approved"),
+            product=product,
+            amount=format_money(application.amount),
+        )
+        body = format_lazy(
+            gettext_lazy("{subject}. The treasurer will pay it out; you will see the schedule in your portal."),
+            subject=subject,
+        )
     else:
-        subject = f"Your {product} application was not approved"
-        body = f"The reason given: {application.decision_reason}"
+        subject = format_lazy(gettext_lazy("Your {product} application was not approved"), product=product)
+        body = format_lazy(gettext_lazy("The reason given: {reason}"), reason=application.decision_reason)
     notify(
         user=application.member.user,
         subject=subject,

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from portal.notifications.services import notify
 from portal.society.file_types import sniff_content_type
@@ -29,7 +31,7 @@ from .models import (
 def _check_upload(upload, document_type: str) -> tuple[str, str]:
     errors = {}
     if document_type not in KycDocumentType.values:
-        errors["document_type"] = [f"Choose one of: {', '.join(KycDocumentType.labels)}."]
+        errors["document_type"] = [f"Choose one of: {', '.join(map(str, KycDocumentType.labels))}."]
     if upload is None:
         errors["file"] = ["Choose a file to upload."]
         raise ValidationError(errors)
@@ -98,17 +100,27 @@ def kyc_decision_record(*, document: KycDocument, status: str, reason: str, by: 
             actor=by,
             detail={"document": str(document.pk), "status": status, "reason": reason},
         )
-        label = document.get_document_type_display()
+        # Lazy texts (the lazy label, not get_document_type_display): notify renders them in the member's language.
+        label = KycDocumentType(document.document_type).label
+        verified = status == KycDecision.VERIFIED
         body = (
-            f"Your {label} was verified."
-            if status == KycDecision.VERIFIED
-            else f"Your {label} was not accepted: {reason}\nPlease upload it again."
+            format_lazy(gettext_lazy("Your {label} was verified."), label=label)
+            if verified
+            else format_lazy(
+                gettext_lazy("Your {label} was not accepted: {reason}\nPlease upload it again."),
+                label=label,
+                reason=reason,
+            )
         )
-        if status == KycDecision.VERIFIED and kyc_status(member=document.member) == "verified":
-            body += "\nAll your documents are verified: your membership is fully verified."
+        if verified and kyc_status(member=document.member) == "verified":
+            body = format_lazy(
+                "{}\n{}", body, gettext_lazy("All your documents are verified: your membership is fully verified.")
+            )
         notify(
             user=document.member.user,
-            subject=f"{label}: {'verified' if status == 'verified' else 'rejected'}",
+            subject=format_lazy(
+                gettext_lazy("{label}: verified") if verified else gettext_lazy("{label}: rejected"), label=label
+            ),
             template="generic",
             context={"body": body},
             link="/portal/documents/",

@@ -10,8 +10,9 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
-MESSAGE = "Enter a Kenyan mobile number, e.g. 0712 345 678 or +254 712 345 678."
+MESSAGE = gettext_lazy("Enter a Kenyan mobile number, e.g. 0712 345 678 or +254 712 345 678.")
 _SEPARATORS = re.compile(r"[\s\-().]")
 _NORMAL = re.compile(r"^\+254[17]\d{8}$")
 _FORMS = (
@@ -66,7 +67,7 @@ class PhoneNumberField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("help_text", "For example 0712 345 678 or +254712345678.")
+        kwargs.setdefault("help_text", gettext_lazy("For example 0712 345 678 or +254712345678."))
         super().__init__(**kwargs)
 
     def to_python(self, value):

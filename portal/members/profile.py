@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from portal.audit.changes import field_snapshot
 from portal.audit.services import EDIT, audit_log
@@ -91,11 +92,13 @@ def member_bank_details_update(*, member: Member, changes: dict, by: User, reque
     if changed:
         notify(
             user=member.user,
-            subject="Your bank details were changed",
+            subject=gettext_lazy("Your bank details were changed"),  # lazy: in the member's language
             template="generic",
             context={
-                "body": "The bank details on your SACCO account were changed. If this was not you, call "
-                "the office immediately."
+                "body": gettext_lazy(
+                    "The bank details on your SACCO account were changed. If this was not you, call "
+                    "the office immediately."
+                )
             },
         )
     return changed
