@@ -140,13 +140,14 @@ def application_submit(
         Guarantee.objects.create(application=application, guarantor=guarantor, amount=guaranteed)
         notify(
             user=guarantor.user,
-            # Lazy: notify renders them in the guarantor's language. {product} is there for translations that
-            # need no English article.
+            # Lazy: notify renders them in the guarantor's language.
             subject=format_lazy(gettext_lazy("{name} asks you to guarantee a loan"), name=member.user.get_full_name()),
             template="generic",
             context={
                 "body": format_lazy(
                     gettext_lazy(
+                        # Translators: {loan} has an English article ("an emergency loan"); use {product} instead.
+                        # xgettext:no-python-brace-format
                         "{name} ({number}) has applied for {loan} of {amount} and asks you to guarantee "
                         "{guaranteed} of it with your deposits. Accept or decline in your portal."
                     ),

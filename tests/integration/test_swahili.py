@@ -14,7 +14,7 @@ from portal.loans.demo import loans_seed
 from portal.loans.models import LoanProduct
 from portal.notifications.services import notify
 from tests.conftest import PASSWORD, sign_in_verified
-from tests.factories import loan_disbursed
+from tests.factories import application_with_guarantors, loan_disbursed
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +117,40 @@ def test_the_loan_statement_pdf_in_kiswahili(client, borrower, products, staff_u
     pdf = client.get(f"/portal/loans/{loan.pk}/statement.pdf")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Taarifa ya mkopo" in text and "Salio" in text
+
+
+def test_the_loans_page_gives_eligibility_reasons_in_kiswahili(client, member, products):
+    member.user.language = "sw"
+    member.user.save(update_fields=["language"])
+    sign_in_verified(client, member.user)
+    html = client.get("/portal/loans/").content.decode()
+    assert "Hati zako zote za KYC bado hazijathibitishwa." in html  # Amina's documents are not verified
+    assert "Hali ya uanachama wako: hai." in html and "Your KYC documents" not in html
+
+
+def test_a_member_status_badge_in_kiswahili(client, member):
+    member.user.language = "sw"
+    member.user.save(update_fields=["language"])
+    sign_in_verified(client, member.user)
+    assert '<span class="badge badge--active">Hai</span>' in client.get("/portal/").content.decode()
+
+
+def test_a_guarantor_request_email_in_the_guarantors_language(
+    products, borrower, people, mailoutbox, django_capture_on_commit_callbacks
+):
+    akinyi = people["akinyi"]
+    akinyi.user.language = "sw"
+    akinyi.user.save(update_fields=["language"])
+    emergency = products["emergency"]
+    with django_capture_on_commit_callbacks(execute=True):
+        application_with_guarantors(  # the borrower's request is in English; the guarantor reads Kiswahili
+            borrower=borrower,
+            product=emergency,
+            amount=str(emergency.min_amount),
+            guarantors=[(akinyi, str(emergency.min_amount), "Akinyi")],
+            term_months=emergency.min_term_months,
+        )
+    (asked,) = [m for m in mailoutbox if akinyi.user.email in m.to]
+    assert asked.subject.endswith("anakuomba umdhamini kwa mkopo")
+    assert f"ameomba mkopo ({emergency.name}) wa KES" in asked.body and "Kubali au kataa" in asked.body
+    assert "has applied for" not in asked.body
