@@ -6,12 +6,15 @@ import io
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils.translation import gettext_lazy
 from pypdf import PdfReader
 
 from portal.loans.demo import loans_seed
 from portal.loans.models import LoanProduct
+from portal.members import roles
+from portal.members.kyc import kyc_document_upload, kyc_review_act
 from portal.notifications.services import notify
 from tests.conftest import PASSWORD, sign_in_verified
 from tests.factories import application_with_guarantors, loan_disbursed
@@ -154,3 +157,18 @@ def test_a_guarantor_request_email_in_the_guarantors_language(
     assert asked.subject.endswith("anakuomba umdhamini kwa mkopo")
     assert f"ameomba mkopo ({emergency.name}) wa KES" in asked.body and "Kubali au kataa" in asked.body
     assert "has applied for" not in asked.body
+
+
+def test_a_kyc_rejection_email_in_the_members_language(
+    member, staff_user, settings, tmp_path, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    member.user.language = "sw"
+    member.user.save(update_fields=["language"])
+    pdf = SimpleUploadedFile("id.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf")
+    document = kyc_document_upload(member=member, document_type="national_id_front", upload=pdf, by=member.user)
+    with django_capture_on_commit_callbacks(execute=True):  # the clerk works in English
+        kyc_review_act(document=document, user=staff_user(roles.CLERKS), action="reject", reason="Picha haionekani")
+    (sent,) = [m for m in mailoutbox if m.subject.endswith("Kitambulisho cha taifa (mbele): imekataliwa")]
+    assert sent.to == [member.user.email]
+    assert "Hati yako (Kitambulisho cha taifa (mbele)) haikukubaliwa: Picha haionekani" in sent.body
