@@ -173,25 +173,25 @@ class MembershipNumberCounter(models.Model):
 
 
 class ActivityAction(models.TextChoices):
-    LOGIN = "login", "Signed in"
-    LOGOUT = "logout", "Signed out"
-    LOGIN_FAILED = "login_failed", "Failed sign-in"
-    LOCKED_OUT = "locked_out", "Locked out"
-    UNLOCKED = "unlocked", "Unlocked by staff"
-    OTP_VERIFIED = "otp_verified", "Second factor verified"
-    OTP_FAILED = "otp_failed", "Second factor failed"
-    OTP_ENROLLED = "otp_enrolled", "Second factor enrolled"
-    OTP_RESET = "otp_reset", "Second factor reset by staff"
-    INVITED = "invited", "Invited"
-    INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
-    REGISTERED = "registered", "Completed registration"
-    PASSWORD_CHANGED = "password_changed", "Password changed"
-    PASSWORD_RESET = "password_reset", "Password reset"
-    PROFILE_CHANGED = "profile_changed", "Profile changed"
-    BANK_DETAILS_CHANGED = "bank_details_changed", "Bank details changed"
-    STATUS_CHANGED = "status_changed", "Member status changed"
-    DOCUMENT_UPLOADED = "document_uploaded", "Document uploaded"
-    DOCUMENT_REVIEWED = "document_reviewed", "Document reviewed"
+    LOGIN = "login", _("Signed in")
+    LOGOUT = "logout", _("Signed out")
+    LOGIN_FAILED = "login_failed", _("Failed sign-in")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    UNLOCKED = "unlocked", _("Unlocked by staff")
+    OTP_VERIFIED = "otp_verified", _("Second factor verified")
+    OTP_FAILED = "otp_failed", _("Second factor failed")
+    OTP_ENROLLED = "otp_enrolled", _("Second factor enrolled")
+    OTP_RESET = "otp_reset", _("Second factor reset by staff")
+    INVITED = "invited", _("Invited")
+    INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+    REGISTERED = "registered", _("Completed registration")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+    PROFILE_CHANGED = "profile_changed", _("Profile changed")
+    BANK_DETAILS_CHANGED = "bank_details_changed", _("Bank details changed")
+    STATUS_CHANGED = "status_changed", _("Member status changed")
+    DOCUMENT_UPLOADED = "document_uploaded", _("Document uploaded")
+    DOCUMENT_REVIEWED = "document_reviewed", _("Document reviewed")
 
 
 class ActivityLog(models.Model):
