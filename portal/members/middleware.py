@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 
@@ -59,6 +60,11 @@ class SecondFactorMiddleware:
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         if user is not None and user.is_authenticated and _is_approval_action(request):
             if not otp_is_fresh(request):
+                # This runs before the view's CSRF check: a forged decision POST must not plant a comment in the
+                # approver's kept answers (nor send them a code), so the token is checked here first.
+                refused = CsrfViewMiddleware(self.get_response).process_view(request, None, (), {})
+                if refused is not None:
+                    return refused
                 if _is_decision_page(request):
                     # The comment typed waits in the session; the decision page hands it back after the code.
                     form_stash_keep(request=request)

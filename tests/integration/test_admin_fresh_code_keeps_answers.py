@@ -17,6 +17,7 @@ from portal.loans.approval import loan_review_act
 from portal.loans.models import Loan, LoanReview
 from portal.loans.services import application_submit
 from portal.members import roles
+from portal.members.form_stash import STASH_SESSION_KEY
 from portal.members.otp import FRESH_SESSION_KEY
 from tests.conftest import sign_in_verified
 
@@ -120,3 +121,19 @@ def test_another_pages_decision_post_goes_back_where_it_came_from(client, applic
     assert response.status_code == 302
     assert parse_qs(urlparse(response["Location"]).query)["next"][0] == f"http://testserver{edit}"
     assert "form_stash" not in client.session
+
+
+def test_a_forged_decision_post_keeps_nothing(application, deciders):
+    """Review finding: the second-factor middleware kept a decision page's POST before Django's CSRF check, so a
+    cross-site POST could plant a comment the approver then found waiting after their code. Now it is refused."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    review = LoanReview.objects.get(application=application)
+    sign_in_verified(client, deciders["officer"])
+    decide = f"/admin/approvals/loans/loanreview/{review.pk}/decide/approve/"
+    _make_stale(client)
+    forged = client.post(decide, {"comment": "ATTACKER TEXT", "workflow-action-name": "approve"})
+    assert forged.status_code == 403
+    assert STASH_SESSION_KEY not in client.session
+    assert "ATTACKER TEXT" not in client.get(decide).content.decode()
