@@ -615,7 +615,16 @@ def report_view(request):
         if len(report.rows) > settings.EXPORT_BACKGROUND_ROWS:
             # Too many rows to build while the browser waits: the reports app's export jobs build it in the
             # background (a URL, not an import: reports sits above contributions).
+            # The job gets the months this page actually reported (its default month, or the fallback after a bad
+            # parameter), not the raw query: an empty `period` would be "not a period" in the job.
             query = request.GET.copy()
+            for name in ("kind", "period", "year", "quarter"):
+                query.pop(name, None)
+            if len(periods) == 1:
+                query.update({"kind": "monthly", "period": format_period(periods[0])})
+            else:
+                year, quarter = periods[0].year, (periods[0].month - 1) // 3 + 1
+                query.update({"kind": "quarterly", "year": str(year), "quarter": str(quarter)})
             query["export"] = "contributions"
             return redirect(f"{reverse('reports_export_start')}?{query.urlencode()}")
         return report_response(report=report, output=output)

@@ -229,3 +229,20 @@ def test_the_savings_lists_go_to_the_background_too(client, clerk, make_member, 
         rows = openpyxl.load_workbook(io.BytesIO(_body(download))).active.iter_rows(values_only=True)
         before = openpyxl.load_workbook(io.BytesIO(immediate.content)).active.iter_rows(values_only=True)
         assert list(rows) == list(before)
+
+
+def test_a_large_report_on_the_default_month_builds_that_month(client, clerk, make_member, settings):
+    """Review finding: with no ?period= the page reports this month, but the job got the raw query and failed with
+    "'' is not a period". The job now gets the months the page reported."""
+    this_month = datetime.date.today().strftime("%Y-%m")
+    for i, name in enumerate(("Amina", "Brian", "Chebet")):
+        monthly_contribution_record(
+            member=make_member(first_name=name), amount="1500", period=this_month, reference=f"T{i}"
+        )
+    settings.EXPORT_BACKGROUND_ROWS = 2
+    start = client.get("/admin/savings/report/?format=csv")
+    assert start.status_code == 302 and f"period={this_month}" in start["Location"]
+    assert client.get(start["Location"]).status_code == 302
+    job = ExportJob.objects.get()
+    assert job.params["period"] == this_month and job.params["kind"] == "monthly"
+    assert export_job_build(str(job.pk)).startswith("done")
