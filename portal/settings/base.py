@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "portal.finance",
     "portal.contributions",
     "portal.loans",
+    "portal.mpesa",
     "portal.reports",
     "portal.dividends",
     "portal.workflows",
@@ -306,6 +307,38 @@ EMAIL_SUBJECT_PREFIX = "[SACCO] "
 DEMO_DATA_ALLOWED = True
 
 SMS_BACKEND = "portal.notifications.sms.ConsoleSmsBackend"
+# Africa's Talking (the production SMS backend: portal.notifications.sms.AfricasTalkingSmsBackend).
+AFRICASTALKING_USERNAME = os.environ.get("AFRICASTALKING_USERNAME", "sandbox")
+AFRICASTALKING_API_KEY = os.environ.get("AFRICASTALKING_API_KEY", "")
+AFRICASTALKING_SENDER_ID = os.environ.get("AFRICASTALKING_SENDER_ID", "")
+
+# --- M-Pesa through Safaricom's Daraja API (issue 15; docs/mpesa.md) ---------------------------------
+# "sandbox" or "production" picks Daraja's host; MPESA_BASE_URL overrides it (the fake Daraja in tests and `make run`).
+MPESA_ENVIRONMENT = os.environ.get("MPESA_ENVIRONMENT", "sandbox")
+MPESA_BASE_URL = os.environ.get(
+    "MPESA_BASE_URL",
+    "https://api.safaricom.co.ke" if MPESA_ENVIRONMENT == "production" else "https://sandbox.safaricom.co.ke",
+)
+MPESA_CONSUMER_KEY = os.environ.get("MPESA_CONSUMER_KEY", "")
+MPESA_CONSUMER_SECRET = os.environ.get("MPESA_CONSUMER_SECRET", "")
+MPESA_SHORTCODE = os.environ.get("MPESA_SHORTCODE", "")  # the paybill number (C2B and STK push)
+MPESA_PASSKEY = os.environ.get("MPESA_PASSKEY", "")  # Lipa na M-Pesa online passkey (STK push)
+# Where Daraja sends callbacks, e.g. https://sacco.example (no trailing slash).
+MPESA_CALLBACK_BASE_URL = os.environ.get("MPESA_CALLBACK_BASE_URL", "")
+# The secret path segment in every callback URL: long and random. No default here: dev and test settings set one.
+MPESA_CALLBACK_TOKEN = os.environ.get("MPESA_CALLBACK_TOKEN", "")
+# Callbacks are accepted only from these addresses (comma-separated IPs or CIDR ranges; empty: from anywhere).
+MPESA_ALLOWED_IPS = [ip.strip() for ip in os.environ.get("MPESA_ALLOWED_IPS", "").split(",") if ip.strip()]
+# Reject C2B validation requests whose account reference matches no member (Safaricom must enable validation).
+MPESA_C2B_VALIDATE_REFERENCE = os.environ.get("MPESA_C2B_VALIDATE_REFERENCE", "true").lower() == "true"
+# B2C (loan disbursement to the member's phone).
+MPESA_B2C_SHORTCODE = os.environ.get("MPESA_B2C_SHORTCODE", "")
+MPESA_B2C_INITIATOR_NAME = os.environ.get("MPESA_B2C_INITIATOR_NAME", "")
+MPESA_B2C_SECURITY_CREDENTIAL = os.environ.get("MPESA_B2C_SECURITY_CREDENTIAL", "")
+# Seconds before an STK push with no callback is asked about (STK push query).
+MPESA_STK_QUERY_AFTER_SECONDS = int(os.environ.get("MPESA_STK_QUERY_AFTER_SECONDS", "120"))
+# Seconds the HTTP client waits for Daraja.
+MPESA_HTTP_TIMEOUT = int(os.environ.get("MPESA_HTTP_TIMEOUT", "15"))
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/semantic.html"
 

@@ -1,5 +1,7 @@
 """Local development: SQLite by default, console email, DEBUG on."""
 
+import os
+
 from .base import *  # noqa: F403
 
 DEBUG = True
@@ -10,3 +12,7 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Static files come from the finders (no collectstatic needed outside production).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# M-Pesa in development: a fixed callback token; `make run` points MPESA_BASE_URL at the fake Daraja
+# (portal/mpesa/fake_daraja.py) so "Pay with M-Pesa" posts a payment without Safaricom.
+MPESA_CALLBACK_TOKEN = os.environ.get("MPESA_CALLBACK_TOKEN", "dev-callback-token-not-for-production-0123456789")

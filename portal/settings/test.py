@@ -30,3 +30,14 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 SMS_BACKEND = "portal.notifications.sms.LocmemSmsBackend"
 PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / f"test-private{_SUFFIX}"
+
+# M-Pesa: a fixed callback token for tests; tests point MPESA_BASE_URL at the fake Daraja (portal/mpesa/fake_daraja.py).
+MPESA_CALLBACK_TOKEN = "test-callback-token-0123456789abcdef0123456789abcdef"  # noqa: S105 - tests only
+MPESA_CONSUMER_KEY = "test-key"
+MPESA_CONSUMER_SECRET = "test-secret"  # noqa: S105 - tests only
+MPESA_SHORTCODE = "600000"
+MPESA_PASSKEY = "test-passkey"  # noqa: S105 - tests only
+MPESA_B2C_SHORTCODE = "600001"
+MPESA_B2C_INITIATOR_NAME = "testapi"
+MPESA_B2C_SECURITY_CREDENTIAL = "test-credential"  # noqa: S105 - tests only
+MPESA_ALLOWED_IPS = []

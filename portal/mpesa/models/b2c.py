@@ -1,0 +1,3 @@
+"""B2C records (issue 15)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""C2B records (issue 15)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""STK records (issue 15)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""/api/mpesa/b2c/… (issue 15)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/api/mpesa/c2b/… (issue 15)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/api/mpesa/stk/… (issue 15)."""
+
+urlpatterns: list = []
