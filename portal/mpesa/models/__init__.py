@@ -2,4 +2,5 @@
 
 from .b2c import *  # noqa: F403
 from .c2b import *  # noqa: F403
+from .callback import *  # noqa: F403
 from .stk import *  # noqa: F403
