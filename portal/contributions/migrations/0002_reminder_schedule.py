@@ -3,38 +3,19 @@
 import datetime
 
 from django.db import migrations
-from django.utils import timezone
 
-FUNC = "portal.contributions.reminders.reminders_send_for_current_month"
-
-
-def create(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    today = timezone.localdate()
-    run_on = (
-        today.replace(day=25)
-        if today.day < 25
-        else (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=25)
-    )
-    Schedule.objects.get_or_create(
-        func=FUNC,
-        defaults={
-            "name": "Contribution reminders",
-            "schedule_type": "M",
-            "repeats": -1,
-            "next_run": timezone.make_aware(datetime.datetime.combine(run_on, datetime.time(8, 0))),
-        },
-    )
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(func=FUNC).delete()
+from portal.society.q2_schedules import DJANGO_Q_DEPENDENCY, schedule_operation
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("contributions", "0001_initial"),
-        ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
-    ]
+    dependencies = [("contributions", "0001_initial"), DJANGO_Q_DEPENDENCY]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = [
+        schedule_operation(
+            func="portal.contributions.reminders.reminders_send_for_current_month",
+            name="Contribution reminders",
+            at=datetime.time(8, 0),
+            schedule_type="M",
+            day=25,
+        )
+    ]

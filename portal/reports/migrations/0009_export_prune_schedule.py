@@ -4,33 +4,15 @@ Django Q."""
 import datetime
 
 from django.db import migrations
-from django.utils import timezone
 
-FUNC = "portal.reports.export_jobs.export_jobs_prune"
-
-
-def create(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    Schedule.objects.get_or_create(
-        func=FUNC,
-        defaults={
-            "name": "Delete old export files",
-            "schedule_type": "D",
-            "repeats": -1,
-            "next_run": timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(4, 0))),
-        },
-    )
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(func=FUNC).delete()
+from portal.society.q2_schedules import DJANGO_Q_DEPENDENCY, schedule_operation
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("reports", "0008_export_job_expired"),
-        ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
-    ]
+    dependencies = [("reports", "0008_export_job_expired"), DJANGO_Q_DEPENDENCY]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = [
+        schedule_operation(
+            func="portal.reports.export_jobs.export_jobs_prune", name="Delete old export files", at=datetime.time(4, 0)
+        )
+    ]
