@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 UNLOCK_SALT = "portal.members.lockout-unlock"
 UNLOCK_LINK_MAX_AGE = 60 * 60  # seconds
 UNLOCK_LINK_EVERY = 5 * 60  # at most one link per email in this many seconds: no inbox flooding
+# At most this many requests per client address per hour, whatever the emails: one address cannot walk a list of
+# members' emails to flood their inboxes (each email alone is held to UNLOCK_LINK_EVERY above).
+UNLOCK_REQUESTS_PER_ADDRESS = 20
+UNLOCK_REQUESTS_WINDOW = 60 * 60
 
 
 class UnlockLinkError(ValueError):
@@ -64,8 +68,12 @@ def lockout_unlock_link_send(*, email: str, request=None) -> bool:
     """Email the owner a single-use link that unlocks their account. Returns whether one was sent; callers answer
     the same either way, so nobody learns whether an address has an account.
 
-    Sent only to an active account that has failed attempts, and at most once per UNLOCK_LINK_EVERY per email."""
+    Sent only to an active account that has failed attempts, at most once per UNLOCK_LINK_EVERY per email, and
+    to nobody once the client address has asked UNLOCK_REQUESTS_PER_ADDRESS times this hour."""
     email = (email or "").strip().lower()
+    if not _address_may_request(request):
+        logger.warning("Unlock link requests from %s over the hourly limit", client_ip(request))
+        return False
     user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None or not AccessAttempt.objects.filter(username=email).exists():
         return False
@@ -88,6 +96,21 @@ def lockout_unlock_link_send(*, email: str, request=None) -> bool:
         return False
     activity_record(action=ActivityAction.LOCKED_OUT, request=request, user=user, detail={"unlock_link": "sent"})
     return True
+
+
+def _address_may_request(request) -> bool:
+    """Count this request against its client address's hourly allowance (the count starts at the first request)."""
+    address = client_ip(request)
+    if not address:
+        return True
+    key = f"lockout-unlock-requests:{address}"
+    cache.add(key, 0, UNLOCK_REQUESTS_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, UNLOCK_REQUESTS_WINDOW)
+        count = 1
+    return count <= UNLOCK_REQUESTS_PER_ADDRESS
 
 
 def lockout_unlock_by_link(*, token: str, request=None) -> str:

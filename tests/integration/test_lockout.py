@@ -230,3 +230,21 @@ def test_the_api_lockout_answer_offers_the_unlock_link(member, mailoutbox):
         known = api.post("/api/auth/unlock-request/", {"email": member.user.email}, format="json")
     assert unknown.status_code == known.status_code == 202 and unknown.json() == known.json()
     assert len(mailoutbox) == 1 and "/accounts/unlock/" in mailoutbox[0].body
+
+
+def test_one_address_cannot_walk_a_list_of_emails_with_unlock_requests(client, member, mailoutbox):
+    """Each email gets one link per five minutes; one address gets 20 requests an hour, whatever the emails, so a
+    list of members' addresses cannot be used to flood their inboxes. The answer stays the same throughout."""
+    from portal.members.lockout_services import UNLOCK_REQUESTS_PER_ADDRESS
+
+    for _ in range(3):
+        _login_from(client, member.user.email, "wrong-password-x", OWNER_IP)
+    for n in range(UNLOCK_REQUESTS_PER_ADDRESS):
+        client.post(reverse("lockout_unlock_request"), {"email": f"someone{n}@example.com"}, REMOTE_ADDR=ATTACKER_IP)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        asked = client.post(reverse("lockout_unlock_request"), {"email": member.user.email}, REMOTE_ADDR=ATTACKER_IP)
+    assert asked.status_code == 200 and "If that address has a locked account" in asked.content.decode()
+    assert mailoutbox == []
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("lockout_unlock_request"), {"email": member.user.email}, REMOTE_ADDR=OWNER_IP)
+    assert len(mailoutbox) == 1  # the owner, from their own address, still gets the link
