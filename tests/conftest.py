@@ -14,6 +14,7 @@ from portal.members.services import member_create
 
 PASSWORD = "correct-horse-battery-staple"
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
+pytest_plugins = ["tests.mpesa_fixtures"]
 
 
 def _allow_truncate_in_test_flush():
