@@ -14,7 +14,10 @@ the API reset, the Wagtail/Django user forms, through the User save signal in si
 disabled, and on an OTP reset. Disabled users are refused by simplejwt's is_active check as well.
 """
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_otp.models import Device
 
@@ -22,6 +25,7 @@ from .models import User
 
 OTP_DEVICE_CLAIM = "otp_device"
 AUTH_HASH_CLAIM = "auth_hash"
+ISSUED_CLAIM = "issued"  # when the pair was issued after the second factor (seconds, with fractions); kept on rotation
 
 
 class TokenRevoked(Exception):
@@ -35,6 +39,7 @@ def user_token_pair_issue(*, user: User, device: Device) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)  # recorded as an OutstandingToken by the blacklist app
     refresh[OTP_DEVICE_CLAIM] = device.persistent_id
     refresh[AUTH_HASH_CLAIM] = user.get_session_auth_hash()
+    refresh[ISSUED_CLAIM] = timezone.now().timestamp()
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -44,6 +49,9 @@ def token_device_check(*, user: User, payload) -> Device:
     Raises TokenRevoked when the login is disabled, the password changed, or the device is gone (OTP reset)."""
     if not user.is_active:
         raise TokenRevoked("This account is disabled.")
+    revoked_at = cache.get(_revoked_key(user.pk))
+    if revoked_at is not None and float(payload.get(ISSUED_CLAIM) or 0) < revoked_at:
+        raise TokenRevoked("This token was revoked (the login was disabled or reset); sign in again.")
     auth_hash = payload.get(AUTH_HASH_CLAIM)
     if not auth_hash or not constant_time_compare(auth_hash, user.get_session_auth_hash()):
         raise TokenRevoked("The password changed since this token was issued; sign in again.")
@@ -57,12 +65,23 @@ def token_device_check(*, user: User, payload) -> Device:
 def user_tokens_revoke(*, user: User) -> int:
     """Blacklist every outstanding refresh token of `user`; returns how many were newly blacklisted.
 
-    Idempotent: tokens already blacklisted (by rotation or an earlier revoke) are left as they are."""
+    Idempotent: tokens already blacklisted (by rotation or an earlier revoke) are left as they are.
+
+    Access tokens can't be blacklisted; a password change or OTP reset ends them through their claims, and the
+    time of the revoke, kept in the shared cache for an access token's lifetime, ends the rest: a login disabled
+    and enabled again within ten minutes does not bring its old access tokens back."""
     from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    cache.set(_revoked_key(user.pk), timezone.now().timestamp(), int(lifetime.total_seconds()) + 60)
 
     pending = list(OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True))
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in pending], ignore_conflicts=True)
     return len(pending)
+
+
+def _revoked_key(user_pk) -> str:
+    return f"api-tokens-revoked:{user_pk}"
 
 
 def tokens_flush_expired() -> None:

@@ -94,9 +94,12 @@ def test_disabling_the_login_revokes_api_tokens_for_good(member, staff_user):
     assert admin.post(url, {"reason": "Left the SACCO"}, format="json").json()["is_active"] is False
     _assert_revoked(tokens)
     assert admin.post(url, {}, format="json").json()["is_active"] is True  # enabled again
-    # The old refresh token stays dead: the owner signs in again. (An access token issued before the disabling
-    # works again for what is left of its 10 minutes: there is no per-user revocation counter yet.)
+    # The old tokens stay dead, the access token too (for what would be left of its 10 minutes): the owner signs
+    # in again, and the new pair works.
     assert _refresh(tokens["refresh"]).status_code == 401
+    _assert_revoked(tokens)
+    fresh = api_token_pair(APIClient(), member.user.email)
+    assert _with_access(fresh["access"]).status_code == 200
 
 
 def test_otp_reset_revokes_api_tokens(member, staff_user):
