@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Notification(models.Model):
@@ -91,3 +92,93 @@ class MassEmailDelivery(models.Model):
 
     def __str__(self):
         return f"{self.email}: {self.status}"
+
+
+# --- SMS and the member's choice of channel (issue 15) ------------------------------------------------------------
+
+
+class MessageKind(models.TextChoices):
+    """What a message is about: the member chooses email, SMS or both per kind (GENERAL is email only)."""
+
+    PAYMENT_RECEIVED = "payment_received", _("Payment received")
+    INSTALMENT_DUE = "instalment_due", _("Loan instalment due soon")
+    INSTALMENT_OVERDUE = "instalment_overdue", _("Loan instalment overdue")
+    GUARANTOR_REQUEST = "guarantor_request", _("Requests to guarantee a loan")
+    GUARANTOR_ARREARS = "guarantor_arrears", _("Arrears on a loan I guarantee")
+    LOAN_DECISION = "loan_decision", _("Loan decisions")
+    SIGN_IN_CODE = "sign_in_code", _("Sign-in codes")
+    GENERAL = "general", _("Everything else (account, documents, statements)")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    BOTH = "both", _("Email and SMS")
+
+
+# A member without a saved choice gets these. GENERAL is always email: it is not offered as a choice.
+DEFAULT_CHANNELS: dict[str, str] = {
+    MessageKind.PAYMENT_RECEIVED: Channel.BOTH,
+    MessageKind.INSTALMENT_DUE: Channel.BOTH,
+    MessageKind.INSTALMENT_OVERDUE: Channel.BOTH,
+    MessageKind.GUARANTOR_REQUEST: Channel.BOTH,
+    MessageKind.GUARANTOR_ARREARS: Channel.BOTH,
+    MessageKind.LOAN_DECISION: Channel.BOTH,
+    MessageKind.SIGN_IN_CODE: Channel.EMAIL,
+    MessageKind.GENERAL: Channel.EMAIL,
+}
+# The kinds a member may choose a channel for (the preferences page and the API list exactly these).
+CHOOSABLE_KINDS: tuple[str, ...] = tuple(kind for kind in MessageKind.values if kind != MessageKind.GENERAL)
+
+
+class MessagePreference(models.Model):
+    """A member's channel for one kind of message; no row means DEFAULT_CHANNELS[kind]."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_preferences")
+    kind = models.CharField(max_length=30, choices=MessageKind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_message_preference_per_kind")]
+
+    def __str__(self):
+        return f"{self.user}: {self.kind} by {self.channel}"
+
+
+class SmsStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"  # stored, not yet accepted by the gateway
+    SENT = "sent", "Sent"  # accepted by the gateway (or a network on its way to the phone)
+    DELIVERED = "delivered", "Delivered"  # the delivery report says the phone got it
+    FAILED = "failed", "Failed"  # the gateway refused it, the call failed, or the network could not deliver
+
+
+class SmsMessage(models.Model):
+    """One SMS that left (or tried to leave) through `sms_send`: what, to whom, and what the gateway reported."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_messages"
+    )
+    to = models.CharField(max_length=20)
+    text = models.CharField(max_length=160)
+    kind = models.CharField(max_length=30, choices=MessageKind.choices, default=MessageKind.GENERAL)
+    status = models.CharField(max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED)
+    # What the gateway said, as it said it ("Success", "Buffered", "InvalidPhoneNumber"…): status is our summary.
+    provider_status = models.CharField(max_length=40, blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True, db_index=True)
+    cost = models.CharField(max_length=30, blank=True, help_text="As the gateway reports it, e.g. “KES 0.8000”.")
+    failure_reason = models.CharField(max_length=300, blank=True)
+    network_code = models.CharField(max_length=10, blank=True)
+    retry_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivery_reported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+        verbose_name = "SMS message"
+
+    def __str__(self):
+        return f"{self.to}: {self.status}"

@@ -1,6 +1,6 @@
 """Reads for the inbox."""
 
-from .models import Notification
+from .models import CHOOSABLE_KINDS, DEFAULT_CHANNELS, Channel, MessagePreference, Notification
 
 
 def unread_notifications_count(*, user) -> int:
@@ -8,3 +8,25 @@ def unread_notifications_count(*, user) -> int:
     if user is None or not user.is_authenticated:
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def message_channel(*, user, kind: str) -> str:
+    """The channel (email, sms, both) the user wants for `kind`: their saved choice, else the default."""
+    if kind not in CHOOSABLE_KINDS or user is None or not getattr(user, "pk", None):
+        return DEFAULT_CHANNELS.get(kind, Channel.EMAIL)
+    saved = MessagePreference.objects.filter(user=user, kind=kind).values_list("channel", flat=True).first()
+    return saved or DEFAULT_CHANNELS[kind]
+
+
+def message_preferences(*, user) -> dict[str, str]:
+    """Every choosable kind → the user's channel (saved or default), in MessageKind order."""
+    saved = dict(MessagePreference.objects.filter(user=user).values_list("kind", "channel"))
+    return {kind: saved.get(kind) or DEFAULT_CHANNELS[kind] for kind in CHOOSABLE_KINDS}
+
+
+def member_phone(*, user) -> str:
+    """The mobile number on the user's member record ("" for staff without one, or none saved).
+
+    Read through the reverse relation, so this low layer never imports the members app."""
+    member = getattr(user, "member", None)  # RelatedObjectDoesNotExist is an AttributeError too
+    return (getattr(member, "phone_number", "") or "") if member is not None else ""

@@ -311,6 +311,11 @@ SMS_BACKEND = "portal.notifications.sms.ConsoleSmsBackend"
 AFRICASTALKING_USERNAME = os.environ.get("AFRICASTALKING_USERNAME", "sandbox")
 AFRICASTALKING_API_KEY = os.environ.get("AFRICASTALKING_API_KEY", "")
 AFRICASTALKING_SENDER_ID = os.environ.get("AFRICASTALKING_SENDER_ID", "")
+# At most this many SMS per member per hour (more are logged and dropped); docs/sms.md.
+SMS_MAX_PER_MEMBER_PER_HOUR = int(os.environ.get("SMS_MAX_PER_MEMBER_PER_HOUR", "10"))
+# The secret path segment of the delivery-report URL given to Africa's Talking (/sms/delivery-report/<token>/).
+# No default here: without it every report is refused; dev and test settings set one.
+SMS_DELIVERY_REPORT_TOKEN = os.environ.get("SMS_DELIVERY_REPORT_TOKEN", "")
 
 # --- M-Pesa through Safaricom's Daraja API (issue 15; docs/mpesa.md) ---------------------------------
 # "sandbox" or "production" picks Daraja's host; MPESA_BASE_URL overrides it (the fake Daraja in tests and `make run`).

@@ -16,3 +16,4 @@ WHITENOISE_USE_FINDERS = True
 # M-Pesa in development: a fixed callback token; `make run` points MPESA_BASE_URL at the fake Daraja
 # (portal/mpesa/fake_daraja.py) so "Pay with M-Pesa" posts a payment without Safaricom.
 MPESA_CALLBACK_TOKEN = os.environ.get("MPESA_CALLBACK_TOKEN", "dev-callback-token-not-for-production-0123456789")
+SMS_DELIVERY_REPORT_TOKEN = os.environ.get("SMS_DELIVERY_REPORT_TOKEN", "dev-sms-report-token-not-for-production")

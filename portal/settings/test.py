@@ -29,6 +29,7 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 SMS_BACKEND = "portal.notifications.sms.LocmemSmsBackend"
+SMS_DELIVERY_REPORT_TOKEN = "test-sms-report-token-0123456789abcdef"  # noqa: S105 - tests only
 PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / f"test-private{_SUFFIX}"
 
 # M-Pesa: a fixed callback token for tests; tests point MPESA_BASE_URL at the fake Daraja (portal/mpesa/fake_daraja.py).
