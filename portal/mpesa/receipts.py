@@ -1,0 +1,327 @@
+"""THE posting router for money received through M-Pesa (issue 15), shared by the C2B paybill confirmation and the
+STK push result: once per M-Pesa receipt number (TransID), through the existing services.
+
+Where the money goes is what the account reference (BillRefNumber) asks for:
+- "MB-202403-00012"    → the member's deposits: a monthly contribution for the month paid (contributions'
+                         `payments_record`): Dr M-Pesa paybill / Cr 2000 Member deposits [member];
+- "MB-202403-00012-S"  → share capital (`payments_record`): Dr paybill / Cr 3000 Share capital [member];
+- "MB-202403-00012-L"  → a repayment of the member's active loans, allocated exactly as a check-off repayment is
+                         (portal/loans/allocation.py): it comes in to 2300 Unallocated receipts [member]
+                         (Dr paybill / Cr 2300 [member]) and moves through `loan_repay(from_unallocated=True)` —
+                         what is due first on each loan, then the oldest loan ahead of schedule, beyond every
+                         balance to deposits (Dr 2300 / Cr 2000 [member]).
+Money that cannot go where it was meant to waits in 2300 Unallocated receipts for staff (admin_views.py):
+a reference matching no member: Dr paybill / Cr 2300 with no member (ledger_check allows 2300 lines without a
+member; only 2000 and 3000 must name one); a known member who has exited, a -L member with no active loan, or a
+payment the service refuses: Dr paybill / Cr 2300 [member].
+
+Once: an MpesaReceipt row (trans_id unique) is created first, in the same transaction as the posting, so a second
+delivery of the TransID — however concurrent — waits for the first and then finds it (created=False) and posts
+nothing. The ledger's own keys (`monthly:<TransID>`, `share-capital:<TransID>`, `mpesa:<TransID>`,
+`repayment:<TransID>`) carry content hashes as everywhere else. The same TransID with another amount is not a
+retry: `ReceiptConflict`, nothing posted.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import TextChoices
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.contributions.models import PaymentSource
+from portal.contributions.periods import period_of
+from portal.contributions.services import (
+    MONTHLY,
+    SHARE_CAPITAL,
+    PaymentItem,
+    PaymentsInvalid,
+    payments_record,
+    summaries_refresh,
+)
+from portal.finance.banking.models import BankAccount, BankAccountKind
+from portal.finance.banking.services import bank_account_create
+from portal.finance.ledger.services import LedgerError, Line, ledger_post
+from portal.loans.allocation import allocation_plan
+from portal.loans.models import Loan, LoanStatus
+from portal.loans.services import DEPOSITS, UNALLOCATED, LoanStateError, loan_repay
+from portal.members.models import Member, MemberStatus
+from portal.society.money import CENT
+
+from .models import MpesaReceipt, ReceiptChannel, ReceiptStatus
+
+ZERO = Decimal("0.00")
+
+
+class Purpose(TextChoices):
+    DEPOSITS = "deposits", _("Deposits")
+    LOAN_REPAYMENT = "loan_repayment", _("Loan repayment")
+    SHARE_CAPITAL = "share_capital", _("Share capital")
+
+
+SUFFIXES = {"L": Purpose.LOAN_REPAYMENT, "S": Purpose.SHARE_CAPITAL}
+# MB-YYYYMM-NNNNN with or without hyphens/spaces, an optional -L / -S (also "L", "/L", "_L", ".L").
+_MEMBERSHIP = re.compile(r"^MB-?(\d{6})-?(\d{1,5})(?:[-_/.]?([LS]))?$")
+_SUFFIX = re.compile(r"^(.+?)[-_/.]([LS])$")
+
+
+class ReceiptConflict(ValidationError):
+    """The receipt number was already posted with another amount: not a retry. Nothing was posted."""
+
+
+@dataclass(frozen=True)
+class ReceiptResult:
+    receipt: MpesaReceipt
+    created: bool  # False: this TransID had already been posted (a replay); nothing was posted now
+
+    @property
+    def status(self) -> str:
+        return self.receipt.status
+
+
+def reference_parse(bill_ref: str) -> tuple[Member | None, Purpose]:
+    """The member and purpose an account reference names: "MB-202403-00012" → deposits, "…-L" → loan repayment,
+    "…-S" → share capital; case, spaces and missing hyphens are forgiven. No member matches: (None, purpose)."""
+    text = re.sub(r"\s+", "", str(bill_ref or "")).upper()[:100]
+    if not text:
+        return None, Purpose.DEPOSITS
+    match = _MEMBERSHIP.match(text)
+    if match:
+        yyyymm, sequence, suffix = match.groups()
+        number = f"MB-{yyyymm}-{int(sequence):05d}"
+        purpose = SUFFIXES.get(suffix or "", Purpose.DEPOSITS)
+        return Member.objects.filter(membership_number=number).first(), purpose
+    # Any other membership number (an older scheme kept on migration): the whole text, or the text before a suffix.
+    member = Member.objects.filter(membership_number__iexact=text).first()
+    if member is not None:
+        return member, Purpose.DEPOSITS
+    match = _SUFFIX.match(text)
+    if match:
+        base, suffix = match.groups()
+        return Member.objects.filter(membership_number__iexact=base).first(), SUFFIXES[suffix]
+    return None, Purpose.DEPOSITS
+
+
+def paybill_account() -> BankAccount:
+    """The M-Pesa paybill's bank account: the active M-Pesa account whose number is MPESA_SHORTCODE, created on
+    first use as "M-Pesa paybill <shortcode>" with a ledger account of its own (1010–1099). Two first uses at once
+    create it once."""
+    shortcode = (settings.MPESA_SHORTCODE or "").strip()
+    found = _paybill_find(shortcode)
+    if found is not None:
+        return found
+    name = f"M-Pesa paybill {shortcode}".strip()
+    try:
+        with transaction.atomic():
+            return bank_account_create(name=name, kind=BankAccountKind.MPESA, account_number=shortcode)
+    except (IntegrityError, ValidationError):
+        found = _paybill_find(shortcode) or BankAccount.objects.filter(name__iexact=name).first()
+        if found is None:
+            raise
+        return found
+
+
+def _paybill_find(shortcode: str) -> BankAccount | None:
+    return (
+        BankAccount.objects.filter(kind=BankAccountKind.MPESA, account_number=shortcode, active=True)
+        .select_related("ledger_account")
+        .order_by("created_at")
+        .first()
+    )
+
+
+def _date(paid_at: datetime.datetime) -> datetime.date:
+    """The day paid in Nairobi time; never after today (a sender's clock a little ahead must not make the services
+    refuse a payment as 'in the future')."""
+    if timezone.is_naive(paid_at):
+        paid_at = timezone.make_aware(paid_at)
+    return min(timezone.localdate(paid_at), timezone.localdate())
+
+
+def _amount(amount) -> Decimal:
+    if isinstance(amount, float) or not isinstance(amount, (Decimal, int, str)):
+        raise ValidationError({"amount": ["The amount must be a Decimal."]})
+    value = Decimal(amount)
+    if not value.is_finite() or value <= 0 or value != value.quantize(CENT):
+        raise ValidationError({"amount": ["The amount must be positive, in shillings and cents."]})
+    return value.quantize(CENT)
+
+
+def mpesa_receipt_post(
+    *,
+    trans_id: str,
+    member: Member | None,
+    purpose: Purpose,
+    amount: Decimal,
+    paid_at: datetime.datetime,
+    phone: str,
+    payer_name: str = "",
+    reference: str = "",
+    channel: str = ReceiptChannel.C2B,
+) -> ReceiptResult:
+    """Post money received through M-Pesa once per receipt number (see the module's docstring for where it goes).
+    A second call with the same TransID returns the first receipt (created=False) and posts nothing; with another
+    amount it raises ReceiptConflict. `reference` is the account reference as the payer sent it (kept for staff)."""
+    trans_id = (trans_id or "").strip().upper()
+    if not trans_id or len(trans_id) > 40:
+        raise ValidationError({"trans_id": ["An M-Pesa receipt number (1 to 40 characters) is required."]})
+    amount = _amount(amount)
+    existing = MpesaReceipt.objects.filter(trans_id=trans_id).first()
+    if existing is not None:
+        return _replayed(existing, amount)
+    account = paybill_account()
+    try:
+        with transaction.atomic():
+            receipt = MpesaReceipt.objects.create(
+                trans_id=trans_id,
+                channel=channel,
+                member=member,
+                purpose=Purpose(purpose),
+                reference=(reference or "")[:100],
+                amount=amount,
+                paid_at=paid_at,
+                phone=(phone or "")[:20],
+                payer_name=(payer_name or "")[:150],
+                status=ReceiptStatus.UNALLOCATED,
+                bank_account=account,
+            )
+            _post(receipt, account=account, date=_date(paid_at))
+    except IntegrityError:
+        # The same TransID committed meanwhile by another worker (our insert waited for it, then collided).
+        existing = MpesaReceipt.objects.filter(trans_id=trans_id).first()
+        if existing is None:
+            raise
+        return _replayed(existing, amount)
+    return ReceiptResult(receipt, True)
+
+
+def _replayed(existing: MpesaReceipt, amount: Decimal) -> ReceiptResult:
+    if existing.amount != amount:
+        raise ReceiptConflict(
+            {
+                "trans_id": [
+                    f"{existing.trans_id} was already posted for KES {existing.amount:,.2f}, not KES {amount:,.2f}."
+                ]
+            }
+        )
+    return ReceiptResult(existing, False)
+
+
+def _post(receipt: MpesaReceipt, *, account: BankAccount, date: datetime.date) -> None:
+    member = receipt.member
+    if member is None:
+        return _to_unallocated(receipt, account=account, date=date, note="No member has this account reference.")
+    if member.status == MemberStatus.EXITED:
+        return _to_unallocated(receipt, account=account, date=date, note="The member has exited the SACCO.")
+    if receipt.purpose == Purpose.LOAN_REPAYMENT:
+        return _loan_repayment(receipt, account=account, date=date)
+    kind = SHARE_CAPITAL if receipt.purpose == Purpose.SHARE_CAPITAL else MONTHLY
+    item = PaymentItem(
+        member,
+        receipt.amount,
+        period=period_of(date) if kind == MONTHLY else None,
+        date=date,
+        reference=receipt.trans_id,
+        below_minimum_reason="M-Pesa paybill payment" if kind == MONTHLY else "",
+    )
+    try:
+        with transaction.atomic():
+            result = payments_record(kind=kind, items=[item], source=PaymentSource.API, bank_account=account)[0]
+    except (PaymentsInvalid, ValidationError, LedgerError) as exc:
+        reason = "; ".join(getattr(exc, "messages", [str(exc)]))
+        return _to_unallocated(receipt, account=account, date=date, note=f"Not posted as asked: {reason}")
+    receipt.entry_id = result.record.entry_id
+    receipt.status = ReceiptStatus.POSTED
+    receipt.note = "Share capital" if kind == SHARE_CAPITAL else f"Deposits for {period_of(date):%Y-%m}"
+    receipt.save(update_fields=["entry", "status", "note"])
+
+
+def _to_unallocated(receipt: MpesaReceipt, *, account: BankAccount, date: datetime.date, note: str) -> None:
+    """Dr paybill / Cr 2300 Unallocated receipts [member, when known]."""
+    memo = f"M-Pesa {receipt.trans_id} from {receipt.phone or 'unknown'} ref. {receipt.reference or '-'}"[:255]
+    result = ledger_post(
+        memo=memo,
+        lines=[
+            Line(account.ledger_account.code, debit=receipt.amount, description=memo),
+            Line(UNALLOCATED, credit=receipt.amount, member_id=receipt.member_id, description="Unallocated receipt"),
+        ],
+        idempotency_key=f"mpesa:{receipt.trans_id}",
+        date=date,
+        source=receipt.trans_id,
+    )
+    receipt.entry = result.entry
+    receipt.status = ReceiptStatus.UNALLOCATED
+    receipt.note = note[:255]
+    receipt.save(update_fields=["entry", "status", "note"])
+
+
+def _loan_repayment(receipt: MpesaReceipt, *, account: BankAccount, date: datetime.date) -> None:
+    """In to 2300 [member], then across the member's active loans as a check-off repayment is (allocation_plan);
+    no active loan: it stays in 2300 for staff."""
+    member = receipt.member
+    loans = list(
+        Loan.objects.select_for_update(of=("self",))
+        .filter(member_id=member.pk, status=LoanStatus.ACTIVE)
+        .order_by("disbursed_on", "pk")
+    )
+    _to_unallocated(receipt, account=account, date=date, note="The member has no active loan.")
+    if not loans:
+        return
+    try:
+        with transaction.atomic():
+            loans_allocate(
+                member=member,
+                loans=loans,
+                amount=receipt.amount,
+                date=date,
+                stem=receipt.trans_id,
+                by=None,
+                source=receipt.trans_id,
+            )
+    except (ValidationError, LedgerError, LoanStateError) as exc:  # e.g. the reference was used by a counter repayment
+        reason = "; ".join(getattr(exc, "messages", [str(exc)]))
+        receipt.note = f"Not applied to the loans: {reason}"[:255]
+        receipt.save(update_fields=["note"])
+        return
+    receipt.status = ReceiptStatus.POSTED
+    receipt.note = "Loan repayment"
+    receipt.save(update_fields=["status", "note"])
+
+
+def loans_allocate(
+    *, member: Member, loans: list[Loan], amount: Decimal, date: datetime.date, stem: str, by, source: str
+) -> tuple[Decimal, Decimal]:
+    """Move `amount` held in 2300 [member] to the member's loans (what is due first, then the oldest ahead of
+    schedule) and anything beyond every balance to deposits. Returns (to loans, to deposits)."""
+    plan, leftover = allocation_plan(loans=loans, amount=amount, date=date)
+    to_loans = ZERO
+    for n, (loan, part) in enumerate(plan):
+        loan_repay(
+            loan=loan,
+            amount=part,
+            reference=stem if n == 0 else f"{stem}:{n}",
+            date=date,
+            recorded_by=by,
+            from_unallocated=True,
+        )
+        to_loans += part
+    if leftover > 0:
+        memo = f"M-Pesa loan repayment beyond every loan balance, {member.membership_number}"
+        ledger_post(
+            memo=memo,
+            lines=[
+                Line(UNALLOCATED, debit=leftover, member_id=member.pk, description=memo),
+                Line(DEPOSITS, credit=leftover, member_id=member.pk, description="Loan overpayment to deposits"),
+            ],
+            idempotency_key=f"mpesa-allocation:{stem}:deposits",
+            posted_by=by,
+            date=date,
+            source=source,
+        )
+        summaries_refresh(member_ids=[member.pk])
+    return to_loans, leftover
