@@ -18,6 +18,7 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import translation
 from django_otp.middleware import is_verified
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
@@ -27,6 +28,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from portal.members.language import SUPPORTED
 from portal.members.otp import otp_required_for
 from portal.members.tokens import TokenRevoked, token_device_check
 
@@ -61,6 +63,8 @@ class VerifiedJWTAuthentication(JWTAuthentication):
             raise exceptions.AuthenticationFailed(str(exc), code="token_revoked") from exc
         user.otp_device = device
         user.is_verified = partial(is_verified, user)
+        if getattr(user, "language", "") in SUPPORTED:  # as MemberLanguageMiddleware does for a session
+            translation.activate(user.language)
         return user
 
 

@@ -71,6 +71,11 @@ class LoanProduct(models.Model):
         default=0, help_text="Months between disbursement and the first instalment, beyond the usual one."
     )
     active = models.BooleanField(default=True, help_text="Inactive products take no new applications.")
+    disburse_by_mpesa = models.BooleanField(
+        _("disburse by M-Pesa"),
+        default=False,
+        help_text=_("The treasurer's disbursement sends the money to the member's phone (M-Pesa B2C)."),
+    )
 
     panels = [
         MultiFieldPanel(
@@ -94,6 +99,7 @@ class LoanProduct(models.Model):
             ],
             heading="Fees and penalties",
         ),
+        FieldPanel("disburse_by_mpesa"),
         FieldPanel("active"),
     ]
 
@@ -221,16 +227,18 @@ class LoanReview(ApprovalRecord):
 class LoanStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     CLOSED = "closed", _("Closed")
+    # The payout failed (M-Pesa B2C) and its disbursement was reversed; paying it out again re-books it.
+    REVERSED = "reversed", _("Payout failed, reversed")
 
 
 class Classification(models.TextChoices):
     """SASRA buckets by days past due (domain.md)."""
 
-    PERFORMING = "performing", "Performing (current)"
-    WATCH = "watch", "Watch (1–30 days)"
-    SUBSTANDARD = "substandard", "Substandard (31–180 days)"
-    DOUBTFUL = "doubtful", "Doubtful (181–360 days)"
-    LOSS = "loss", "Loss (over 360 days)"
+    PERFORMING = "performing", _("Performing (current)")
+    WATCH = "watch", _("Watch (1–30 days)")
+    SUBSTANDARD = "substandard", _("Substandard (31–180 days)")
+    DOUBTFUL = "doubtful", _("Doubtful (181–360 days)")
+    LOSS = "loss", _("Loss (over 360 days)")
 
     @classmethod
     def for_days(cls, days: int) -> str:

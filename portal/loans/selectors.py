@@ -129,7 +129,7 @@ def portfolio_report() -> PortfolioReport:
         outstanding = per_class.get(value, ZERO)
         rate = rates[value]
         provision = cents(outstanding * rate / 100)  # half up, as the daily job posts it
-        rows.append(BucketRow(value, label, counts.get(value, 0), outstanding, rate, provision))
+        rows.append(BucketRow(value, str(label), counts.get(value, 0), outstanding, rate, provision))
     total = sum((r.outstanding for r in rows), ZERO)
 
     def percent(part):

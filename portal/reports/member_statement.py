@@ -14,24 +14,29 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db.models import Sum
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.finance.ledger.models import JournalLine
 from portal.society.money import sum_to_cents
 from portal.society.policy import sacco_settings
 
 ZERO = Decimal("0.00")
-# (title, account codes, the side that increases the balance shown)
+# (title, account codes, the side that increases the balance shown). The titles are lazy and given as text in the
+# language active when the statement is built: the reader's (page, PDF, API) or the member's (email).
 SECTIONS = [
-    ("Share capital", ("3000",), "credit"),
-    ("Deposits", ("2000",), "credit"),
-    ("Loans (what you owe)", ("1100", "1110", "1120"), "debit"),
-    ("Held for you", ("2100", "2110", "2300"), "credit"),
+    (_("Share capital"), ("3000",), "credit"),
+    (_("Deposits"), ("2000",), "credit"),
+    (_("Loans (what you owe)"), ("1100", "1110", "1120"), "debit"),
+    (_("Held for you"), ("2100", "2110", "2300"), "credit"),
 ]
 
 
 def member_statement(*, member, start: datetime.date, end: datetime.date) -> dict:
     if start > end:
-        raise ValidationError({"start": ["The period starts after it ends."]})
+        raise ValidationError({"start": [_("The period starts after it ends.")]})
     lines = JournalLine.objects.filter(member=member, date__lte=end)
     opening = {
         row["account__code"]: sum_to_cents(row["d"]) - sum_to_cents(row["c"])
@@ -61,7 +66,7 @@ def member_statement(*, member, start: datetime.date, end: datetime.date) -> dic
                 }
             )
         if rows or opening_balance:
-            sections.append({"title": title, "opening": opening_balance, "rows": rows, "closing": balance})
+            sections.append({"title": str(title), "opening": opening_balance, "rows": rows, "closing": balance})
     return {"member": member, "start": start, "end": end, "sections": sections}
 
 
@@ -79,16 +84,20 @@ def member_statement_pdf(statement: dict) -> bytes:
 
 
 def member_statement_email(*, member, start: datetime.date, end: datetime.date) -> None:
-    """Email the member their statement as a PDF (console in development, SMTP in production)."""
-    statement = member_statement(member=member, start=start, end=end)
+    """Email the member their statement as a PDF (console in development, SMTP in production), in the member's
+    language whoever asked for it (a clerk may send it)."""
     sacco = sacco_settings()
-    message = EmailMessage(
-        subject=f"Your {sacco.name} statement, {start:%d %b %Y} – {end:%d %b %Y}",
-        body=(
-            f"Dear {member.user.first_name},\n\nYour statement for {start:%d %B %Y} to {end:%d %B %Y} is attached "
-            f"(share capital, deposits, loans and anything held for you).\n\n{sacco.name}"
-        ),
-        to=[member.user.email],
-    )
-    message.attach(f"statement-{start}-{end}.pdf", member_statement_pdf(statement), "application/pdf")
+    with translation.override(member.user.language or translation.get_language()):
+        statement = member_statement(member=member, start=start, end=end)
+        period = {"sacco": sacco.name, "start": date_format(start, "j M Y"), "end": date_format(end, "j M Y")}
+        message = EmailMessage(
+            subject=gettext("Your %(sacco)s statement, %(start)s – %(end)s") % period,
+            body=gettext(
+                "Dear %(name)s,\n\nYour statement for %(start)s to %(end)s is attached (share capital, deposits, "
+                "loans and anything held for you).\n\n%(sacco)s"
+            )
+            % {**period, "name": member.user.first_name},
+            to=[member.user.email],
+        )
+        message.attach(f"statement-{start}-{end}.pdf", member_statement_pdf(statement), "application/pdf")
     message.send()
