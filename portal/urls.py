@@ -40,6 +40,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language chooser's POST
     path("portal/", include("portal.member_area.urls")),
     path("api/mpesa/", include("portal.mpesa.urls")),  # Daraja's callbacks (issue 15)
+    path("sms/", include("portal.notifications.urls")),  # Africa's Talking's delivery reports (issue 15)
     path("api/", include("portal.api.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, {"sitemaps": {"wagtail": RequestHostSitemap}}),

@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -148,7 +149,9 @@ def _africastalking_sms():
     credentials = (settings.AFRICASTALKING_USERNAME, settings.AFRICASTALKING_API_KEY)
     with _at_lock:
         if _at_initialised_for != credentials or africastalking.SMS is None:
-            africastalking.initialize(*credentials)
+            with warnings.catch_warnings():  # "Sandbox is currently not available for the Whatsapp service"
+                warnings.simplefilter("ignore", UserWarning)
+                africastalking.initialize(*credentials)
             _at_initialised_for = credentials
         return africastalking.SMS
 

@@ -1,7 +1,10 @@
 """Admin for mass email: compose, send (queued to django-q2), watch progress, read the delivery log."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -9,6 +12,7 @@ from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -17,7 +21,7 @@ from portal.society.list_exports import ExportingIndexView
 
 from .drafts import mass_email_draft_create, mass_email_draft_update
 from .mass_email import mass_email_queue, mass_email_recipients
-from .models import MassEmail, MassEmailDelivery
+from .models import MassEmail, MassEmailDelivery, SmsMessage
 
 
 def _draft(data: dict) -> dict:
@@ -124,8 +128,96 @@ class MassEmailDeliveryViewSet(SnippetViewSet):
     export_filename = "email-deliveries"
 
 
+class SmsLogPermissionPolicy(ModelPermissionPolicy):
+    """The SMS log is read only for everyone (rows are written by `sms_send` and delivery reports alone), and
+    readable by whoever reads the email delivery log (the member desk, the auditors): the same kind of record."""
+
+    READ_ACTIONS = {"view"}
+
+    def user_has_permission(self, user, action):
+        if action not in self.READ_ACTIONS or not user.is_active:
+            return False
+        return user.is_superuser or user.has_perm("notifications.view_massemaildelivery")
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def users_with_any_permission(self, actions):
+        if not self.READ_ACTIONS.intersection(actions):
+            return get_user_model().objects.none()
+        codename = Q(codename="view_massemaildelivery", content_type__app_label="notifications")
+        return (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .filter(
+                Q(is_superuser=True)
+                | Q(user_permissions__in=_permissions(codename))
+                | Q(groups__permissions__in=_permissions(codename))
+            )
+            .distinct()
+        )
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return self.user_has_permission(user, action)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        return self.user_has_any_permission(user, actions)
+
+
+def _permissions(query):
+    return Permission.objects.filter(query)
+
+
+class SmsMessageViewSet(SnippetViewSet):
+    """Every SMS the portal sent: to whom, what kind, the gateway's status and the delivery report. Read only."""
+
+    model = SmsMessage
+    permission_policy = SmsLogPermissionPolicy(SmsMessage)
+    index_view_class = ExportingIndexView
+    icon = "mobile-alt"
+    menu_label = "SMS log"
+    menu_order = 131
+    add_to_admin_menu = True
+    inspect_view_enabled = True
+    list_display = ["to", "kind", "status", "provider_status", "created_at", "delivery_reported_at", "failure_reason"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to", "provider_message_id"]
+    list_export = [
+        "to",
+        "user.email",
+        "kind",
+        "status",
+        "provider_status",
+        "provider_message_id",
+        "cost",
+        "failure_reason",
+        "network_code",
+        "created_at",
+        "sent_at",
+        "delivery_reported_at",
+    ]
+    export_filename = "sms-log"
+    inspect_view_fields = [
+        "to",
+        "user",
+        "kind",
+        "text",
+        "status",
+        "provider_status",
+        "provider_message_id",
+        "cost",
+        "failure_reason",
+        "network_code",
+        "retry_count",
+        "created_at",
+        "sent_at",
+        "delivery_reported_at",
+    ]
+
+
 register_snippet(MassEmailViewSet)
 register_snippet(MassEmailDeliveryViewSet)
+register_snippet(SmsMessageViewSet)
 
 
 def mass_email_send_view(request, pk):
