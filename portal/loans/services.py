@@ -34,6 +34,7 @@ from portal.society.money import InvalidAmount, format_money, parse_amount
 from portal.society.policy import sacco_settings
 from portal.society.wording import counted, with_article
 
+from .disbursement_channels import channel_for
 from .eligibility import free_deposits, loan_eligibility
 from .models import (
     ApplicationStatus,
@@ -379,10 +380,14 @@ def loan_disburse(
     *, application: LoanApplication, by, date: datetime.date | None = None, bank_account: BankAccount | None = None
 ) -> Disbursement:
     """Pay out an approved application once: the application row is locked, the loan is one-to-one with it and the
-    ledger key is `disbursement:<application>`; a second call returns the same loan (created=False)."""
+    ledger key is `disbursement:<application>`; a second call returns the same loan (created=False).
+
+    A product that asks for another channel (M-Pesa B2C, disbursement_channels.py) is paid through it instead of the
+    bank account; a loan whose payout failed and was reversed is paid out again on the same loan row."""
     date = date or timezone.localdate()
+    channel = channel_for(application.product)
     account = bank_account or bank_account_primary()
-    if account is None or not account.active:
+    if channel is None and (account is None or not account.active):
         raise ValidationError({"bank_account": ["Choose an active bank account to pay from."]})
     if date > timezone.localdate():
         raise ValidationError({"date": ["The disbursement date cannot be in the future."]})
@@ -394,19 +399,20 @@ def loan_disburse(
                 .get(pk=application.pk)
             )
             existing = Loan.objects.filter(application=locked).first()
-            if existing is not None:
+            if existing is not None and existing.status != LoanStatus.REVERSED:
                 return Disbursement(existing, False)
             if locked.status != ApplicationStatus.APPROVED:
                 raise LoanStateError(
                     f"Only an approved application is paid out; this one is {locked.get_status_display().lower()}."
                 )
-            loan = _disburse(locked, by=by, date=date, account=account)
+            loan = _disburse(locked, by=by, date=date, account=account, channel=channel, redo=existing)
             audit_log(
                 instance=loan,
                 action=POST,
                 by=by,
                 summary=f"Disbursed KES {loan.principal:,.2f} ({loan.product.name}, {loan.term_months} months); "
-                f"paid out KES {loan.amount_paid_out:,.2f} from {account.name} on {date:%d %b %Y}",
+                f"paid out KES {loan.amount_paid_out:,.2f} from {channel.label if channel else account.name} "
+                f"on {date:%d %b %Y}",
             )
     except IntegrityError:
         loan = Loan.objects.filter(application=application).first()
@@ -416,7 +422,7 @@ def loan_disburse(
     return Disbursement(loan, True)
 
 
-def _disburse(application: LoanApplication, *, by, date, account: BankAccount) -> Loan:
+def _disburse(application: LoanApplication, *, by, date, account: BankAccount, channel=None, redo=None) -> Loan:
     product = application.product
     amount = application.amount
     processing = cents(amount * product.processing_fee_percent / 100)
@@ -425,6 +431,8 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount) -
         principal, paid_out = amount + processing + insurance, amount
     else:
         principal, paid_out = amount, amount - processing - insurance
+    if channel is not None:
+        channel.check(application=application, amount=paid_out)
     schedule = schedule_build(
         principal=principal,
         annual_rate=application.annual_rate,
@@ -434,6 +442,7 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount) -
         first_due_months=1 + product.grace_months,
     )
     loan = Loan(
+        **({"id": redo.pk} if redo is not None else {}),  # a reversed payout is re-booked on its own row
         application=application,
         member=application.member,
         product=product,
@@ -447,12 +456,12 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount) -
         disbursed_on=date,
         disbursed_by=by,
     )
-    loan.save(force_insert=True)  # first: the ledger lines name the loan
+    loan.save(force_insert=redo is None, force_update=redo is not None)  # first: the ledger lines name the loan
     member_id = application.member_id
     memo = f"Loan {product.name} to {application.member.membership_number}"
     lines = [
         Line(LOANS, debit=principal, member_id=member_id, loan_id=loan.pk, description=memo),
-        Line(account.ledger_account.code, credit=paid_out, description=memo),
+        Line(channel.credit_code() if channel else account.ledger_account.code, credit=paid_out, description=memo),
     ]
     if processing:
         lines.append(
@@ -462,9 +471,8 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount) -
         lines.append(
             Line(INSURANCE_FEES, credit=insurance, member_id=member_id, loan_id=loan.pk, description="Insurance fee")
         )
-    result = ledger_post(
-        memo=memo, lines=lines, idempotency_key=f"disbursement:{application.pk}", posted_by=by, date=date, source="loan"
-    )
+    key = f"disbursement:{application.pk}" + (f":after:{redo.disbursement_entry_id}" if redo is not None else "")
+    result = ledger_post(memo=memo, lines=lines, idempotency_key=key, posted_by=by, date=date, source="loan")
     loan.disbursement_entry = result.entry
     loan.save(update_fields=["disbursement_entry"])
     LoanInstalment.objects.bulk_create(
@@ -475,6 +483,8 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount) -
     )
     application.status = ApplicationStatus.DISBURSED
     application.save(update_fields=["status"])
+    if channel is not None:
+        channel.start(loan=loan, by=by)
     return loan
 
 

@@ -8,3 +8,11 @@ class MpesaConfig(AppConfig):
     label = "mpesa"
     verbose_name = "M-Pesa"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from portal.loans.disbursement_channels import MPESA, channel_register
+
+        from .b2c import MpesaB2CChannel
+
+        # Loan products with `disburse_by_mpesa` pay out by B2C through the treasurer's usual Disburse action.
+        channel_register(MPESA, MpesaB2CChannel())
