@@ -1,9 +1,11 @@
 """The member-facing forms: profile (contacts, nominees, bank details), KYC uploads, and the loan application."""
 
 import re
+import time
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
@@ -60,6 +62,19 @@ class KycUploadForm(forms.Form):
 
 GUARANTOR_SEARCH_MIN = 3
 GUARANTOR_SEARCH_LIMIT = 10
+GUARANTOR_LOOKUPS_PER_MINUTE = 30
+
+
+def guarantor_lookup_allowed(*, user_pk) -> bool:
+    """Count one guarantor lookup by this user and say whether it is within GUARANTOR_LOOKUPS_PER_MINUTE this clock
+    minute. Every door that reads members by name or number (the search page, the form's Find and Add, each guarantor
+    read at submit) counts here, so the list of people cannot be harvested through whichever door is not counted."""
+    key = f"guarantor-search:{user_pk}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=90)
+    try:
+        return cache.incr(key) <= GUARANTOR_LOOKUPS_PER_MINUTE
+    except ValueError:  # the key expired between add and incr
+        return True
 
 
 def _guarantor_pool(*, member: Member):
@@ -170,6 +185,7 @@ class ApplicationForm(forms.Form):
     def __init__(self, *args, member: Member | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.member = member
+        self.lookups_refused = False  # over the guarantor lookup limit: no more rows are read this time
         self.guarantor_rows: list[int] = []  # form row of each request sent to the service, in order
         self.guarantor_errors: list[str] = []  # about the guarantors as a whole (cover, how many)
         for n in range(1, GUARANTOR_ROWS + 1):
@@ -256,23 +272,33 @@ class ApplicationForm(forms.Form):
             self.guarantor_members[n] = guarantor
 
     def _guarantor_find(self, text: str, field: str) -> Member | None:
-        """A membership number names any member (the service says why one cannot guarantee); a name is looked up
-        among those who can, and must name exactly one."""
-        member = Member.objects.select_related("user").filter(membership_number__iexact=text).first()
-        if member is not None:
-            return member
-        if self.member is None:
-            self.add_error(field, _("No member has the number %(text)s.") % {"text": text})
+        """The member who can guarantee that `text` names: a membership number, or a name that matches exactly one.
+        Read from the same pool as the search and counted against the same limit, so a failed lookup says no more
+        than the search would (a number of a member who cannot guarantee reads as one that matches nobody)."""
+        if self.member is not None and text.lower() == self.member.membership_number.lower():
+            self.add_error(field, _("You cannot guarantee your own loan."))
             return None
+        nobody = _("No member who can guarantee matches “%(text)s”. Check the name or use their number.") % {
+            "text": text
+        }
+        if self.member is None:
+            self.add_error(field, nobody)
+            return None
+        if self.lookups_refused or not guarantor_lookup_allowed(user_pk=self.member.user_id):
+            self.lookups_refused = True
+            self.add_error(
+                field,
+                _("Too many guarantor look-ups in the last minute. Wait a minute, then send the form again."),
+            )
+            return None
+        found = guarantor_candidate(member=self.member, number=text)
+        if found is not None:
+            return found
         matches = guarantor_candidates(member=self.member, query=text, limit=4)
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            self.add_error(
-                field,
-                _("No member who can guarantee matches “%(text)s”. Check the name or use their number.")
-                % {"text": text},
-            )
+            self.add_error(field, nobody)
         else:
             names = ", ".join(f"{m.user.get_full_name()} ({m.membership_number})" for m in matches[:3])
             self.add_error(
@@ -310,9 +336,21 @@ class ApplicationForm(forms.Form):
             return
         row = self.guarantor_rows[int(found["index"]) - 1]
         detail = found["detail"]
-        about_amount = "amount" in detail or "at most" in detail
-        self.add_error(f"guarantee_{row}" if about_amount else f"guarantor_{row}", detail[:1].upper() + detail[1:])
+        if "free deposits" in detail:  # the service names the guarantor's free deposits: a balance, not for us to show
+            self.add_error(
+                f"guarantee_{row}",
+                _("More than this member can guarantee now. Ask them how much they can cover."),
+            )
+        elif any(reason in detail for reason in _PRIVATE_REASONS):  # changed since the lookup: say no more than it
+            self.add_error(f"guarantor_{row}", _("This member cannot guarantee your loan now."))
+        else:
+            about_amount = "amount" in detail or "at most" in detail
+            self.add_error(f"guarantee_{row}" if about_amount else f"guarantor_{row}", detail[:1].upper() + detail[1:])
 
+
+# What `application_submit` may say about a guarantor that the search never says (their status, how many loans they
+# guarantee, whether the number exists): the lookup filters these out, so they appear only if something changed.
+_PRIVATE_REASONS = ("only active members", "already guarantees", "no such member")
 
 # How `application_submit` names a guarantor in its messages: "Guarantor 2 (M0012): …", counted over the rows sent.
 _GUARANTOR_MESSAGE = re.compile(r"^Guarantor (?P<index>\d+)(?: \([^)]*\))?: (?P<detail>.+)$", re.S)

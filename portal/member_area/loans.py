@@ -1,13 +1,11 @@
 """Member portal pages for loans: what I can borrow (L2), apply (L3, behind a fresh second factor), my loans and
 each loan's schedule (L6). A member reaches only their own loans; anyone else's is a 404."""
 
-import time
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,6 +36,7 @@ from .forms import (
     guarantor_candidate,
     guarantor_candidates,
     guarantor_free_row,
+    guarantor_lookup_allowed,
     guarantor_row_of,
 )
 from .mixins import MemberAreaMixin
@@ -54,7 +53,6 @@ def _member(context):
 APPLY_FIELDS = ["product", "amount", "term_months", "purpose"] + [
     f"{kind}_{n}" for n in range(1, GUARANTOR_ROWS + 1) for kind in ("guarantor", "guarantee")
 ]
-SEARCHES_PER_MINUTE = 30
 # The application form's own guarantor search (issue 14): its buttons re-render the form, they never submit it.
 FIND_BUTTON = "find_guarantor"
 ADD_BUTTON = "add_guarantor"
@@ -136,7 +134,8 @@ class ApplyView(MemberAreaMixin, TemplateView):
                 )
                 return redirect("member_area:loans")
         context["form"] = form
-        return self.render_to_response(context, status=400)
+        # Over the guarantor lookup limit the rows were not read: 429, with the reason beside the guarantor field.
+        return self.render_to_response(context, status=429 if form.lookups_refused else 400)
 
     def _guarantor_step(self, request):
         """The "Find" button lists members who can guarantee under the search; "Add" fills the next empty row. The form
@@ -153,7 +152,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
         status = 200
         if not adding and not searching:
             search["too_short"] = bool(query)
-        elif not _search_allowed(request.user.pk):
+        elif not guarantor_lookup_allowed(user_pk=request.user.pk):
             search["throttled"] = True
             status = 429
         else:
@@ -221,7 +220,7 @@ class GuarantorSearchView(MemberAreaMixin, TemplateView):
         if len(query) < GUARANTOR_SEARCH_MIN:
             context["too_short"] = bool(query)
             return self.render_to_response(context)
-        if not _search_allowed(request.user.pk):
+        if not guarantor_lookup_allowed(user_pk=request.user.pk):
             context["throttled"] = True
             return self.render_to_response(context, status=429)
         results = guarantor_candidates(member=member, query=query, limit=GUARANTOR_SEARCH_LIMIT + 1)
@@ -231,16 +230,6 @@ class GuarantorSearchView(MemberAreaMixin, TemplateView):
             for found in results[:GUARANTOR_SEARCH_LIMIT]
         ]
         return self.render_to_response(context)
-
-
-def _search_allowed(user_pk) -> bool:
-    """At most SEARCHES_PER_MINUTE searches a minute for one member: the list is of people, not for harvesting."""
-    key = f"guarantor-search:{user_pk}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=90)
-    try:
-        return cache.incr(key) <= SEARCHES_PER_MINUTE
-    except ValueError:  # the key expired between add and incr
-        return True
 
 
 def _add_url(carried: dict, row: int, number: str) -> str:

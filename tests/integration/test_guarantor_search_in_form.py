@@ -165,9 +165,9 @@ def test_at_least_three_characters_and_a_few_searches_a_minute(client, borrower,
     # The limit counts per clock minute: hold the clock still, or a loop that crosses a minute boundary never sees 429.
     import types
 
-    from portal.member_area import loans as loan_pages
+    from portal.member_area import forms as guarantor_forms
 
-    monkeypatch.setattr(loan_pages, "time", types.SimpleNamespace(time=lambda: 1_800_000_000.0))
+    monkeypatch.setattr(guarantor_forms, "time", types.SimpleNamespace(time=lambda: 1_800_000_000.0))
     sign_in_verified(client, borrower.user)
     short = client.post(APPLY, {**typed, "guarantor_query": "ak", "find_guarantor": "1"})
     html = short.content.decode()
