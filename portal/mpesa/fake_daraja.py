@@ -83,6 +83,7 @@ class FakeDaraja:
         callback_delay: float = 0.3,
         send_callbacks: bool = True,
         token_lifetime: int = 3599,
+        default_outcome: str = "success",
     ):
         self.consumer_key = consumer_key or settings.MPESA_CONSUMER_KEY
         self.consumer_secret = consumer_secret or settings.MPESA_CONSUMER_SECRET
@@ -93,6 +94,7 @@ class FakeDaraja:
         self.callback_delay = callback_delay
         self.send_callbacks = send_callbacks
         self.token_lifetime = token_lifetime
+        self.default_outcome = default_outcome
         self.requests: list[dict] = []  # every request received: method, path, headers, json/query
         self.outbox: list[dict] = []  # every callback made: url, json, and (once sent) status or error
         self.registered: dict[str, str] = {}  # ResponseType, ConfirmationURL, ValidationURL
@@ -122,7 +124,7 @@ class FakeDaraja:
         with self._lock:
             if self._next_outcomes:
                 return self._next_outcomes.pop(0)
-            return self._outcomes.get(phone, "success")
+            return self._outcomes.get(phone, self.default_outcome)
 
     def expire_tokens(self) -> None:
         """Forget every token issued, as Daraja does when it rotates them early (the client must fetch a new one)."""
