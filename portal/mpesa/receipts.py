@@ -185,7 +185,7 @@ def mpesa_receipt_post(
                 reference=(reference or "")[:100],
                 amount=amount,
                 paid_at=paid_at,
-                phone=(phone or "")[:20],
+                phone=(phone or "")[:64],
                 payer_name=(payer_name or "")[:150],
                 status=ReceiptStatus.UNALLOCATED,
                 bank_account=account,

@@ -41,7 +41,14 @@ class Migration(migrations.Migration):
                 ),
                 ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
                 ("paid_at", models.DateTimeField()),
-                ("phone", models.CharField(blank=True, max_length=20)),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True,
+                        help_text="As Daraja sent it (newer APIs send it masked or hashed).",
+                        max_length=64,
+                    ),
+                ),
                 ("payer_name", models.CharField(blank=True, max_length=150)),
                 (
                     "status",

@@ -43,7 +43,9 @@ class MpesaReceipt(models.Model):
     )
     amount = MoneyField()
     paid_at = models.DateTimeField()
-    phone = models.CharField(max_length=20, blank=True)
+    phone = models.CharField(
+        max_length=64, blank=True, help_text=_("As Daraja sent it (newer APIs send it masked or hashed).")
+    )
     payer_name = models.CharField(max_length=150, blank=True)
     status = models.CharField(max_length=12, choices=ReceiptStatus.choices)
     note = models.CharField(max_length=255, blank=True, help_text=_("Why the money went where it went."))
