@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
@@ -18,7 +19,7 @@ from portal.members.otp_views import fresh_otp_required
 from portal.society.money_fields import MoneyFormField
 from portal.society.tabular import list_export
 
-from .models import Loan, LoanApplication
+from .models import Loan, LoanApplication, LoanStatus
 from .portfolio_tables import loan_portfolio_sections
 from .selectors import portfolio_aging, portfolio_by_product, portfolio_report
 from .services import LoanStateError, disbursement_date_check, loan_disburse, loan_repay
@@ -83,7 +84,7 @@ def application_disburse_view(request, pk):
         form = DisburseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            if not Loan.objects.filter(application=application).exists():
+            if not Loan.objects.filter(application=application).exclude(status=LoanStatus.REVERSED).exists():
                 disbursement_date_check(application=application, date=form.cleaned_data["date"])
             result = loan_disburse(
                 application=application,
@@ -98,12 +99,22 @@ def application_disburse_view(request, pk):
             _apply_errors(form, exc)
         else:
             loan = result.loan
-            if result.created:
+            if result.created and application.product.disburse_by_mpesa:
+                messages.success(
+                    request,
+                    _("Sending KES %(amount)s to %(phone)s by M-Pesa; the loan shows the payout until M-Pesa answers.")
+                    % {"amount": f"{loan.amount_paid_out:,.2f}", "phone": application.member.phone_number},
+                )
+            elif result.created:
                 messages.success(request, f"Paid out KES {loan.amount_paid_out:,.2f}; the schedule is ready.")
             else:
                 messages.warning(request, "This application was already paid out; nothing was paid again.")
             return redirect(LOANS)
     intro = f"Pay out {application.product} of KES {application.amount:,.2f} to {application.member.membership_number}."
+    if application.product.disburse_by_mpesa:
+        intro += " " + _("This product pays out by M-Pesa to %(phone)s; the bank account is not used.") % {
+            "phone": application.member.phone_number or _("(no phone number)")
+        }
     return _page(request, title="Disburse", intro=intro, form=form, cancel=APPLICATIONS, button="Disburse")
 
 

@@ -4,6 +4,7 @@ they change only through the loan services)."""
 from django.db.models import F
 from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import Panel
@@ -26,10 +27,17 @@ from portal.workflows.views import (
 
 from . import admin_views
 from .approval import loan_review_rules_met, review_progress
+from .disbursement_channels import payout_describe
 from .eligibility import loan_eligibility
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
 from .schedule import schedule_build
+
+
+def _application_payout(application) -> str:
+    """The payout of the application's loan (M-Pesa: pending, paid or failed), "" for a bank payment or none."""
+    loan = Loan.objects.filter(application=application).first()
+    return payout_describe(loan) if loan is not None else ""
 
 
 class LoanProductEditView(ServiceEditView):
@@ -63,6 +71,7 @@ class LoanProductViewSet(SnippetViewSet):
         "fee_treatment",
         "penalty_rate_monthly",
         "grace_months",
+        "disburse_by_mpesa",
         "active",
     ]
     export_filename = "loan-products"
@@ -108,6 +117,7 @@ class LoanApplicationViewSet(SnippetViewSet):
         "amount",
         "term_months",
         "status",
+        Column("payout", label=_("Payout"), accessor=_application_payout),
         "created_at",
     ]
     list_filter = ["status", "product"]
@@ -238,6 +248,7 @@ class LoanViewSet(SnippetViewSet):
         "term_months",
         "disbursed_on",
         "status",
+        Column("payout", label=_("Payout"), accessor=payout_describe),
     ]
     list_filter = ["status", "product", "disbursed_on"]
     search_fields = ["member__membership_number"]

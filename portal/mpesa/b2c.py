@@ -21,7 +21,8 @@ Design
   So the clearing account holds, at any time, minus the payouts still on their way, and is zero when none is.
 - Failure: the payout is marked failed, the disbursement reversed (disbursement_channels.disbursement_reverse),
   the loan's unstarted schedule removed, the loan REVERSED ("Payout failed, reversed") and the application APPROVED
-  again with its guarantees still accepted; the treasurer's Disburse action then pays it out again (a new payout
+  again with its guarantees still accepted, and the member is told (notify, kind "loan decision": email and/or SMS
+  in their language); the treasurer's Disburse action then pays it out again (a new payout
   on the same loan row, a new disbursement entry `disbursement:<application>:after:<old entry>`). To pay that
   loan by bank instead, untick the product's flag first.
 - Sending: the payout row is created inside the disbursement's transaction; the request goes to Daraja in a
@@ -49,7 +50,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
@@ -60,6 +61,8 @@ from portal.finance.ledger.models import Account, AccountType
 from portal.finance.ledger.services import Line, ledger_post
 from portal.loans.disbursement_channels import disbursement_reverse
 from portal.loans.models import Loan, LoanApplication
+from portal.notifications.models import MessageKind
+from portal.notifications.services import notify
 from portal.society.errors import StateConflict
 
 from .callbacks import callback_processed
@@ -139,6 +142,22 @@ class MpesaB2CChannel:
                     ]
                 }
             )
+        if not (
+            settings.MPESA_CALLBACK_BASE_URL
+            and settings.MPESA_CALLBACK_TOKEN
+            and settings.MPESA_B2C_INITIATOR_NAME
+            and settings.MPESA_B2C_SECURITY_CREDENTIAL
+        ):
+            raise ValidationError(
+                {
+                    "product": [
+                        _(
+                            "M-Pesa payouts are not set up (callback URL, token, B2C initiator and credential); "
+                            "pay this loan by bank."
+                        )
+                    ]
+                }
+            )
 
     def start(self, *, loan: Loan, by) -> None:
         payout = B2CPayout.objects.create(
@@ -155,7 +174,7 @@ class MpesaB2CChannel:
         payout = B2CPayout.objects.filter(loan=loan).order_by("-requested_at").first()
         if payout is None:
             return ""
-        text = f"M-Pesa: {payout.get_status_display()}"
+        text = gettext("M-Pesa: %(status)s") % {"status": payout.get_status_display()}
         if payout.transaction_receipt:
             text += f" ({payout.transaction_receipt})"
         elif payout.status == PayoutStatus.REQUESTED and payout.timed_out_at:
@@ -230,7 +249,29 @@ def payout_fail(*, payout: B2CPayout, code: str, desc: str) -> str:
         except StateConflict as exc:
             logger.error("B2C payout %s failed but its loan cannot be reversed: %s", locked.reference, exc)
             return f"failed; reversal refused: {exc.messages[0]}"[:255]
+        transaction.on_commit(lambda: _failure_notify(locked.pk))
     return f"failed ({code}); disbursement reversed"
+
+
+def _failure_notify(payout_id) -> None:
+    """Tell the member (in their language) that the payout did not reach them and they owe nothing for it."""
+    payout = B2CPayout.objects.select_related("loan__member__user").get(pk=payout_id)
+    user = payout.loan.member.user
+    with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        subject = gettext("Your loan payout did not go through")
+        text = gettext(
+            "M-Pesa could not send your loan of KES %(amount)s to %(phone)s; you owe nothing for it. "
+            "The SACCO will pay it out again."
+        ) % {"amount": f"{payout.amount:,.2f}", "phone": payout.phone}
+    notify(
+        user=user,
+        subject=subject,
+        template="generic",
+        context={"body": text},
+        link=reverse("member_area:loans"),
+        kind=MessageKind.LOAN_DECISION,
+        sms_text=text,
+    )
 
 
 def payout_paid(*, payout: B2CPayout, receipt: str, code: str, desc: str) -> str:

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
@@ -125,6 +126,8 @@ def test_a_failed_payout_reverses_the_disbursement_with_a_contra_entry(
     assert loan.status == LoanStatus.REVERSED and not LoanInstalment.objects.filter(loan=loan).exists()
     assert approved.status == ApplicationStatus.APPROVED
     assert not JournalEntry.objects.filter(idempotency_key__startswith="b2c:").exists()
+    told = [m for m in mail.outbox if m.to == [approved.member.user.email] and "did not go through" in m.subject]
+    assert len(told) == 1 and "KES 98,500.00" in told[0].body
     with pytest.raises(ValidationError):  # nothing to repay on a reversed loan
         loan_repay(loan=loan, amount="100", reference="R1", date=DAY)
     call_command("ledger_check")
@@ -295,3 +298,54 @@ def test_only_those_who_may_disburse_start_a_payout_through_the_api(
     assert response.status_code == 201
     assert B2CPayout.objects.get().status == PayoutStatus.REQUESTED
     assert len(fake_daraja_offline.calls("/mpesa/b2c/v1/paymentrequest")) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize(("outcome", "status"), [("success", PayoutStatus.PAID), ("insufficient", PayoutStatus.FAILED)])
+def test_end_to_end_the_fake_daraja_calls_back_the_live_server(approved, treasurer, fake_daraja, outcome, status):
+    """No capture: the disbursement commits, the q2 task sends the request, the fake posts its result to the live
+    server, whose view stores it and processes it (whichever comes first: the result or the stored ids)."""
+    fake_daraja.set_outcome(outcome)
+    loan = loan_disburse(application=approved, by=treasurer, date=DAY).loan
+    fake_daraja.wait_idle()
+    sent = fake_daraja.outbox[-1]
+    assert sent["status"] == 200 and sent["answer"] == {"ResultCode": 0, "ResultDesc": "Accepted"}
+    payout = B2CPayout.objects.get(loan=loan)
+    assert payout.status == status
+    loan.refresh_from_db()
+    transit = payouts_in_transit_account().code
+    assert account_balance(code=transit) == D("0.00")
+    if status == PayoutStatus.PAID:
+        assert loan.status == LoanStatus.ACTIVE and account_balance(code="1100") == D("100000.00")
+        assert account_balance(code=b2c_bank_account().ledger_account.code) == D("-98500.00")
+    else:
+        assert loan.status == LoanStatus.REVERSED and account_balance(code="1100") == D("0.00")
+    assert MpesaCallback.objects.get(kind=CallbackKind.B2C_RESULT).processed_at is not None
+    call_command("ledger_check")
+
+
+def test_the_treasurer_disburses_in_the_admin_and_sees_the_payout_on_the_loan(
+    client, approved, treasurer, fake_daraja_offline, django_capture_on_commit_callbacks
+):
+    from portal.finance.banking.services import bank_account_primary
+    from tests.conftest import sign_in_verified
+
+    sign_in_verified(client, treasurer)
+    url = f"/admin/loans/applications/{approved.pk}/disburse/"
+    assert "pays out by M-Pesa to +254712345678" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"bank_account": bank_account_primary().pk, "date": DAY.today().isoformat()})
+    assert response.status_code == 302
+    book = client.get("/admin/snippets/loans/loan/").content.decode()
+    assert "M-Pesa: Sent, awaiting M-Pesa" in book
+    receipt = _deliver(client, fake_daraja_offline, django_capture_on_commit_callbacks)["Result"]["TransactionID"]
+    assert f"M-Pesa: Paid ({receipt})" in client.get("/admin/snippets/loans/loan/").content.decode()
+    assert f"M-Pesa: Paid ({receipt})" in client.get("/admin/snippets/loans/loanapplication/").content.decode()
+
+
+def test_without_the_m_pesa_settings_the_disbursement_is_refused_and_nothing_is_booked(approved, treasurer, settings):
+    settings.MPESA_CALLBACK_BASE_URL = ""
+    with pytest.raises(ValidationError) as exc:
+        loan_disburse(application=approved, by=treasurer, date=DAY)
+    assert "product" in exc.value.message_dict
+    assert not Loan.objects.exists() and not B2CPayout.objects.exists()
