@@ -1,11 +1,18 @@
 """Demo dividends: last year's, declared by the treasurer at rates last year's surplus affords (about a fifth of it
 as interest on deposits, an expense of this year, and a third as the dividend on share capital, paid from retained
-earnings; the rest stays in reserves), approved by the two committee members and posted. Idempotent: skipped
-once that year has a declaration."""
+earnings; the rest stays in reserves).
+
+As in a real society, the members approve it at the AGM, which the by-laws hold within four months of the year's
+end: before the demo's AGM day the declaration waits for the committee's votes; from that day it is approved by the
+two committee members and posted. It is posted on the day it is approved (dividend_post dates it so), so an earlier
+posting would put a fifth of last year's surplus into the first weeks of this year's income statement as interest
+on deposits, and the year to date would show a deficit. Idempotent: a declaration waiting from an earlier run is
+approved once the AGM day has come."""
 
 import datetime
 from decimal import ROUND_DOWN, Decimal
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -14,12 +21,18 @@ from portal.members.models import User
 from portal.society.money import sum_to_cents
 
 from .compute import DEPOSITS, SHARE_CAPITAL, year_balances
-from .models import DividendDeclaration
+from .models import DividendDeclaration, DividendPosting
 from .services import dividend_prepare, dividend_vote
 
 INTEREST_SHARE, DIVIDEND_SHARE = Decimal("0.20"), Decimal("0.33")  # of last year's surplus
 MAX_DEPOSIT_RATE, MAX_SHARE_CAPITAL_RATE = Decimal("6"), Decimal("10")  # % (what the demo used to declare)
 FLOOR_RATE = Decimal("1")  # % on share capital when the surplus affords less: the demo shows a declaration
+AGM_MONTH, AGM_DAY = 4, 30  # the demo's AGM: the last day the by-laws allow (four months after 31 December)
+
+
+def agm_held(today: datetime.date) -> bool:
+    """Whether this year's AGM, which approves last year's dividends, has been held by `today`."""
+    return today >= datetime.date(today.year, AGM_MONTH, AGM_DAY)
 
 
 def year_surplus(year: int) -> Decimal:
@@ -57,12 +70,20 @@ def dividends_seed() -> None:
     staff = {u.email: u for u in User.objects.filter(email__endswith="@sacco.example")}
     treasurer = staff.get("treasurer@sacco.example")
     approvers = [staff.get("committee@sacco.example"), staff.get("committee2@sacco.example")]
-    year = timezone.localdate().year - 1
-    if treasurer is None or None in approvers or DividendDeclaration.objects.filter(financial_year=year).exists():
+    today = timezone.localdate()
+    year = today.year - 1
+    if treasurer is None or None in approvers or DividendPosting.objects.filter(financial_year=year).exists():
         return
-    share_rate, deposit_rate = affordable_rates(year)
-    declaration = dividend_prepare(
-        financial_year=year, share_capital_rate=share_rate, deposit_rate=deposit_rate, by=treasurer
-    )
+    declaration = DividendDeclaration.objects.filter(financial_year=year).order_by("-pk").first()
+    if declaration is None:
+        share_rate, deposit_rate = affordable_rates(year)
+        declaration = dividend_prepare(
+            financial_year=year, share_capital_rate=share_rate, deposit_rate=deposit_rate, by=treasurer
+        )
+    if not agm_held(today):
+        return  # waiting for the AGM: staff see it in their approvals
     for approver in approvers:
-        dividend_vote(declaration=declaration, user=approver)
+        try:
+            dividend_vote(declaration=declaration, user=approver)
+        except (ValidationError, PermissionDenied):
+            continue  # voted in an earlier run, or no longer waiting

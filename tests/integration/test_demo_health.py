@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
+from portal.dividends.demo import agm_held
+from portal.dividends.models import DividendDeclaration, DividendPosting
 from portal.finance.ledger.models import JournalLine
 from portal.loans.models import Classification, Loan, LoanApplication
 from portal.loans.selectors import portfolio_report
@@ -50,6 +52,36 @@ def test_a_small_demo_society_is_healthy(settings, tmp_path):
         ):
             balance += Decimal(str(day["d"])) - Decimal(str(day["c"]))
             assert balance >= 0, (code, day["date"])
+
+
+@pytest.fixture
+def clock_at(monkeypatch):
+    """Run the clock from 09:00 UTC on `day` (django.utils.timezone.now, which localdate and auto_now read)."""
+
+    def _set(day: datetime.date):
+        real_now = timezone.now
+        started = real_now()
+        at = datetime.datetime.combine(day, datetime.time(9), tzinfo=datetime.UTC)
+        monkeypatch.setattr(timezone, "now", lambda: at + (real_now() - started))
+
+    return _set
+
+
+@pytest.mark.parametrize("month, day", [(2, 14), (4, 30)], ids=["before-the-agm", "agm-day"])
+def test_the_demo_year_to_date_is_a_surplus_early_in_the_year(settings, tmp_path, clock_at, month, day):
+    """Last year's dividends are posted on the day they are approved: before the AGM (30 April) they wait for the
+    committee, so six weeks of income do not carry a fifth of last year's surplus as interest on deposits."""
+    settings.MEDIA_ROOT = tmp_path
+    today = datetime.date(timezone.localdate().year, month, day)
+    clock_at(today)
+    call_command("seed_demo", members=25, years=5)
+    assert timezone.localdate() == today
+    assert _surplus(datetime.date(today.year, 1, 1), today) > 0  # the summary's "to date" figure
+    assert portfolio_report().par30 < 10
+    declaration = DividendDeclaration.objects.get(financial_year=today.year - 1)
+    posted = DividendPosting.objects.filter(financial_year=today.year - 1).exists()
+    assert posted == agm_held(today) == (month >= 4)
+    assert declaration.state == ("Posted" if posted else "In approval")
 
 
 def test_seed_demo_prints_a_short_summary_on_the_served_port_and_no_mail(settings, tmp_path, capsys, monkeypatch):
