@@ -31,6 +31,7 @@ NOT_PAGES = {
     "loan_statement_pdf",
     "statement_pdf",
     "document_file",
+    "pay_status",  # an M-Pesa payment's status: test_mpesa_pay_journey.py opens it on a phone
 }
 # Reached from inside another page (apply from Loans, bank details from Profile), or the "More" page itself.
 REACHED_FROM_A_PAGE = {"loan_apply", "guarantor_search", "bank_details", "more"}
