@@ -31,6 +31,7 @@ from portal.society.file_reader import FileRejected, cell_text, read_table
 from portal.society.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.society.policy import sacco_settings
 
+from .messages import checkoff_received_queue
 from .models import (
     CheckoffImport,
     CheckoffRow,
@@ -342,7 +343,9 @@ def checkoff_post(
             )
             _post_rows(checkoff, dataset, reason, posted_by)
             if checkoff.rows.filter(loan_repayment__gt=0).exists():
-                _allocation_queue(checkoff, posted_by)
+                _allocation_queue(checkoff, posted_by)  # its members are told once their loan parts are allocated
+            else:
+                checkoff_received_queue(checkoff=checkoff)
     except IntegrityError:
         # Someone posted the same file at the same moment; theirs stands.
         existing = CheckoffImport.objects.filter(sha256=sha).first()

@@ -1,5 +1,6 @@
 """Contribution reminders (C6): members missing a period's contribution get one email and one inbox message per
-period. Run on demand (admin, API) and monthly by a django-q2 schedule (created by migration 0002)."""
+period. Run on demand (admin, API) and monthly by a django-q2 schedule (created by migration 0002). The SMS (issue 15)
+goes with it as the member's channel choice says, once per member and period too."""
 
 import datetime
 
@@ -7,9 +8,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.notifications.models import MessageKind
 from portal.notifications.services import notify
 from portal.society.money import format_money
 
+from .messages import contribution_reminder_text, sms_render
 from .models import ContributionReminder
 from .periods import format_period, period_of
 from .selectors import missing_contributions
@@ -43,6 +46,16 @@ def reminders_send(*, period: datetime.date) -> int:
                         )
                     },
                     link=link,
+                    kind=MessageKind.INSTALMENT_DUE,
+                    sms_text=sms_render(
+                        member.user,
+                        lambda: contribution_reminder_text(
+                            period=period,
+                            due=member.due,  # noqa: B023 - called at once
+                            paid=member.paid,  # noqa: B023
+                            membership_number=member.membership_number,  # noqa: B023
+                        ),
+                    ),
                 )
         except IntegrityError:  # reminded by a concurrent run
             continue

@@ -25,6 +25,7 @@ from portal.members.models import Member, MemberStatus
 from portal.society.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.society.money_fields import MoneyField
 
+from .messages import payments_received_queue
 from .models import (
     MemberContributionSchedule,
     MemberShareSummary,
@@ -316,6 +317,7 @@ def payments_record(
             share += record.amount
         deltas[record.member_id] = (share, deposits)
     summaries_add(deltas=deltas)
+    payments_received_queue(kind=kind, records=new_records, source=source)  # each member told once, after commit
     if recorded_by is not None:
         audit_log_many(
             instances=new_records,

@@ -22,6 +22,7 @@ from portal.contributions.services import summaries_refresh
 from portal.finance.ledger.services import Line, ledger_post
 from portal.members.models import User
 
+from .messages import checkoff_received_with_loans_notify
 from .models import Loan, LoanStatus
 from .services import DEPOSITS, UNALLOCATED, loan_repay
 
@@ -85,6 +86,7 @@ def _allocate_row(row_id, result: AllocationResult, by) -> None:
                 date=date,
                 recorded_by=by,
                 from_unallocated=True,
+                notify_member=False,  # the member is told once for the whole file (checkoff_repayments_allocate_task)
             )
             result.to_loans += amount
         if leftover > 0:
@@ -129,4 +131,5 @@ def checkoff_repayments_allocate_task(checkoff_id, user_id=None) -> str:
     """The django-q2 task queued when a check-off file with loan repayments is posted."""
     by = User.objects.filter(pk=user_id).first() if user_id else None
     result = checkoff_repayments_allocate(checkoff_id=checkoff_id, by=by)
+    checkoff_received_with_loans_notify(checkoff_id=checkoff_id)  # one message per member of the file
     return f"{result.rows} rows allocated: {result.to_loans} to loans, {result.to_deposits} to deposits"

@@ -20,6 +20,7 @@ from portal.society.money import to_cents
 from portal.society.policy import sacco_settings
 
 from .allocation import checkoff_repayments_allocate
+from .messages import guarantors_arrears_notify
 from .models import Classification, Loan, LoanInstalment, LoanStatus
 from .schedule import cents
 
@@ -131,7 +132,8 @@ def penalties_charge(*, today: datetime.date) -> int:
 
 def loans_classify(*, today: datetime.date) -> int:
     """Days past due = days since the oldest unpaid instalment's due date; the SASRA bucket follows. Only loans
-    whose numbers changed are written."""
+    whose numbers changed are written. A loan whose days past due go from 0 to more has just fallen into arrears:
+    its guarantors get one message (SMS and email, by their choice) for the episode, not one a day."""
     oldest = dict(
         LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE, due_date__lt=today)
         .filter(
@@ -141,14 +143,18 @@ def loans_classify(*, today: datetime.date) -> int:
         .annotate(first=Min("due_date"))
         .values_list("loan_id", "first")
     )
-    changed = []
+    changed, into_arrears = [], []
     for loan in Loan.objects.filter(status=LoanStatus.ACTIVE).only("pk", "days_past_due", "classification"):
         days = (today - oldest[loan.pk]).days if loan.pk in oldest else 0
         bucket = Classification.for_days(days)
         if days != loan.days_past_due or bucket != loan.classification:
+            if loan.days_past_due == 0 and days > 0:
+                into_arrears.append(loan.pk)  # a new arrears episode: its guarantors are told once
             loan.days_past_due, loan.classification = days, bucket
             changed.append(loan)
-    Loan.objects.bulk_update(changed, ["days_past_due", "classification"], batch_size=1000)
+    with transaction.atomic():
+        Loan.objects.bulk_update(changed, ["days_past_due", "classification"], batch_size=1000)
+        guarantors_arrears_notify(loan_ids=into_arrears)
     return len(changed)
 
 

@@ -28,6 +28,7 @@ from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
 from portal.members.models import Member
+from portal.notifications.models import MessageKind
 from portal.notifications.services import notify
 from portal.society.errors import StateConflict
 from portal.society.money import InvalidAmount, format_money, parse_amount
@@ -36,6 +37,7 @@ from portal.society.wording import counted, with_article
 
 from .disbursement_channels import channel_for
 from .eligibility import free_deposits, loan_eligibility
+from .messages import guarantor_request_sms, loan_decision_sms, loan_disbursed_notify, repayment_received_queue
 from .models import (
     ApplicationStatus,
     FeeTreatment,
@@ -161,6 +163,10 @@ def application_submit(
                 )
             },
             link=reverse("member_area:guarantees"),
+            kind=MessageKind.GUARANTOR_REQUEST,
+            sms_text=guarantor_request_sms(
+                guarantor=guarantor, borrower=member, product=product, amount=amount, guaranteed=guaranteed
+            ),
         )
     # approval.py imports this module (the decisions it carries out): imported here to break that cycle.
     from .approval import loan_review_start
@@ -346,6 +352,8 @@ def _decision_notify(application: LoanApplication) -> None:
         template="generic",
         context={"body": body},
         link=reverse("member_area:loans"),
+        kind=MessageKind.LOAN_DECISION,
+        sms_text=loan_decision_sms(application=application),
     )
 
 
@@ -414,6 +422,7 @@ def loan_disburse(
                 f"paid out KES {loan.amount_paid_out:,.2f} from {channel.label if channel else account.name} "
                 f"on {date:%d %b %Y}",
             )
+            loan_disbursed_notify(loan=loan)
     except IntegrityError:
         loan = Loan.objects.filter(application=application).first()
         if loan is None:
@@ -503,13 +512,17 @@ def loan_repay(
     bank_account: BankAccount | None = None,
     recorded_by=None,
     from_unallocated: bool = False,
+    notify_member: bool = True,
 ) -> RepaymentResult:
     """Record money received against a loan, once per reference. The loan row is locked, so simultaneous
     repayments are applied one after the other and none is lost. Allocation: oldest instalment first, and within
     it penalty → interest → principal; anything beyond the whole balance goes to the member's deposits.
 
     `from_unallocated`: the money is already in the books, held in 2300 Unallocated receipts for this member (a
-    check-off row); it moves from there instead of coming in through a bank account."""
+    check-off row); it moves from there instead of coming in through a bank account.
+
+    `notify_member`: the member is told (SMS and email, once per payment: messages.py) after commit; the check-off
+    allocation says False and tells each member once per file instead."""
     amount = _amount(amount, "amount")
     reference = (reference or "").strip()
     if not reference:
@@ -541,6 +554,8 @@ def loan_repay(
         repayment = _apply(
             locked, amount=amount, key=key, reference=reference, date=date, debit_code=debit_code, by=recorded_by
         )
+        if notify_member:
+            repayment_received_queue(repayment=repayment)
         if recorded_by is not None:
             audit_log(
                 instance=repayment,
