@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import account, dashboard, dividends, documents, loans, mpesa_pay, profile, savings, statements
+from .message_settings import MessageSettingsView
 from .mixins import MemberAreaPage
 
 app_name = "member_area"
@@ -30,6 +31,7 @@ urlpatterns = [
     path("documents/<uuid:pk>/file/", documents.document_file_view, name="document_file"),
     path("security/", account.SecurityView.as_view(), name="security"),
     path("notifications/", account.NotificationsView.as_view(), name="notifications"),
+    path("message-settings/", MessageSettingsView.as_view(), name="message_settings"),  # email/SMS (issue 15)
     path("activity/", account.ActivityView.as_view(), name="activity"),
     *mpesa_pay.urlpatterns,  # /portal/pay/: Pay with M-Pesa (issue 15)
     path("more/", MemberAreaPage.as_view(template_name="portal/more.html"), name="more"),

@@ -127,8 +127,11 @@ DEFAULT_CHANNELS: dict[str, str] = {
     MessageKind.SIGN_IN_CODE: Channel.EMAIL,
     MessageKind.GENERAL: Channel.EMAIL,
 }
-# The kinds a member may choose a channel for (the preferences page and the API list exactly these).
-CHOOSABLE_KINDS: tuple[str, ...] = tuple(kind for kind in MessageKind.values if kind != MessageKind.GENERAL)
+# The kinds a member may choose a channel for (the preferences page and the API list exactly these). Sign-in codes
+# are not among them: the second factor's own setup decides how they come (a choice here would promise nothing).
+CHOOSABLE_KINDS: tuple[str, ...] = tuple(
+    kind for kind in MessageKind.values if kind not in (MessageKind.GENERAL, MessageKind.SIGN_IN_CODE)
+)
 
 
 class MessagePreference(models.Model):

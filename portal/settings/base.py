@@ -271,6 +271,7 @@ SPECTACULAR_SETTINGS = {
         "BatchItemKindEnum": "portal.finance.cashbook.models.BatchItemKind",
         "ActivityActionEnum": "portal.members.models.ActivityAction",
         "DecisionActionEnum": ["approve", "reject"],
+        "MessageChannelEnum": "portal.notifications.models.Channel",
     },
 }
 SIMPLE_JWT = {
