@@ -35,6 +35,7 @@ urlpatterns = [
     path("accounts/otp/verify/", otp_views.otp_verify_view, name="otp_verify"),
     path("accounts/otp/setup/", otp_views.otp_setup_view, name="otp_setup"),
     path("accounts/otp/setup/email/", otp_views.otp_setup_email_view, name="otp_setup_email"),
+    path("accounts/otp/setup/sms/", otp_views.otp_setup_sms_view, name="otp_setup_sms"),  # issue 15
     path("accounts/otp/backup-codes/", otp_views.otp_backup_codes_view, name="otp_backup_codes"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language chooser's POST

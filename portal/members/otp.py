@@ -9,6 +9,7 @@ import secrets
 import smtplib
 import time
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_otp import devices_for_user, match_token, user_has_device
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -16,6 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.audit.services import ACTION, audit_log
+from portal.notifications.models import SmsCodeNotSent, SmsDevice
 
 from .activity import activity_record
 from .models import ActivityAction, User
@@ -77,6 +79,36 @@ def otp_email_enrol(*, user: User, request=None) -> EmailDevice:
 
 
 @transaction.atomic
+def otp_sms_enrol(*, user: User, request=None) -> SmsDevice:
+    """Codes by SMS to the member's mobile number as the second factor (issue 15). Refused, naming the field,
+    without a number on the profile."""
+    number = getattr(getattr(user, "member", None), "phone_number", "") or ""
+    if not number:
+        raise ValidationError({"phone_number": ["Add your mobile number on your profile first."]})
+    device, _ = SmsDevice.objects.get_or_create(user=user, name="SMS", defaults={"number": number, "confirmed": True})
+    if device.number != number or not device.confirmed:
+        device.number, device.confirmed = number, True
+        device.save(update_fields=["number", "confirmed"])
+    activity_record(action=ActivityAction.OTP_ENROLLED, request=request, user=user, detail={"device": "sms"})
+    return device
+
+
+def otp_sms_challenge(*, user: User) -> bool:
+    """Text a code to the user's SMS device, if they have one. Returns whether they have one.
+
+    Raises OtpDeliveryError when the SMS could not leave (the gateway failed, or the hourly SMS limit)."""
+    device = SmsDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return False
+    try:
+        device.generate_challenge()
+    except SmsCodeNotSent as exc:
+        logger.warning("Sign-in code SMS to user %s failed: %s", user.pk, exc)
+        raise OtpSmsDeliveryError() from exc
+    return True
+
+
+@transaction.atomic
 def otp_backup_codes_regenerate(*, user: User) -> list[str]:
     """Ten single-use backup codes; the old ones stop working. Shown once, stored by django-otp."""
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
@@ -96,6 +128,12 @@ class OtpDeliveryError(Exception):
 
     def __str__(self):
         return self.message
+
+
+class OtpSmsDeliveryError(OtpDeliveryError):
+    """The texted code could not be sent."""
+
+    message = "We could not text you a code just now. Try again in a few minutes, or use one of your backup codes."
 
 
 def otp_email_challenge(*, user: User) -> bool:
@@ -140,7 +178,7 @@ def otp_is_fresh(request, *, seconds: int = FRESH_FOR_SECONDS) -> bool:
 def otp_devices_reset(*, user: User, by: User | None, request=None) -> int:
     """Staff reset (M11): remove every device and revoke the API tokens; the person enrols again at next sign-in."""
     removed = 0
-    for model in (TOTPDevice, EmailDevice, StaticDevice):
+    for model in (TOTPDevice, EmailDevice, SmsDevice, StaticDevice):
         removed += model.objects.filter(user=user).delete()[0]
     user_tokens_revoke(user=user)  # API tokens were issued through those devices
     activity_record(action=ActivityAction.OTP_RESET, request=request, user=user, actor=by)

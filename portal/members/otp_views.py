@@ -7,13 +7,17 @@ import django_otp
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.notifications.models import SmsDevice
 
 from .form_stash import form_stash_keep, form_stash_waiting
 from .otp import (
@@ -23,6 +27,8 @@ from .otp import (
     otp_email_enrol,
     otp_is_fresh,
     otp_mark_fresh,
+    otp_sms_challenge,
+    otp_sms_enrol,
     otp_totp_confirm,
     otp_totp_pending,
     otp_totp_qr_svg,
@@ -75,9 +81,18 @@ def otp_verify_view(request):
     if not devices:
         return redirect(f"{reverse('otp_setup')}?{urlencode({'next': _next_url(request)})}")
     has_email = any(isinstance(d, EmailDevice) for d in devices)
+    has_sms = any(isinstance(d, SmsDevice) for d in devices)
     form = TokenForm(request.POST or None)
     status = 200
-    if request.method == "POST" and "send_email" in request.POST:
+    if request.method == "POST" and "send_sms" in request.POST:
+        try:
+            if otp_sms_challenge(user=user):
+                messages.info(request, _("We texted a code to your phone. It is valid for 5 minutes."))
+        except OtpDeliveryError as exc:
+            messages.error(request, str(exc))
+            status = 503
+        form = TokenForm()
+    elif request.method == "POST" and "send_email" in request.POST:
         try:
             if otp_email_challenge(user=user):
                 messages.info(request, f"We emailed a code to {user.email}. It is valid for 5 minutes.")
@@ -98,6 +113,7 @@ def otp_verify_view(request):
         {
             "form": form,
             "has_email": has_email,
+            "has_sms": has_sms,
             "has_totp": any(isinstance(d, TOTPDevice) for d in devices),
             "next": _next_url(request),
             "fresh": request.GET.get("fresh"),
@@ -152,6 +168,26 @@ def otp_setup_email_view(request):
     if not request.user.is_verified() and user_has_device(request.user, confirmed=True):
         return redirect("otp_verify")
     device = otp_email_enrol(user=request.user, request=request)
+    django_otp.login(request, device)
+    otp_mark_fresh(request)
+    request.session[BACKUP_CODES_SESSION_KEY] = otp_backup_codes_regenerate(user=request.user)
+    return redirect(f"{reverse('otp_backup_codes')}?{urlencode({'next': _next_url(request)})}")
+
+
+@login_required
+@require_POST
+def otp_setup_sms_view(request):
+    """Choose texted codes instead of an app (members with a mobile number on their profile; staff use an app)."""
+    if request.user.is_staff:
+        messages.error(request, "Staff accounts must use an authenticator app.")
+        return redirect("otp_setup")
+    if not request.user.is_verified() and user_has_device(request.user, confirmed=True):
+        return redirect("otp_verify")
+    try:
+        device = otp_sms_enrol(user=request.user, request=request)
+    except ValidationError:
+        messages.error(request, _("Add your mobile number on your profile first, then choose SMS codes."))
+        return redirect("otp_setup")
     django_otp.login(request, device)
     otp_mark_fresh(request)
     request.session[BACKUP_CODES_SESSION_KEY] = otp_backup_codes_regenerate(user=request.user)

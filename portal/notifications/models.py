@@ -4,7 +4,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import CooldownMixin, SideChannelDevice, ThrottlingMixin, TimestampMixin
 
 
 class Notification(models.Model):
@@ -185,3 +187,61 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.to}: {self.status}"
+
+
+class SmsDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevice):
+    """Sign-in codes by SMS: a django-otp device like the emailed codes, sent through `sms_send` (kind SIGN_IN_CODE).
+
+    Lives here, next to `sms_send`, so this low layer needs nothing above it; django-otp finds every Device model,
+    so sign-in, "fresh code" prompts and match_token see it as they see the email device. `number` is the phone
+    when the member chose SMS codes: a later change on the profile does not move the codes (choose SMS codes again).
+    """
+
+    number = models.CharField(max_length=20)
+
+    class Meta:
+        verbose_name = "SMS device"
+
+    def generate_challenge(self, extra_context=None):
+        """Text a new code (valid OTP_EMAIL_TOKEN_VALIDITY seconds, the same as emailed codes). Raises
+        SmsCodeNotSent when no SMS left (the gateway failed, or the hourly limit), so the page can say so."""
+        allowed, _data = self.generate_is_allowed()
+        if not allowed:
+            return _("Wait a minute before asking for another code.")
+        from .sms import sms_send  # sms imports these models
+
+        self.cooldown_set(commit=False)
+        validity = getattr(settings, "OTP_EMAIL_TOKEN_VALIDITY", 300)
+        self.generate_token(valid_secs=validity, commit=True)
+        with translation.override(getattr(self.user, "language", "") or settings.LANGUAGE_CODE):
+            text = _("Your sign-in code is %(code)s. It expires in %(minutes)s minutes. Never share it.") % {
+                "code": self.token,
+                "minutes": max(1, validity // 60),
+            }
+        message = sms_send(to=self.number, text=text, user=self.user, kind=MessageKind.SIGN_IN_CODE)
+        if message is None or message.status == SmsStatus.FAILED:
+            raise SmsCodeNotSent(message.failure_reason if message is not None else "hourly limit")
+        return _("sent by SMS")
+
+    def verify_token(self, token):
+        allowed, _data = self.verify_is_allowed()
+        if not allowed:
+            return False
+        verified = super().verify_token(token)
+        if verified:
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+        else:
+            self.throttle_increment()
+        return verified
+
+    def get_cooldown_duration(self):
+        return 60
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_EMAIL_THROTTLE_FACTOR", 1)
+
+
+class SmsCodeNotSent(Exception):
+    """A sign-in code SMS could not be sent (the gateway failed, or the member's hourly SMS limit is reached)."""
