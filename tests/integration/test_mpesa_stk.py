@@ -207,3 +207,32 @@ def test_the_query_schedule_exists():
     from django_q.models import Schedule
 
     assert Schedule.objects.filter(func="portal.mpesa.stk.stk_pushes_query", schedule_type="I").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_callback_and_the_query_job_racing_post_once(make_member, fake_daraja_offline):
+    """Daraja's result arrives while the query job is settling the same push: the push row is locked, one wins."""
+    from portal.mpesa.receipts import paybill_account
+    from portal.mpesa.stk import stk_settle
+    from tests.factories import run_together
+
+    member = make_member()
+    paybill_account()
+    push = _start(member, amount="900")
+    receipt = fake_daraja_offline.pushes[push.checkout_request_id]["receipt"]
+
+    def by_callback():
+        return stk_settle(
+            checkout_request_id=push.checkout_request_id, result_code=0, receipt_number=receipt, amount=900.0
+        )
+
+    def by_query():
+        return stk_settle(checkout_request_id=push.checkout_request_id, result_code=0, result_desc="processed")
+
+    results, errors = run_together([by_callback, by_query, by_callback])
+    assert errors == []
+    assert sum("posted" in r and "nothing posted" not in r and "already" not in r for r in results) == 1
+    assert MpesaReceipt.objects.count() == 1
+    assert account_balance(code="2000", member=member) == D("900.00")
+    call_command("ledger_check")
