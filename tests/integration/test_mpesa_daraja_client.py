@@ -154,3 +154,35 @@ def test_register_urls_and_b2c_against_the_fake(fake_daraja_offline):
     )
     assert payout["ResponseCode"] == "0"
     assert fake_daraja_offline.outbox[-1]["json"]["Result"]["ResultCode"] == 0
+
+
+def test_the_fake_refuses_what_daraja_refuses(fake_daraja_offline):
+    """A client bug would show: a UTC timestamp, a password for another timestamp, no token, a float amount."""
+    import requests
+
+    client = DarajaClient()
+    token = client.access_token()
+    utc = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
+    nairobi = stk_timestamp()
+    body = {
+        "BusinessShortCode": "600000",
+        "Password": stk_password(shortcode="600000", passkey="test-passkey", timestamp=utc),
+        "Timestamp": utc,
+        "TransactionType": "CustomerPayBillOnline",
+        "Amount": 10,
+        "PartyA": "254712345678",
+        "PartyB": "600000",
+        "PhoneNumber": "254712345678",
+        "CallBackURL": "http://t/",
+        "AccountReference": "M1",
+        "TransactionDesc": "x",
+    }
+    url = fake_daraja_offline.base_url + "/mpesa/stkpush/v1/processrequest"
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert requests.post(url, json=body, headers=bearer, timeout=5).json()["errorMessage"].endswith("Timestamp")
+    wrong = {**body, "Timestamp": nairobi}  # the password still made with the UTC timestamp
+    assert requests.post(url, json=wrong, headers=bearer, timeout=5).json()["errorMessage"] == "Wrong credentials"
+    good = {**wrong, "Password": stk_password(shortcode="600000", passkey="test-passkey", timestamp=nairobi)}
+    assert requests.post(url, json=good, timeout=5).json()["errorCode"] == "404.001.03"
+    assert requests.post(url, json={**good, "Amount": 10.5}, headers=bearer, timeout=5).status_code == 400
+    assert requests.post(url, json=good, headers=bearer, timeout=5).json()["ResponseCode"] == "0"
