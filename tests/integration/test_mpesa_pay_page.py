@@ -107,3 +107,38 @@ def test_a_cancelled_payment_says_so(client, paying, fake_daraja_offline):
     html = client.get(response.url).content.decode()
     assert "Cancelled" in html and 'http-equiv="refresh"' not in html
     assert MpesaReceipt.objects.count() == 0
+
+
+def test_the_next_loan_instalment_is_suggested_and_repays_the_loan(
+    client, borrower, products, staff_user, fake_daraja_offline
+):
+    import math
+
+    from django.utils import timezone
+
+    from portal.loans.member_position import member_loan_position
+    from portal.loans.models import LoanRepayment
+    from tests.factories import loan_disbursed
+
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
+    sign_in_verified(client, borrower.user)
+    position = member_loan_position(member=borrower, today=timezone.localdate())
+    (held,) = position.loans
+    due = (held.arrears.amount if held.arrears else D("0")) + (
+        held.next_instalment.amount
+        if held.next_instalment and (held.arrears is None or held.next_instalment.due_date >= timezone.localdate())
+        else D("0")
+    )
+    expected = D(math.ceil(due))
+    assert f"Next loan instalment — KES {expected:,.0f}" in client.get("/portal/pay/").content.decode()
+    response = client.post("/portal/pay/", {"what": "loan", "amount": "", "phone": "0712345678"})
+    assert response.status_code == 302
+    push = StkPush.objects.get()
+    assert push.amount == expected and push.account_reference.endswith("L")
+    _deliver(client, fake_daraja_offline)
+    push.refresh_from_db()
+    assert push.status == StkStatus.PAID
+    repayment = LoanRepayment.objects.get(loan=loan)
+    assert repayment.amount == expected
+    assert account_balance(code="2300", member=borrower) == D("0.00")
+    call_command("ledger_check")
