@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
@@ -37,9 +38,16 @@ def _require(request, perm):
 class DisburseForm(forms.Form):
     bank_account = forms.ModelChoiceField(queryset=BankAccount.objects.filter(active=True), empty_label=None)
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    by_bank = forms.BooleanField(
+        label=_lazy("Pay from the bank account instead of M-Pesa"),
+        required=False,
+        help_text=_lazy("For a product that pays out by M-Pesa, e.g. after a failed M-Pesa payout."),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, by_mpesa: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not by_mpesa:
+            del self.fields["by_bank"]
         primary = bank_account_primary()
         self.fields["bank_account"].initial = primary.pk if primary else None
         self.fields["date"].initial = timezone.localdate()
@@ -76,12 +84,13 @@ def application_disburse_view(request, pk):
     _require(request, "loans.disburse_loan")
     application = get_object_or_404(LoanApplication.objects.select_related("member__user", "product"), pk=pk)
     kept = form_stash_take(request=request) if request.method == "GET" else None
+    by_mpesa = application.product.disburse_by_mpesa
     if kept is not None:  # back from the code page: what the treasurer chose, checked again, to confirm
-        form = DisburseForm(kept)
+        form = DisburseForm(kept, by_mpesa=by_mpesa)
         form.is_valid()
         messages.info(request, "Your answers are kept. Check them and press “Disburse” to pay out.")
     else:
-        form = DisburseForm(request.POST or None)
+        form = DisburseForm(request.POST or None, by_mpesa=by_mpesa)
     if request.method == "POST" and form.is_valid():
         try:
             if not Loan.objects.filter(application=application).exclude(status=LoanStatus.REVERSED).exists():
@@ -91,6 +100,7 @@ def application_disburse_view(request, pk):
                 by=request.user,
                 date=form.cleaned_data["date"],
                 bank_account=form.cleaned_data["bank_account"],
+                by_bank=form.cleaned_data.get("by_bank", False),
             )
         except LoanStateError as exc:
             messages.error(request, exc.messages[0])
@@ -99,7 +109,7 @@ def application_disburse_view(request, pk):
             _apply_errors(form, exc)
         else:
             loan = result.loan
-            if result.created and application.product.disburse_by_mpesa:
+            if result.created and by_mpesa and not form.cleaned_data.get("by_bank"):
                 messages.success(
                     request,
                     _("Sending KES %(amount)s to %(phone)s by M-Pesa; the loan shows the payout until M-Pesa answers.")
@@ -112,8 +122,9 @@ def application_disburse_view(request, pk):
             return redirect(LOANS)
     intro = f"Pay out {application.product} of KES {application.amount:,.2f} to {application.member.membership_number}."
     if application.product.disburse_by_mpesa:
-        intro += " " + _("This product pays out by M-Pesa to %(phone)s; the bank account is not used.") % {
-            "phone": application.member.phone_number or _("(no phone number)")
+        phone = application.member.phone_number or _("(no phone number)")
+        intro += " " + _("This product pays out by M-Pesa to %(phone)s, or from the bank if you tick below.") % {
+            "phone": phone
         }
     return _page(request, title="Disburse", intro=intro, form=form, cancel=APPLICATIONS, button="Disburse")
 

@@ -385,15 +385,21 @@ def disbursement_date_check(*, application: LoanApplication, date: datetime.date
 
 
 def loan_disburse(
-    *, application: LoanApplication, by, date: datetime.date | None = None, bank_account: BankAccount | None = None
+    *,
+    application: LoanApplication,
+    by,
+    date: datetime.date | None = None,
+    bank_account: BankAccount | None = None,
+    by_bank: bool = False,
 ) -> Disbursement:
     """Pay out an approved application once: the application row is locked, the loan is one-to-one with it and the
     ledger key is `disbursement:<application>`; a second call returns the same loan (created=False).
 
     A product that asks for another channel (M-Pesa B2C, disbursement_channels.py) is paid through it instead of the
-    bank account; a loan whose payout failed and was reversed is paid out again on the same loan row."""
+    bank account (`by_bank` pays from the bank all the same); a loan whose payout failed and was reversed is paid out
+    again on the same loan row."""
     date = date or timezone.localdate()
-    channel = channel_for(application.product)
+    channel = None if by_bank else channel_for(application.product)
     account = bank_account or bank_account_primary()
     if channel is None and (account is None or not account.active):
         raise ValidationError({"bank_account": ["Choose an active bank account to pay from."]})

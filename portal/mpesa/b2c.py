@@ -60,7 +60,7 @@ from portal.finance.banking.services import bank_account_create
 from portal.finance.ledger.models import Account, AccountType
 from portal.finance.ledger.services import Line, ledger_post
 from portal.loans.disbursement_channels import disbursement_reverse
-from portal.loans.models import Loan, LoanApplication
+from portal.loans.models import Loan, LoanApplication, LoanStatus
 from portal.notifications.models import MessageKind
 from portal.notifications.services import notify
 from portal.society.errors import StateConflict
@@ -174,11 +174,18 @@ class MpesaB2CChannel:
         payout = B2CPayout.objects.filter(loan=loan).order_by("-requested_at").first()
         if payout is None:
             return ""
+        if payout.disbursement_entry_id != loan.disbursement_entry_id and loan.status != LoanStatus.REVERSED:
+            return gettext("Paid from the bank after a failed M-Pesa payout")
         text = gettext("M-Pesa: %(status)s") % {"status": payout.get_status_display()}
         if payout.transaction_receipt:
             text += f" ({payout.transaction_receipt})"
         elif payout.status == PayoutStatus.REQUESTED and payout.timed_out_at:
             text += gettext(" (queue timeout; awaiting the result)")
+        elif payout.status == PayoutStatus.FAILED:
+            if loan.status == LoanStatus.REVERSED:
+                text += gettext(" (reversed; Disburse pays it out again)")
+            else:
+                text += gettext(" (not reversed: money was posted on the loan; settle it by hand)")
         return text
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.selectors import account_balance
+from portal.loans.disbursement_channels import payout_describe
 from portal.loans.models import ApplicationStatus, Loan, LoanInstalment, LoanStatus
 from portal.loans.services import application_approve, application_submit, loan_disburse, loan_repay
 from portal.members import roles
@@ -125,6 +126,7 @@ def test_a_failed_payout_reverses_the_disbursement_with_a_contra_entry(
     approved.refresh_from_db()
     assert loan.status == LoanStatus.REVERSED and not LoanInstalment.objects.filter(loan=loan).exists()
     assert approved.status == ApplicationStatus.APPROVED
+    assert payout_describe(loan) == "M-Pesa: Failed (reversed; Disburse pays it out again)"
     assert not JournalEntry.objects.filter(idempotency_key__startswith="b2c:").exists()
     told = [m for m in mail.outbox if m.to == [approved.member.user.email] and "did not go through" in m.subject]
     assert len(told) == 1 and "KES 98,500.00" in told[0].body
@@ -332,7 +334,7 @@ def test_the_treasurer_disburses_in_the_admin_and_sees_the_payout_on_the_loan(
 
     sign_in_verified(client, treasurer)
     url = f"/admin/loans/applications/{approved.pk}/disburse/"
-    assert "pays out by M-Pesa to +254712345678" in client.get(url).content.decode()
+    assert "pays out by M-Pesa to +254712345678, or from the bank" in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"bank_account": bank_account_primary().pk, "date": DAY.today().isoformat()})
     assert response.status_code == 302
@@ -349,3 +351,77 @@ def test_without_the_m_pesa_settings_the_disbursement_is_refused_and_nothing_is_
         loan_disburse(application=approved, by=treasurer, date=DAY)
     assert "product" in exc.value.message_dict
     assert not Loan.objects.exists() and not B2CPayout.objects.exists()
+
+
+def test_a_failure_after_money_came_in_on_the_loan_is_left_for_staff_and_the_books_stay_whole(
+    approved, treasurer, client, fake_daraja_offline, django_capture_on_commit_callbacks
+):
+    fake_daraja_offline.set_outcome("insufficient")
+    loan = _disburse(approved, treasurer, django_capture_on_commit_callbacks)
+    loan_repay(loan=loan, amount="5000", reference="EARLY1", date=DAY)
+    _deliver(client, fake_daraja_offline, django_capture_on_commit_callbacks)
+    payout = B2CPayout.objects.get(loan=loan)
+    loan.refresh_from_db()
+    assert payout.status == PayoutStatus.FAILED and loan.status == LoanStatus.ACTIVE
+    assert MpesaCallback.objects.get(kind=CallbackKind.B2C_RESULT).outcome.startswith("failed; reversal refused")
+    assert not JournalEntry.objects.filter(reversal_of=loan.disbursement_entry).exists()
+    assert account_balance(code=payouts_in_transit_account().code) == D("-98500.00")  # staff settle it by hand
+    assert "not reversed" in payout_describe(loan)
+    call_command("ledger_check")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("codes", [[0, 0, 0, 0], [0, 1, 0, 1]])
+def test_results_processed_by_four_workers_at_once_settle_or_reverse_once(
+    approved, treasurer, fake_daraja_offline, codes
+):
+    from portal.mpesa.b2c import b2c_result_process
+    from tests.factories import run_together
+
+    loan = loan_disburse(application=approved, by=treasurer, date=DAY).loan  # sends on commit (q2 runs inline)
+    template = fake_daraja_offline.outbox[-1]["json"]
+    ids = []
+    for code in codes:
+        body = json.loads(json.dumps(template))
+        body["Result"]["ResultCode"] = code
+        ids.append(MpesaCallback.objects.create(kind=CallbackKind.B2C_RESULT, body=json.dumps(body)).pk)
+
+    results, errors = run_together([lambda pk=pk: b2c_result_process(pk) for pk in ids])
+    assert errors == []
+    payout = B2CPayout.objects.get(loan=loan)
+    assert payout.status in (PayoutStatus.PAID, PayoutStatus.FAILED)
+    assert sum(1 for r in results if r.startswith(("paid", "failed ("))) == 1
+    settled = JournalEntry.objects.filter(idempotency_key__startswith="b2c:").count()
+    reversed_ = JournalEntry.objects.filter(reversal_of=loan.disbursement_entry).count()
+    assert (settled, reversed_) == ((1, 0) if payout.status == PayoutStatus.PAID else (0, 1))
+    assert account_balance(code=payouts_in_transit_account().code) == D("0.00")
+    call_command("ledger_check")
+
+
+def test_after_a_failure_the_treasurer_may_pay_from_the_bank_in_the_admin(
+    client, approved, treasurer, fake_daraja_offline, django_capture_on_commit_callbacks
+):
+    from portal.finance.banking.services import bank_account_primary
+    from tests.conftest import sign_in_verified
+
+    fake_daraja_offline.set_outcome("insufficient")
+    first = _disburse(approved, treasurer, django_capture_on_commit_callbacks)
+    _deliver(client, fake_daraja_offline, django_capture_on_commit_callbacks)
+    sign_in_verified(client, treasurer)
+    bank = bank_account_primary()
+    today = datetime.date.today()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/loans/applications/{approved.pk}/disburse/",
+            {"bank_account": bank.pk, "date": today.isoformat(), "by_bank": "on"},
+        )
+    assert response.status_code == 302
+    loan = Loan.objects.get(pk=first.pk)
+    assert loan.status == LoanStatus.ACTIVE and loan.disbursed_on == today and loan.instalments.count() == 12
+    assert B2CPayout.objects.count() == 1  # nothing sent again
+    assert (bank.ledger_account.code, D("0"), D("98500.00")) in _lines(loan.disbursement_entry)
+    assert account_balance(code="1100") == D("100000.00")
+    assert account_balance(code=payouts_in_transit_account().code) == D("0.00")
+    assert payout_describe(loan) == "Paid from the bank after a failed M-Pesa payout"
+    call_command("ledger_check")

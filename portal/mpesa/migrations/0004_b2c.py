@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("requested", "Sent, awaiting M-Pesa"),
                             ("paid", "Paid"),
-                            ("failed", "Failed, reversed"),
+                            ("failed", "Failed"),
                         ],
                         default="requested",
                         max_length=10,

@@ -15,7 +15,7 @@ __all__ = ["B2CPayout", "PayoutStatus"]
 class PayoutStatus(models.TextChoices):
     REQUESTED = "requested", _("Sent, awaiting M-Pesa")
     PAID = "paid", _("Paid")
-    FAILED = "failed", _("Failed, reversed")
+    FAILED = "failed", _("Failed")
 
 
 class B2CPayout(models.Model):
