@@ -9,7 +9,8 @@ Design
   payout; nobody else and no member can. A product without the flag disburses exactly as before.
 - Before anything is booked the channel checks the payout is possible: the member has a phone, the amount paid out
   is whole shillings (Daraja takes integers) between KES 10 and MPESA_B2C_MAX_AMOUNT; otherwise the disbursement is
-  refused with a message (pay by bank instead: untick the product's flag, or fix the phone).
+  refused with a message naming the field (fix the phone, or tick "pay from the bank account instead"), and so is
+  every M-Pesa disbursement while the callback URL, token, initiator or credential settings are missing.
 - Postings (KES, hand-checkable):
     disbursement  Dr 1100 Loans to members [loan] principal / Cr "M-Pesa payouts in transit" (an asset clearing
                   account, code from 1099 down) the amount paid out / Cr 4100, 4110 fees (deducted) — exactly the
@@ -22,9 +23,11 @@ Design
 - Failure: the payout is marked failed, the disbursement reversed (disbursement_channels.disbursement_reverse),
   the loan's unstarted schedule removed, the loan REVERSED ("Payout failed, reversed") and the application APPROVED
   again with its guarantees still accepted, and the member is told (notify, kind "loan decision": email and/or SMS
-  in their language); the treasurer's Disburse action then pays it out again (a new payout
-  on the same loan row, a new disbursement entry `disbursement:<application>:after:<old entry>`). To pay that
-  loan by bank instead, untick the product's flag first.
+  in their language). The treasurer's Disburse action then pays it out again on the same loan row (a new disbursement
+  entry `disbursement:<application>:after:<old entry>`, a new schedule from the new date), by M-Pesa (a new payout)
+  or, with "pay from the bank account instead" (loan_disburse(by_bank=True)), from the bank as any other loan.
+  A failure after money was posted on the loan (a repayment while the payout was on its way) is not reversed: the
+  payout is marked failed, the loan book says "not reversed", staff settle it by hand (the clearing account shows it).
 - Sending: the payout row is created inside the disbursement's transaction; the request goes to Daraja in a
   django-q2 task queued on commit (`b2c_send`), never inside the transaction. A DarajaError when sending (network,
   refusal) marks the payout failed and reverses at once. Caveat: a request that reached Daraja but whose answer was
