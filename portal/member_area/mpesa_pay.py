@@ -32,6 +32,13 @@ from .mixins import MemberAreaMixin
 LOAN, CONTRIBUTION, SHARE_CAPITAL, OTHER = "loan", "contribution", "share_capital", "other"
 PURPOSE_OF = {LOAN: Purpose.LOAN_REPAYMENT, CONTRIBUTION: Purpose.DEPOSITS, SHARE_CAPITAL: Purpose.SHARE_CAPITAL}
 REFRESH_SECONDS = 5
+# Daraja's common STK result codes, said in the member's language (anything else shows Daraja's own words).
+FAILURE_REASONS = {
+    "1": gettext_lazy("Your M-Pesa balance was not enough for this payment. Nothing was paid."),
+    "1037": gettext_lazy("Your phone could not be reached. Check it is on and has signal, then try again."),
+    "2001": gettext_lazy("The M-Pesa PIN was wrong. Nothing was paid; try again."),
+    "1019": gettext_lazy("The request expired before it was confirmed. Nothing was paid; try again."),
+}
 
 
 def _whole(amount: Decimal) -> Decimal:
@@ -181,6 +188,7 @@ class PayStatusView(MemberAreaMixin, TemplateView):
             push=push,
             purpose_label=Purpose(push.purpose).label if push.purpose in Purpose.values else push.purpose,
             refresh_seconds=REFRESH_SECONDS if push.status == StkStatus.PENDING else None,
+            failure_reason=FAILURE_REASONS.get(push.result_code) or push.result_desc,
         )
         return context
 

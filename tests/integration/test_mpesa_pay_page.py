@@ -142,3 +142,12 @@ def test_the_next_loan_instalment_is_suggested_and_repays_the_loan(
     assert repayment.amount == expected
     assert account_balance(code="2300", member=borrower) == D("0.00")
     call_command("ledger_check")
+
+
+def test_insufficient_funds_is_said_plainly(client, paying, fake_daraja_offline):
+    fake_daraja_offline.set_outcome("insufficient")
+    response = client.post("/portal/pay/", {"what": "other", "amount": "100", "phone": "0712345678"})
+    _deliver(client, fake_daraja_offline)
+    html = client.get(response.url).content.decode()
+    assert "Failed" in html and "balance was not enough" in html
+    assert MpesaReceipt.objects.count() == 0
