@@ -452,3 +452,96 @@ def test_decisions_for_an_email_only_member_send_no_sms(texted_borrower, product
     with TestCase.captureOnCommitCallbacks(execute=True):
         application_approve(application=application, by=None)
     assert texts.all == []
+
+
+# --- M-Pesa (the C2B/STK posting router): one SMS per receipt --------------------------------------------------
+
+
+def _mpesa(trans_id, member, purpose, amount):
+    from portal.mpesa.receipts import mpesa_receipt_post
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return mpesa_receipt_post(
+            trans_id=trans_id,
+            member=member,
+            purpose=purpose,
+            amount=D(amount),
+            paid_at=datetime.datetime(2026, 2, 25, 10, 30, tzinfo=datetime.UTC),
+            phone="254712345678",
+        )
+
+
+def test_an_mpesa_deposit_sends_one_sms_and_its_replay_none(saver, texts):
+    from portal.mpesa.receipts import Purpose
+
+    _mpesa("QK1ABC", saver, Purpose.DEPOSITS, "7061.02")
+    _mpesa("QK1ABC", saver, Purpose.DEPOSITS, "7061.02")
+    assert texts.to(PHONE) == [
+        "Payment received: KES 7,061.02 to your deposits. Your deposits balance is now KES 7,061.02."
+    ]
+
+
+def test_an_mpesa_loan_payment_spread_over_two_loans_is_one_sms(texted_borrower, products, texts):
+    from portal.mpesa.receipts import Purpose
+
+    product = products["development"]
+    applications = [
+        application_submit(member=texted_borrower, product=product, amount=a, term_months=12, purpose="Cows")
+        for a in ("60000", "30000")
+    ]
+    loans = [
+        loan_disburse(application=application_approve(application=a, by=None), by=None, date=day).loan
+        for a, day in zip(applications, (datetime.date(2026, 1, 15), datetime.date(2026, 1, 20)), strict=True)
+    ]
+    texts.mark()
+    _mpesa("QK2DEF", texted_borrower, Purpose.LOAN_REPAYMENT, "20000")
+    balance = sum((i.principal - i.principal_paid for loan in loans for i in loan.instalments.all()), D("0.00"))
+    assert texts.to(PHONE) == [
+        f"Payment received: KES 20,000.00 to your loans. Your loans balance is now KES {balance:,.2f}."
+    ]
+
+
+def test_a_swahili_borrower_gets_the_decision_in_swahili(texted_borrower, products, texts, swahili):
+    swahili(
+        approved=(
+            "Your {product} of {amount} is approved. The treasurer will pay it out.",
+            "{product} yako ya {amount} imeidhinishwa. Mweka hazina atakulipa.",
+        )
+    )
+    texted_borrower.user.language = "sw"
+    texted_borrower.user.save(update_fields=["language"])
+    application = application_submit(
+        member=texted_borrower, product=products["development"], amount="100000", term_months=12, purpose="Build"
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        application_approve(application=application, by=None)
+    assert texts.to(PHONE) == ["Development loan yako ya KES 100,000.00 imeidhinishwa. Mweka hazina atakulipa."]
+
+
+def test_a_swahili_guarantor_gets_the_arrears_alert_in_swahili(texted_borrower, guarantor, products, texts, swahili):
+    swahili(
+        arrears=(
+            "The {product} of {name} ({number}) that you guarantee for {guaranteed} is {days} days in arrears. "
+            "Please encourage them to pay.",
+            "{product} ya {name} ({number}) uliyoidhamini kwa {guaranteed} imechelewa siku {days}.",
+        )
+    )
+    guarantor.user.language = "sw"
+    guarantor.user.save(update_fields=["language"])
+    application = application_with_guarantors(
+        borrower=texted_borrower,
+        product=products["school-fees"],
+        amount="200000",
+        guarantors=[(guarantor, "100000", "")],
+    )
+    guarantee_accept(guarantee=application.guarantees.get(), by_member=guarantor)
+    application_approve(application=application, by=None)
+    loan = loan_disburse(application=application, by=None, date=datetime.date(2026, 1, 15)).loan
+    due = loan.instalments.get(number=1).due_date
+    texts.mark()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        loans_daily(today=due + datetime.timedelta(days=3))
+    assert texts.to(GUARANTOR_PHONE) == [
+        f"School fees loan ya Juma Otieno ({texted_borrower.membership_number}) uliyoidhamini kwa KES 100,000.00 "
+        "imechelewa siku 3."
+    ]
