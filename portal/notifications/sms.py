@@ -200,9 +200,12 @@ class AfricasTalkingSmsBackend:
             code = 0
         accepted = code in _AT_ACCEPTED
         provider_status = str(first.get("status") or "")[:40]
+        message_id = str(first.get("messageId") or "")
+        if message_id == "None":  # what Africa's Talking puts for a recipient it refused
+            message_id = ""
         return SmsResult(
             status=SmsStatus.SENT if accepted else SmsStatus.FAILED,
-            provider_message_id=str(first.get("messageId") or "")[:100],
+            provider_message_id=message_id[:100],
             provider_status=provider_status,
             cost=str(first.get("cost") or "")[:30],
             failure_reason="" if accepted else f"{provider_status or 'Refused'} ({code})"[:300],

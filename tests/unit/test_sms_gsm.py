@@ -65,5 +65,6 @@ def test_africas_talking_answers_are_read_per_recipient():
         ' "status": "InvalidPhoneNumber", "cost": "0", "messageId": "None"}]}}'
     )
     assert refused.status == "failed" and refused.failure_reason == "InvalidPhoneNumber (403)"
+    assert refused.provider_message_id == ""
     empty = AfricasTalkingSmsBackend.parse({"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}})
     assert empty.status == "failed" and empty.failure_reason == "InvalidSenderId"
