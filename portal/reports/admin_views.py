@@ -9,14 +9,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from portal.members.otp_views import fresh_otp_required
 from portal.society.private_files import private_file_response
 
 from .backups import backup_create
-from .export_jobs import EXPORT_KINDS, background_rows, export_job_start, export_job_visible, saved_report_rows
+from .export_jobs import (
+    EXPORT_KINDS,
+    background_rows,
+    export_job_in_flight,
+    export_job_start,
+    export_job_visible,
+    export_request_check,
+    saved_report_rows,
+)
 from .exports import FORMATS, statement_rows, statements_response
 from .financial import financial_statements
 from .forms import PeriodForm
@@ -54,16 +63,10 @@ def financial_statements_view(request):
         output = request.GET.get("output")
         if output in FORMATS:
             rows = sum(1 for _ in statement_rows(data))
-            if rows > background_rows():
-                job = export_job_start(
-                    kind="financial_statements",
-                    params={"start": start.isoformat(), "end": end.isoformat()},
-                    output=output,
-                    by=request.user,
-                    rows=rows,
-                    title="Financial statements",
-                )
-                return redirect("reports_export_job", pk=job.pk)
+            if rows > background_rows():  # a GET starts nothing: the export's page asks, with a button
+                period = {"start": start.isoformat(), "end": end.isoformat()}
+                query = urlencode({"export": "financial_statements", "format": output, **period})
+                return redirect(f"{reverse('reports_export_start')}?{query}")
             return statements_response(data=data, title="Financial statements", output=output)
     if request.method == "POST":
         if not request.user.has_perm("reports.prepare_financialstatement"):
@@ -129,23 +132,43 @@ def backup_download_view(request, pk):
     return private_file_response(backup.file.open("rb"), filename=backup.file.name.rsplit("/", 1)[-1])
 
 
+@require_http_methods(["GET", "POST"])
 def export_job_start_view(request):
     """`?export=<kind>&format=<csv|xlsx|pdf>&<the kind's parameters>`: where a download page sends a download too
-    large to build while the browser waits (e.g. the contribution report). It starts (or finds) the job and
-    shows its page."""
-    kind = EXPORT_KINDS.get(request.GET.get("export", ""))
+    large to build while the browser waits. A GET changes nothing: it shows what will be built (its rows counted,
+    nothing built) with a button, or the same export's page if it is already waiting or building. The button's POST
+    (CSRF-checked) starts the job, or finds the one already in flight, and goes to its page."""
+    data = request.POST if request.method == "POST" else request.GET
+    kind = EXPORT_KINDS.get(data.get("export", ""))
     if kind is None:
         raise Http404
     if not request.user.has_perm(kind.permission):
         raise PermissionDenied
     try:
-        job = export_job_start(
-            kind=kind.key, params=request.GET.dict(), output=request.GET.get("format", ""), by=request.user
-        )
+        if request.method == "POST":
+            job = export_job_start(kind=kind.key, params=data.dict(), output=data.get("format", ""), by=request.user)
+            return redirect("reports_export_job", pk=job.pk)
+        asked = export_request_check(kind=kind.key, params=data.dict(), output=data.get("format", ""), by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return TemplateResponse(request, "reports/admin/export_job.html", {"job": None}, status=400)
-    return redirect("reports_export_job", pk=job.pk)
+    running = export_job_in_flight(by=request.user, fingerprint=asked.fingerprint)
+    if running is not None:
+        return redirect("reports_export_job", pk=running.pk)
+    fields = {"export": kind.key, "format": asked.output, **asked.params}
+    return TemplateResponse(
+        request,
+        "reports/admin/export_job_confirm.html",
+        {"asked": asked, "fields": sorted(fields.items()), "emails": _emailed_to(asked, request.user)},
+    )
+
+
+def _emailed_to(asked, user) -> list:
+    """Whom a saved report built in the background will be emailed to, for the confirmation page to say."""
+    if asked.kind.key != "saved_report" or asked.params.get("email") != "1":
+        return []
+    saved = saved_reports_visible(user).filter(pk=asked.params["saved_report"]).first()
+    return list(saved.recipients.all()) if saved is not None else []
 
 
 def _visible_job(request, pk) -> ExportJob:
@@ -186,7 +209,7 @@ def saved_report_run_start_view(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("reports_saved_run", pk=saved.pk)
-    if rows <= background_rows():
+    if rows is None or rows <= background_rows():  # None: a report small by nature
         return saved_report_run_view(request, pk)
     job = export_job_start(
         kind="saved_report",

@@ -14,13 +14,14 @@ again (`ExportJob.rebuild_query`).
 
 import datetime
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,16 +30,21 @@ from django_q.tasks import async_task
 
 # The savings lists' files are written by their admin pages' own functions, so a file is the same either way.
 from portal.contributions.admin_views import incomplete_export, missing_export
-from portal.contributions.periods import InvalidPeriod, format_period, parse_period
+from portal.contributions.periods import InvalidPeriod, add_months, format_period, parse_period, period_end, period_of
 from portal.contributions.reports import report_periods, report_sections
-from portal.contributions.selectors import contribution_report
+from portal.contributions.selectors import contribution_report, incomplete_share_capital, missing_contributions
+from portal.dividends.models import MemberDividend
+from portal.finance.banking.models import BankAccount, BankTransaction
+from portal.finance.ledger.models import JournalLine
+from portal.loans.models import LoanInstalment, LoanStatus
+from portal.members.models import Member, MemberStatus
 from portal.society.tabular import Section, TabularReport, render
 
-from .catalogue import period_dates, report_build, report_type_get
+from .catalogue import MAX_CONTRIBUTION_MONTHS, period_dates, report_type_get
 from .exports import RENDERERS as STATEMENT_RENDERERS
 from .exports import statement_rows
 from .financial import financial_statements
-from .models import ExportJob, ExportJobStatus, ReportStatus, SavedReport
+from .models import ExportJob, ExportJobStatus, ReportStatus, SavedReport, export_fingerprint
 from .saved_reports import ReportNotAllowed, saved_report_run
 from .selectors import report_allowed, saved_reports_visible
 
@@ -47,8 +53,11 @@ logger = logging.getLogger(__name__)
 BUILD_TASK = "portal.reports.export_jobs.export_job_build"
 DEFAULT_BACKGROUND_ROWS = 2000
 DEFAULT_KEEP_DAYS = 7
-# A second request for the same export while the first is still building gets the first (a double click, a refresh).
-REUSE_WITHIN = datetime.timedelta(minutes=10)
+# A second request for the same export while the first is still waiting or building gets the first (a double click,
+# two tabs); a job in flight longer than this is taken as lost (a worker that died) and a new request replaces it.
+IN_FLIGHT_FOR = datetime.timedelta(hours=1)
+# The contribution report's summary table: three rows above the members' table.
+CONTRIBUTION_SUMMARY_ROWS = 3
 
 
 def background_rows() -> int:
@@ -154,25 +163,76 @@ def financial_statements_build(params: dict, by) -> Built:
     return Built(title="Financial statements", filename=name, rows=rows, write=write)
 
 
-def saved_report_rows(*, saved_report: SavedReport, by, today: datetime.date | None = None) -> int:
-    """How many rows running `saved_report` now would write (its tables built, not rendered): the run-now page
-    asks, to choose between running at once and in the background."""
+# Row counts, by COUNT queries over the same filters the builders read: deciding "at once or in the background" and
+# showing the progress page's total must not build the report (the worker builds it, once).
+
+
+def _contribution_rows(periods: list[datetime.date]) -> int:
+    """`contribution_report`'s rows (members who had joined by the last month and have not left) and its summary."""
+    members = Member.objects.filter(join_date__lte=period_end(periods[-1])).exclude(status=MemberStatus.EXITED)
+    return CONTRIBUTION_SUMMARY_ROWS + members.count()
+
+
+def _months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    periods = [period_of(start)]
+    while add_months(periods[-1], 1) <= end:
+        periods.append(add_months(periods[-1], 1))
+    if len(periods) > MAX_CONTRIBUTION_MONTHS:  # as catalogue.contributions_sections refuses it
+        raise ValidationError(
+            {"period": [f"Contributions reports cover {MAX_CONTRIBUTION_MONTHS} months at most, not {len(periods)}."]}
+        )
+    return periods
+
+
+def _unreconciled_rows(start: datetime.date, end: datetime.date) -> int:
+    statement = BankTransaction.objects.filter(matched_line=None, date__range=(start, end)).count()
+    ledger_accounts = BankAccount.objects.values("ledger_account_id")
+    books = JournalLine.objects.filter(
+        account_id__in=ledger_accounts, bank_match__isnull=True, date__range=(start, end)
+    ).count()
+    return statement + books
+
+
+# Each catalogue report's rows, counted (start, end, today). Not listed: a few rows per account or class (financial
+# statements, the loan portfolio): always small, so they run at once.
+REPORT_TYPE_ROWS: dict[str, Callable[[datetime.date, datetime.date, datetime.date], int]] = {
+    "member_balances": lambda start, end, today: Member.objects.filter(join_date__lte=end).count(),
+    "contributions": lambda start, end, today: _contribution_rows(_months(start, end)),
+    "loans_in_arrears": lambda start, end, today: (
+        LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE, loan__days_past_due__gt=0)
+        .values("loan_id")
+        .distinct()
+        .count()
+    ),
+    "dividends": lambda start, end, today: MemberDividend.objects.filter(
+        declaration__financial_year__range=(start.year, end.year)
+    ).count(),
+    "unreconciled": lambda start, end, today: _unreconciled_rows(start, end),
+}
+
+
+def saved_report_rows(*, saved_report: SavedReport, by, today: datetime.date | None = None) -> int | None:
+    """How many rows running `saved_report` now would write, by COUNT queries (nothing is built); None for the
+    reports that are small by nature. The run-now page asks, to choose between at once and the background."""
     kind = report_type_get(saved_report.report_type)
     if not report_allowed(by, kind):
         raise ReportNotAllowed(f"You may not see the “{kind.label}” report.")
+    count = REPORT_TYPE_ROWS.get(kind.key)
+    if count is None:
+        return None
     today = today or timezone.localdate()
     start, end = today, today
     if kind.uses_period:
         start, end = period_dates(
             period=saved_report.period, start=saved_report.start_date, end=saved_report.end_date, today=today
         )
-    return report_build(report_type=kind, start=start, end=end, today=today, title=saved_report.name).row_count
+    return count(start, end, today)
 
 
 def saved_report_build(params: dict, by) -> Built:
     """A saved report's *Run now*, in the background: the run is recorded (and emailed, if asked) by
     `saved_report_run` as when it runs at once; the job keeps a copy of its file for its download link."""
-    saved = saved_reports_visible(by).filter(pk=params.get("saved_report")).first()
+    saved = saved_reports_visible(by).filter(pk=_uuid_or_none(params.get("saved_report"))).first()
     if saved is None:
         raise ValidationError({"saved_report": ["That saved report is gone, or not one you may run."]})
 
@@ -192,13 +252,66 @@ def saved_report_build(params: dict, by) -> Built:
     return built
 
 
+# What the confirmation page and the job record before the worker starts: (title, rows or None if only building
+# tells). Each checks the parameters as its builder will (a ValidationError names the bad one) and builds nothing.
+
+
+def contributions_describe(params: dict, by) -> tuple[str, int | None]:
+    periods, title = report_periods(
+        kind=params.get("kind") or "monthly",
+        period=params.get("period"),
+        year=params.get("year"),
+        quarter=params.get("quarter"),
+    )
+    return title, _contribution_rows(periods)
+
+
+def missing_contributions_describe(params: dict, by) -> tuple[str, int | None]:
+    try:
+        period = parse_period(params.get("period") or "")
+    except InvalidPeriod as exc:
+        raise ValidationError({"period": [str(exc)]}) from exc
+    return f"Missing contributions, {format_period(period)}", missing_contributions(period=period).count()
+
+
+def incomplete_share_capital_describe(params: dict, by) -> tuple[str, int | None]:
+    return "Incomplete share capital", incomplete_share_capital().count()
+
+
+def financial_statements_describe(params: dict, by) -> tuple[str, int | None]:
+    try:
+        start = datetime.date.fromisoformat(params.get("start") or "")
+        end = datetime.date.fromisoformat(params.get("end") or "")
+    except ValueError:
+        raise ValidationError({"start": ["Give the period as two dates (YYYY-MM-DD)."]}) from None
+    return f"Financial statements, {start:%d %b %Y} to {end:%d %b %Y}", None  # a few rows per account
+
+
+def saved_report_describe(params: dict, by) -> tuple[str, int | None]:
+    saved = saved_reports_visible(by).filter(pk=_uuid_or_none(params.get("saved_report"))).first()
+    if saved is None:
+        raise ValidationError({"saved_report": ["That saved report is gone, or not one you may run."]})
+    try:
+        return saved.name, saved_report_rows(saved_report=saved, by=by)
+    except ReportNotAllowed as exc:
+        raise ValidationError({"saved_report": [str(exc)]}) from exc
+
+
+def _uuid_or_none(text):
+    try:
+        return uuid.UUID(str(text))
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class ExportKind:
     key: str
     permission: str
     params: tuple[str, ...]
     outputs: tuple[str, ...]
-    build: Callable[[dict, object], Built]  # (params, the user it is built for)
+    build: Callable[[dict, object], Built]  # (params, the user it is built for): the worker's, and only its
+    describe: Callable[[dict, object], tuple[str, int | None]]  # (title, rows): cheap, before anything is built
 
 
 EXPORT_KINDS = {
@@ -210,6 +323,7 @@ EXPORT_KINDS = {
             ("kind", "period", "year", "quarter"),
             ("csv", "xlsx", "pdf"),
             contributions_build,
+            contributions_describe,
         ),
         ExportKind(
             "saved_report",
@@ -217,6 +331,7 @@ EXPORT_KINDS = {
             ("saved_report", "email"),
             ("csv", "xlsx", "pdf"),
             saved_report_build,
+            saved_report_describe,
         ),
         ExportKind(
             "missing_contributions",
@@ -224,6 +339,7 @@ EXPORT_KINDS = {
             ("period",),
             ("csv", "xlsx"),
             missing_contributions_build,
+            missing_contributions_describe,
         ),
         ExportKind(
             "incomplete_share_capital",
@@ -231,6 +347,7 @@ EXPORT_KINDS = {
             (),
             ("csv", "xlsx"),
             incomplete_share_capital_build,
+            incomplete_share_capital_describe,
         ),
         ExportKind(
             "financial_statements",
@@ -238,6 +355,7 @@ EXPORT_KINDS = {
             ("start", "end"),
             ("csv", "xlsx", "pdf"),
             financial_statements_build,
+            financial_statements_describe,
         ),
     )
 }
@@ -259,34 +377,85 @@ def export_job_visible(*, job: ExportJob, user) -> bool:
     return job.requested_by_id == user.pk
 
 
-def export_job_start(*, kind: str, params: dict, output: str, by, rows: int = 0, title: str = "") -> ExportJob:
-    """Record an export and queue its build; the same export asked again while it is still waiting or building
-    is the same job (a double click or a refresh builds one file)."""
+@dataclass
+class ExportRequest:
+    """An export asked for, checked and described, not yet started: what the confirmation page shows and posts."""
+
+    kind: ExportKind
+    params: dict
+    output: str
+    title: str
+    rows: int | None
+    fingerprint: str
+
+
+def export_request_check(*, kind: str, params: dict, output: str, by) -> ExportRequest:
+    """Check an export request (kind, format, the kind's parameters: only those are kept) and describe it by a cheap
+    count; builds nothing and changes nothing. A ValidationError names what is wrong."""
     export = export_kind_get(kind)
     if output not in export.outputs:
         raise ValidationError({"format": [f"{output!r} is not a format; use {', '.join(export.outputs)}."]})
     params = {name: str(params[name]) for name in export.params if params.get(name) not in (None, "")}
-    with transaction.atomic():
-        existing = (
-            ExportJob.objects.select_for_update()
-            .filter(
-                kind=kind,
-                params=params,
-                output=output,
-                requested_by=by,
-                status__in=[ExportJobStatus.QUEUED, ExportJobStatus.RUNNING],
-                created_at__gte=timezone.now() - REUSE_WITHIN,
-            )
-            .first()
+    title, rows = export.describe(params, by)
+    fingerprint = export_fingerprint(kind=kind, params=params, output=output)
+    return ExportRequest(export, params, output, title, rows, fingerprint)
+
+
+def export_job_in_flight(*, by, fingerprint: str) -> ExportJob | None:
+    """This person's job for this export that is still waiting or building (and not presumed lost), if any."""
+    return (
+        ExportJob.objects.filter(
+            requested_by=by,
+            fingerprint=fingerprint,
+            status__in=[ExportJobStatus.QUEUED, ExportJobStatus.RUNNING],
+            created_at__gte=timezone.now() - IN_FLIGHT_FOR,
         )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def export_job_start(
+    *, kind: str, params: dict, output: str, by, rows: int | None = None, title: str = ""
+) -> ExportJob:
+    """Record an export and queue its build (the worker alone builds it); the same export asked again by the same
+    person while it is still waiting or building is that job — at once too (two requests in the same instant make
+    one job: the database's partial unique constraint on (requested_by, fingerprint) while in flight decides)."""
+    request = export_request_check(kind=kind, params=params, output=output, by=by)
+    title = (title or request.title)[:150]
+    rows = request.rows if rows is None else rows
+    with transaction.atomic():
+        existing = export_job_in_flight(by=by, fingerprint=request.fingerprint)
         if existing is not None:
             return existing
-        if not title or not rows:
-            built = export.build(params, by)  # ValidationError names a bad parameter before anything is queued
-            title, rows = title or built.title, rows or built.rows
-        job = ExportJob.objects.create(
-            kind=kind, params=params, output=output, title=title[:150], rows_total=rows, requested_by=by
+        # In flight for longer than IN_FLIGHT_FOR: taken as lost, so that it no longer holds the place.
+        # (Only those that old: one committed a moment ago by a simultaneous request is the one to join.)
+        ExportJob.objects.filter(
+            requested_by=by,
+            fingerprint=request.fingerprint,
+            status__in=[ExportJobStatus.QUEUED, ExportJobStatus.RUNNING],
+            created_at__lt=timezone.now() - IN_FLIGHT_FOR,
+        ).update(
+            status=ExportJobStatus.FAILED,
+            error="It did not finish within an hour; a new export was asked for.",
+            finished_at=timezone.now(),
         )
+        try:
+            with transaction.atomic():
+                job = ExportJob.objects.create(
+                    kind=kind,
+                    params=request.params,
+                    output=output,
+                    fingerprint=request.fingerprint,
+                    title=title,
+                    rows_total=rows or 0,
+                    requested_by=by,
+                )
+        except IntegrityError:  # the same request, committed a moment before ours
+            existing = export_job_in_flight(by=by, fingerprint=request.fingerprint)
+            if existing is None:
+                raise
+            return existing
         transaction.on_commit(lambda: async_task(BUILD_TASK, str(job.pk)))
     return job
 

@@ -1,6 +1,8 @@
 """Report records: financial statement snapshots (R1) — the AGM pack, approved in a workflow before members see
 it — and database backups (R5)."""
 
+import hashlib
+import json
 import uuid
 from urllib.parse import urlencode
 
@@ -207,6 +209,12 @@ class ExportJobStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"  # its file deleted after EXPORT_KEEP_DAYS (export_jobs_prune); the row stays
 
 
+def export_fingerprint(*, kind: str, params: dict, output: str) -> str:
+    """What makes two export requests the same export: the kind, its parameters (as kept on the job) and the format."""
+    text = json.dumps([kind, {str(k): str(v) for k, v in params.items()}, output], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class ExportJob(models.Model):
     """A large download built in the background (issue 14): the request that asked for it records what to build
     (`kind`, `params`, `output`), a django-q2 task writes the file to private storage while it counts the rows it
@@ -218,6 +226,8 @@ class ExportJob(models.Model):
     kind = models.CharField(max_length=40)
     params = models.JSONField(default=dict, blank=True)
     output = models.CharField(max_length=4, choices=OutputFormat.choices)
+    # sha256 of (kind, params, output): one export waiting or building per person and fingerprint (the constraint).
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
     title = models.CharField(max_length=150)
     status = models.CharField(max_length=10, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED)
     rows_total = models.PositiveIntegerField(default=0)
@@ -234,6 +244,16 @@ class ExportJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["requested_by", "-created_at"])]
+        constraints = [
+            # Two requests at once for the same export (a double click, two tabs) make one job, whatever the
+            # database: a partial unique index, which PostgreSQL and SQLite both enforce. `export_job_start` always
+            # sets the fingerprint; a row made without one (by hand, in a test) is not held to it.
+            models.UniqueConstraint(
+                fields=["requested_by", "fingerprint"],
+                condition=models.Q(status__in=["queued", "running"]) & ~models.Q(fingerprint=""),
+                name="reports_exportjob_one_in_flight",
+            )
+        ]
 
     def __str__(self):
         return f"{self.title} ({self.get_output_display()})"

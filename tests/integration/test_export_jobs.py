@@ -3,6 +3,7 @@ job with a progress page, built by the worker into the same file, downloaded by 
 
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -40,6 +41,17 @@ def _body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
+def _confirm(client, url):
+    """GET the export's start page: it only asks (nothing is started); POST its button's form, as the browser does."""
+    count = ExportJob.objects.count()
+    page = client.get(url)
+    assert page.status_code == 200 and b"Build the export" in page.content
+    assert ExportJob.objects.count() == count
+    html = page.content.decode()
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', html))
+    return client.post("/admin/reports/exports/new/", fields)
+
+
 def test_a_small_report_downloads_at_once(client, clerk, three_members, settings):
     settings.EXPORT_BACKGROUND_ROWS = 10
     response = client.get(REPORT)
@@ -53,7 +65,7 @@ def test_a_large_report_is_built_in_the_background_into_the_same_file(client, cl
     settings.EXPORT_BACKGROUND_ROWS = 2
     start = client.get(REPORT)
     assert start.status_code == 302 and "/admin/reports/exports/new/" in start["Location"]
-    page = client.get(start["Location"])
+    page = _confirm(client, start["Location"])
     job = ExportJob.objects.get()
     assert page.status_code == 302 and page["Location"] == f"/admin/reports/exports/{job.pk}/"
     assert job.status == ExportJobStatus.QUEUED and job.rows_total == 6 and job.requested_by == clerk
@@ -61,7 +73,7 @@ def test_a_large_report_is_built_in_the_background_into_the_same_file(client, cl
     assert b'http-equiv="refresh"' in waiting.content and b"0 of 6 rows" in waiting.content
     assert f"/admin/reports/exports/{job.pk}/download/".encode() not in waiting.content
     # Asking again while it waits (a double click, a refresh) is the same job.
-    client.get(start["Location"])
+    assert client.get(start["Location"])["Location"] == f"/admin/reports/exports/{job.pk}/"
     assert ExportJob.objects.count() == 1
     assert client.get(f"/admin/reports/exports/{job.pk}/download/").status_code == 404  # not built yet
 
@@ -124,7 +136,7 @@ def test_someone_else_gets_404_and_a_lost_permission_fails_the_build(
     client, clerk, three_members, staff_user, settings
 ):
     settings.EXPORT_BACKGROUND_ROWS = 2
-    client.get(client.get(REPORT)["Location"])
+    _confirm(client, client.get(REPORT)["Location"])
     job = ExportJob.objects.get()
     export_job_build(str(job.pk))
     assert client.get(f"/admin/reports/exports/{job.pk}/download/").status_code == 200
@@ -159,7 +171,9 @@ def test_financial_statements_go_to_the_background_above_the_threshold(client, s
     url = "/admin/reports/financial-statements/?start=2026-01-01&end=2026-06-30&output=csv"
     immediate = client.get(url).content
     settings.EXPORT_BACKGROUND_ROWS = 1
-    response = client.get(url)
+    start = client.get(url)
+    assert start.status_code == 302 and "/admin/reports/exports/new/" in start["Location"]
+    response = _confirm(client, start["Location"])
     job = ExportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/admin/reports/exports/{job.pk}/"
     export_job_build(str(job.pk))
@@ -217,7 +231,7 @@ def test_the_savings_lists_go_to_the_background_too(client, clerk, make_member, 
     settings.EXPORT_BACKGROUND_ROWS = 2
     start = client.get(url)
     assert start.status_code == 302 and "/admin/reports/exports/new/" in start["Location"]
-    job_page = client.get(start["Location"])
+    job_page = _confirm(client, start["Location"])
     job = ExportJob.objects.get()
     assert job_page["Location"] == f"/admin/reports/exports/{job.pk}/" and job.rows_total == 3
     export_job_build(str(job.pk))
@@ -242,7 +256,7 @@ def test_a_large_report_on_the_default_month_builds_that_month(client, clerk, ma
     settings.EXPORT_BACKGROUND_ROWS = 2
     start = client.get("/admin/savings/report/?format=csv")
     assert start.status_code == 302 and f"period={this_month}" in start["Location"]
-    assert client.get(start["Location"]).status_code == 302
+    assert _confirm(client, start["Location"]).status_code == 302
     job = ExportJob.objects.get()
     assert job.params["period"] == this_month and job.params["kind"] == "monthly"
     assert export_job_build(str(job.pk)).startswith("done")

@@ -3,6 +3,7 @@ export's file and marks its job expired (the row stays); the job page says so an
 
 import datetime
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from django.core.files.base import ContentFile
@@ -81,7 +82,9 @@ def test_building_it_again_starts_a_new_job(client, clerk, monkeypatch):
     monkeypatch.setattr("portal.reports.export_jobs.async_task", lambda *args: None)
     old = _job(clerk, days_ago=30)
     export_jobs_prune(now=NOW)
-    again = client.get(f"/admin/reports/exports/new/?{old.rebuild_query}")
+    asks = client.get(f"/admin/reports/exports/new/?{old.rebuild_query}")  # a page with a button; nothing started
+    assert asks.status_code == 200 and ExportJob.objects.count() == 1
+    again = client.post("/admin/reports/exports/new/", dict(parse_qsl(old.rebuild_query)))
     new = ExportJob.objects.exclude(pk=old.pk).get()
     assert again.status_code == 302 and again["Location"] == f"/admin/reports/exports/{new.pk}/"
     assert new.status == ExportJobStatus.QUEUED and new.params == PARAMS and new.output == "csv"
