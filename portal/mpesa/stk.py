@@ -282,7 +282,8 @@ def stk_pushes_query(*, limit: int = 200) -> dict:
             answer = client.stk_query(checkout_request_id=push.checkout_request_id)
         except DarajaError as exc:
             StkPush.objects.filter(pk=push.pk).update(queried_at=timezone.now())
-            if exc.code == STILL_PROCESSING and now - push.created_at < GIVE_UP_AFTER:
+            processing = exc.code == STILL_PROCESSING and "processed" in str(exc.body.get("errorMessage", "")).lower()
+            if processing and now - push.created_at < GIVE_UP_AFTER:
                 counts["waiting"] += 1
             elif now - push.created_at >= GIVE_UP_AFTER:
                 stk_settle(checkout_request_id=push.checkout_request_id, result_code=-1, result_desc=str(exc)[:255])

@@ -236,3 +236,28 @@ def test_the_callback_and_the_query_job_racing_post_once(make_member, fake_daraj
     assert MpesaReceipt.objects.count() == 1
     assert account_balance(code="2000", member=member) == D("900.00")
     call_command("ledger_check")
+
+
+def test_the_query_job_gives_up_after_a_day_and_fails_unstarted_pushes(member, fake_daraja_offline, settings):
+    fake_daraja_offline.set_outcome("pending")
+    stuck = _start(member)
+    _age(stuck, seconds=25 * 3600)
+    unstarted = StkPush.objects.create(member=member, phone="+254712345678", amount=D("50"), purpose="deposits")
+    _age(unstarted)
+    counts = stk_pushes_query()
+    assert counts["settled"] == 1 and counts["unstarted"] == 1
+    stuck.refresh_from_db()
+    unstarted.refresh_from_db()
+    assert stuck.status == StkStatus.FAILED and "being processed" in stuck.result_desc
+    assert unstarted.status == StkStatus.FAILED
+    assert MpesaReceipt.objects.count() == 0
+
+
+def test_a_query_daraja_refuses_leaves_the_push_pending(member, fake_daraja_offline, settings):
+    fake_daraja_offline.set_outcome("no_callback")
+    push = _start(member)
+    _age(push)
+    settings.MPESA_PASSKEY = "rotated-wrongly"
+    assert stk_pushes_query()["errors"] == 1
+    push.refresh_from_db()
+    assert push.status == StkStatus.PENDING and push.queried_at is not None
