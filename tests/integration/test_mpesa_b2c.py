@@ -425,3 +425,29 @@ def test_after_a_failure_the_treasurer_may_pay_from_the_bank_in_the_admin(
     assert account_balance(code=payouts_in_transit_account().code) == D("0.00")
     assert payout_describe(loan) == "Paid from the bank after a failed M-Pesa payout"
     call_command("ledger_check")
+
+
+def test_the_member_s_pages_and_the_staff_reports_open_on_a_reversed_loan(
+    approved, treasurer, client, fake_daraja_offline, django_capture_on_commit_callbacks, staff_user
+):
+    from tests.conftest import sign_in_verified
+
+    fake_daraja_offline.set_outcome("insufficient")
+    loan = _disburse(approved, treasurer, django_capture_on_commit_callbacks)
+    _deliver(client, fake_daraja_offline, django_capture_on_commit_callbacks)
+    sign_in_verified(client, approved.member.user)
+    assert client.get(reverse("member_area:loans")).status_code == 200
+    detail = client.get(reverse("member_area:loan_detail", args=[loan.pk]))
+    assert detail.status_code == 200 and "Payout failed, reversed" in detail.content.decode()
+    assert client.get(reverse("member_area:loan_statement_pdf", args=[loan.pk])).status_code == 200
+    sign_in_verified(client, treasurer)
+    for url in ("/admin/snippets/loans/loan/", f"/admin/snippets/loans/loan/inspect/{loan.pk}/"):
+        assert client.get(url).status_code == 200
+
+
+def test_the_accounts_are_created_once_and_reused(db, settings):
+    first, again = b2c_bank_account(), b2c_bank_account()
+    assert first.pk == again.pk and first.name == "M-Pesa B2C 600001" and first.kind == "mpesa"
+    transit = payouts_in_transit_account()
+    assert payouts_in_transit_account().pk == transit.pk and transit.type == "asset"
+    assert not hasattr(transit, "bank_account")  # a clearing account, never offered as a bank to pay from
