@@ -17,7 +17,9 @@ from rest_framework.test import APIClient
 from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
 from portal.loans.models import Classification
 from portal.loans.selectors import portfolio_report
+from portal.members import roles
 from portal.reports.member_statement import member_statement, member_statement_email
+from portal.reports.services import financial_statement_approve, financial_statement_prepare
 from tests.conftest import api_token_pair, sign_in_verified
 from tests.factories import loan_disbursed
 
@@ -107,6 +109,24 @@ def test_the_loan_classification_in_kiswahili(borrower, products, staff_user):
     assert labels[0] == "Unalipwa vizuri (kwa wakati)" and labels[-1] == "Hasara (zaidi ya siku 360)"
     with translation.override("en-gb"):
         assert [row.label for row in portfolio_report().rows][0] == "Performing (current)"
+
+
+def test_the_societys_statements_in_kiswahili(client, saver, staff_user, deciders):
+    """The AGM pack members read in the portal (page and PDF): the statements' headings in the member's language."""
+    pack = financial_statement_prepare(
+        start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 31), by=staff_user(roles.TREASURER)
+    )
+    for approver in (deciders["joseph"], deciders["mercy"]):
+        financial_statement_approve(statement=pack, user=approver)
+    _speaks(saver, "sw")
+    sign_in_verified(client, saver.user)
+    html = client.get(f"/portal/statements/{pack.pk}/").content.decode()
+    for words in ("Taarifa ya mapato na matumizi, 2026-01-01 hadi 2026-03-31", "Ziada ya kipindi", "Mizania tarehe"):
+        assert words in html, words
+    assert "Surplus for the period" not in html and "Balance sheet at" not in html
+    pdf = client.get(f"/portal/statements/{pack.pk}/pack.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Jumla ya mapato" in text and "Mtiririko wa fedha" in text
 
 
 def _entries():
