@@ -10,11 +10,13 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import Panel
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.widgets.button import ListingButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 from portal.society.admin_edit import ServiceEditView
+from portal.society.light_listing import LightListingMixin
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.permissions import ReviewOnlyPermissionPolicy
 from portal.workflows.views import (
@@ -27,7 +29,7 @@ from portal.workflows.views import (
 
 from . import admin_views
 from .approval import loan_review_rules_met, review_progress
-from .disbursement_channels import payout_describe
+from .disbursement_channels import payout_describe, payout_pending_channel
 from .eligibility import loan_eligibility
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
@@ -77,19 +79,23 @@ class LoanProductViewSet(SnippetViewSet):
     export_filename = "loan-products"
 
 
-class ApplicationIndexView(ExportingIndexView):
+class ApplicationIndexView(LightListingMixin, ExportingIndexView):
+    """Applications, light (LightListingMixin): the title opens the read-only application; the only row actions are
+    the ones these roles use, as small buttons — the approval (deciders its review page, readers its read-only page)
+    and, for the treasurer, paying out an approved loan."""
+
     def get_list_more_buttons(self, instance):
-        buttons = list(super().get_list_more_buttons(instance))
+        buttons = []
         user = self.request.user
         review_id = getattr(instance, "review_id", None)
         if review_id and user.has_perm("loans.view_loanreview"):
             # Deciders open the review page; readers (treasurer, auditors) its read-only page.
             view = "edit" if user.has_perm("loans.change_loanreview") else "inspect"
             url = reverse(f"wagtailsnippets_loans_loanreview:{view}", args=[review_id])
-            buttons.append(ListingMenuItem("Approval", url=url, icon_name="tasks"))
+            buttons.append(ListingButton("Approval", url=url, attrs={"aria-label": f"Approval: {instance}"}))
         if instance.status == "approved" and user.has_perm("loans.disburse_loan"):
             url = reverse("loans_application_disburse", args=[instance.pk])
-            buttons.append(ListingMenuItem("Disburse", url=url, icon_name="arrow-up"))
+            buttons.append(ListingButton("Disburse", url=url, attrs={"aria-label": f"Disburse: {instance}"}))
         return buttons
 
 
@@ -99,6 +105,13 @@ class LoanIndexView(ExportingIndexView):
         if instance.status == "active" and self.request.user.has_perm("loans.record_repayment"):
             url = reverse("loans_loan_repayment", args=[instance.pk])
             buttons.append(ListingMenuItem("Record repayment", url=url, icon_name="plus"))
+        if (
+            instance.status == "active"
+            and self.request.user.has_perm("loans.disburse_loan")
+            and payout_pending_channel(instance) is not None
+        ):
+            url = reverse("loans_loan_payout_not_made", args=[instance.pk])
+            buttons.append(ListingMenuItem(_("Payout not made"), url=url, icon_name="warning"))
         url = reverse("loans_loan_statement", args=[instance.pk])
         buttons.append(ListingMenuItem("Statement (PDF)", url=url, icon_name="doc-full"))
         return buttons
@@ -362,4 +375,9 @@ def loans_admin_urls():
         path("loans/portfolio/", admin_views.portfolio_report_view, name="loans_portfolio"),
         path("loans/loans/<uuid:pk>/repayment/", admin_views.loan_repayment_view, name="loans_loan_repayment"),
         path("loans/loans/<uuid:pk>/statement.pdf", admin_views.loan_statement_view, name="loans_loan_statement"),
+        path(
+            "loans/loans/<uuid:pk>/payout-not-made/",
+            admin_views.loan_payout_not_made_view,
+            name="loans_loan_payout_not_made",
+        ),
     ]

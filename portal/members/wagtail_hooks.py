@@ -16,6 +16,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
 from portal.society.admin_edit import ServiceEditView
+from portal.society.light_listing import LightListingMixin
 from portal.society.list_exports import ExportingIndexView
 from portal.workflows.views import (
     ApprovalIndexView,
@@ -350,7 +351,7 @@ class KycFilePanel(Panel):
             return context
 
 
-class KycDocumentIndexView(ApprovalIndexView):
+class KycDocumentIndexView(LightListingMixin, ApprovalIndexView):
     subject_label = "Member"
 
 
