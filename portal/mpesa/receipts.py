@@ -34,14 +34,17 @@ from django.db.models import TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.contributions.models import PaymentSource
+from portal.audit.services import POST, audit_log
+from portal.contributions.models import MonthlyContribution, PaymentSource, ShareCapitalPayment
 from portal.contributions.periods import period_of
 from portal.contributions.services import (
     MONTHLY,
     SHARE_CAPITAL,
+    SHARE_CAPITAL_ACCOUNT,
     PaymentItem,
     PaymentsInvalid,
     payments_record,
+    summaries_add,
     summaries_refresh,
 )
 from portal.finance.banking.models import BankAccount, BankAccountKind
@@ -51,6 +54,7 @@ from portal.loans.allocation import allocation_plan
 from portal.loans.models import Loan, LoanStatus
 from portal.loans.services import DEPOSITS, UNALLOCATED, LoanStateError, loan_repay
 from portal.members.models import Member, MemberStatus
+from portal.society.errors import StateConflict
 from portal.society.money import CENT
 
 from .models import MpesaReceipt, ReceiptChannel, ReceiptStatus
@@ -325,3 +329,144 @@ def loans_allocate(
         )
         summaries_refresh(member_ids=[member.pk])
     return to_loans, leftover
+
+
+# --- staff allocation of what waits in 2300 ------------------------------------------------------------------------
+class ReceiptAlreadyAllocated(StateConflict):
+    """The receipt is no longer waiting in 2300 (allocated meanwhile, perhaps by a second click)."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """How staff divide a receipt; the parts must add up to the receipt's amount."""
+
+    deposits: Decimal = ZERO
+    loan_repayment: Decimal = ZERO
+    share_capital: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.deposits + self.loan_repayment + self.share_capital
+
+
+def _loans_owed(loans: list[Loan]) -> Decimal:
+    return sum((i.outstanding for loan in loans for i in loan.instalments.all()), ZERO)
+
+
+def receipt_allocate(*, receipt: MpesaReceipt, member: Member, split: Split, by) -> MpesaReceipt:
+    """Move a receipt waiting in 2300 to a member's deposits, loans and share capital, once (the receipt row is
+    locked and must still be unallocated: a second confirm raises ReceiptAlreadyAllocated and posts nothing).
+
+    Entries are dated today (the day the money moves out of suspense); the deposit counts for the month it was paid.
+    - the receipt held for no one or for another member: Dr 2300 [as held] / Cr 2300 [member] first;
+    - deposits: Dr 2300 / Cr 2000 [member], a monthly contribution; share capital: Dr 2300 / Cr 3000 [member];
+    - loans: through loan_repay(from_unallocated=True), spread over the active loans as a check-off repayment is,
+      never more than they owe (the rest belongs in deposits)."""
+    errors: dict[str, list[str]] = {}
+    if member is None:
+        errors["member"] = ["Choose the member the money belongs to."]
+    elif member.status == MemberStatus.EXITED:
+        errors["member"] = [f"{member.membership_number} has exited the SACCO: refund the money instead."]
+    for name in ("deposits", "loan_repayment", "share_capital"):
+        value = getattr(split, name)
+        if not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value != value.quantize(CENT):
+            errors[name] = ["Enter an amount of zero or more, in shillings and cents."]
+    if not errors and split.total != receipt.amount:
+        errors["__all__"] = [
+            f"The parts add up to KES {split.total:,.2f}; they must add up to the receipt's KES {receipt.amount:,.2f}."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = MpesaReceipt.objects.select_for_update().get(pk=receipt.pk)
+        if locked.status != ReceiptStatus.UNALLOCATED:
+            raise ReceiptAlreadyAllocated(f"{locked.trans_id} is already {locked.get_status_display().lower()}.")
+        loans = []
+        if split.loan_repayment > 0:
+            loans = list(
+                Loan.objects.select_for_update(of=("self",))
+                .filter(member_id=member.pk, status=LoanStatus.ACTIVE)
+                .order_by("disbursed_on", "pk")
+            )
+            owed = _loans_owed(loans)
+            if not loans:
+                raise ValidationError({"loan_repayment": [f"{member.membership_number} has no active loan."]})
+            if split.loan_repayment > owed:
+                raise ValidationError(
+                    {"loan_repayment": [f"The loans owe KES {owed:,.2f} in all; put the rest in deposits."]}
+                )
+        stem = f"mpesa-allocation:{locked.trans_id}"
+        what = f"M-Pesa {locked.trans_id} allocated"
+        if locked.member_id != member.pk:
+            ledger_post(
+                memo=f"{what} to {member.membership_number}",
+                lines=[
+                    Line(UNALLOCATED, debit=locked.amount, member_id=locked.member_id, description=what),
+                    Line(UNALLOCATED, credit=locked.amount, member_id=member.pk, description=what),
+                ],
+                idempotency_key=f"{stem}:member",
+                posted_by=by,
+                date=today,
+                source=locked.trans_id,
+            )
+        period = period_of(timezone.localdate(locked.paid_at))
+        for amount, code, model, label in (
+            (split.deposits, DEPOSITS, MonthlyContribution, "deposits"),
+            (split.share_capital, SHARE_CAPITAL_ACCOUNT, ShareCapitalPayment, "share-capital"),
+        ):
+            if amount <= 0:
+                continue
+            memo = f"{what} to {label} of {member.membership_number}"
+            posted = ledger_post(
+                memo=memo,
+                lines=[
+                    Line(UNALLOCATED, debit=amount, member_id=member.pk, description=memo),
+                    Line(code, credit=amount, member_id=member.pk, description=memo),
+                ],
+                idempotency_key=f"{stem}:{label}",
+                posted_by=by,
+                date=today,
+                source=locked.trans_id,
+            )
+            record = dict(
+                member=member,
+                amount=amount,
+                date=today,
+                reference=locked.trans_id,
+                source=PaymentSource.API,
+                bank_account=locked.bank_account,
+                recorded_by=by,
+                entry=posted.entry,
+            )
+            if model is MonthlyContribution:
+                record.update(period=period, below_minimum_reason="M-Pesa receipt allocated by staff")
+            model.objects.create(**record)
+        summaries_add(deltas={member.pk: (split.share_capital, split.deposits)})
+        if split.loan_repayment > 0:
+            loans_allocate(
+                member=member,
+                loans=loans,
+                amount=split.loan_repayment,
+                date=today,
+                stem=locked.trans_id,
+                by=by,
+                source=locked.trans_id,
+            )
+        locked.member = member
+        locked.status = ReceiptStatus.ALLOCATED
+        locked.allocated_at = timezone.now()
+        locked.allocated_by = by
+        locked.note = (
+            f"Allocated: deposits {split.deposits:,.2f}, loans {split.loan_repayment:,.2f}, "
+            f"share capital {split.share_capital:,.2f}"
+        )
+        locked.save(update_fields=["member", "status", "allocated_at", "allocated_by", "note"])
+        audit_log(
+            instance=locked,
+            action=POST,
+            by=by,
+            summary=f"M-Pesa {locked.trans_id} KES {locked.amount:,.2f} allocated to {member.membership_number}: "
+            f"{locked.note[len('Allocated: ') :]}",
+        )
+    return locked
