@@ -80,6 +80,7 @@ class PayForm(forms.Form):
     )
     other_purpose = forms.ChoiceField(
         label=gettext_lazy("Any amount goes to"),
+        help_text=gettext_lazy("Only when you pay any amount."),
         choices=Purpose.choices,
         initial=Purpose.DEPOSITS,
         required=False,

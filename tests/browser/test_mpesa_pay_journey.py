@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 
 
-def test_member_pays_with_mpesa_and_sees_it_paid(browser, live_server, fake_daraja, make_member):
+def test_member_pays_with_mpesa_and_sees_it_paid(browser, live_server, fake_daraja, make_member, output_dir):
     member = make_member("amina@example.com", first_name="Amina", last_name="Wanjiru", phone_number="+254712345678")
     device = TOTPDevice.objects.create(user=member.user, name="Phone", confirmed=True)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -36,6 +36,7 @@ def test_member_pays_with_mpesa_and_sees_it_paid(browser, live_server, fake_dara
     expect(page.get_by_label("Pay from phone number")).to_have_value("+254712345678")
     page.get_by_label("Any amount", exact=True).check()
     page.get_by_label("Amount (KES)").fill("2,500")
+    page.screenshot(path=str(output_dir / "mpesa-pay-phone.png"), full_page=True)
     page.get_by_role("button", name="Pay", exact=True).click()
 
     page.wait_for_url(re.compile(r".*/portal/pay/\d+/$"))
@@ -51,4 +52,5 @@ def test_member_pays_with_mpesa_and_sees_it_paid(browser, live_server, fake_dara
     assert receipt.amount == Decimal("2500.00") and receipt.entry is not None
     assert account_balance(code="2000", member=member) == Decimal("2500.00")
     assert page.locator("meta[http-equiv=refresh]").count() == 0
+    page.screenshot(path=str(output_dir / "mpesa-paid-phone.png"), full_page=True)
     context.close()
