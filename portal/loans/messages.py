@@ -305,28 +305,36 @@ def loan_decision_sms(*, application: LoanApplication) -> str:
     )
 
 
-def loan_disbursed_text(*, loan: Loan, first_due: LoanInstalment | None) -> str:
+def loan_disbursed_text(*, loan: Loan, first_due: LoanInstalment | None, on_its_way: bool = False) -> str:
+    """`on_its_way`: a channel (M-Pesa B2C) sends the money after this; its result is told separately if it fails."""
     values = {"paid": format_money(loan.amount_paid_out), "principal": format_money(loan.principal)}
+    if on_its_way:
+        heads = [
+            gettext("Your {product} of {principal} is paid out: {paid} is on its way to your M-Pesa.").format(
+                product=short_name(loan.product.name, 24), **values
+            ),
+            gettext("Your loan of {principal} is paid out: {paid} is on its way to your M-Pesa.").format(**values),
+        ]
+    else:
+        heads = [
+            gettext("Your {product} of {principal} is paid out: {paid} sent to you.").format(
+                product=short_name(loan.product.name, 24), **values
+            ),
+            gettext("Your loan of {principal} is paid out: {paid} sent to you.").format(**values),
+        ]
     if first_due is None:
-        return gettext("Your loan of {principal} is paid out: {paid} sent to you.").format(**values)
-    values.update(instalment=format_money(first_due.amount), date=_day(first_due.due_date))
-    return sms_fit(
-        gettext(
-            "Your {product} of {principal} is paid out: {paid} sent to you. First instalment {instalment} due on "
-            "{date}."
-        ).format(product=short_name(loan.product.name, 24), **values),
-        gettext(
-            "Your loan of {principal} is paid out: {paid} sent to you. First instalment {instalment} due on {date}."
-        ).format(**values),
-        gettext("Your loan of {principal} is paid out: {paid} sent to you.").format(**values),
+        return sms_fit(*heads)
+    tail = gettext("First instalment {instalment} due on {date}.").format(
+        instalment=format_money(first_due.amount), date=_day(first_due.due_date)
     )
+    return sms_fit(*(f"{head} {tail}" for head in heads), *heads)
 
 
-def loan_disbursed_notify(*, loan: Loan) -> None:
+def loan_disbursed_notify(*, loan: Loan, on_its_way: bool = False) -> None:
     """The member's message when their loan is paid out (loan_disburse calls this once, for a new loan)."""
     user = loan.member.user
     first_due = loan.instalments.order_by("number").first()
-    text = sms_render(user, lambda: loan_disbursed_text(loan=loan, first_due=first_due))
+    text = sms_render(user, lambda: loan_disbursed_text(loan=loan, first_due=first_due, on_its_way=on_its_way))
     notify(
         user=user,
         subject=gettext_lazy("Your loan is paid out"),

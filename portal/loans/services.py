@@ -428,7 +428,7 @@ def loan_disburse(
                 f"paid out KES {loan.amount_paid_out:,.2f} from {channel.label if channel else account.name} "
                 f"on {date:%d %b %Y}",
             )
-            loan_disbursed_notify(loan=loan)
+            loan_disbursed_notify(loan=loan, on_its_way=channel is not None)  # B2C: sent after commit
     except IntegrityError:
         loan = Loan.objects.filter(application=application).first()
         if loan is None:

@@ -24,9 +24,10 @@ from portal.loans.messages import (
     guarantor_request_text,
     instalment_reminder_text,
     loan_decision_text,
+    loan_disbursed_text,
     repayment_received_text,
 )
-from portal.loans.models import LoanApplication, LoanProduct
+from portal.loans.models import Loan, LoanApplication, LoanInstalment, LoanProduct
 from portal.loans.reminders import payment_reminders_send
 from portal.loans.services import (
     application_approve,
@@ -147,6 +148,9 @@ def test_every_text_fits_one_sms_with_the_longest_amounts_names_and_numbers():
         product=LoanProduct(name=product[:100]), amount=LONGEST, decision_reason="Not enough " * 30
     )
     texts += [loan_decision_text(application=application, approved=ok) for ok in (True, False)]
+    loan = Loan(product=LoanProduct(name=product[:100]), principal=LONGEST, amount_paid_out=LONGEST)
+    first = LoanInstalment(due_date=datetime.date(2026, 12, 31), principal=LONGEST, interest=D("0.00"))
+    texts += [loan_disbursed_text(loan=loan, first_due=first, on_its_way=way) for way in (True, False)]
     for text in texts:
         assert len(text) <= 160, text
         assert "KES 1,250,000.00" in text
