@@ -20,6 +20,7 @@ from portal.members.otp_views import fresh_otp_required
 from portal.society.money_fields import MoneyFormField
 from portal.society.tabular import list_export
 
+from .disbursement_channels import payout_describe, payout_pending_channel
 from .models import Loan, LoanApplication, LoanStatus
 from .portfolio_tables import loan_portfolio_sections
 from .selectors import portfolio_aging, portfolio_by_product, portfolio_report
@@ -127,6 +128,42 @@ def application_disburse_view(request, pk):
             "phone": phone
         }
     return _page(request, title="Disburse", intro=intro, form=form, cancel=APPLICATIONS, button="Disburse")
+
+
+class PayoutNotMadeForm(forms.Form):
+    reason = forms.CharField(
+        label=_lazy("What you checked"),
+        max_length=150,
+        help_text=_lazy("E.g. the M-Pesa portal shows no such payment; it goes in the audit trail."),
+    )
+    checked = forms.BooleanField(label=_lazy("I checked that M-Pesa did not pay this loan out"))
+
+
+@fresh_otp_required
+def loan_payout_not_made_view(request, pk):
+    """A payout whose result never came: the treasurer, having checked M-Pesa, marks it not made; the channel fails
+    it and reverses the disbursement as a failed result would (disbursement_channels.py)."""
+    _require(request, "loans.disburse_loan")
+    loan = get_object_or_404(Loan.objects.select_related("member__user", "product"), pk=pk)
+    channel = payout_pending_channel(loan)
+    if channel is None:
+        messages.warning(request, _("No payout of this loan is waiting for M-Pesa."))
+        return redirect(LOANS)
+    form = PayoutNotMadeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = channel.give_up(loan=loan, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Payout marked not made: %(outcome)s.") % {"outcome": outcome})
+            return redirect(LOANS)
+    intro = _("%(product)s of %(member)s: %(payout)s.") % {
+        "product": loan.product,
+        "member": loan.member.membership_number,
+        "payout": payout_describe(loan),
+    }
+    return _page(request, title=_("Payout not made"), intro=intro, form=form, cancel=LOANS, button=_("Mark not made"))
 
 
 def loan_repayment_view(request, pk):

@@ -47,6 +47,13 @@ class DisbursementChannel(Protocol):
     def describe(self, loan: Loan) -> str:
         """The loan's payout in a few words for staff ("" when this channel did not pay it)."""
 
+    def pending(self, loan: Loan) -> bool:
+        """A payout of this loan is still waiting for its result."""
+
+    def give_up(self, *, loan: Loan, by, reason: str) -> str:
+        """Staff found the pending payout was not made (no result ever came): fail it and reverse the disbursement.
+        Raises ValidationError when it is too early to tell."""
+
 
 _channels: dict[str, DisbursementChannel] = {}
 
@@ -74,6 +81,14 @@ def payout_describe(loan: Loan) -> str:
         if text:
             return text
     return ""
+
+
+def payout_pending_channel(loan: Loan) -> DisbursementChannel | None:
+    """The channel whose payout of this loan still waits for its result, if any (the staff's "not paid" action)."""
+    for channel in _channels.values():
+        if channel.pending(loan):
+            return channel
+    return None
 
 
 def disbursement_reverse(*, loan: Loan, by=None, reason: str, date: datetime.date | None = None) -> bool:

@@ -40,10 +40,14 @@ Design
   ConversationID). A result for an unknown conversation is stored, posts nothing and stays unprocessed: when a
   payout's ids are recorded after its result already arrived (a fast Daraja), `b2c_send` processes it then. A
   replayed result changes nothing (the payout row is locked; only a requested payout moves). A queue timeout is
-  recorded on the payout (it stays pending): Daraja's result decides, and a failed one reverses.
+  recorded on the payout (it stays pending): Daraja's result decides, and a failed one reverses. A payout whose
+  result never comes can be marked "not paid" by the treasurer in the loan book (fresh code, a reason, and only
+  30 minutes after it was sent): it fails and reverses like a failed result; a success arriving after that is
+  stored and flagged "needs staff", never posted.
 - B2C charges are not posted here: they show on the M-Pesa statement and are booked by reconciliation.
 """
 
+import datetime
 import json
 import logging
 import uuid
@@ -77,6 +81,9 @@ logger = logging.getLogger(__name__)
 IN_TRANSIT_NAME = "M-Pesa payouts in transit"
 MIN_AMOUNT = Decimal("10")
 DEFAULT_MAX_AMOUNT = Decimal("250000")
+# A payout with no result may be marked "not paid" by staff only this long after it was sent (Daraja's results
+# normally come within seconds; its queue timeout within minutes).
+GIVE_UP_AFTER_MINUTES = 30
 
 
 # --- accounts ---------------------------------------------------------------------------------------------------
@@ -191,6 +198,21 @@ class MpesaB2CChannel:
                 text += gettext(" (not reversed: money was posted on the loan; settle it by hand)")
         return text
 
+    def pending(self, loan: Loan) -> bool:
+        return B2CPayout.objects.filter(loan=loan, status=PayoutStatus.REQUESTED).exists()
+
+    def give_up(self, *, loan: Loan, by, reason: str) -> str:
+        payout = B2CPayout.objects.filter(loan=loan, status=PayoutStatus.REQUESTED).first()
+        if payout is None:
+            raise ValidationError({"payout": [_("No M-Pesa payout of this loan is waiting.")]})
+        wait = datetime.timedelta(minutes=GIVE_UP_AFTER_MINUTES)
+        since = payout.sent_at or payout.requested_at
+        if timezone.now() - since < wait:
+            message = _("M-Pesa may still answer: wait %(minutes)s minutes after the payout was sent, then look again.")
+            raise ValidationError({"payout": [message % {"minutes": GIVE_UP_AFTER_MINUTES}]})
+        by_name = getattr(by, "email", "") or "staff"
+        return payout_fail(payout=payout, code="staff", desc=f"Not paid, per {by_name}: {reason}"[:255], by=by)
+
 
 def _queue(func: str, *args) -> None:
     async_task(func, *args)
@@ -239,7 +261,7 @@ def b2c_send(payout_id: str) -> str:
 
 
 # --- outcomes -----------------------------------------------------------------------------------------------------
-def payout_fail(*, payout: B2CPayout, code: str, desc: str) -> str:
+def payout_fail(*, payout: B2CPayout, code: str, desc: str, by=None) -> str:
     """Mark a requested payout failed and reverse its disbursement (once; a failed or paid payout is left alone)."""
     with transaction.atomic():
         locked = B2CPayout.objects.select_for_update().select_related("loan").get(pk=payout.pk)
@@ -255,7 +277,7 @@ def payout_fail(*, payout: B2CPayout, code: str, desc: str) -> str:
             return "failed; the loan was booked again since, nothing reversed"
         try:
             with transaction.atomic():
-                disbursement_reverse(loan=loan, by=None, reason=f"M-Pesa {code}: {desc}"[:150])
+                disbursement_reverse(loan=loan, by=by, reason=f"M-Pesa {code}: {desc}"[:150])
         except StateConflict as exc:
             logger.error("B2C payout %s failed but its loan cannot be reversed: %s", locked.reference, exc)
             return f"failed; reversal refused: {exc.messages[0]}"[:255]

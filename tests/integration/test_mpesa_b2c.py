@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.selectors import account_balance
@@ -451,3 +452,56 @@ def test_the_accounts_are_created_once_and_reused(db, settings):
     transit = payouts_in_transit_account()
     assert payouts_in_transit_account().pk == transit.pk and transit.type == "asset"
     assert not hasattr(transit, "bank_account")  # a clearing account, never offered as a bank to pay from
+
+
+def test_a_payout_whose_result_never_comes_is_marked_not_made_by_the_treasurer_and_reversed(
+    client, approved, treasurer, staff_user, settings, fake_daraja_offline, django_capture_on_commit_callbacks
+):
+    from wagtail.models import ModelLogEntry
+
+    from portal.mpesa.fake_daraja import FakeDaraja
+    from tests.conftest import sign_in_verified
+
+    fake_daraja_offline.set_outcome("no_callback")
+    loan = _disburse(approved, treasurer, django_capture_on_commit_callbacks)
+    assert fake_daraja_offline.outbox == []  # Daraja never answers
+    url = reverse("loans_loan_payout_not_made", args=[loan.pk])
+
+    clerk_user = staff_user(roles.CLERKS)
+    sign_in_verified(client, clerk_user)  # no disburse permission: turned away, nothing changes
+    clerk = client.post(url, {"reason": "x", "checked": "on"})
+    assert clerk.status_code == 302 and clerk["Location"] == "/admin/"
+    sign_in_verified(client, treasurer)
+    book = client.get("/admin/snippets/loans/loan/").content.decode()
+    assert f"/admin/loans/loans/{loan.pk}/payout-not-made/" in book
+    early = client.post(url, {"reason": "Not on the M-Pesa portal", "checked": "on"})
+    assert early.status_code == 200 and "M-Pesa may still answer" in early.content.decode()
+    assert B2CPayout.objects.get().status == PayoutStatus.REQUESTED
+    B2CPayout.objects.update(sent_at=timezone.now() - datetime.timedelta(hours=1))
+    sign_in_verified(client, clerk_user)
+    assert client.post(url, {"reason": "x", "checked": "on"}).status_code == 302
+    assert B2CPayout.objects.get().status == PayoutStatus.REQUESTED
+    sign_in_verified(client, treasurer)
+    assert client.post(url, {"reason": "Not on the M-Pesa portal"}).status_code == 200  # the box must be ticked
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"reason": "Not on the M-Pesa portal", "checked": "on"})
+    assert response.status_code == 302
+    payout = B2CPayout.objects.get()
+    loan.refresh_from_db()
+    assert payout.status == PayoutStatus.FAILED and "Not on the M-Pesa portal" in payout.result_desc
+    assert loan.status == LoanStatus.REVERSED and account_balance(code="1100") == D("0.00")
+    logged = ModelLogEntry.objects.filter(object_id=str(loan.pk), user=treasurer)
+    assert any(entry.data.get("summary", "").startswith("Disbursement reversed") for entry in logged)
+
+    # Daraja's success arrives after all: stored, flagged for staff, nothing posted.
+    late = FakeDaraja.b2c_result({**next(iter(fake_daraja_offline.payouts.values())), "outcome": "success"})
+    entries = JournalEntry.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("mpesa:b2c_result", args=[settings.MPESA_CALLBACK_TOKEN]),
+            data=json.dumps(late),
+            content_type="application/json",
+        )
+    assert JournalEntry.objects.count() == entries
+    assert MpesaCallback.objects.get(kind=CallbackKind.B2C_RESULT).outcome.startswith("needs staff")
+    call_command("ledger_check")
