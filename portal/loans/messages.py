@@ -18,6 +18,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy
 
 from portal.contributions.messages import checkoff_received_notify, short_name, sms_fit, sms_render
+from portal.contributions.models import CheckoffRow
 from portal.notifications.models import MessageKind
 from portal.notifications.services import notify
 from portal.society.money import format_money
@@ -133,8 +134,6 @@ def repayments_received_notify(*, ids: list) -> int:
 def checkoff_received_with_loans_notify(*, checkoff_id) -> int:
     """A check-off file whose loan parts were just allocated: one message per member naming every part, the loan
     part with the member's loan balance after it (the loans' allocation task calls this)."""
-    from portal.contributions.models import CheckoffRow
-
     # Members whose loan part reached their loans: their balance after it (0.00 when it closed them). A member
     # with no active loan keeps the money in 2300 for staff: their loan part is named without a balance.
     allocated = set(
