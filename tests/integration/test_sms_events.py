@@ -103,7 +103,13 @@ def _deposit(member, amount="7061.02", reference="dep-1"):
 # --- every text fits one SMS with the longest values ---------------------------------------------------------
 
 
-def test_every_text_fits_one_sms_with_the_longest_amounts_names_and_numbers():
+@pytest.mark.parametrize("language", ["en-gb", "sw"])
+def test_every_text_fits_one_sms_with_the_longest_amounts_names_and_numbers(language):
+    with translation.override(language):
+        _every_text_fits()
+
+
+def _every_text_fits():
     number = "MB-202611-99999-XYZW"  # 20 characters: the column's limit
     product = "Development and Asset Finance Loan for Members in Agriculture and Small Business Enterprises" * 2
     texts = [
