@@ -532,16 +532,19 @@ def incomplete_export() -> tuple[TabularReport, str]:
     return TabularReport("Incomplete share capital", covers, [section], timezone.now()), "incomplete-share-capital"
 
 
-def _list_download(request, kind: str, params: dict, build: Callable[[], tuple[TabularReport, str]]):
-    """`?export=csv|xlsx` on a list page: the file at once, or — above EXPORT_BACKGROUND_ROWS rows — an export job
-    in the reports app (a URL, not an import: reports sits above contributions); None to show the page."""
+def _list_download(
+    request, kind: str, params: dict, build: Callable[[], tuple[TabularReport, str]], count: Callable[[], int]
+):
+    """`?export=csv|xlsx` on a list page: the file at once, or — above EXPORT_BACKGROUND_ROWS rows, counted by a
+    COUNT query, not by building it — an export job in the reports app (a URL, not an import: reports sits above
+    contributions); None to show the page."""
     output = export_requested(request)
     if output is None:
         return None
-    report, filename = build()
-    if report.row_count > settings.EXPORT_BACKGROUND_ROWS:
+    if count() > settings.EXPORT_BACKGROUND_ROWS:
         query = urlencode({"export": kind, "format": output, **params})
         return redirect(f"{reverse('reports_export_start')}?{query}")
+    report, filename = build()
     return tabular_response(report, output=output, filename=filename)
 
 
@@ -564,7 +567,11 @@ def missing_view(request):
         return redirect(f"{reverse('contributions_missing')}?period={format_period(period)}")
     rows = missing_contributions(period=period)
     download = _list_download(
-        request, "missing_contributions", {"period": format_period(period)}, lambda: missing_export(period=period)
+        request,
+        "missing_contributions",
+        {"period": format_period(period)},
+        lambda: missing_export(period=period),
+        rows.count,
     )
     if download is not None:
         return download
@@ -586,7 +593,9 @@ def incomplete_view(request):
     _require(request, READ_PERM)
 
     target = share_capital_target()
-    download = _list_download(request, "incomplete_share_capital", {}, incomplete_export)
+    download = _list_download(
+        request, "incomplete_share_capital", {}, incomplete_export, lambda: incomplete_share_capital().count()
+    )
     if download is not None:
         return download
     page = Paginator(incomplete_share_capital(), 100).get_page(request.GET.get("page"))

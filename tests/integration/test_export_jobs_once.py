@@ -223,3 +223,27 @@ def test_simultaneous_requests_make_one_job(staff_user, make_member, monkeypatch
     assert errors == []
     job = ExportJob.objects.get(status=ExportJobStatus.QUEUED)
     assert locations == [f"/admin/reports/exports/{job.pk}/"] * 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "builder"),
+    [
+        (f"/admin/savings/missing/?period={PERIOD}&export=csv", "missing_export"),
+        ("/admin/savings/incomplete/?export=xlsx", "incomplete_export"),
+    ],
+)
+def test_the_savings_lists_count_before_they_build(client, clerk, make_member, settings, monkeypatch, url, builder):
+    """Above the threshold the list page sends the download to the export's page without building it first."""
+    from portal.contributions import admin_views as savings_pages
+
+    for first in ("Amina", "Brian", "Chebet"):
+        make_member(first_name=first)  # nothing paid: short for the month and below the share capital target
+    built = []
+    real = getattr(savings_pages, builder)
+    monkeypatch.setattr(savings_pages, builder, lambda **kwargs: built.append(1) or real(**kwargs))
+    settings.EXPORT_BACKGROUND_ROWS = 2
+    start = client.get(url)
+    assert start.status_code == 302 and "/admin/reports/exports/new/" in start["Location"] and built == []
+    settings.EXPORT_BACKGROUND_ROWS = 10
+    assert client.get(url).status_code == 200 and built == [1]  # a small list comes at once, built once
