@@ -28,6 +28,13 @@ PERIOD = {"start": "2026-01-01", "end": "2026-03-31"}
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "sw" / "LC_MESSAGES" / "django.po"
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request activates the caller's language for the rest of the thread: no later test inherits Kiswahili."""
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def saver(member):
     share_capital_payment_record(member=member, amount="5000", reference="sc-h2", date=datetime.date(2025, 12, 20))
