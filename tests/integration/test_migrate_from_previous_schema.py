@@ -83,8 +83,10 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _previous_targets():
-    """home at its ee0555b leaf, and every app that did not exist then (society) unapplied."""
-    return [(app, PREVIOUS_SCHEMA.get(app)) for app in MOVED_APPS]
+    """home at its ee0555b leaf, and every app that did not exist then (society, mpesa…) unapplied."""
+    graph = MigrationExecutor(connection).loader.graph
+    newer = sorted({app for app, _ in graph.nodes} - set(PREVIOUS_SCHEMA) - set(MOVED_APPS))
+    return [(app, PREVIOUS_SCHEMA.get(app)) for app in (*newer, *MOVED_APPS)]
 
 
 def _latest_leaves():
