@@ -14,7 +14,7 @@ from portal.mpesa.models import MpesaReceipt, StkPush, StkStatus
 from tests.browser.helpers import code_from_key, sign_in
 from tests.conftest import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 
 

@@ -11,7 +11,7 @@ from portal.mpesa.models import MpesaCallback, MpesaReceipt, StkStatus
 from portal.mpesa.receipts import Purpose
 from portal.mpesa.stk import stk_push_start
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_the_stk_result_reaches_the_live_server_and_posts(make_member, fake_daraja):
