@@ -180,6 +180,10 @@ class SmsMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivery_reported_at = models.DateTimeField(null=True, blank=True)
 
+    # A log shown in the admin, written for every text: Wagtail's reference index (usage counts of pages and
+    # snippets) has nothing to learn from it, and indexing each row cost queries on every send.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "created_at"])]
