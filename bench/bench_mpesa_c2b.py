@@ -6,7 +6,7 @@ stored raw), the django-q2 task function and mpesa_receipt_post — then all
 
 Without DATABASE_URL it runs on a throwaway SQLite database. BENCH_C2B_CONFIRMATIONS and BENCH_C2B_MEMBERS change
 the sizes; BENCH_C2B_Q2=1 runs each task inline through django-q2's sync mode (as the tests do) instead of
-capturing the queue and running the task function afterwards (what a q2 worker does).
+capturing the queue and running the task function afterwards, as BENCH_C2B_WORKERS (4) q2 workers would.
 The mix: 70 % deposits, 15 % share capital, 10 % "-L" from members without a loan (2300 for the member), 5 %
 unknown references (2300 for no one). Target: under 60 s for the first pass on PostgreSQL."""
 
@@ -104,15 +104,32 @@ def _answer(client, url: str, bodies: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _process(callback_ids: list) -> float:
-    """The worker's side: each queued callback processed as the django-q2 task does."""
+def _process(callback_ids: list, *, workers: int) -> float:
+    """The workers' side: the queued callbacks processed as the django-q2 task does, by `workers` threads (a q2
+    cluster's workers), each on its own database connection."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
     from portal.mpesa.c2b import c2b_confirmation_process
 
+    chunks = [callback_ids[i::workers] for i in range(workers)]
+    done = [0]
     start = time.perf_counter()
-    for n, callback_id in enumerate(callback_ids, start=1):
-        c2b_confirmation_process(callback_id)
-        if n % 1000 == 0:
-            print(f"  … {n:,} processed in {time.perf_counter() - start:.1f} s", flush=True)
+
+    def work(chunk):
+        try:
+            for callback_id in chunk:
+                c2b_confirmation_process(callback_id)
+                done[0] += 1
+                if done[0] % 1000 == 0:
+                    print(f"  … {done[0]:,} processed in {time.perf_counter() - start:.1f} s", flush=True)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(work, chunk) for chunk in chunks]:
+            future.result()
     return time.perf_counter() - start
 
 
@@ -132,7 +149,7 @@ def _pass(client, url: str, bodies: list[str], *, through_q2: bool) -> tuple[flo
     finally:
         c2b._queue = original
     assert len(queued) == len(bodies)
-    return answered, _process(queued)
+    return answered, _process(queued, workers=int(os.environ.get("BENCH_C2B_WORKERS", "4")))
 
 
 def bench_c2b(*, confirmations: int, members: int) -> None:
@@ -159,7 +176,8 @@ def bench_c2b(*, confirmations: int, members: int) -> None:
     print(f"setup: {members:,} members, {confirmations:,} confirmation bodies in {time.perf_counter() - start:.1f} s")
     client = Client()
     url = f"/api/mpesa/c2b/confirmation/{settings.MPESA_CALLBACK_TOKEN}/"
-    how = "view + q2 task inline" if through_q2 else "view, then the q2 task function"
+    workers = os.environ.get("BENCH_C2B_WORKERS", "4")
+    how = "view + q2 task inline" if through_q2 else f"view, then the q2 task function in {workers} workers"
 
     answered, processed = _pass(client, url, bodies, through_q2=through_q2)
     first = answered + processed
