@@ -210,3 +210,24 @@ def run_together(functions: list[Callable]):
     for thread in threads:
         thread.join()
     return results, errors
+
+
+def c2b_body(member=None, *, trans_id="QKL1ABC2DE", amount="1500.00", ref=None, **extra):
+    """A C2B confirmation (or validation) body as Daraja sends it, for `member`'s reference unless `ref` is given."""
+    body = {
+        "TransactionType": "Pay Bill",
+        "TransID": trans_id,
+        "TransTime": "20260225103000",
+        "TransAmount": amount,
+        "BusinessShortCode": "600000",
+        "BillRefNumber": ref if ref is not None else (member.membership_number if member else "NOBODY"),
+        "InvoiceNumber": "",
+        "OrgAccountBalance": "49197.00",
+        "ThirdPartyTransID": "",
+        "MSISDN": "254712345678",
+        "FirstName": "AMINA",
+        "MiddleName": "W",
+        "LastName": "WANJIRU",
+    }
+    body.update(extra)
+    return body

@@ -14,30 +14,11 @@ from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.selectors import account_balance
 from portal.mpesa.models import CallbackKind, MpesaCallback, MpesaReceipt, ReceiptStatus
 from tests.conftest import sign_in_verified
+from tests.factories import c2b_body as _body
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 TOKEN = "test-callback-token-0123456789abcdef0123456789abcdef"
-
-
-def _body(member=None, *, trans_id="QKL1ABC2DE", amount="1500.00", ref=None, **extra):
-    body = {
-        "TransactionType": "Pay Bill",
-        "TransID": trans_id,
-        "TransTime": "20260225103000",
-        "TransAmount": amount,
-        "BusinessShortCode": "600000",
-        "BillRefNumber": ref if ref is not None else (member.membership_number if member else "NOBODY"),
-        "InvoiceNumber": "",
-        "OrgAccountBalance": "49197.00",
-        "ThirdPartyTransID": "",
-        "MSISDN": "254712345678",
-        "FirstName": "AMINA",
-        "MiddleName": "W",
-        "LastName": "WANJIRU",
-    }
-    body.update(extra)
-    return body
 
 
 def _send(client, kind, body, *, token=TOKEN, capture=None, **headers):

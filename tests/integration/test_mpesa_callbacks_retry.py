@@ -12,7 +12,7 @@ from portal.finance.ledger.selectors import account_balance
 from portal.mpesa import jobs
 from portal.mpesa.jobs import mpesa_callbacks_retry
 from portal.mpesa.models import CallbackKind, MpesaCallback, MpesaReceipt
-from tests.integration.test_mpesa_c2b import _body
+from tests.factories import c2b_body as _body
 
 pytestmark = pytest.mark.django_db
 
