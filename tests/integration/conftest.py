@@ -1,6 +1,9 @@
 """Fixtures shared by integration test modules, built on tests/factories.py (so no module imports another's)."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from tests.factories import dividend_year_2025, loan_products, member_with_savings
 
@@ -39,3 +42,16 @@ def people(make_member):
 def year_2025(make_member):
     """Four members' 2025 share capital and deposits for dividend tests (see factories.dividend_year_2025)."""
     return dividend_year_2025(make_member)
+
+
+@pytest.fixture
+def clock_at(monkeypatch):
+    """Run the clock from 09:00 UTC on `day` (django.utils.timezone.now, which localdate and auto_now read)."""
+
+    def _set(day: datetime.date):
+        real_now = timezone.now
+        started = real_now()
+        at = datetime.datetime.combine(day, datetime.time(9), tzinfo=datetime.UTC)
+        monkeypatch.setattr(timezone, "now", lambda: at + (real_now() - started))
+
+    return _set

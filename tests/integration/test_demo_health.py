@@ -54,19 +54,6 @@ def test_a_small_demo_society_is_healthy(settings, tmp_path):
             assert balance >= 0, (code, day["date"])
 
 
-@pytest.fixture
-def clock_at(monkeypatch):
-    """Run the clock from 09:00 UTC on `day` (django.utils.timezone.now, which localdate and auto_now read)."""
-
-    def _set(day: datetime.date):
-        real_now = timezone.now
-        started = real_now()
-        at = datetime.datetime.combine(day, datetime.time(9), tzinfo=datetime.UTC)
-        monkeypatch.setattr(timezone, "now", lambda: at + (real_now() - started))
-
-    return _set
-
-
 @pytest.mark.parametrize("month, day", [(2, 14), (4, 30)], ids=["before-the-agm", "agm-day"])
 def test_the_demo_year_to_date_is_a_surplus_early_in_the_year(settings, tmp_path, clock_at, month, day):
     """Last year's dividends are posted on the day they are approved: before the AGM (30 April) they wait for the
