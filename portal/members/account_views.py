@@ -5,6 +5,7 @@ from django.contrib import messages as django_messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 
 from .forms import InvitationAcceptForm
@@ -100,5 +101,5 @@ class UnlockConfirmView(View):
             lockout_unlock_by_link(token=token, request=request)
         except UnlockLinkError as error:
             return render(request, self.template_name, {"error": error}, status=410)
-        django_messages.success(request, "Your account is unlocked. Sign in now.")
+        django_messages.success(request, _("Your account is unlocked. Sign in now."))
         return redirect("account_login")

@@ -3,6 +3,7 @@
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.utils.translation import gettext as _
 
 from .selectors import member_for_user
 
@@ -24,7 +25,7 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
             if request is not None:
                 from django.contrib import messages
 
-                messages.error(request, "We could not send the email just now. Please try again in a few minutes.")
+                messages.error(request, _("We could not send the email just now. Please try again in a few minutes."))
 
     def get_login_redirect_url(self, request):
         """Staff without a member record land in the Wagtail admin; everyone else in the member portal."""

@@ -95,7 +95,9 @@ def otp_verify_view(request):
     elif request.method == "POST" and "send_email" in request.POST:
         try:
             if otp_email_challenge(user=user):
-                messages.info(request, f"We emailed a code to {user.email}. It is valid for 5 minutes.")
+                messages.info(
+                    request, _("We emailed a code to %(email)s. It is valid for 5 minutes.") % {"email": user.email}
+                )
         except OtpDeliveryError as exc:
             messages.error(request, str(exc))
             status = 503
