@@ -117,6 +117,17 @@ def output_dir():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request (the language middleware, a JWT caller's saved language) activates a language for the thread; no
+    test inherits the one before's."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate limits (allauth) and settings live in the cache; no test inherits another's."""
     from django.core.cache import cache
