@@ -2,16 +2,32 @@
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
+from django.http import Http404
 from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.forms.models import AbstractEmailForm, AbstractFormField
 from wagtail.contrib.forms.panels import FormSubmissionsPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 from wagtail.search import index
+from wagtail.url_routing import RouteResult
 
 from .blocks import BodyBlock, DocumentLinkBlock, FaqItemBlock, HeadingBlock
+
+
+def localized_live(page):
+    """The live translation of `page` in the active language, else `page` itself: a Kiswahili reader sees the
+    English page wherever no Kiswahili copy is published (never a 404)."""
+    return page.specific.localized.specific if page is not None else None
+
+
+def english_version(page):
+    """The default-locale (English) version of `page`: the English tree defines the public URLs and lists."""
+    default = Locale.get_default()
+    if page.locale_id == default.pk:
+        return page
+    return page.get_translation_or_none(default) or page
 
 
 class HomePage(Page):
@@ -49,11 +65,31 @@ class HomePage(Page):
     class Meta:
         verbose_name = "home page"
 
+    def route(self, request, path_components):
+        """Route in the English tree, then serve the page's live translation in the active language.
+
+        Wagtail routes from `site.root_page.localized`, i.e. from the Kiswahili tree for a Kiswahili reader, where
+        a page that has no published copy would be a 404. Routing the English tree keeps one set of URLs and
+        falls back to the English page; a path found only in the Kiswahili tree (an editor changed a slug there)
+        is still routed there."""
+        english = english_version(self)
+        try:
+            result = super(HomePage, english).route(request, path_components)
+        except Http404:
+            if english is self:
+                raise
+            return super().route(request, path_components)
+        page, args, kwargs = result
+        translated = localized_live(page)
+        if translated is page or translated.pk == page.pk:
+            return result
+        return RouteResult(translated, args=args, kwargs=kwargs)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["latest_news"] = (
-            NewsPage.objects.live().public().descendant_of(self).order_by("-date", "-first_published_at")[:3]
-        )
+        english = english_version(self)
+        news = NewsPage.objects.live().public().descendant_of(english).order_by("-date", "-first_published_at")[:3]
+        context["latest_news"] = [localized_live(article) for article in news]
         return context
 
 
@@ -86,12 +122,14 @@ class NewsIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        articles = NewsPage.objects.live().public().child_of(self).order_by("-date", "-first_published_at")
+        english = english_version(self)
+        articles = NewsPage.objects.live().public().child_of(english).order_by("-date", "-first_published_at")
         paginator = Paginator(articles, self.per_page)
         try:
             page = paginator.page(request.GET.get("page", 1))
         except (PageNotAnInteger, EmptyPage):
             page = paginator.page(1)
+        page.object_list = [localized_live(article) for article in page.object_list]
         context["articles"] = page
         return context
 
