@@ -1,13 +1,15 @@
 """Public pages of the cooperative's website."""
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.forms.models import AbstractEmailForm, AbstractFormField
 from wagtail.contrib.forms.panels import FormSubmissionsPanel
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Locale, Page
 from wagtail.search import index
@@ -16,18 +18,48 @@ from wagtail.url_routing import RouteResult
 from .blocks import BodyBlock, DocumentLinkBlock, FaqItemBlock, HeadingBlock
 
 
+def reading_english() -> bool:
+    """True when the active language is the default one (English): no lookups then, the pages are as before."""
+    active = translation.get_language() or settings.LANGUAGE_CODE
+    try:
+        return get_supported_content_language_variant(active) == get_supported_content_language_variant(
+            settings.LANGUAGE_CODE
+        )
+    except LookupError:
+        return True
+
+
 def localized_live(page):
     """The live translation of `page` in the active language, else `page` itself: a Kiswahili reader sees the
     English page wherever no Kiswahili copy is published (never a 404)."""
-    return page.specific.localized.specific if page is not None else None
+    if page is None or reading_english():
+        return page
+    return page.specific.localized.specific
+
+
+def localized_live_pages(pages) -> list:
+    """`localized_live` for a list of pages in two queries (the locale and the translations), for menus and lists."""
+    pages = list(pages)
+    if not pages or reading_english():
+        return pages
+    try:
+        locale = Locale.get_active()
+    except (LookupError, Locale.DoesNotExist):
+        return pages
+    keys = [page.translation_key for page in pages]
+    translations = {
+        page.translation_key: page
+        for page in Page.objects.filter(translation_key__in=keys, locale=locale).live().specific()
+    }
+    return [translations.get(page.translation_key, page) for page in pages]
 
 
 def english_version(page):
-    """The default-locale (English) version of `page`: the English tree defines the public URLs and lists."""
-    default = Locale.get_default()
-    if page.locale_id == default.pk:
+    """The default-locale (English) version of `page`: the English tree defines the public URLs and lists. An
+    English reader is served English pages only: no lookup then."""
+    if reading_english() or page.locale_id == Locale.get_default().pk:
         return page
-    return page.get_translation_or_none(default) or page
+    return page.get_translation_or_none(Locale.get_default()) or page
 
 
 class HomePage(Page):
@@ -73,23 +105,22 @@ class HomePage(Page):
         falls back to the English page; a path found only in the Kiswahili tree (an editor changed a slug there)
         is still routed there."""
         english = english_version(self)
+        if english is self:  # an English reader, or no Kiswahili home page published: Wagtail's own routing
+            result = super().route(request, path_components)
+            translated = localized_live(result.page)
+            return result if translated is result.page else RouteResult(translated, result.args, result.kwargs)
         try:
             result = super(HomePage, english).route(request, path_components)
-        except Http404:
-            if english is self:
-                raise
+        except Http404:  # a path found only in the Kiswahili tree
             return super().route(request, path_components)
-        page, args, kwargs = result
-        translated = localized_live(page)
-        if translated is page or translated.pk == page.pk:
-            return result
-        return RouteResult(translated, args=args, kwargs=kwargs)
+        translated = localized_live(result.page)
+        return result if translated is result.page else RouteResult(translated, result.args, result.kwargs)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         english = english_version(self)
         news = NewsPage.objects.live().public().descendant_of(english).order_by("-date", "-first_published_at")[:3]
-        context["latest_news"] = [localized_live(article) for article in news]
+        context["latest_news"] = news if reading_english() else localized_live_pages(news)
         return context
 
 
@@ -129,7 +160,8 @@ class NewsIndexPage(Page):
             page = paginator.page(request.GET.get("page", 1))
         except (PageNotAnInteger, EmptyPage):
             page = paginator.page(1)
-        page.object_list = [localized_live(article) for article in page.object_list]
+        if not reading_english():
+            page.object_list = localized_live_pages(page.object_list)
         context["articles"] = page
         return context
 

@@ -3,7 +3,7 @@
 from django import template
 from wagtail.models import Page, Site
 
-from portal.home.models import english_version, localized_live
+from portal.home.models import english_version, localized_live, localized_live_pages, reading_english
 
 register = template.Library()
 
@@ -16,8 +16,10 @@ def menu_pages(context):
     site = Site.find_for_request(request) if request else None
     if site is None:
         return Page.objects.none()
+    if reading_english():
+        return site.root_page.get_children().live().public().in_menu().specific().order_by("path")
     pages = english_version(site.root_page).get_children().live().public().in_menu().specific().order_by("path")
-    return [localized_live(page) for page in pages]
+    return localized_live_pages(pages)
 
 
 @register.simple_tag(takes_context=True)
