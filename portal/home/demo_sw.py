@@ -122,7 +122,7 @@ MEMBERSHIP = {
                         "text": "Gawio kwa hisa na riba kwa akiba vinavyotangazwa kila mwaka na Mkutano Mkuu.",
                     },
                     {
-                        "title": "Tovuti ya wanachama",
+                        "title": "Lango la wanachama",
                         "text": "Angalia akiba, mikopo na taarifa zako kwenye simu yako, wakati wowote.",
                     },
                 ],
@@ -181,7 +181,7 @@ PRODUCTS = {
             {
                 "heading": "Uko tayari kukopa?",
                 "text": "Ingia uone kiasi unachoweza kukopa na uombe mkopo pamoja na wadhamini wako mtandaoni.",
-                "button_text": "Tovuti ya wanachama",
+                "button_text": "Lango la wanachama",
                 "button_page": None,
                 "button_url": "/portal/",
             },
@@ -238,7 +238,7 @@ FAQS = {
                 ),
             },
         ),
-        ("heading", {"text": "Tovuti ya wanachama", "level": "h2"}),
+        ("heading", {"text": "Lango la wanachama", "level": "h2"}),
         (
             "question",
             {
@@ -272,7 +272,7 @@ CONTACT_FIELDS = {
 }
 
 HOME = {
-    "title": "Nyumbani",
+    "title": "Mwanzo",
     "hero_heading": "Weka akiba pamoja, kopa kwa busara, kua pamoja",
     "hero_text": "Mwamba SACCO inamilikiwa na walimu, wahudumu wa afya na watumishi wa kaunti 2,400. Weka akiba "
     "kila mwezi, kopa hadi mara tatu ya akiba yako, na ugawane ziada kila mwaka.",
@@ -328,7 +328,7 @@ def _home_body(products: Page, about: Page) -> list:
             "call_to_action",
             {
                 "heading": "Tayari ni mwanachama?",
-                "text": "Angalia salio, mikopo na taarifa zako kwenye tovuti ya wanachama.",
+                "text": "Angalia salio, mikopo na taarifa zako kwenye lango la wanachama.",
                 "button_text": "Ingia",
                 "button_page": None,
                 "button_url": "/portal/",
