@@ -143,3 +143,27 @@ def test_a_member_cannot_translate_pages(client, demo_site, member):
     sign_in_verified(client, member.user)
     url = reverse("simple_translation:submit_page_translation", args=[_english_page("downloads").pk])
     assert client.get(url).status_code in (302, 403)
+
+
+def test_a_kiswahili_reader_sends_the_contact_form_with_the_same_field_names(client, demo_site):
+    from django.core import mail
+    from wagtail.contrib.forms.models import FormSubmission
+
+    from portal.home.models import ContactPage
+
+    sw_contact = ContactPage.objects.get(locale__language_code="sw")
+    html = _kiswahili(client).get("/contact/").content.decode()
+    assert "Jina lako" in html and "Barua pepe" in html
+    data = {
+        "your_name": "Achieng Odhiambo",
+        "email_address": "achieng@example.com",
+        "phone_number": "",
+        "membership_number": "",
+        "subject": "Mikopo",
+        "message": "Mkopo wa karo ya shule huchukua muda gani?",
+    }
+    response = client.post("/contact/", data)
+    assert response.status_code == 200
+    assert "Asante" in response.content.decode()
+    assert FormSubmission.objects.get(page=sw_contact).get_data()["message"] == data["message"]
+    assert mail.outbox[0].to == ["info@mwamba-sacco.example"]
