@@ -11,12 +11,13 @@ from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone
 from wagtail.documents.models import Document
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 from wagtail.rich_text import RichText
 from xhtml2pdf import pisa
 
 from portal.society.models import SaccoSettings
 
+from .demo_sw import kiswahili_seed
 from .models import (
     ContactFormField,
     ContactPage,
@@ -95,7 +96,7 @@ def _text_document(title: str, filename: str, text: str) -> Document:
 
 def home_page_ensure() -> HomePage:
     """The home page at the top of the tree, served by the default site; created if missing."""
-    home = HomePage.objects.first()
+    home = HomePage.objects.filter(locale=Locale.get_default()).first()  # the English one; sw is its copy
     if home is None:
         home = HomePage(title="Home", slug="home")
         Page.get_first_root_node().add_child(instance=home)
@@ -549,4 +550,5 @@ def site_seed() -> HomePage:
             ),
         ]
         home.save_revision().publish()
+    kiswahili_seed(home)
     return home

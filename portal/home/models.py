@@ -1,17 +1,65 @@
 """Public pages of the cooperative's website."""
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
-from django.utils import timezone
+from django.http import Http404
+from django.utils import timezone, translation
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.forms.models import AbstractEmailForm, AbstractFormField
 from wagtail.contrib.forms.panels import FormSubmissionsPanel
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 from wagtail.search import index
+from wagtail.url_routing import RouteResult
 
 from .blocks import BodyBlock, DocumentLinkBlock, FaqItemBlock, HeadingBlock
+
+
+def reading_english() -> bool:
+    """True when the active language is the default one (English): no lookups then, the pages are as before."""
+    active = translation.get_language() or settings.LANGUAGE_CODE
+    try:
+        return get_supported_content_language_variant(active) == get_supported_content_language_variant(
+            settings.LANGUAGE_CODE
+        )
+    except LookupError:
+        return True
+
+
+def localized_live(page):
+    """The live translation of `page` in the active language, else `page` itself: a Kiswahili reader sees the
+    English page wherever no Kiswahili copy is published (never a 404)."""
+    if page is None or reading_english():
+        return page
+    return page.specific.localized.specific
+
+
+def localized_live_pages(pages) -> list:
+    """`localized_live` for a list of pages in two queries (the locale and the translations), for menus and lists."""
+    pages = list(pages)
+    if not pages or reading_english():
+        return pages
+    try:
+        locale = Locale.get_active()
+    except (LookupError, Locale.DoesNotExist):
+        return pages
+    keys = [page.translation_key for page in pages]
+    translations = {
+        page.translation_key: page
+        for page in Page.objects.filter(translation_key__in=keys, locale=locale).live().specific()
+    }
+    return [translations.get(page.translation_key, page) for page in pages]
+
+
+def english_version(page):
+    """The default-locale (English) version of `page`: the English tree defines the public URLs and lists. An
+    English reader is served English pages only: no lookup then."""
+    if reading_english() or page.locale_id == Locale.get_default().pk:
+        return page
+    return page.get_translation_or_none(Locale.get_default()) or page
 
 
 class HomePage(Page):
@@ -49,11 +97,30 @@ class HomePage(Page):
     class Meta:
         verbose_name = "home page"
 
+    def route(self, request, path_components):
+        """Route in the English tree, then serve the page's live translation in the active language.
+
+        Wagtail routes from `site.root_page.localized`, i.e. from the Kiswahili tree for a Kiswahili reader, where
+        a page that has no published copy would be a 404. Routing the English tree keeps one set of URLs and
+        falls back to the English page; a path found only in the Kiswahili tree (an editor changed a slug there)
+        is still routed there."""
+        english = english_version(self)
+        if english is self:  # an English reader, or no Kiswahili home page published: Wagtail's own routing
+            result = super().route(request, path_components)
+            translated = localized_live(result.page)
+            return result if translated is result.page else RouteResult(translated, result.args, result.kwargs)
+        try:
+            result = super(HomePage, english).route(request, path_components)
+        except Http404:  # a path found only in the Kiswahili tree
+            return super().route(request, path_components)
+        translated = localized_live(result.page)
+        return result if translated is result.page else RouteResult(translated, result.args, result.kwargs)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["latest_news"] = (
-            NewsPage.objects.live().public().descendant_of(self).order_by("-date", "-first_published_at")[:3]
-        )
+        english = english_version(self)
+        news = NewsPage.objects.live().public().descendant_of(english).order_by("-date", "-first_published_at")[:3]
+        context["latest_news"] = news if reading_english() else localized_live_pages(news)
         return context
 
 
@@ -86,12 +153,15 @@ class NewsIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        articles = NewsPage.objects.live().public().child_of(self).order_by("-date", "-first_published_at")
+        english = english_version(self)
+        articles = NewsPage.objects.live().public().child_of(english).order_by("-date", "-first_published_at")
         paginator = Paginator(articles, self.per_page)
         try:
             page = paginator.page(request.GET.get("page", 1))
         except (PageNotAnInteger, EmptyPage):
             page = paginator.page(1)
+        if not reading_english():
+            page.object_list = localized_live_pages(page.object_list)
         context["articles"] = page
         return context
 

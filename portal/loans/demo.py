@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.ledger.models import JournalLine
@@ -72,7 +72,7 @@ PRODUCTS = [
 def loans_seed() -> None:
     for fields in PRODUCTS:
         LoanProduct.objects.get_or_create(slug=fields["slug"], defaults=fields)
-    parent = Page.objects.filter(slug="savings-and-loans").first()
+    parent = Page.objects.filter(slug="savings-and-loans", locale=Locale.get_default()).first()  # the English tree
     if parent is not None and not LoanCalculatorPage.objects.exists():
         page = LoanCalculatorPage(
             title="Loan calculator",

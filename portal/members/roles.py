@@ -132,6 +132,8 @@ SAVED_REPORTS = [  # templates and runs; each report type's own permission decid
     "reports.delete_savedreport",
     "reports.view_report",
 ]
+# The page editors' "Translate" (simple_translation): copies a public page into the Kiswahili tree.
+PAGES_TRANSLATE = ["simple_translation.submit_translation"]
 BACKUPS = ["reports.view_backup", "reports.add_backup"]  # administrators only: a backup holds everyone's data
 CASHBOOK_PREPARE = ["finance.add_transactionbatch"]
 CASHBOOK = [
@@ -158,6 +160,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_READ,
         *LOANS_REPAY,
         *SAVED_REPORTS,
+        *PAGES_TRANSLATE,
     ],
     LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE, *SAVED_REPORTS],
     CREDIT_COMMITTEE: [
@@ -227,6 +230,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *DIVIDENDS_APPROVE,
         *BACKUPS,
         *SAVED_REPORTS,
+        *PAGES_TRANSLATE,
     ],
 }
 

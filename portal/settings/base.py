@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
+    "wagtail.contrib.simple_translation",  # "Translate" on a page: copies it into the Kiswahili tree
+    "wagtail.locales",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -165,6 +167,9 @@ TIME_ZONE = "Africa/Nairobi"
 USE_I18N = True
 LANGUAGES = [("en-gb", "English"), ("sw", "Kiswahili")]  # en-gb: British dates and numbers, as before
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Public pages in Kiswahili (docs/translation.md): one page tree per language, the same URLs, chosen by the cookie.
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 FORMAT_MODULE_PATH = ["portal.settings.formats"]  # Kiswahili number and date formats (Django has none)
 USE_TZ = True
 

@@ -48,7 +48,9 @@ def test_dashboard_shows_the_members_balances_and_chart(client, member, other_me
 def test_dashboard_query_budget_does_not_grow_with_history(client, member, months, django_assert_max_num_queries):
     _history(member, months)
     sign_in_verified(client, member.user)
-    with django_assert_max_num_queries(18):
+    # 19: with WAGTAIL_I18N_ENABLED, Wagtail's site root paths (cached; cold here) also read the home page's
+    # translations, one query more than before the public pages were translatable.
+    with django_assert_max_num_queries(19):
         assert client.get("/portal/").status_code == 200
 
 

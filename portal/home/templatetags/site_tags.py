@@ -3,29 +3,41 @@
 from django import template
 from wagtail.models import Page, Site
 
+from portal.home.models import english_version, localized_live, localized_live_pages, reading_english
+
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def menu_pages(context):
-    """Live, public pages marked "show in menus" directly under the site's home page."""
+    """Live, public pages marked "show in menus" directly under the site's home page: the English tree's
+    menu, each page in the active language where its copy is published (the same URLs in both languages)."""
     request = context.get("request")
     site = Site.find_for_request(request) if request else None
     if site is None:
         return Page.objects.none()
-    return site.root_page.get_children().live().public().in_menu().specific().order_by("path")
+    if reading_english():
+        return site.root_page.get_children().live().public().in_menu().specific().order_by("path")
+    pages = english_version(site.root_page).get_children().live().public().in_menu().specific().order_by("path")
+    return localized_live_pages(pages)
 
 
 @register.simple_tag(takes_context=True)
 def site_root(context):
     request = context.get("request")
     site = Site.find_for_request(request) if request else None
-    return site.root_page if site else None
+    return localized_live(site.root_page) if site else None
 
 
 @register.filter
 def is_current(page, current):
     """True when `current` is `page` or one of its descendants (to highlight the menu item)."""
-    if current is None or page is None:
+    if current is None or page is None or not hasattr(current, "path"):
         return False
-    return current.path.startswith(page.path) if hasattr(current, "path") else False
+    if current.path.startswith(page.path):
+        return True
+    if current.locale_id == page.locale_id:
+        return False
+    # A menu item in one language, the page served in the other (the English fallback): match by translation.
+    keys = current.get_ancestors(inclusive=True).values_list("translation_key", flat=True)
+    return page.translation_key in set(keys)
