@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django_q.tasks import async_task
 
 from portal.members.models import Member, MemberStatus
 from portal.members.phone import phone_clean
@@ -154,8 +155,6 @@ def stk_callback(request, token: str):
 
 
 def _enqueue(func: str, *args) -> None:
-    from django_q.tasks import async_task  # noqa: PLC0415 - django-q2 imports the ORM models at import time
-
     async_task(func, *args)
 
 
