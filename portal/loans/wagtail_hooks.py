@@ -310,6 +310,14 @@ class LoanInstalmentViewSet(SnippetViewSet):
         return LoanInstalment.objects.select_related("loan__product")
 
 
+def _repayment_reversed(repayment) -> str:
+    """Why and when the repayment was reversed (issue 16), or "" while it stands."""
+    reversal = getattr(repayment, "reversal", None)
+    if reversal is None:
+        return ""
+    return f"{reversal.get_kind_display()} ({reversal.reversed_at:%d %b %Y}): {reversal.reason}"
+
+
 class RepaymentIndexView(ExportingIndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
@@ -325,7 +333,16 @@ class LoanRepaymentViewSet(SnippetViewSet):
     permission_policy = ReadOnlyPermissionPolicy(LoanRepayment)
     icon = "arrow-down"
     menu_label = "Repayments"
-    list_display = ["date", "loan", "amount", "reference", "interest_part", "principal_part", "overpayment"]
+    list_display = [
+        "date",
+        "loan",
+        "amount",
+        "reference",
+        "interest_part",
+        "principal_part",
+        "overpayment",
+        Column("reversal", label=_("Reversed"), accessor=_repayment_reversed),
+    ]
     list_filter = ["date"]
     search_fields = ["reference", "loan__member__membership_number"]
     list_export = [

@@ -43,7 +43,8 @@ def test_the_treasurer_reverses_from_the_list_with_a_fresh_code(client, repaymen
     reversal = LoanRepaymentReversal.objects.get()
     assert reversal.reason == "Wrong member" and reversal.reversed_by == treasurer
     assert account_balance(code="1100") == D("100000.00")  # 92,115.12 + 7,884.88
-    assert url not in client.get(LIST).content.decode()  # reversed: no second Reverse
+    listing = client.get(LIST).content.decode()
+    assert url not in listing and "Reversed: posted in error" in listing  # no second Reverse; the reason shows
     again = client.post(url, {"reason": "Wrong member"})
     assert again.status_code == 302 and LoanRepaymentReversal.objects.count() == 1
 
