@@ -245,3 +245,58 @@ def test_a_reason_is_required(borrower, products, staff_user, treasurer):
         repayment_reverse(repayment=repayment, by=treasurer, reason="   ")
     assert "reason" in exc.value.message_dict
     assert not LoanRepaymentReversal.objects.exists()
+
+
+def test_a_later_overpayment_is_reallocated_and_the_deposits_give_it_back(
+    borrower, products, staff_user, treasurer, clock_at
+):
+    clock_at(TODAY)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
+    deposits_before = account_balance(code="2000", member=borrower)
+    first = loan_repay(loan=loan, amount="8884.88", reference="SLIP-A", date=datetime.date(2026, 2, 10)).repayment
+    rest = sum((i.outstanding for i in loan.instalments.all()), D("0"))
+    second = loan_repay(loan=loan, amount=str(rest + D("250.00")), reference="SLIP-B", date=TODAY).repayment
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.CLOSED and second.overpayment == D("250.00")
+    assert account_balance(code="2000", member=borrower) == deposits_before + D("250.00")
+
+    reversal = repayment_reverse(repayment=first, by=treasurer, reason="Duplicate slip")
+
+    # SLIP-B applied again without SLIP-A's 8,884.88: it is 8,884.88 − 250.00 = 8,634.88 short of the whole
+    # balance, so nothing goes to deposits and the loan is open again, owing 8,634.88 of instalment 12's principal
+    # (interest is all paid: 1110 = 0).
+    loan.refresh_from_db()
+    again = LoanRepaymentReversal.objects.get(repayment=second).reapplied_as
+    assert again.overpayment == D("0.00") and again.amount == second.amount
+    assert reversal.loan_reopened and loan.status == LoanStatus.ACTIVE
+    assert account_balance(code="1100") == D("8634.88")
+    assert account_balance(code="1110") == D("0.00")
+    assert account_balance(code="2000", member=borrower) == deposits_before
+    assert [i.number for i in loan.instalments.all() if i.outstanding > 0] == [12]
+    _clean()
+
+
+def test_reversing_the_middle_one_of_three_leaves_the_first_alone(borrower, products, staff_user, treasurer, clock_at):
+    clock_at(TODAY)
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
+    first = loan_repay(loan=loan, amount="8884.88", reference="M-1", date=datetime.date(2026, 2, 10)).repayment
+    middle = loan_repay(loan=loan, amount="500.00", reference="M-2", date=datetime.date(2026, 3, 1)).repayment
+    last = loan_repay(loan=loan, amount="8384.88", reference="M-3", date=datetime.date(2026, 3, 10)).repayment
+    # Instalment 2 (921.15 interest, 7,963.73 principal): M-2 paid 500.00 interest, M-3 421.15 interest and
+    # 7,963.73 principal.
+    assert (last.interest_part, last.principal_part) == (D("421.15"), D("7963.73"))
+
+    repayment_reverse(repayment=middle, by=treasurer, reason="Wrong amount keyed")
+
+    assert not LoanRepaymentReversal.objects.filter(repayment=first).exists()  # before it: untouched
+    again = LoanRepaymentReversal.objects.get(repayment=last).reapplied_as
+    # M-3's 8,384.88 now pays instalment 2's interest 921.15 and 7,463.73 of its principal (8,384.88 − 921.15).
+    assert (again.interest_part, again.principal_part) == (D("921.15"), D("7463.73"))
+    assert _paid(loan)[:2] == [
+        (1, D("0.00"), D("1000.00"), D("7884.88"), True),
+        (2, D("0.00"), D("921.15"), D("7463.73"), True),
+    ]
+    # 1100 = 100,000.00 − 7,884.88 − 7,463.73 = 84,651.39
+    assert account_balance(code="1100") == D("84651.39")
+    assert account_balance(code="1110") == D("0.00")
+    _clean()
