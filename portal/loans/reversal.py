@@ -226,12 +226,8 @@ def _reverse(*, repayment: LoanRepayment, by, reason: str, today: datetime.date)
     reopened = loan.status == LoanStatus.CLOSED
     if reopened:
         _reopen(loan)
-    contra = ledger_reverse(
-        entry=target.entry,
-        posted_by=by,
-        memo=f"Repayment {target.reference} reversed: {reason}"[:255],
-        date=today,
-    )
+    what = f"Repayment {target.reference} reversed: {reason}"[:255]
+    contra = ledger_reverse(entry=target.entry, posted_by=by, memo=what, date=today, description=what)
     reversal = LoanRepaymentReversal.objects.create(
         repayment=target,
         kind=ReversalKind.ERROR,
@@ -242,12 +238,8 @@ def _reverse(*, repayment: LoanRepayment, by, reason: str, today: datetime.date)
     )
     deposits_moved = bool(target.overpayment)
     for original in later:
-        again = ledger_reverse(
-            entry=original.entry,
-            posted_by=by,
-            memo=f"Repayment {original.reference} re-allocated after {target.reference} was reversed"[:255],
-            date=today,
-        )
+        moved = f"Repayment {original.reference} re-allocated after {target.reference} was reversed"[:255]
+        again = ledger_reverse(entry=original.entry, posted_by=by, memo=moved, date=today, description=moved)
         reapplied = _reapply(loan, instalments, original, reversal=reversal, by=by, today=today)
         LoanRepaymentReversal.objects.create(
             repayment=original,

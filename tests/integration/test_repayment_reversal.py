@@ -34,6 +34,7 @@ from portal.members import roles
 from portal.mpesa.receipts import Purpose, Split, mpesa_receipt_post, receipt_allocate
 from portal.mpesa.selectors import unallocated_receipts
 from portal.notifications.models import Notification
+from portal.reports.member_statement import member_statement
 from tests.factories import application_with_guarantors, loan_disbursed, member_with_savings
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +120,11 @@ def test_reversing_the_first_of_two_repayments_reallocates_the_second_to_the_cen
     # The statement shows the repayment and its reversal; the audit trail names who and why.
     descriptions = [row.description for row in loan_statement(loan=loan)]
     assert any(d.startswith("Repayment SLIP-1 reversed: Slip belonged to another member") for d in descriptions)
+    statement = member_statement(member=borrower, start=datetime.date(2026, 1, 1), end=TODAY)
+    loans = next(section for section in statement["sections"] if section["title"].startswith("Loans"))
+    assert loans["closing"] == D("92115.12") + D("921.15")  # 1100 + 1110 above
+    reversed_rows = [row for row in loans["rows"] if row["description"].startswith("Repayment SLIP-1 reversed")]
+    assert sum((row["in"] for row in reversed_rows), D("0")) == D("8884.88")  # back on what Juma owes
     log = ModelLogEntry.objects.get(action="sacco.reverse", object_id=str(first.pk))
     assert log.user == treasurer and "Slip belonged to another member" in log.data["summary"]
     assert Notification.objects.filter(user=borrower.user, subject="A loan repayment was reversed").exists()
