@@ -35,7 +35,7 @@ from portal.mpesa.receipts import Purpose, Split, mpesa_receipt_post, receipt_al
 from portal.mpesa.selectors import unallocated_receipts
 from portal.notifications.models import Notification
 from portal.reports.member_statement import member_statement
-from tests.factories import application_with_guarantors, loan_disbursed, member_with_savings
+from tests.factories import application_with_guarantors, loan_disbursed, member_with_savings, run_together
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -305,4 +305,21 @@ def test_reversing_the_middle_one_of_three_leaves_the_first_alone(borrower, prod
     # 1100 = 100,000.00 − 7,884.88 − 7,463.73 = 84,651.39
     assert account_balance(code="1100") == D("84651.39")
     assert account_balance(code="1110") == D("0.00")
+    _clean()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_reversals_at_once_reverse_once(borrower, products, staff_user, treasurer):
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
+    loan_repay(loan=loan, amount="8884.88", reference="RACE-1", date=datetime.date(2026, 2, 10))
+    repayment = LoanRepayment.objects.get()
+
+    def reverse_it():
+        return repayment_reverse(repayment=repayment, by=treasurer, reason="Clicked twice").pk
+
+    results, errors = run_together([reverse_it] * 3)
+    assert len(results) == 1 and len(errors) == 2
+    assert all(isinstance(error, RepaymentAlreadyReversed) for error in errors)
+    assert account_balance(code="1100") == D("100000.00")  # 92,115.12 + 7,884.88, added back once
     _clean()
