@@ -16,6 +16,8 @@ from django.test import TestCase
 from wagtail.models import ModelLogEntry
 
 from portal.contributions.checkoff import checkoff_post
+from portal.contributions.models import CheckoffRow, MonthlyContribution
+from portal.contributions.services import payment_reverse
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.selectors import account_balance
 from portal.loans.invariants import loan_book_problems
@@ -169,7 +171,7 @@ def test_the_instalments_come_back_exactly_and_a_closed_loan_reopens_with_its_gu
 
 
 def _checkoff(borrower, amount):
-    content = f"membership_number,deposits,loan_repayment\n{borrower.membership_number},0,{amount}\n".encode()
+    content = f"membership_number,deposits,loan_repayment\n{borrower.membership_number},5000,{amount}\n".encode()
     with TestCase.captureOnCommitCallbacks(execute=True):
         return checkoff_post(
             content=content,
@@ -201,6 +203,16 @@ def test_a_checkoff_repayment_goes_back_to_unallocated_receipts(borrower, produc
     assert account_balance(code=bank) == bank_before
     assert account_balance(code="1100") == D("100000.00")
     assert all(paid == [D("0.00")] * 3 for _, *paid, _ in _paid(loan))
+    _clean()
+
+    # The employer deducted the wrong member: with the loan's part back in 2300, the whole row can now be reversed
+    # (before the loan reversal it was refused). Back out of the bank: 5,000.00 + 8,884.88 = 13,884.88.
+    deposits = account_balance(code="2000", member=borrower)
+    row = CheckoffRow.objects.get()
+    payment_reverse(payment=MonthlyContribution.objects.get(entry=row.entry), reason="Wrong member", reversed_by=None)
+    assert account_balance(code="2300", member=borrower) == D("0.00")
+    assert account_balance(code="2000", member=borrower) == deposits - D("5000.00")
+    assert account_balance(code=bank) == bank_before - D("13884.88")
     _clean()
 
 
