@@ -11,6 +11,7 @@ from . import (
     banking_views,
     cashbook_views,
     dividends_views,
+    loan_actions_views,
     loans_views,
     member_views,
     message_preferences_views,
@@ -189,5 +190,11 @@ urlpatterns = [
         "reports/financial-statements/<uuid:pk>/approve/",
         reports_views.FinancialStatementApproveView.as_view(),
         name="financial-statement-approve",
+    ),
+    # Issue 16: a repayment posted in error, reversed by the treasurer or an administrator (fresh second factor).
+    path(
+        "loans/repayments/<uuid:pk>/reverse/",
+        loan_actions_views.RepaymentReverseView.as_view(),
+        name="loan-repayment-reverse",
     ),
 ]

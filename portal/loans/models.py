@@ -344,6 +344,7 @@ class LoanRepayment(models.Model):
 
     class Meta:
         ordering = ["-date", "-recorded_at"]
+        permissions = [("reverse_loanrepayment", "Can reverse loan repayments posted in error")]
 
     def __str__(self):
         return f"Repayment {self.amount} on {self.loan_id}"
@@ -393,3 +394,37 @@ class Guarantee(models.Model):
 
     def __str__(self):
         return f"{self.guarantor_id} guarantees {self.amount} of {self.application_id}"
+
+
+class ReversalKind(models.TextChoices):
+    ERROR = "error", _("Reversed: posted in error")
+    REALLOCATED = "reallocated", _("Re-allocated after an earlier repayment was reversed")
+
+
+class LoanRepaymentReversal(models.Model):
+    """A repayment taken back (reversal.py): the contra entry, why, who and when. One per repayment (the
+    database refuses a second), so a repayment is reversed at most once.
+
+    `kind` ERROR is the reversal staff asked for; REALLOCATED marks a later repayment of the same loan that was
+    reversed and applied again (`reapplied_as`) because the earlier one's reversal changed where it belongs."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    repayment = models.OneToOneField(LoanRepayment, on_delete=models.PROTECT, related_name="reversal")
+    kind = models.CharField(max_length=12, choices=ReversalKind.choices, default=ReversalKind.ERROR)
+    reason = models.CharField(max_length=255)
+    entry = models.OneToOneField(
+        "finance.JournalEntry", on_delete=models.PROTECT, related_name="loan_repayment_reversal"
+    )
+    caused_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reallocations")
+    reapplied_as = models.OneToOneField(
+        LoanRepayment, null=True, blank=True, on_delete=models.PROTECT, related_name="reapplication_of"
+    )
+    loan_reopened = models.BooleanField(default=False, help_text="The repayment had closed the loan.")
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reversed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reversed_at"]
+
+    def __str__(self):
+        return f"Reversal of {self.repayment}"

@@ -310,13 +310,39 @@ class LoanInstalmentViewSet(SnippetViewSet):
         return LoanInstalment.objects.select_related("loan__product")
 
 
+def _repayment_reversed(repayment) -> str:
+    """Why and when the repayment was reversed (issue 16), or "" while it stands."""
+    reversal = getattr(repayment, "reversal", None)
+    if reversal is None:
+        return ""
+    return f"{reversal.get_kind_display()} ({reversal.reversed_at:%d %b %Y}): {reversal.reason}"
+
+
+class RepaymentIndexView(ExportingIndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if self.request.user.has_perm("loans.reverse_loanrepayment") and not hasattr(instance, "reversal"):
+            url = reverse("loans_repayment_reverse", args=[instance.pk])
+            buttons.append(ListingMenuItem(_("Reverse"), url=url, icon_name="undo"))
+        return buttons
+
+
 class LoanRepaymentViewSet(SnippetViewSet):
     model = LoanRepayment
-    index_view_class = ExportingIndexView
+    index_view_class = RepaymentIndexView
     permission_policy = ReadOnlyPermissionPolicy(LoanRepayment)
     icon = "arrow-down"
     menu_label = "Repayments"
-    list_display = ["date", "loan", "amount", "reference", "interest_part", "principal_part", "overpayment"]
+    list_display = [
+        "date",
+        "loan",
+        "amount",
+        "reference",
+        "interest_part",
+        "principal_part",
+        "overpayment",
+        Column("reversal", label=_("Reversed"), accessor=_repayment_reversed),
+    ]
     list_filter = ["date"]
     search_fields = ["reference", "loan__member__membership_number"]
     list_export = [
@@ -332,7 +358,7 @@ class LoanRepaymentViewSet(SnippetViewSet):
     export_filename = "loan-repayments"
 
     def get_queryset(self, request):
-        return LoanRepayment.objects.select_related("loan__product")
+        return LoanRepayment.objects.select_related("loan__product", "reversal")
 
 
 class LoansGroup(SnippetViewSetGroup):
@@ -379,5 +405,10 @@ def loans_admin_urls():
             "loans/loans/<uuid:pk>/payout-not-made/",
             admin_views.loan_payout_not_made_view,
             name="loans_loan_payout_not_made",
+        ),
+        path(
+            "loans/repayments/<uuid:pk>/reverse/",
+            admin_views.repayment_reverse_view,
+            name="loans_repayment_reverse",
         ),
     ]

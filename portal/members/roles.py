@@ -118,6 +118,7 @@ LOANS_DECIDE = [  # appraise and vote; the "Loan approval" workflow's steps say 
 ]
 LOANS_REPAY = ["loans.record_repayment"]
 LOANS_DISBURSE = ["loans.disburse_loan"]
+LOANS_REVERSE = ["loans.reverse_loanrepayment"]  # a repayment posted in error (issue 16)
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
 STATEMENTS_READ = ["reports.view_financialstatement"]
 STATEMENTS_APPROVE = ["reports.view_financialstatement", "reports.change_financialstatement"]  # open the review page
@@ -190,6 +191,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_READ,
         *LOANS_DISBURSE,
         *LOANS_REPAY,
+        *LOANS_REVERSE,
         *STATEMENTS_PREPARE,
         *DIVIDENDS_PREPARE,
         *SAVED_REPORTS,
@@ -224,6 +226,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_DECIDE,
         *LOANS_DISBURSE,
         *LOANS_REPAY,
+        *LOANS_REVERSE,
         *STATEMENTS_PREPARE,
         *STATEMENTS_APPROVE,
         *DIVIDENDS_PREPARE,

@@ -61,6 +61,7 @@ from portal.members.models import Member, MemberStatus
 from portal.society.errors import StateConflict
 from portal.society.money import CENT
 
+from .loan_reversals import receipt_loan_stem
 from .models import MpesaReceipt, ReceiptChannel, ReceiptStatus
 
 ZERO = Decimal("0.00")
@@ -604,7 +605,8 @@ def receipt_allocate(*, receipt: MpesaReceipt, member: Member, split: Split, by)
                 raise ValidationError(
                     {"loan_repayment": [f"The loans owe KES {owed:,.2f} in all; put the rest in deposits."]}
                 )
-        stem = f"mpesa-allocation:{locked.trans_id}"
+        loan_stem = receipt_loan_stem(locked)  # a new one after the receipt came back from a loan reversal
+        stem = f"mpesa-allocation:{loan_stem}"
         what = f"M-Pesa {locked.trans_id} allocated"
         if locked.member_id != member.pk:
             ledger_post(
@@ -657,7 +659,7 @@ def receipt_allocate(*, receipt: MpesaReceipt, member: Member, split: Split, by)
                 loans=loans,
                 amount=split.loan_repayment,
                 date=today,
-                stem=locked.trans_id,
+                stem=loan_stem,
                 by=by,
                 source=locked.trans_id,
             )
