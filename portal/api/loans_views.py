@@ -134,6 +134,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "decision_reason",
             "decided_at",
             "created_at",
+            "basic_pay",
+            "total_deductions",
         ]
         read_only_fields = fields
 
@@ -149,6 +151,19 @@ class ApplicationInSerializer(serializers.Serializer):
     term_months = serializers.CharField()
     purpose = serializers.CharField(allow_blank=True)
     guarantors = GuarantorInSerializer(many=True, required=False, default=list)
+    basic_pay = MoneyTextField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Basic pay a month, from the member's payslip (with total_deductions: the two-thirds rule). "
+        + MONEY_HELP,
+    )
+    total_deductions = MoneyTextField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text='Everything deducted from pay a month today, from the same payslip ("0" when none). ' + MONEY_HELP,
+    )
 
 
 class ApplicationListView(generics.ListAPIView):
@@ -181,6 +196,8 @@ class ApplicationListView(generics.ListAPIView):
             term_months=data.validated_data["term_months"],
             purpose=data.validated_data["purpose"],
             guarantors=_guarantors(data.validated_data["guarantors"]),
+            basic_pay=data.validated_data.get("basic_pay"),
+            total_deductions=data.validated_data.get("total_deductions"),
         )
         return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
@@ -300,6 +317,7 @@ class LoanSerializer(serializers.ModelSerializer):
             "amount_paid_out",
             "processing_fee",
             "insurance_fee",
+            "application_fee",
             "annual_rate",
             "method",
             "term_months",
