@@ -112,3 +112,24 @@ def test_the_officer_sees_the_payslip_and_the_rule_in_the_review(client, borrowe
     text = html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode())))
     assert "Basic pay KES 60,000.00 a month; total deductions today KES 25,000.00" in text
     assert PASSES in text and "two-thirds rule met" in text
+
+
+def test_the_eligibility_api_explains_the_rule_before_applying(borrower, products):
+    api = APIClient()
+    api.force_authenticate(borrower.user)
+    url = "/api/loans/eligibility/?product=development&amount=100000&term_months=12"
+    answer = api.get(url + "&basic_pay=60000&total_deductions=25000").json()
+    rule = next(r for r in answer["rules"] if r["code"] == "affordability")
+    assert rule["passed"] and PASSES in rule["detail"] and answer["eligible"]
+    short = api.get(url + "&basic_pay=30000&total_deductions=12000").json()
+    assert not short["eligible"] and any(FAILS in r["detail"] for r in short["rules"] if not r["passed"])
+    assert "affordability" not in [r["code"] for r in api.get(url).json()["rules"]]
+    for query, field in (
+        ("&basic_pay=-1&total_deductions=0", "basic_pay"),
+        ("&basic_pay=60000&total_deductions=NaN", "total_deductions"),
+        ("&basic_pay=60000", "total_deductions"),
+    ):
+        response = api.get(url + query)
+        assert response.status_code == 400 and field in response.json()
+    bad_term = api.get("/api/loans/eligibility/?product=development&amount=100000&term_months=abc")
+    assert bad_term.status_code == 400 and "term_months" in bad_term.json()
