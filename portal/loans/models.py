@@ -144,6 +144,8 @@ class LoanProduct(models.Model):
             errors["max_term_months"] = "The longest term cannot be shorter than the shortest."
         if self.max_amount is not None and self.min_amount is not None and self.max_amount < self.min_amount:
             errors["max_amount"] = "The largest amount cannot be smaller than the smallest."
+        if self.penalty_kind == PenaltyKind.FIXED and not (self.penalty_fixed_amount or 0) > 0:
+            errors["penalty_fixed_amount"] = "A fixed penalty needs its amount (KES per overdue instalment a month)."
         if errors:
             raise ValidationError(errors)
 

@@ -164,3 +164,13 @@ def test_bad_payslip_figures_name_their_field(basic_pay, deductions, field):
     with pytest.raises(ValidationError) as caught:
         payslip_parse(basic_pay=basic_pay, total_deductions=deductions)
     assert list(caught.value.message_dict) == [field]
+
+
+def test_a_fixed_penalty_needs_its_amount():
+    p = product()
+    p.penalty_kind, p.penalty_fixed_amount = PenaltyKind.FIXED, D("0.00")
+    with pytest.raises(ValidationError) as caught:
+        p.clean()
+    assert list(caught.value.message_dict) == ["penalty_fixed_amount"]
+    p.penalty_fixed_amount = D("250.00")
+    p.clean()
