@@ -125,6 +125,10 @@ def application_submit(
         errors["term_months"] = [
             f"{product.name} runs from {product.min_term_months} to {product.max_term_months} months."
         ]
+    if amount is not None and "amount" not in errors:
+        fees = loan_fees(product=product, amount=amount)
+        if fees.paid_out <= 0:  # a fixed application fee deducted from a small loan
+            errors["amount"] = [f"The fees ({format_money(fees.total)}) would take the whole amount; borrow more."]
     if not (purpose or "").strip():
         errors["purpose"] = ["Say what the loan is for."]
     try:
@@ -466,6 +470,8 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount, c
     amount = application.amount
     fees = loan_fees(product=product, amount=amount)  # the calculator's figures (fees.py), each to its own account
     principal, paid_out = fees.principal, fees.paid_out
+    if paid_out <= 0:  # the product's fees changed since the application: nothing would reach the member
+        raise ValidationError({"amount": [f"The fees ({format_money(fees.total)}) would take the whole amount."]})
     if channel is not None:
         channel.check(application=application, amount=paid_out)
     schedule = schedule_build(

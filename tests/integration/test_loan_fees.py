@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from portal.finance.ledger.models import JournalEntry
@@ -14,6 +15,7 @@ from portal.finance.ledger.selectors import account_balance
 from portal.loans.invariants import loan_book_problems
 from portal.loans.jobs import loans_daily
 from portal.loans.models import LoanProduct, PenaltyKind
+from portal.loans.services import application_submit
 from tests.conftest import sign_in_verified
 from tests.factories import loan_disbursed, loan_products
 
@@ -179,3 +181,12 @@ def test_the_application_form_lists_every_fee_and_the_net_payout(client, borrowe
     assert bad.status_code == 400
     assert _cell(html, "calc-application") == "KES 500.00"
     assert _cell(html, "calc-net") == "KES 98,000.00"
+
+
+def test_fees_that_would_take_the_whole_amount_are_refused(borrower, products):
+    LoanProduct.objects.filter(slug="development").update(application_fee=D("9850.00"), min_amount=D("1000.00"))
+    product = LoanProduct.objects.get(slug="development")
+    # 10,000: 1 % = 100.00, 0.5 % = 50.00, application 9,850.00: 10,000.00 of fees, nothing paid out
+    with pytest.raises(ValidationError) as caught:
+        application_submit(member=borrower, product=product, amount="10000", term_months=12, purpose="Roof")
+    assert caught.value.message_dict["amount"] == ["The fees (KES 10,000.00) would take the whole amount; borrow more."]
