@@ -16,7 +16,8 @@ from portal.members.models import Member, MemberStatus
 from portal.society.money import format_money, to_cents
 from portal.society.policy import sacco_settings
 
-from .models import Guarantee, GuaranteeStatus, LoanInstalment, LoanProduct, LoanStatus
+from .affordability import affordability_check
+from .models import Guarantee, GuaranteeStatus, LoanApplication, LoanInstalment, LoanProduct, LoanStatus
 
 ZERO = Decimal("0.00")
 
@@ -77,8 +78,19 @@ def member_in_arrears(*, member: Member, today=None) -> bool:
     )
 
 
-def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | None = None, today=None) -> Eligibility:
-    """Every rule of domain.md that applies before guarantors, with its numbers, and the maximum amount."""
+def loan_eligibility(
+    *,
+    member: Member,
+    product: LoanProduct,
+    amount: Decimal | None = None,
+    today=None,
+    term_months: int | None = None,
+    basic_pay: Decimal | None = None,
+    total_deductions: Decimal | None = None,
+) -> Eligibility:
+    """Every rule of domain.md that applies before guarantors, with its numbers, and the maximum amount. With an
+    amount, a term and the payslip figures, the two-thirds rule too (affordability.py: the 1/3 rule where pay is
+    known)."""
     today = today or timezone.localdate()
     sacco = sacco_settings()
     balances = member_balances(member=member)
@@ -162,4 +174,27 @@ def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | 
         "product_max": format_money(product.max_amount),
     }
     rules.append(Rule("limit", amount is None or amount <= max_amount, limit_detail))
+    if amount is not None and term_months and basic_pay is not None and total_deductions is not None:
+        check = affordability_check(
+            product=product,
+            amount=amount,
+            term_months=term_months,
+            basic_pay=basic_pay,
+            deductions=total_deductions,
+            today=today,
+        )
+        rules.append(Rule("affordability", check.passed, check.detail))
     return Eligibility(product, max_amount, balances.deposits, outstanding, rules)
+
+
+def application_eligibility(*, application: LoanApplication, today=None) -> Eligibility:
+    """Eligibility today for an application in review: its amount and term, and the payslip it states."""
+    return loan_eligibility(
+        member=application.member,
+        product=application.product,
+        amount=application.amount,
+        today=today,
+        term_months=application.term_months,
+        basic_pay=application.basic_pay,
+        total_deductions=application.total_deductions,
+    )

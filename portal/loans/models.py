@@ -34,6 +34,13 @@ class FeeTreatment(models.TextChoices):
     CAPITALISED = "capitalised", _("Added to the loan")
 
 
+class PenaltyKind(models.TextChoices):
+    """How the nightly job charges an overdue instalment, once a month (jobs.penalties_charge, fees.penalty_amount)."""
+
+    PERCENT = "percent", _("A percentage of the arrears")
+    FIXED = "fixed", _("A fixed amount per overdue instalment")
+
+
 class LoanProduct(models.Model):
     """A kind of loan the SACCO offers. Every rate and limit here is what the calculator, eligibility and
     disbursement read; changing a product never changes loans already given."""
@@ -70,6 +77,24 @@ class LoanProduct(models.Model):
     grace_months = models.PositiveSmallIntegerField(
         default=0, help_text="Months between disbursement and the first instalment, beyond the usual one."
     )
+    # Issue 16: the application fee and the penalty's kind, fixed amount and grace days (fees.py says how each works).
+    application_fee = MoneyField(
+        "application fee (KES)",
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0)],
+        help_text="A fixed amount, charged with the other fees when the loan is paid out (to 4130).",
+    )
+    penalty_kind = models.CharField(max_length=8, choices=PenaltyKind.choices, default=PenaltyKind.PERCENT)
+    penalty_fixed_amount = MoneyField(
+        "fixed penalty (KES per overdue instalment a month)",
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0)],
+    )
+    penalty_grace_days = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="No penalty until an instalment is more than this many days overdue (0: from the day after it "
+        "falls due).",
+    )
     active = models.BooleanField(default=True, help_text="Inactive products take no new applications.")
     disburse_by_mpesa = models.BooleanField(
         _("disburse by M-Pesa"),
@@ -96,6 +121,10 @@ class LoanProduct(models.Model):
                 FieldRowPanel([FieldPanel("processing_fee_percent"), FieldPanel("insurance_fee_percent")]),
                 FieldPanel("fee_treatment"),
                 FieldRowPanel([FieldPanel("penalty_rate_monthly"), FieldPanel("grace_months")]),
+                FieldPanel("application_fee"),
+                FieldRowPanel(
+                    [FieldPanel("penalty_kind"), FieldPanel("penalty_fixed_amount"), FieldPanel("penalty_grace_days")]
+                ),
             ],
             heading="Fees and penalties",
         ),
@@ -115,6 +144,8 @@ class LoanProduct(models.Model):
             errors["max_term_months"] = "The longest term cannot be shorter than the shortest."
         if self.max_amount is not None and self.min_amount is not None and self.max_amount < self.min_amount:
             errors["max_amount"] = "The largest amount cannot be smaller than the smallest."
+        if self.penalty_kind == PenaltyKind.FIXED and not (self.penalty_fixed_amount or 0) > 0:
+            errors["penalty_fixed_amount"] = "A fixed penalty needs its amount (KES per overdue instalment a month)."
         if errors:
             raise ValidationError(errors)
 
@@ -170,6 +201,9 @@ class LoanApplication(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Issue 16: the payslip the member states, for the two-thirds rule (affordability.py); empty when not given.
+    basic_pay = MoneyField("basic pay (KES a month)", null=True, blank=True)
+    total_deductions = MoneyField("total deductions today (KES a month)", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -265,6 +299,7 @@ class Loan(models.Model):
     amount_paid_out = MoneyField()
     processing_fee = MoneyField(default=0)
     insurance_fee = MoneyField(default=0)
+    application_fee = MoneyField(default=0)
     annual_rate = models.DecimalField(**RATE)
     method = models.CharField(max_length=20, choices=METHOD_CHOICES)
     term_months = models.PositiveSmallIntegerField()

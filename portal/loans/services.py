@@ -2,8 +2,8 @@
 posting through the ledger with an idempotency key, so concurrent requests make one loan and lose no shilling.
 
 Postings (domain.md):
-- disbursement: Dr 1100 Loans to members [loan] principal / Cr bank paid out, Cr 4100 and 4110 fees (deducted),
-  or fees added to the principal (capitalised);
+- disbursement: Dr 1100 Loans to members [loan] principal / Cr bank paid out, Cr 4100 processing, 4110 insurance
+  and 4130 application fees (fees.py; deducted, or added to the principal when capitalised);
 - interest falls due: Dr 1110 Interest receivable [loan] / Cr 4000 Loan interest, once per instalment
   (`interest:<loan>:<n>`), when the instalment falls due or when it is paid, whichever is first;
 - repayment: Dr bank / Cr 1120 penalties, 1110 interest, 1100 principal [loan]; an overpayment beyond the whole
@@ -35,12 +35,13 @@ from portal.society.money import InvalidAmount, format_money, parse_amount
 from portal.society.policy import sacco_settings
 from portal.society.wording import counted, with_article
 
+from .affordability import payslip_parse
 from .disbursement_channels import channel_for
 from .eligibility import free_deposits, loan_eligibility
+from .fees import loan_fees
 from .messages import guarantor_request_sms, loan_decision_sms, loan_disbursed_notify, repayment_received_queue
 from .models import (
     ApplicationStatus,
-    FeeTreatment,
     Guarantee,
     GuaranteeStatus,
     Loan,
@@ -50,7 +51,7 @@ from .models import (
     LoanRepayment,
     LoanStatus,
 )
-from .schedule import cents, schedule_build
+from .schedule import schedule_build
 from .selectors import settlement_quote
 
 LOANS = "1100"
@@ -97,9 +98,12 @@ def application_submit(
     purpose: str,
     guarantors: list[GuarantorRequest] | None = None,
     today=None,
+    basic_pay=None,
+    total_deductions=None,
 ) -> LoanApplication:
     """Check the request against the product, the member's eligibility and the guarantee rules (every failure
-    named), then record it and ask each guarantor."""
+    named), then record it and ask each guarantor. `basic_pay` and `total_deductions` are the member's payslip
+    (both or neither): with them the two-thirds rule applies (affordability.py)."""
     errors: dict[str, list[str]] = {}
     try:
         amount = _amount(amount, "amount")
@@ -121,13 +125,35 @@ def application_submit(
         errors["term_months"] = [
             f"{product.name} runs from {product.min_term_months} to {product.max_term_months} months."
         ]
+    if amount is not None and "amount" not in errors:
+        fees = loan_fees(product=product, amount=amount)
+        if fees.paid_out <= 0:  # a fixed application fee deducted from a small loan
+            errors["amount"] = [f"The fees ({format_money(fees.total)}) would take the whole amount; borrow more."]
     if not (purpose or "").strip():
         errors["purpose"] = ["Say what the loan is for."]
+    try:
+        basic_pay, total_deductions = payslip_parse(basic_pay=basic_pay, total_deductions=total_deductions)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    eligibility = loan_eligibility(member=member, product=product, amount=amount, today=today)
+    eligibility = loan_eligibility(
+        member=member,
+        product=product,
+        amount=amount,
+        today=today,
+        term_months=term,
+        basic_pay=basic_pay,
+        total_deductions=total_deductions,
+    )
     if not all(rule.passed for rule in eligibility.rules):
-        raise ValidationError({"amount" if r.code == "limit" else "member": [r.detail] for r in eligibility.failed})
+        failures: dict[str, list[str]] = {}
+        for rule in eligibility.failed:
+            # The amount is what the member changes for the limit and the two-thirds rule; the rest is about them.
+            failures.setdefault("amount" if rule.code in ("limit", "affordability") else "member", []).append(
+                rule.detail
+            )
+        raise ValidationError(failures)
     requests, cover = _guarantees_check(member=member, product=product, amount=amount, guarantors=guarantors or [])
     application = LoanApplication.objects.create(
         member=member,
@@ -138,6 +164,8 @@ def application_submit(
         annual_rate=product.annual_rate,
         method=product.method,
         cover_needed=cover,
+        basic_pay=basic_pay,
+        total_deductions=total_deductions,
     )
     for guarantor, guaranteed in requests:
         Guarantee.objects.create(application=application, guarantor=guarantor, amount=guaranteed)
@@ -440,12 +468,10 @@ def loan_disburse(
 def _disburse(application: LoanApplication, *, by, date, account: BankAccount, channel=None, redo=None) -> Loan:
     product = application.product
     amount = application.amount
-    processing = cents(amount * product.processing_fee_percent / 100)
-    insurance = cents(amount * product.insurance_fee_percent / 100)
-    if product.fee_treatment == FeeTreatment.CAPITALISED:
-        principal, paid_out = amount + processing + insurance, amount
-    else:
-        principal, paid_out = amount, amount - processing - insurance
+    fees = loan_fees(product=product, amount=amount)  # the calculator's figures (fees.py), each to its own account
+    principal, paid_out = fees.principal, fees.paid_out
+    if paid_out <= 0:  # the product's fees changed since the application: nothing would reach the member
+        raise ValidationError({"amount": [f"The fees ({format_money(fees.total)}) would take the whole amount."]})
     if channel is not None:
         channel.check(application=application, amount=paid_out)
     schedule = schedule_build(
@@ -463,8 +489,9 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount, c
         product=product,
         principal=principal,
         amount_paid_out=paid_out,
-        processing_fee=processing,
-        insurance_fee=insurance,
+        processing_fee=fees.processing,
+        insurance_fee=fees.insurance,
+        application_fee=fees.application,
         annual_rate=application.annual_rate,
         method=application.method,
         term_months=application.term_months,
@@ -478,14 +505,8 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount, c
         Line(LOANS, debit=principal, member_id=member_id, loan_id=loan.pk, description=memo),
         Line(channel.credit_code() if channel else account.ledger_account.code, credit=paid_out, description=memo),
     ]
-    if processing:
-        lines.append(
-            Line(PROCESSING_FEES, credit=processing, member_id=member_id, loan_id=loan.pk, description="Processing fee")
-        )
-    if insurance:
-        lines.append(
-            Line(INSURANCE_FEES, credit=insurance, member_id=member_id, loan_id=loan.pk, description="Insurance fee")
-        )
+    for code, description, fee in fees.income_lines():
+        lines.append(Line(code, credit=fee, member_id=member_id, loan_id=loan.pk, description=description))
     key = f"disbursement:{application.pk}" + (f":after:{redo.disbursement_entry_id}" if redo is not None else "")
     result = ledger_post(memo=memo, lines=lines, idempotency_key=key, posted_by=by, date=date, source="loan")
     loan.disbursement_entry = result.entry

@@ -30,7 +30,7 @@ from portal.workflows.views import (
 from . import admin_views
 from .approval import loan_review_rules_met, review_progress
 from .disbursement_channels import payout_describe, payout_pending_channel
-from .eligibility import loan_eligibility
+from .eligibility import application_eligibility
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
 from .schedule import schedule_build
@@ -73,6 +73,10 @@ class LoanProductViewSet(SnippetViewSet):
         "fee_treatment",
         "penalty_rate_monthly",
         "grace_months",
+        "application_fee",
+        "penalty_kind",
+        "penalty_fixed_amount",
+        "penalty_grace_days",
         "disburse_by_mpesa",
         "active",
     ]
@@ -141,6 +145,8 @@ class LoanApplicationViewSet(SnippetViewSet):
         "amount",
         "term_months",
         "purpose",
+        "basic_pay",
+        "total_deductions",
         "status",
         "decision_reason",
         "decided_by.email",
@@ -157,7 +163,7 @@ def review_case_context(review: LoanReview) -> dict:
     """Everything an appraiser, a committee member or a reader weighs: the request, eligibility today (the rules
     failed said about the member, those met), the guarantors, and each decision and vote so far."""
     application = review.application
-    eligibility = loan_eligibility(member=application.member, product=application.product, amount=application.amount)
+    eligibility = application_eligibility(application=application)
     state = review.workflow_states.order_by("created_at").last()
     return {
         "review": review,
@@ -272,6 +278,7 @@ class LoanViewSet(SnippetViewSet):
         "amount_paid_out",
         "processing_fee",
         "insurance_fee",
+        "application_fee",
         "annual_rate",
         "method",
         "term_months",

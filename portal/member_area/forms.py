@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.loans.eligibility import free_deposits
+from portal.loans.fees import LoanFees, loan_fees
 from portal.loans.models import GuaranteeStatus, LoanProduct
 from portal.loans.services import GuarantorRequest
 from portal.members.models import KycDocumentType, Member, MemberStatus
@@ -181,6 +182,20 @@ class ApplicationForm(forms.Form):
         max_length=255,
         error_messages={"required": gettext_lazy("Say what the loan is for.")},
     )
+    # Issue 16: the payslip, for the two-thirds rule (portal/loans/affordability.py); both or neither.
+    basic_pay = MoneyFormField(
+        label=gettext_lazy("Basic pay a month (KES)"),
+        required=False,
+        help_text=gettext_lazy("From your latest payslip. Leave both payslip figures empty if you have no payslip."),
+    )
+    total_deductions = MoneyFormField(
+        label=gettext_lazy("Total deductions a month today (KES)"),
+        required=False,
+        allow_zero=True,
+        help_text=gettext_lazy(
+            "Everything your payslip deducts now: tax, NSSF, NHIF, loans and other deductions. 0 if none."
+        ),
+    )
 
     def __init__(self, *args, member: Member | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -307,6 +322,15 @@ class ApplicationForm(forms.Form):
                 % {"text": text, "names": names},
             )
         return None
+
+    @property
+    def fees_preview(self) -> LoanFees | None:
+        """The fees and the net payout of the loan as filled in so far (fees.py), shown before the member sends it."""
+        data = getattr(self, "cleaned_data", None) or {}
+        product, amount = data.get("product"), data.get("amount")
+        if product is None or amount is None or "amount" in self.errors:
+            return None
+        return loan_fees(product=product, amount=amount)
 
     def guarantor_requests(self) -> list[GuarantorRequest]:
         """The rows for `application_submit`, remembering which form row each came from."""

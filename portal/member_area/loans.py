@@ -50,7 +50,7 @@ def _member(context):
 
 
 # The application's answers a link may carry (the guarantor search sends the member back with them filled in).
-APPLY_FIELDS = ["product", "amount", "term_months", "purpose"] + [
+APPLY_FIELDS = ["product", "amount", "term_months", "purpose", "basic_pay", "total_deductions"] + [
     f"{kind}_{n}" for n in range(1, GUARANTOR_ROWS + 1) for kind in ("guarantor", "guarantee")
 ]
 # The application form's own guarantor search (issue 14): its buttons re-render the form, they never submit it.
@@ -93,6 +93,7 @@ class ApplyView(MemberAreaMixin, TemplateView):
         _member(context)
         context.setdefault("form", ApplicationForm(initial=_apply_initial(self.request.GET)))
         context.setdefault("search", {"min_length": GUARANTOR_SEARCH_MIN})
+        context["products"] = LoanProduct.objects.filter(active=True)  # each one's fees, shown before applying
         return context
 
     def get(self, request, *args, **kwargs):
@@ -125,6 +126,8 @@ class ApplyView(MemberAreaMixin, TemplateView):
                     term_months=data["term_months"],
                     purpose=data["purpose"],
                     guarantors=form.guarantor_requests(),
+                    basic_pay=data.get("basic_pay"),
+                    total_deductions=data.get("total_deductions"),
                 )
             except ValidationError as exc:
                 form.service_errors_add(exc)
