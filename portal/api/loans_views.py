@@ -134,6 +134,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "decision_reason",
             "decided_at",
             "created_at",
+            "top_up_of",
         ]
         read_only_fields = fields
 
@@ -149,6 +150,12 @@ class ApplicationInSerializer(serializers.Serializer):
     term_months = serializers.CharField()
     purpose = serializers.CharField(allow_blank=True)
     guarantors = GuarantorInSerializer(many=True, required=False, default=list)
+    top_up_of = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A top-up: the id of your own active loan that this loan clears when paid out (issue 16).",
+    )
 
 
 class ApplicationListView(generics.ListAPIView):
@@ -174,6 +181,11 @@ class ApplicationListView(generics.ListAPIView):
         product = _product(data.validated_data["product"])
         if product is None:
             return Response({"product": ["No such loan product."]}, status=400)
+        top_up_of = None
+        if data.validated_data["top_up_of"] is not None:
+            top_up_of = Loan.objects.filter(pk=data.validated_data["top_up_of"], member=member).first()
+            if top_up_of is None:  # another member's loan reads as none at all
+                return Response({"top_up_of": ["Choose one of your own active loans."]}, status=400)
         application = application_submit(
             member=member,
             product=product,
@@ -181,6 +193,7 @@ class ApplicationListView(generics.ListAPIView):
             term_months=data.validated_data["term_months"],
             purpose=data.validated_data["purpose"],
             guarantors=_guarantors(data.validated_data["guarantors"]),
+            top_up_of=top_up_of,
         )
         return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 

@@ -76,6 +76,24 @@ class LoanProduct(models.Model):
         default=False,
         help_text=_("The treasurer's disbursement sends the money to the member's phone (M-Pesa B2C)."),
     )
+    # Issue 16: early settlement and top-ups (settlement.py, top_up.py).
+    settlement_interest_months = models.PositiveSmallIntegerField(
+        _("interest charged on early settlement (months)"),
+        default=0,
+        help_text=_(
+            "Months of interest not yet due still charged when the loan is settled early or topped up; "
+            "0 waives all interest not yet due."
+        ),
+    )
+    top_up_fee_percent = models.DecimalField(
+        _("top-up fee (% of the new loan)"), **RATE, default=Decimal("0.0000"), validators=[MinValueValidator(0)]
+    )
+    top_up_fee_fixed = MoneyField(
+        _("top-up fee (fixed)"),
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Added to the percentage; deducted from what the member receives, to 4120 Loan top-up fees."),
+    )
 
     panels = [
         MultiFieldPanel(
@@ -96,6 +114,8 @@ class LoanProduct(models.Model):
                 FieldRowPanel([FieldPanel("processing_fee_percent"), FieldPanel("insurance_fee_percent")]),
                 FieldPanel("fee_treatment"),
                 FieldRowPanel([FieldPanel("penalty_rate_monthly"), FieldPanel("grace_months")]),
+                FieldRowPanel([FieldPanel("top_up_fee_percent"), FieldPanel("top_up_fee_fixed")]),
+                FieldPanel("settlement_interest_months"),
             ],
             heading="Fees and penalties",
         ),
@@ -170,6 +190,14 @@ class LoanApplication(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    top_up_of = models.ForeignKey(
+        "Loan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="top_up_applications",
+        help_text="A top-up: the member's active loan this one clears when it is paid out (top_up.py).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -282,6 +310,15 @@ class Loan(models.Model):
     days_past_due = models.PositiveIntegerField(default=0, help_text="Updated by the daily loan job.")
     classification = models.CharField(
         max_length=12, choices=Classification.choices, default=Classification.PERFORMING, db_index=True
+    )
+    top_up_fee = MoneyField(default=0, help_text="A top-up: the fee deducted from what the member received.")
+    refinanced_by = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refinances",
+        help_text="Closed by a top-up: the new loan that cleared it.",
     )
 
     class Meta:
