@@ -29,6 +29,7 @@ from portal.loans.services import (
 )
 from portal.members import roles
 from portal.members.models import User
+from tests.conftest import sign_in_verified
 from tests.factories import application_with_guarantors
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +167,11 @@ def test_the_api_takes_only_your_own_active_loan(old, borrower, other_member, pe
     assert created.json()["top_up_of"] == str(old.pk)
     second = api.post("/api/loans/applications/", body, format="json")  # one open top-up per loan
     assert second.status_code == 400 and "top_up_of" in second.json()
+
+
+def test_the_portal_form_offers_the_members_own_active_loans(old, borrower, other_member, client):
+    sign_in_verified(client, borrower.user)
+    page = client.get("/portal/loans/apply/").content.decode()
+    assert "Top up a loan I have?" in page and "Development loan of 15 Jan 2026 (KES 150,000.00)" in page
+    sign_in_verified(client, other_member.user)
+    assert "Top up a loan I have?" not in client.get("/portal/loans/apply/").content.decode()

@@ -11,12 +11,14 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
+from portal.finance.banking.models import BankAccount
 from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.selectors import account_balance
 from portal.loans.invariants import loan_book_problems
 from portal.loans.models import GuaranteeStatus, LoanProduct, LoanStatus
 from portal.loans.services import application_approve, guarantee_accept, loan_disburse, loan_repay
 from portal.members import roles
+from tests.conftest import sign_in_verified
 from tests.factories import application_with_guarantors, loan_disbursed
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +173,28 @@ def test_settling_releases_the_guarantors(borrower, products, people, staff_user
     assert answer.status_code == 201, answer.content
     assert set(application.guarantees.values_list("status", flat=True)) == {GuaranteeStatus.RELEASED}
     assert loan_book_problems() == []
+
+
+def test_the_portal_loan_page_shows_the_quote_and_how_to_pay(loan, borrower, client):
+    sign_in_verified(client, borrower.user)
+    page = client.get(f"/portal/loans/{loan.pk}/").content.decode()
+    assert "Settle today: KES 92,115.12" in page and "you save KES 5,618.53 interest" in page
+    assert "holds until 14 Mar 2026" in page and "record it as a settlement" in page
+
+
+def test_the_admin_shows_the_quote_and_settles(loan, staff, client):
+    clerk = staff(roles.CLERKS)
+    sign_in_verified(client, clerk)
+    url = f"/admin/loans/loans/{loan.pk}/settle/"
+    page = client.get(url).content.decode()
+    assert "KES 92,115.12" in page and "KES 5,618.53" in page and "14 Mar 2026" in page
+    bank = str(BankAccount.objects.filter(active=True).first().pk)
+    short = client.post(url, {"amount": "92,000.00", "reference": "A1", "bank_account": bank})
+    assert short.status_code == 200 and "is not enough" in short.content.decode()
+    done = client.post(url, {"amount": "92,115.12", "reference": "A1", "bank_account": bank})
+    assert done.status_code == 302
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.CLOSED and loan_book_problems() == []
+    client.force_login(staff(roles.LOANS_OFFICERS))  # reads loans, records no repayments
+    sign_in_verified(client, staff(roles.LOANS_OFFICERS))
+    assert client.get(url).status_code in (302, 403)
