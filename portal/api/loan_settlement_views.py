@@ -6,7 +6,7 @@ repayments (Clerks, Treasurer, Administrators: docs/roles.md); the member pays b
 records it. The rule behind the figures is in portal/loans/settlement.py."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -78,7 +78,6 @@ class SettleView(APIView):
         responses={
             201: RepaymentOutSerializer,
             200: RepaymentOutSerializer,
-            400: OpenApiResponse(description="A field is missing or wrong, or the amount is below the quote."),
             409: CONFLICT,
         },
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from portal.finance.ledger.models import JournalEntry
@@ -126,6 +127,7 @@ def test_the_top_up_pays_the_difference_in_one_entry_to_the_cent(old, borrower, 
     assert account_balance(code="1100") == D("200000.00") and account_balance(code="1110") == D("0.00")
     assert account_balance(code="4000") == D("1500.00") and account_balance(code="4120") == D("2500.00")
     assert loan_book_problems() == []
+    call_command("ledger_check")  # every invariant of the books, not only the loan book's
     again = loan_disburse(application=application, by=staff(roles.TREASURER), date=DAY)
     assert not again.created and again.loan == new
 
