@@ -28,6 +28,7 @@ from portal.loans.models import (
     LoanInstalment,
     LoanProduct,
     LoanRepayment,
+    LoanStatus,
 )
 from portal.loans.reminders import payment_reminders_send
 from portal.loans.selectors import applications_visible_to, due_payments, guarantees_visible_to, loans_visible_to
@@ -93,7 +94,14 @@ class EligibilityView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("product", str), OpenApiParameter("amount", str), OpenApiParameter("member", str)],
+        parameters=[
+            OpenApiParameter("product", str),
+            OpenApiParameter("amount", str),
+            OpenApiParameter("member", str),
+            OpenApiParameter(
+                "top_up_of", str, description="A top-up: the member's active loan it clears (it does not count)."
+            ),
+        ],
         responses={200: EligibilitySerializer},
     )
     def get(self, request):
@@ -111,7 +119,14 @@ class EligibilityView(APIView):
         wanted = EligibilityAmountSerializer(data={} if amount in (None, "") else {"amount": amount})
         wanted.is_valid(raise_exception=True)
         amount = wanted.validated_data["amount"]
-        return Response(EligibilitySerializer(loan_eligibility(member=member, product=product, amount=amount)).data)
+        clearing = None
+        top_up_of = query_uuid(request.query_params, "top_up_of")
+        if top_up_of:
+            clearing = Loan.objects.filter(pk=top_up_of, member=member, status=LoanStatus.ACTIVE).first()
+            if clearing is None:
+                return Response({"top_up_of": ["Choose one of the member's active loans."]}, status=400)
+        result = loan_eligibility(member=member, product=product, amount=amount, clearing=clearing)
+        return Response(EligibilitySerializer(result).data)
 
 
 class ApplicationSerializer(serializers.ModelSerializer):

@@ -88,7 +88,9 @@ def loan_review_flags(application: LoanApplication, eligibility: Eligibility | N
     member = application.member
     name = member.full_name
     if eligibility is None:
-        eligibility = loan_eligibility(member=member, product=application.product, amount=application.amount)
+        eligibility = loan_eligibility(
+            member=member, product=application.product, amount=application.amount, clearing=application.top_up_of
+        )
     flags = [
         _staff_flag(rule, name=name, eligibility=eligibility, application=application) for rule in eligibility.failed
     ]

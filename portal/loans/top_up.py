@@ -73,12 +73,12 @@ class TopUpFigures:
     insurance: Decimal
     fee: Decimal  # the top-up fee, always deducted from the payout
     quote: Quote
+    capitalised: bool  # the product adds processing and insurance to the loan instead of deducting them
 
     @property
     def deducted(self) -> Decimal:
         """Every fee taken from the payout: the top-up fee, and the other fees unless capitalised."""
-        capitalised = self.principal != self.amount
-        return self.fee + (ZERO if capitalised else self.processing + self.insurance)
+        return self.fee + (ZERO if self.capitalised else self.processing + self.insurance)
 
     @property
     def net(self) -> Decimal:
@@ -91,7 +91,11 @@ def top_up_fee_of(*, product: LoanProduct, amount: Decimal) -> Decimal:
     return cents(product.top_up_fee_fixed + amount * product.top_up_fee_percent / 100)
 
 
-def top_up_figures(*, loan: Loan, product: LoanProduct, amount: Decimal, as_of: datetime.date, instalments=None):
+def top_up_figures(
+    *, loan: Loan, product: LoanProduct, amount: Decimal, as_of: datetime.date, instalments=None
+) -> TopUpFigures:
+    """The figures of topping up `loan` with a new `amount` of `product` on `as_of` (fees as `_disburse` computes
+    them)."""
     processing = cents(amount * product.processing_fee_percent / 100)
     insurance = cents(amount * product.insurance_fee_percent / 100)
     capitalised = product.fee_treatment == FeeTreatment.CAPITALISED
@@ -103,6 +107,7 @@ def top_up_figures(*, loan: Loan, product: LoanProduct, amount: Decimal, as_of: 
         insurance=insurance,
         fee=top_up_fee_of(product=product, amount=amount),
         quote=settlement_quote_of(loan=loan, as_of=as_of, instalments=instalments),
+        capitalised=capitalised,
     )
 
 

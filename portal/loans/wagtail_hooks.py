@@ -162,7 +162,12 @@ def review_case_context(review: LoanReview) -> dict:
     """Everything an appraiser, a committee member or a reader weighs: the request, eligibility today (the rules
     failed said about the member, those met), the guarantors, and each decision and vote so far."""
     application = review.application
-    eligibility = loan_eligibility(member=application.member, product=application.product, amount=application.amount)
+    eligibility = loan_eligibility(
+        member=application.member,
+        product=application.product,
+        amount=application.amount,
+        clearing=application.top_up_of,  # a top-up: the loan it clears does not count (top_up.py)
+    )
     state = review.workflow_states.order_by("created_at").last()
     return {
         "review": review,

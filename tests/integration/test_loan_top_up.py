@@ -95,6 +95,12 @@ def test_eligibility_leaves_out_the_loan_being_cleared(old, borrower, products):
             member=borrower, product=products["development"], amount="300000", term_months=12, purpose="More"
         )
     assert "amount" in exc.value.message_dict
+    api = APIClient()
+    api.force_authenticate(borrower.user)
+    url = "/api/loans/eligibility/?product=development"
+    assert api.get(url).json()["max_amount"] == "221827.32"
+    assert api.get(f"{url}&top_up_of={old.pk}").json()["max_amount"] == "360000.00"
+    assert api.get(f"{url}&top_up_of=nope").status_code == 400
 
 
 def test_the_top_up_pays_the_difference_in_one_entry_to_the_cent(old, borrower, people, staff):
