@@ -10,7 +10,8 @@ day only, since the daily job may charge a penalty on it from tomorrow.
 
 Settling posts, in one transaction:
 - the waiver, when interest to waive was already recognised (a payment reached an instalment early): Dr 4000 Loan
-  interest / Cr 1110 Interest receivable [loan], key `settlement-waiver:<loan>`; interest never recognised needs no
+  interest / Cr 1110 Interest receivable [loan], key `settlement-waiver:<loan>:<reference>` (a top-up:
+  `top-up-waiver:<application>`); interest never recognised needs no
   posting, the instalment simply stops asking for it;
 - the payment, through `loan_repay` (Dr bank / Cr 1120, 1110, 1100 [loan]; anything above the quote to deposits),
   once per reference; the loan closes and its guarantors are released there.
