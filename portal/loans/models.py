@@ -101,6 +101,24 @@ class LoanProduct(models.Model):
         default=False,
         help_text=_("The treasurer's disbursement sends the money to the member's phone (M-Pesa B2C)."),
     )
+    # Issue 16: early settlement and top-ups (settlement.py, top_up.py).
+    settlement_interest_months = models.PositiveSmallIntegerField(
+        _("interest charged on early settlement (months)"),
+        default=0,
+        help_text=_(
+            "Months of interest not yet due still charged when the loan is settled early or topped up; "
+            "0 waives all interest not yet due."
+        ),
+    )
+    top_up_fee_percent = models.DecimalField(
+        _("top-up fee (% of the new loan)"), **RATE, default=Decimal("0.0000"), validators=[MinValueValidator(0)]
+    )
+    top_up_fee_fixed = MoneyField(
+        _("top-up fee (fixed)"),
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Added to the percentage; deducted from what the member receives, to 4120 Loan top-up fees."),
+    )
 
     panels = [
         MultiFieldPanel(
@@ -125,6 +143,8 @@ class LoanProduct(models.Model):
                 FieldRowPanel(
                     [FieldPanel("penalty_kind"), FieldPanel("penalty_fixed_amount"), FieldPanel("penalty_grace_days")]
                 ),
+                FieldRowPanel([FieldPanel("top_up_fee_percent"), FieldPanel("top_up_fee_fixed")]),
+                FieldPanel("settlement_interest_months"),
             ],
             heading="Fees and penalties",
         ),
@@ -204,6 +224,14 @@ class LoanApplication(models.Model):
     # Issue 16: the payslip the member states, for the two-thirds rule (affordability.py); empty when not given.
     basic_pay = MoneyField("basic pay (KES a month)", null=True, blank=True)
     total_deductions = MoneyField("total deductions today (KES a month)", null=True, blank=True)
+    top_up_of = models.ForeignKey(
+        "Loan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="top_up_applications",
+        help_text="A top-up: the member's active loan this one clears when it is paid out (top_up.py).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -317,6 +345,15 @@ class Loan(models.Model):
     days_past_due = models.PositiveIntegerField(default=0, help_text="Updated by the daily loan job.")
     classification = models.CharField(
         max_length=12, choices=Classification.choices, default=Classification.PERFORMING, db_index=True
+    )
+    top_up_fee = MoneyField(default=0, help_text="A top-up: the fee deducted from what the member received.")
+    refinanced_by = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refinances",
+        help_text="Closed by a top-up: the new loan that cleared it.",
     )
 
     class Meta:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -52,7 +52,6 @@ from .models import (
     LoanStatus,
 )
 from .schedule import schedule_build
-from .selectors import settlement_quote
 
 LOANS = "1100"
 INTEREST_RECEIVABLE = "1110"
@@ -100,11 +99,20 @@ def application_submit(
     today=None,
     basic_pay=None,
     total_deductions=None,
+    top_up_of: Loan | None = None,
 ) -> LoanApplication:
     """Check the request against the product, the member's eligibility and the guarantee rules (every failure
     named), then record it and ask each guarantor. `basic_pay` and `total_deductions` are the member's payslip
-    (both or neither): with them the two-thirds rule applies (affordability.py)."""
+    (both or neither): with them the two-thirds rule applies (affordability.py). `top_up_of`: the member's active
+    loan this one clears when paid out (top_up.py): it does not count against the limit or the free deposits."""
     errors: dict[str, list[str]] = {}
+    if top_up_of is not None:
+        from .top_up import top_up_check  # top_up.py builds on this module
+
+        try:
+            top_up_check(member=member, loan=top_up_of)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     try:
         amount = _amount(amount, "amount")
     except ValidationError as exc:
@@ -137,6 +145,10 @@ def application_submit(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    if top_up_of is not None:
+        from .top_up import top_up_amount_check
+
+        top_up_amount_check(loan=top_up_of, product=product, amount=amount, today=today)
     eligibility = loan_eligibility(
         member=member,
         product=product,
@@ -145,6 +157,7 @@ def application_submit(
         term_months=term,
         basic_pay=basic_pay,
         total_deductions=total_deductions,
+        clearing=top_up_of,
     )
     if not all(rule.passed for rule in eligibility.rules):
         failures: dict[str, list[str]] = {}
@@ -154,7 +167,9 @@ def application_submit(
                 rule.detail
             )
         raise ValidationError(failures)
-    requests, cover = _guarantees_check(member=member, product=product, amount=amount, guarantors=guarantors or [])
+    requests, cover = _guarantees_check(
+        member=member, product=product, amount=amount, guarantors=guarantors or [], clearing=top_up_of
+    )
     application = LoanApplication.objects.create(
         member=member,
         product=product,
@@ -166,6 +181,7 @@ def application_submit(
         cover_needed=cover,
         basic_pay=basic_pay,
         total_deductions=total_deductions,
+        top_up_of=top_up_of,
     )
     for guarantor, guaranteed in requests:
         Guarantee.objects.create(application=application, guarantor=guarantor, amount=guaranteed)
@@ -203,11 +219,11 @@ def application_submit(
     return application
 
 
-def _guarantees_check(*, member, product, amount, guarantors) -> tuple[list, Decimal]:
+def _guarantees_check(*, member, product, amount, guarantors, clearing=None) -> tuple[list, Decimal]:
     """domain.md: guarantees cover the part above the borrower's free deposits, by at least the product's number of
     guarantors; each guarantee within the guarantor's free deposits; nobody guarantees more than the limit of loans."""
     limit = sacco_settings().max_active_guarantees
-    cover = max(amount - free_deposits(member=member), ZERO)
+    cover = max(amount - free_deposits(member=member, clearing=clearing), ZERO)
     errors, requests, seen = [], [], set()
     for number, request in enumerate(guarantors, start=1):
         name = f"Guarantor {number}" + (f" ({request.label})" if request.label else "")
@@ -427,7 +443,8 @@ def loan_disburse(
     bank account (`by_bank` pays from the bank all the same); a loan whose payout failed and was reversed is paid out
     again on the same loan row."""
     date = date or timezone.localdate()
-    channel = None if by_bank else channel_for(application.product)
+    # A top-up is paid from the bank: its payout is what is left after clearing the old loan (top_up.py).
+    channel = None if by_bank or application.top_up_of_id else channel_for(application.product)
     account = bank_account or bank_account_primary()
     if channel is None and (account is None or not account.active):
         raise ValidationError({"bank_account": ["Choose an active bank account to pay from."]})
@@ -447,7 +464,12 @@ def loan_disburse(
                 raise LoanStateError(
                     f"Only an approved application is paid out; this one is {locked.get_status_display().lower()}."
                 )
-            loan = _disburse(locked, by=by, date=date, account=account, channel=channel, redo=existing)
+            if locked.top_up_of_id is not None:
+                from .top_up import top_up_disburse  # top_up.py builds on this module
+
+                loan = top_up_disburse(locked, by=by, date=date, account=account)
+            else:
+                loan = _disburse(locked, by=by, date=date, account=account, channel=channel, redo=existing)
             audit_log(
                 instance=loan,
                 action=POST,
@@ -685,30 +707,12 @@ def loan_settle(
     bank_account: BankAccount | None = None,
     recorded_by=None,
 ) -> RepaymentResult:
-    """Early settlement (L12): interest of instalments not yet due is waived, then the payment is applied as usual;
-    it must cover the quote (penalties, interest due, all principal). Guarantees end with the loan."""
-    date = date or timezone.localdate()
-    amount = _amount(amount, "amount")
-    with transaction.atomic():
-        locked = Loan.objects.select_for_update(of=("self",)).get(pk=loan.pk)
-        if LoanRepayment.objects.filter(entry__idempotency_key=f"repayment:{(reference or '').strip()}").exists():
-            return loan_repay(loan=locked, amount=amount, reference=reference, date=date, recorded_by=recorded_by)
-        quote = settlement_quote(loan=locked, as_of=date)
-        if amount < quote.total:
-            raise ValidationError(
-                {"amount": [f"Settling today takes {format_money(quote.total)}; {format_money(amount)} is not enough."]}
-            )
-        LoanInstalment.objects.filter(loan=locked, due_date__gt=date, interest_accrued=False).update(
-            interest=F("interest_paid")
-        )
-        return loan_repay(
-            loan=locked,
-            amount=amount,
-            reference=reference,
-            date=date,
-            bank_account=bank_account,
-            recorded_by=recorded_by,
-        )
+    """Early settlement (L12): kept for its callers; the rule and the postings live in settlement.py."""
+    from .settlement import loan_settle_early  # settlement.py builds on this module
+
+    return loan_settle_early(
+        loan=loan, amount=amount, reference=reference, date=date, bank_account=bank_account, recorded_by=recorded_by
+    )
 
 
 def application_withdraw(*, application: LoanApplication, by_member: Member) -> LoanApplication:

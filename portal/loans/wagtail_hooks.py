@@ -27,7 +27,7 @@ from portal.workflows.views import (
     summary_for,
 )
 
-from . import admin_views
+from . import admin_views, settlement_admin
 from .approval import loan_review_rules_met, review_progress
 from .disbursement_channels import payout_describe, payout_pending_channel
 from .eligibility import application_eligibility
@@ -78,6 +78,9 @@ class LoanProductViewSet(SnippetViewSet):
         "penalty_fixed_amount",
         "penalty_grace_days",
         "disburse_by_mpesa",
+        "settlement_interest_months",
+        "top_up_fee_percent",
+        "top_up_fee_fixed",
         "active",
     ]
     export_filename = "loan-products"
@@ -109,6 +112,8 @@ class LoanIndexView(ExportingIndexView):
         if instance.status == "active" and self.request.user.has_perm("loans.record_repayment"):
             url = reverse("loans_loan_repayment", args=[instance.pk])
             buttons.append(ListingMenuItem("Record repayment", url=url, icon_name="plus"))
+            url = reverse("loans_loan_settle", args=[instance.pk])
+            buttons.append(ListingMenuItem(_("Settle early"), url=url, icon_name="tick"))
         if (
             instance.status == "active"
             and self.request.user.has_perm("loans.disburse_loan")
@@ -418,4 +423,5 @@ def loans_admin_urls():
             admin_views.repayment_reverse_view,
             name="loans_repayment_reverse",
         ),
+        path("loans/loans/<uuid:pk>/settle/", settlement_admin.loan_settle_view, name="loans_loan_settle"),
     ]

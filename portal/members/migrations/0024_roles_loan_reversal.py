@@ -7,6 +7,6 @@ from portal.members.migrations._helpers import sync_roles
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0023_roles_translate_pages"), ("loans", "0007_repayment_reversal")]
+    dependencies = [("members", "0023_roles_translate_pages"), ("loans", "0008_repayment_reversal")]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]

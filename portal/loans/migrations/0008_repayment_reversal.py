@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("finance", "0011_journal_refuses_truncate"),
-        ("loans", "0006_product_disburse_by_mpesa"),
+        ("loans", "0007_fees_penalty_kinds_and_payslip"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
