@@ -19,6 +19,7 @@ from . import (
     views,
 )
 from . import contributions_views as cv
+from . import loan_workout_views as lw
 
 app_name = "api"
 
@@ -190,4 +191,13 @@ urlpatterns = [
         reports_views.FinancialStatementApproveView.as_view(),
         name="financial-statement-approve",
     ),
+]
+
+# Issue 16: restructuring and writing off loans (portal/api/loan_workout_views.py).
+urlpatterns += [
+    path("loans/loans/<uuid:pk>/restructure/", lw.RestructurePrepareView.as_view(), name="loan-restructure"),
+    path("loans/restructures/<uuid:pk>/approve/", lw.RestructureApproveView.as_view(), name="loan-restructure-approve"),
+    path("loans/loans/<uuid:pk>/write-off/", lw.WriteOffPrepareView.as_view(), name="loan-write-off"),
+    path("loans/write-offs/", lw.WrittenOffListView.as_view(), name="loan-write-offs"),
+    path("loans/write-offs/<uuid:pk>/approve/", lw.WriteOffApproveView.as_view(), name="loan-write-off-approve"),
 ]

@@ -34,6 +34,14 @@ from .eligibility import loan_eligibility
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
 from .schedule import schedule_build
+from .workout_admin import (
+    LoanRestructureViewSet,
+    LoanWriteOffViewSet,
+    loan_restructure_view,
+    loan_workout_buttons,
+    loan_write_off_view,
+    written_off_view,
+)
 
 
 def _application_payout(application) -> str:
@@ -114,6 +122,8 @@ class LoanIndexView(ExportingIndexView):
             buttons.append(ListingMenuItem(_("Payout not made"), url=url, icon_name="warning"))
         url = reverse("loans_loan_statement", args=[instance.pk])
         buttons.append(ListingMenuItem("Statement (PDF)", url=url, icon_name="doc-full"))
+        for label, url in loan_workout_buttons(instance, self.request.user):  # issue 16
+            buttons.append(ListingMenuItem(label, url=url, icon_name="repeat" if label == "Restructure" else "bin"))
         return buttons
 
 
@@ -343,6 +353,8 @@ class LoansGroup(SnippetViewSetGroup):
         LoanViewSet,
         LoanInstalmentViewSet,
         LoanRepaymentViewSet,
+        LoanRestructureViewSet,
+        LoanWriteOffViewSet,
     )
     menu_icon = "form"
     menu_label = "Loans"
@@ -357,6 +369,14 @@ class LoansGroup(SnippetViewSetGroup):
         items = list(super().get_submenu_items())
         items.append(
             PortfolioMenuItem("PAR and provisioning", reverse_lazy("loans_portfolio"), icon_name="table", order=900)
+        )
+
+        class WrittenOffMenuItem(MenuItem):
+            def is_shown(self, request):
+                return request.user.has_perm("loans.view_loanwriteoff")
+
+        items.append(
+            WrittenOffMenuItem("Written-off loans", reverse_lazy("loans_written_off"), icon_name="bin", order=910)
         )
         return items
 
@@ -380,4 +400,8 @@ def loans_admin_urls():
             admin_views.loan_payout_not_made_view,
             name="loans_loan_payout_not_made",
         ),
+        # Issue 16: restructure and write-off (workout_admin.py).
+        path("loans/loans/<uuid:pk>/restructure/", loan_restructure_view, name="loans_loan_restructure"),
+        path("loans/loans/<uuid:pk>/write-off/", loan_write_off_view, name="loans_loan_write_off"),
+        path("loans/written-off/", written_off_view, name="loans_written_off"),
     ]
