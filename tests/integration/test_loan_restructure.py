@@ -266,3 +266,30 @@ def test_api_prepare_and_approve(borrower, products, staff_user, deciders, clock
     assert answer.json()["status"] == "applied" and answer.json()["new_principal"] == "76108.02"
     assert LoanRestructure.objects.get().status == ProposalStatus.APPLIED
     _clean()
+
+
+def test_admin_prepare_then_committee_decides_in_approvals(client, borrower, products, staff_user, deciders):
+    from tests.conftest import sign_in_verified
+
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
+    sign_in_verified(client, deciders["officer"])
+    listing = client.get("/admin/snippets/loans/loan/").content.decode()
+    assert f"/admin/loans/loans/{loan.pk}/restructure/" in listing
+    url = f"/admin/loans/loans/{loan.pk}/restructure/"
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"term_months": "0", "annual_rate": "12", "holiday_months": "0", "reason": "x"})
+    assert bad.status_code == 200 and LoanRestructure.objects.count() == 0
+    done = client.post(url, {"term_months": "24", "annual_rate": "12", "holiday_months": "1", "reason": "Sick leave"})
+    assert done.status_code == 302
+    record = LoanRestructure.objects.get()
+
+    for name in ("joseph", "mercy"):
+        client.logout()
+        sign_in_verified(client, deciders[name])
+        approvals = client.get("/admin/snippets/loans/loanrestructure/")
+        assert approvals.status_code == 200 and borrower.membership_number in approvals.content.decode()
+        decide = f"/admin/approvals/loans/loanrestructure/{record.pk}/decide/approve/"
+        assert client.post(decide, {"comment": ""}).status_code == 302
+    record.refresh_from_db()
+    assert record.status == ProposalStatus.APPLIED and loan.instalments.count() == 24
+    _clean()

@@ -134,15 +134,18 @@ def test_only_a_loss_loan_is_written_off_and_the_preparer_never_approves(
     _clean()
 
 
-def test_api_prepare_approve_and_written_off_list(client, borrower, products, staff_user, deciders, clock_at):
+def test_api_prepare_approve_and_written_off_list(
+    client, borrower, products, staff_user, deciders, clock_at, make_user
+):
     loan = _loss_loan(borrower, products, staff_user)
+    auditor = staff_user(roles.AUDITORS)
     clock_at(datetime.date(2027, 3, 2))
     url = f"/api/loans/loans/{loan.pk}/write-off/"
     api = APIClient()
-    api.force_authenticate(staff_user(roles.AUDITORS))
+    api.force_authenticate(auditor)
     assert api.post(url, {"reason": "x"}, format="json").status_code == 403
     api = APIClient()
-    api.force_authenticate(staff_user(roles.TREASURER))
+    api.force_authenticate(make_user("second-treasurer@sacco.example", role=roles.TREASURER))
     assert api.post(url, {}, format="json").status_code == 400
     answer = api.post(url, {"reason": "Lost"}, format="json")
     assert answer.status_code == 201, answer.content
@@ -156,7 +159,7 @@ def test_api_prepare_approve_and_written_off_list(client, borrower, products, st
     assert answer.json()["status"] == "applied" and answer.json()["memo_balance"] == "107684.73"
     assert LoanWriteOff.objects.get().status == ProposalStatus.APPLIED
 
-    sign_in_verified(client, staff_user(roles.AUDITORS))
+    sign_in_verified(client, auditor)
     page = client.get("/admin/loans/written-off/")
     assert page.status_code == 200 and "107,684.73" in page.content.decode()
     _clean()
