@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from portal.audit.services import ACTION, POST, audit_log
@@ -199,3 +200,13 @@ def write_off_recover(
     if excess > 0:
         summaries_refresh(member_ids=[member_id])
     return repayment
+
+
+def recoverable_loans():
+    """Written-off loans with something still owed on their memo record (where a check-off loan repayment of a
+    member with no active loan goes: allocation.py)."""
+    return Loan.objects.filter(
+        status=LoanStatus.WRITTEN_OFF,
+        write_offs__status=ProposalStatus.APPLIED,
+        write_offs__recovered__lt=F("write_offs__principal") + F("write_offs__interest") + F("write_offs__penalty"),
+    )

@@ -163,3 +163,29 @@ def test_api_prepare_approve_and_written_off_list(
     page = client.get("/admin/loans/written-off/")
     assert page.status_code == 200 and "107,684.73" in page.content.decode()
     _clean()
+
+
+def test_a_checkoff_repayment_of_a_written_off_loan_is_a_recovery(borrower, products, staff_user, deciders, clock_at):
+    from django.test import TestCase
+
+    from portal.contributions.checkoff import checkoff_post
+    from portal.finance.banking.services import bank_account_primary
+
+    loan = _loss_loan(borrower, products, staff_user)
+    clock_at(datetime.date(2027, 3, 2))
+    record = _approve(write_off_prepare(loan=loan, reason="Lost", by=deciders["officer"]), deciders)
+    content = f"membership_number,deposits,loan_repayment\n{borrower.membership_number},1000,2500\n".encode()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        checkoff_post(
+            content=content,
+            file_name="mar.csv",
+            period=datetime.date(2027, 3, 1),
+            bank_account=bank_account_primary(),
+            received_on=datetime.date(2027, 3, 2),
+        )
+    # The 2,500.00 moves from 2300 [member] to 4300; the memo balance falls to 107,684.73 − 2,500 = 105,184.73.
+    assert account_balance(code="2300", member=borrower) == D("0.00")
+    assert account_balance(code="4300") == D("2500.00") and account_balance(code="1100") == D("0.00")
+    record.refresh_from_db()
+    assert record.recovered == D("2500.00") and record.memo_balance == D("105184.73")
+    _clean()
