@@ -189,3 +189,36 @@ def test_a_checkoff_repayment_of_a_written_off_loan_is_a_recovery(borrower, prod
     record.refresh_from_db()
     assert record.recovered == D("2500.00") and record.memo_balance == D("105184.73")
     _clean()
+
+
+def test_an_mpesa_loan_payment_on_a_written_off_loan_is_a_recovery(
+    client, borrower, products, staff_user, deciders, clock_at, django_capture_on_commit_callbacks
+):
+    import json
+
+    from portal.mpesa.models import MpesaReceipt, ReceiptStatus
+    from tests.factories import c2b_body
+
+    loan = _loss_loan(borrower, products, staff_user)
+    clock_at(datetime.date(2027, 3, 2))
+    record = _approve(write_off_prepare(loan=loan, reason="Lost", by=deciders["officer"]), deciders)
+    body = c2b_body(
+        borrower,
+        trans_id="QREC000001",
+        amount="1200",
+        ref=f"{borrower.membership_number}-L",
+        TransTime="20270302100000",
+    )
+    token = "test-callback-token-0123456789abcdef0123456789abcdef"
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(
+            f"/api/mpesa/c2b/confirmation/{token}/", data=json.dumps(body), content_type="application/json"
+        )
+    assert answer.status_code == 200
+    receipt = MpesaReceipt.objects.get()
+    assert receipt.status == ReceiptStatus.POSTED and receipt.note == "Recovery on a written-off loan"
+    # Dr paybill / Cr 2300 [member], then Dr 2300 / Cr 4300 1,200.00: 2300 back to zero.
+    assert account_balance(code="2300", member=borrower) == D("0.00") and account_balance(code="4300") == D("1200.00")
+    record.refresh_from_db()
+    assert record.memo_balance == D("106484.73")  # 107,684.73 − 1,200.00
+    _clean()
