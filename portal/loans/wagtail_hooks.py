@@ -301,8 +301,19 @@ class LoanInstalmentViewSet(SnippetViewSet):
     permission_policy = ReadOnlyPermissionPolicy(LoanInstalment)
     icon = "date"
     menu_label = "Instalments"
-    list_display = ["loan", "number", "due_date", "principal", "interest", "penalty", "principal_paid", "interest_paid"]
-    list_filter = ["due_date"]
+    list_display = [
+        "loan",
+        "number",
+        "due_date",
+        "principal",
+        "interest",
+        "penalty",
+        "principal_paid",
+        "interest_paid",
+        "schedule_version",
+        "superseded",
+    ]
+    list_filter = ["due_date", "superseded"]  # superseded: the schedules a restructure replaced (issue 16)
     list_export = [
         "loan.member.membership_number",
         "number",
@@ -317,7 +328,7 @@ class LoanInstalmentViewSet(SnippetViewSet):
     export_filename = "loan-instalments"
 
     def get_queryset(self, request):
-        return LoanInstalment.objects.select_related("loan__product")
+        return LoanInstalment.all_versions.select_related("loan__product")
 
 
 class LoanRepaymentViewSet(SnippetViewSet):

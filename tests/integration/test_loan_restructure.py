@@ -292,4 +292,7 @@ def test_admin_prepare_then_committee_decides_in_approvals(client, borrower, pro
         assert client.post(decide, {"comment": ""}).status_code == 302
     record.refresh_from_db()
     assert record.status == ProposalStatus.APPLIED and loan.instalments.count() == 24
+    # The replaced schedule stays readable in the admin (Loans → Instalments, filter "superseded").
+    history = client.get("/admin/snippets/loans/loaninstalment/?superseded=true")
+    assert history.status_code == 200
     _clean()
