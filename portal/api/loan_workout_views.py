@@ -49,6 +49,10 @@ class RestructureSerializer(serializers.ModelSerializer):
     penalty_capitalised = MoneyField(read_only=True)
     new_principal = MoneyField(read_only=True, help_text="What the new schedule repays (0.00 until applied).")
     step = serializers.CharField(source="waiting_for", read_only=True)
+    classification_held = serializers.CharField(
+        read_only=True,
+        help_text="The class kept until the loan has paid `cure_payments` instalments on time; empty until applied.",
+    )
 
     class Meta:
         model = LoanRestructure
