@@ -30,6 +30,10 @@ def main() -> None:
 
     if not os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    # Persistent connections as in production (base.py: 60 s); the test settings close them after each request,
+    # and django-q2's ORM broker closes "old" connections on every enqueue, so with 0 each posted receipt's
+    # payment-received message would reconnect to the database.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("BENCH_CONN_MAX_AGE", "60"))
     django.setup()
     setup_test_environment()
     runner = get_runner(settings)(verbosity=0, interactive=False)

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from portal.loans.affordability import payslip_parse
 from portal.loans.approval import loan_review_act
 from portal.loans.eligibility import loan_eligibility
 from portal.loans.models import (
@@ -28,6 +29,7 @@ from portal.loans.models import (
     LoanInstalment,
     LoanProduct,
     LoanRepayment,
+    LoanStatus,
 )
 from portal.loans.reminders import payment_reminders_send
 from portal.loans.selectors import applications_visible_to, due_payments, guarantees_visible_to, loans_visible_to
@@ -88,12 +90,23 @@ class EligibilityAmountSerializer(serializers.Serializer):
 
 
 class EligibilityView(APIView):
-    """GET /api/loans/eligibility/?product=<slug or id>[&amount=][&member=<id> for staff]."""
+    """GET /api/loans/eligibility/?product=<slug or id>[&amount=][&member=<id> for staff][&term_months=&basic_pay=
+    &total_deductions=: with an amount, the two-thirds rule on those payslip figures]."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("product", str), OpenApiParameter("amount", str), OpenApiParameter("member", str)],
+        parameters=[
+            OpenApiParameter("product", str),
+            OpenApiParameter("amount", str),
+            OpenApiParameter("member", str),
+            OpenApiParameter("term_months", int, description="With amount and the payslip: the two-thirds rule."),
+            OpenApiParameter("basic_pay", str, description="Basic pay a month (payslip). " + MONEY_HELP),
+            OpenApiParameter("total_deductions", str, description="Deductions a month today (payslip). " + MONEY_HELP),
+            OpenApiParameter(
+                "top_up_of", str, description="A top-up: the member's active loan it clears (it does not count)."
+            ),
+        ],
         responses={200: EligibilitySerializer},
     )
     def get(self, request):
@@ -111,7 +124,27 @@ class EligibilityView(APIView):
         wanted = EligibilityAmountSerializer(data={} if amount in (None, "") else {"amount": amount})
         wanted.is_valid(raise_exception=True)
         amount = wanted.validated_data["amount"]
-        return Response(EligibilitySerializer(loan_eligibility(member=member, product=product, amount=amount)).data)
+        clearing = None
+        top_up_of = query_uuid(request.query_params, "top_up_of")
+        if top_up_of:
+            clearing = Loan.objects.filter(pk=top_up_of, member=member, status=LoanStatus.ACTIVE).first()
+            if clearing is None:
+                return Response({"top_up_of": ["Choose one of the member's active loans."]}, status=400)
+        term_months = query_int(request.query_params, "term_months", min_value=1, max_value=600)
+        basic_pay, total_deductions = payslip_parse(
+            basic_pay=request.query_params.get("basic_pay"),
+            total_deductions=request.query_params.get("total_deductions"),
+        )
+        eligibility = loan_eligibility(
+            member=member,
+            product=product,
+            amount=amount,
+            term_months=term_months,
+            basic_pay=basic_pay,
+            total_deductions=total_deductions,
+            clearing=clearing,
+        )
+        return Response(EligibilitySerializer(eligibility).data)
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -134,6 +167,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "decision_reason",
             "decided_at",
             "created_at",
+            "basic_pay",
+            "total_deductions",
+            "top_up_of",
         ]
         read_only_fields = fields
 
@@ -149,6 +185,25 @@ class ApplicationInSerializer(serializers.Serializer):
     term_months = serializers.CharField()
     purpose = serializers.CharField(allow_blank=True)
     guarantors = GuarantorInSerializer(many=True, required=False, default=list)
+    basic_pay = MoneyTextField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Basic pay a month, from the member's payslip (with total_deductions: the two-thirds rule). "
+        + MONEY_HELP,
+    )
+    total_deductions = MoneyTextField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text='Everything deducted from pay a month today, from the same payslip ("0" when none). ' + MONEY_HELP,
+    )
+    top_up_of = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A top-up: the id of your own active loan that this loan clears when paid out (issue 16).",
+    )
 
 
 class ApplicationListView(generics.ListAPIView):
@@ -174,6 +229,11 @@ class ApplicationListView(generics.ListAPIView):
         product = _product(data.validated_data["product"])
         if product is None:
             return Response({"product": ["No such loan product."]}, status=400)
+        top_up_of = None
+        if data.validated_data["top_up_of"] is not None:
+            top_up_of = Loan.objects.filter(pk=data.validated_data["top_up_of"], member=member).first()
+            if top_up_of is None:  # another member's loan reads as none at all
+                return Response({"top_up_of": ["Choose one of your own active loans."]}, status=400)
         application = application_submit(
             member=member,
             product=product,
@@ -181,6 +241,9 @@ class ApplicationListView(generics.ListAPIView):
             term_months=data.validated_data["term_months"],
             purpose=data.validated_data["purpose"],
             guarantors=_guarantors(data.validated_data["guarantors"]),
+            basic_pay=data.validated_data.get("basic_pay"),
+            total_deductions=data.validated_data.get("total_deductions"),
+            top_up_of=top_up_of,
         )
         return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
@@ -300,6 +363,7 @@ class LoanSerializer(serializers.ModelSerializer):
             "amount_paid_out",
             "processing_fee",
             "insurance_fee",
+            "application_fee",
             "annual_rate",
             "method",
             "term_months",

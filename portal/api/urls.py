@@ -11,6 +11,8 @@ from . import (
     banking_views,
     cashbook_views,
     dividends_views,
+    loan_actions_views,
+    loan_settlement_views,
     loans_views,
     member_views,
     message_preferences_views,
@@ -139,6 +141,13 @@ urlpatterns = [
         loans_views.GenerateStatementView.as_view(),
         name="loan-generate-statement",
     ),
+    # Early settlement (issue 16): the quote for whoever reads the loan, settling for staff who record repayments.
+    path(
+        "loans/loans/<uuid:pk>/settlement-quote/",
+        loan_settlement_views.SettlementQuoteView.as_view(),
+        name="loan-settlement-quote",
+    ),
+    path("loans/loans/<uuid:pk>/settle/", loan_settlement_views.SettleView.as_view(), name="loan-settle"),
     # Savings (C1–C7)
     path("contributions/monthly/", cv.MonthlyContributionListView.as_view(), name="contributions-monthly"),
     path("contributions/monthly/bulk-create/", cv.MonthlyBulkCreateView.as_view(), name="contributions-bulk-create"),
@@ -190,6 +199,12 @@ urlpatterns = [
         "reports/financial-statements/<uuid:pk>/approve/",
         reports_views.FinancialStatementApproveView.as_view(),
         name="financial-statement-approve",
+    ),
+    # Issue 16: a repayment posted in error, reversed by the treasurer or an administrator (fresh second factor).
+    path(
+        "loans/repayments/<uuid:pk>/reverse/",
+        loan_actions_views.RepaymentReverseView.as_view(),
+        name="loan-repayment-reverse",
     ),
 ]
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from portal.audit.services import EDIT, POST, REVERSE, audit_log, audit_log_many
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.bulk_insert import instance_row, rows_insert
-from portal.finance.ledger.models import Account, JournalLine
+from portal.finance.ledger.models import Account, JournalEntry, JournalLine
 from portal.finance.ledger.services import IdempotencyConflict, Line, Posting, ledger_post_many, ledger_reverse
 from portal.members.models import Member, MemberStatus
 from portal.society.money import InvalidAmount, format_money, parse_amount, to_cents
@@ -368,6 +368,19 @@ class AlreadyReversed(ValidationError):
     pass
 
 
+def _row_loan_money_back(row) -> bool:
+    """Every loan posting made from this check-off row's loan repayment (`repayment:checkoff:<file>:<row>…`, and any
+    `allocation:…` beyond the loans) is reversed, so its money is back in 2300 [member] (a loan repayment reversed in
+    error, issue 16) and the row may be reversed as a whole. Read from the journal: this app does not read loans."""
+    stem = f"checkoff:{row.checkoff.sha256[:16]}:{row.row_number}"
+    postings = JournalEntry.objects.filter(
+        Q(idempotency_key=f"repayment:{stem}")
+        | Q(idempotency_key__startswith=f"repayment:{stem}:")
+        | Q(idempotency_key__startswith=f"allocation:{stem}:")
+    )
+    return postings.exists() and not postings.filter(reversed_by__isnull=True).exists()
+
+
 @transaction.atomic
 def payment_reverse(*, payment: MonthlyContribution | ShareCapitalPayment, reason: str, reversed_by) -> None:
     """Correct a payment by a contra entry (C8): the posted entry stays, its mirror image is posted. When the
@@ -379,7 +392,7 @@ def payment_reverse(*, payment: MonthlyContribution | ShareCapitalPayment, reaso
     if hasattr(entry, "reversed_by"):
         raise AlreadyReversed("This payment has already been reversed.")
     row = getattr(entry, "checkoff_row", None)
-    if row is not None and row.loan_allocated_at is not None:
+    if row is not None and row.loan_allocated_at is not None and not _row_loan_money_back(row):
         raise ValidationError(
             "This check-off row's loan repayment was already applied to the member's loan; reversing the row "
             "would take the money back from 2300 while the loan keeps it. Correct it with an adjusting entry."

@@ -21,8 +21,9 @@ from portal.society.money_fields import MoneyFormField
 from portal.society.tabular import list_export
 
 from .disbursement_channels import payout_describe, payout_pending_channel
-from .models import Loan, LoanApplication, LoanStatus
+from .models import Loan, LoanApplication, LoanRepayment, LoanStatus
 from .portfolio_tables import loan_portfolio_sections
+from .reversal import RepaymentAlreadyReversed, repayment_reverse
 from .selectors import portfolio_aging, portfolio_by_product, portfolio_report
 from .services import LoanStateError, disbursement_date_check, loan_disburse, loan_repay
 from .statements import loan_statement_pdf
@@ -232,3 +233,64 @@ def portfolio_report_view(request):
             "aging": portfolio_aging(today=today),
         },
     )
+
+
+class ReverseRepaymentForm(forms.Form):
+    reason = forms.CharField(
+        label=_lazy("Why it is reversed"),
+        max_length=200,
+        help_text=_lazy("Wrong member, amount or reference; it goes in the audit trail and on the member's statement."),
+    )
+
+
+REPAYMENTS = "wagtailsnippets_loans_loanrepayment:list"
+
+
+@fresh_otp_required
+def repayment_reverse_view(request, pk):
+    """*Reverse* on a repayment (issue 16): the treasurer or an administrator, with a reason and a fresh code
+    (reversal.py says what it posts)."""
+    _require(request, "loans.reverse_loanrepayment")
+    repayment = get_object_or_404(LoanRepayment.objects.select_related("loan__member__user", "loan__product"), pk=pk)
+    kept = form_stash_take(request=request) if request.method == "GET" else None
+    if kept is not None:  # back from the code page: the reason typed, to confirm
+        form = ReverseRepaymentForm(kept)
+        form.is_valid()
+        messages.info(request, _("Your answers are kept. Check them and press “Reverse” to reverse the repayment."))
+    else:
+        form = ReverseRepaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reversal = repayment_reverse(repayment=repayment, by=request.user, reason=form.cleaned_data["reason"])
+        except RepaymentAlreadyReversed as exc:
+            messages.error(request, exc.messages[0])
+            return redirect(REPAYMENTS)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            moved = reversal.reallocations.count()
+            text = _("Repayment %(reference)s of KES %(amount)s reversed.") % {
+                "reference": repayment.reference,
+                "amount": f"{repayment.amount:,.2f}",
+            }
+            if moved:
+                text += " " + _("%(n)s later repayment(s) re-allocated.") % {"n": moved}
+            if reversal.loan_reopened:
+                text += " " + _("The loan is open again.")
+            messages.success(request, text)
+            return redirect(REPAYMENTS)
+    loan = repayment.loan
+    intro = _(
+        "Reverse KES %(amount)s, ref. %(reference)s of %(date)s, on the %(product)s of %(member)s %(name)s. "
+        "Money that came by check-off or M-Pesa goes back to unallocated receipts; a counter or bank payment goes "
+        "back out of its bank account. Later repayments of this loan are allocated again."
+    ) % {
+        "amount": f"{repayment.amount:,.2f}",
+        "reference": repayment.reference,
+        "date": f"{repayment.date:%d %b %Y}",
+        "product": loan.product,
+        "member": loan.member.membership_number,
+        "name": loan.member.user.get_full_name(),
+    }
+    title = _("Reverse a repayment")
+    return _page(request, title=title, intro=intro, form=form, cancel=REPAYMENTS, button=_("Reverse"))

@@ -19,7 +19,7 @@ from portal.workflows.models import CommitteeVote
 from portal.workflows.services import decision_validate, workflow_act
 from portal.workflows.summary import ApprovalFlag, ApprovalSummary
 
-from .eligibility import Eligibility, loan_eligibility
+from .eligibility import Eligibility, application_eligibility
 from .models import ApplicationStatus, GuaranteeStatus, LoanApplication, LoanReview
 from .services import LoanStateError, application_approve, application_reject
 
@@ -64,6 +64,8 @@ def _staff_flag(rule, *, name: str, eligibility: Eligibility, application: LoanA
             f"{format_money(eligibility.deposits)} × {application.product.deposits_multiple.normalize():f}, "
             f"loans outstanding {format_money(eligibility.outstanding)}).",
         )
+    if rule.code == "affordability":
+        return ApprovalFlag("affordability", "two-thirds rule not met", f"{name}: {rule.detail}")
     return ApprovalFlag(rule.code, rule.code.replace("_", " "), f"{name}: {rule.detail}")
 
 
@@ -75,6 +77,7 @@ RULES_MET = {
     "share_capital": "share capital complete",
     "arrears": "no arrears",
     "limit": "within the loan limit",
+    "affordability": "two-thirds rule met",
 }
 
 
@@ -88,7 +91,7 @@ def loan_review_flags(application: LoanApplication, eligibility: Eligibility | N
     member = application.member
     name = member.full_name
     if eligibility is None:
-        eligibility = loan_eligibility(member=member, product=application.product, amount=application.amount)
+        eligibility = application_eligibility(application=application)
     flags = [
         _staff_flag(rule, name=name, eligibility=eligibility, application=application) for rule in eligibility.failed
     ]

@@ -1,51 +1,16 @@
 """The loan calculator's form and result (S2), shared by the public page and the member portal: the schedule, the
-fees, what is paid out, and what a flat rate really costs."""
-
-from dataclasses import dataclass
-from decimal import Decimal
+fees (fees.py, as disbursement charges them), what is paid out, and what a flat rate really costs."""
 
 from django import forms
 from django.utils import timezone
 
 from portal.society.money_fields import MoneyFormField
 
-from .models import FeeTreatment, LoanProduct
-from .schedule import Method, cents, flat_effective_annual_rate, schedule_build
+from .fees import LoanFees, loan_fees
+from .models import LoanProduct
+from .schedule import Method, flat_effective_annual_rate, schedule_build
 
-
-@dataclass(frozen=True)
-class LoanFees:
-    """A loan's one-off fees and what they do to it: deducted, the member receives less; capitalised, the member
-    receives the amount asked for and owes (and pays interest on) the fees too."""
-
-    amount: Decimal
-    processing: Decimal
-    insurance: Decimal
-    capitalised: bool
-
-    @property
-    def total(self) -> Decimal:
-        return self.processing + self.insurance
-
-    @property
-    def principal(self) -> Decimal:
-        """What the schedule runs on."""
-        return self.amount + self.total if self.capitalised else self.amount
-
-    @property
-    def paid_out(self) -> Decimal:
-        """What reaches the member's account."""
-        return self.amount if self.capitalised else self.amount - self.total
-
-
-def loan_fees(*, product: LoanProduct, amount: Decimal) -> LoanFees:
-    """The fees as disbursement charges them (domain.md postings): each a percentage of the amount, in cents."""
-    return LoanFees(
-        amount=amount,
-        processing=cents(amount * product.processing_fee_percent / 100),
-        insurance=cents(amount * product.insurance_fee_percent / 100),
-        capitalised=product.fee_treatment == FeeTreatment.CAPITALISED,
-    )
+__all__ = ["CalculatorForm", "LoanFees", "calculator_context", "loan_fees"]
 
 
 class CalculatorForm(forms.Form):

@@ -16,7 +16,8 @@ from portal.members.models import Member, MemberStatus
 from portal.society.money import format_money, to_cents
 from portal.society.policy import sacco_settings
 
-from .models import Guarantee, GuaranteeStatus, LoanInstalment, LoanProduct, LoanStatus
+from .affordability import affordability_check
+from .models import Guarantee, GuaranteeStatus, LoanApplication, LoanInstalment, LoanProduct, LoanStatus
 
 ZERO = Decimal("0.00")
 
@@ -45,11 +46,13 @@ class Eligibility:
         return [r for r in self.rules if not r.passed]
 
 
-def loans_outstanding_principal(*, member: Member) -> Decimal:
-    """Σ unpaid principal of the member's active loans."""
-    totals = LoanInstalment.objects.filter(loan__member=member, loan__status=LoanStatus.ACTIVE).aggregate(
-        due=Sum("principal"), paid=Sum("principal_paid")
-    )
+def loans_outstanding_principal(*, member: Member, clearing=None) -> Decimal:
+    """Σ unpaid principal of the member's active loans; `clearing` (a loan being topped up, which the new loan
+    clears at payout) is left out (issue 16)."""
+    rows = LoanInstalment.objects.filter(loan__member=member, loan__status=LoanStatus.ACTIVE)
+    if clearing is not None:
+        rows = rows.exclude(loan_id=clearing.pk)
+    totals = rows.aggregate(due=Sum("principal"), paid=Sum("principal_paid"))
     return to_cents(str(totals["due"] or 0)) - to_cents(str(totals["paid"] or 0))
 
 
@@ -61,10 +64,12 @@ def guarantees_outstanding(*, member: Member) -> Decimal:
     return to_cents(str(total or 0))
 
 
-def free_deposits(*, member: Member) -> Decimal:
-    """Deposits − own outstanding loans − amounts guaranteed for others (domain.md), never below zero."""
+def free_deposits(*, member: Member, clearing=None) -> Decimal:
+    """Deposits − own outstanding loans − amounts guaranteed for others (domain.md), never below zero. `clearing`:
+    a loan being topped up, not counted (the new loan clears it)."""
     deposits = account_balance(code="2000", member=member)
-    return max(deposits - loans_outstanding_principal(member=member) - guarantees_outstanding(member=member), ZERO)
+    loans = loans_outstanding_principal(member=member, clearing=clearing)
+    return max(deposits - loans - guarantees_outstanding(member=member), ZERO)
 
 
 def member_in_arrears(*, member: Member, today=None) -> bool:
@@ -77,12 +82,25 @@ def member_in_arrears(*, member: Member, today=None) -> bool:
     )
 
 
-def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | None = None, today=None) -> Eligibility:
-    """Every rule of domain.md that applies before guarantors, with its numbers, and the maximum amount."""
+def loan_eligibility(
+    *,
+    member: Member,
+    product: LoanProduct,
+    amount: Decimal | None = None,
+    today=None,
+    term_months: int | None = None,
+    basic_pay: Decimal | None = None,
+    total_deductions: Decimal | None = None,
+    clearing=None,
+) -> Eligibility:
+    """Every rule of domain.md that applies before guarantors, with its numbers, and the maximum amount. With an
+    amount, a term and the payslip figures, the two-thirds rule too (affordability.py: the 1/3 rule where pay is
+    known). `clearing`: the loan a top-up clears; its outstanding principal does not count against the deposits
+    multiple (the arrears rule still reads it: a loan in arrears is not topped up)."""
     today = today or timezone.localdate()
     sacco = sacco_settings()
     balances = member_balances(member=member)
-    outstanding = loans_outstanding_principal(member=member)
+    outstanding = loans_outstanding_principal(member=member, clearing=clearing)
     ceiling = to_cents(balances.deposits * product.deposits_multiple)
     max_amount = max(min(ceiling - outstanding, product.max_amount), ZERO)
     kyc_verified = kyc_status(member=member) == "verified"
@@ -162,4 +180,29 @@ def loan_eligibility(*, member: Member, product: LoanProduct, amount: Decimal | 
         "product_max": format_money(product.max_amount),
     }
     rules.append(Rule("limit", amount is None or amount <= max_amount, limit_detail))
+    if amount is not None and term_months and basic_pay is not None and total_deductions is not None:
+        check = affordability_check(
+            product=product,
+            amount=amount,
+            term_months=term_months,
+            basic_pay=basic_pay,
+            deductions=total_deductions,
+            today=today,
+        )
+        rules.append(Rule("affordability", check.passed, check.detail))
     return Eligibility(product, max_amount, balances.deposits, outstanding, rules)
+
+
+def application_eligibility(*, application: LoanApplication, today=None) -> Eligibility:
+    """Eligibility today for an application in review: its amount and term, the payslip it states and the loan it
+    tops up."""
+    return loan_eligibility(
+        member=application.member,
+        product=application.product,
+        amount=application.amount,
+        today=today,
+        term_months=application.term_months,
+        basic_pay=application.basic_pay,
+        total_deductions=application.total_deductions,
+        clearing=application.top_up_of,  # a top-up: the loan it clears does not count (top_up.py)
+    )

@@ -20,6 +20,7 @@ from portal.society.money import to_cents
 from portal.society.policy import sacco_settings
 
 from .allocation import checkoff_repayments_allocate
+from .fees import penalty_amount, penalty_applies
 from .messages import guarantors_arrears_notify
 from .models import Classification, Loan, LoanInstalment, LoanRestructure, LoanStatus, ProposalStatus
 from .restructure import classification_with_hold, restructure_hold
@@ -81,8 +82,9 @@ def interest_fall_due(*, today: datetime.date) -> int:
 
 
 def penalties_charge(*, today: datetime.date) -> int:
-    """Once per calendar month, each instalment overdue (due before today, not fully paid) is charged the
-    penalty rate on what is overdue of it: Dr 1120 / Cr 4200, and the instalment's penalty grows."""
+    """Once per calendar month, each instalment overdue (due before today, not fully paid) is charged its product's
+    penalty (fees.py: a rate on what is overdue of it, or a fixed amount; only once it is more than the product's
+    grace days overdue): Dr 1120 / Cr 4200, and the instalment's penalty grows."""
     month = f"{today.year:04d}-{today.month:02d}"
     rows = list(
         LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE, due_date__lt=today)
@@ -92,7 +94,11 @@ def penalties_charge(*, today: datetime.date) -> int:
             "loan_id",
             "loan__member_id",
             "loan__product__penalty_rate_monthly",
+            "loan__product__penalty_kind",
+            "loan__product__penalty_fixed_amount",
+            "loan__product__penalty_grace_days",
             "number",
+            "due_date",
             "principal",
             "interest",
             "principal_paid",
@@ -102,9 +108,17 @@ def penalties_charge(*, today: datetime.date) -> int:
     default_rate = sacco_settings().penalty_rate_monthly
     postings, amounts = [], {}
     for row in rows:
-        overdue = row["principal"] + row["interest"] - row["principal_paid"] - row["interest_paid"]
-        rate = row["loan__product__penalty_rate_monthly"]
-        amount = cents(overdue * (rate if rate is not None else default_rate) / 100)
+        if not penalty_applies(
+            days_overdue=(today - row["due_date"]).days, grace_days=row["loan__product__penalty_grace_days"]
+        ):
+            continue
+        amount = penalty_amount(
+            kind=row["loan__product__penalty_kind"],
+            overdue=row["principal"] + row["interest"] - row["principal_paid"] - row["interest_paid"],
+            rate_percent=row["loan__product__penalty_rate_monthly"],
+            fixed_amount=row["loan__product__penalty_fixed_amount"],
+            default_rate=default_rate,
+        )
         if amount <= 0:
             continue
         key = f"penalty:{row['loan_id']}:{row['number']}:{month}"

@@ -34,6 +34,13 @@ class FeeTreatment(models.TextChoices):
     CAPITALISED = "capitalised", _("Added to the loan")
 
 
+class PenaltyKind(models.TextChoices):
+    """How the nightly job charges an overdue instalment, once a month (jobs.penalties_charge, fees.penalty_amount)."""
+
+    PERCENT = "percent", _("A percentage of the arrears")
+    FIXED = "fixed", _("A fixed amount per overdue instalment")
+
+
 class LoanProduct(models.Model):
     """A kind of loan the SACCO offers. Every rate and limit here is what the calculator, eligibility and
     disbursement read; changing a product never changes loans already given."""
@@ -70,11 +77,47 @@ class LoanProduct(models.Model):
     grace_months = models.PositiveSmallIntegerField(
         default=0, help_text="Months between disbursement and the first instalment, beyond the usual one."
     )
+    # Issue 16: the application fee and the penalty's kind, fixed amount and grace days (fees.py says how each works).
+    application_fee = MoneyField(
+        "application fee (KES)",
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0)],
+        help_text="A fixed amount, charged with the other fees when the loan is paid out (to 4130).",
+    )
+    penalty_kind = models.CharField(max_length=8, choices=PenaltyKind.choices, default=PenaltyKind.PERCENT)
+    penalty_fixed_amount = MoneyField(
+        "fixed penalty (KES per overdue instalment a month)",
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0)],
+    )
+    penalty_grace_days = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="No penalty until an instalment is more than this many days overdue (0: from the day after it "
+        "falls due).",
+    )
     active = models.BooleanField(default=True, help_text="Inactive products take no new applications.")
     disburse_by_mpesa = models.BooleanField(
         _("disburse by M-Pesa"),
         default=False,
         help_text=_("The treasurer's disbursement sends the money to the member's phone (M-Pesa B2C)."),
+    )
+    # Issue 16: early settlement and top-ups (settlement.py, top_up.py).
+    settlement_interest_months = models.PositiveSmallIntegerField(
+        _("interest charged on early settlement (months)"),
+        default=0,
+        help_text=_(
+            "Months of interest not yet due still charged when the loan is settled early or topped up; "
+            "0 waives all interest not yet due."
+        ),
+    )
+    top_up_fee_percent = models.DecimalField(
+        _("top-up fee (% of the new loan)"), **RATE, default=Decimal("0.0000"), validators=[MinValueValidator(0)]
+    )
+    top_up_fee_fixed = MoneyField(
+        _("top-up fee (fixed)"),
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Added to the percentage; deducted from what the member receives, to 4120 Loan top-up fees."),
     )
 
     panels = [
@@ -96,6 +139,12 @@ class LoanProduct(models.Model):
                 FieldRowPanel([FieldPanel("processing_fee_percent"), FieldPanel("insurance_fee_percent")]),
                 FieldPanel("fee_treatment"),
                 FieldRowPanel([FieldPanel("penalty_rate_monthly"), FieldPanel("grace_months")]),
+                FieldPanel("application_fee"),
+                FieldRowPanel(
+                    [FieldPanel("penalty_kind"), FieldPanel("penalty_fixed_amount"), FieldPanel("penalty_grace_days")]
+                ),
+                FieldRowPanel([FieldPanel("top_up_fee_percent"), FieldPanel("top_up_fee_fixed")]),
+                FieldPanel("settlement_interest_months"),
             ],
             heading="Fees and penalties",
         ),
@@ -115,6 +164,8 @@ class LoanProduct(models.Model):
             errors["max_term_months"] = "The longest term cannot be shorter than the shortest."
         if self.max_amount is not None and self.min_amount is not None and self.max_amount < self.min_amount:
             errors["max_amount"] = "The largest amount cannot be smaller than the smallest."
+        if self.penalty_kind == PenaltyKind.FIXED and not (self.penalty_fixed_amount or 0) > 0:
+            errors["penalty_fixed_amount"] = "A fixed penalty needs its amount (KES per overdue instalment a month)."
         if errors:
             raise ValidationError(errors)
 
@@ -170,6 +221,17 @@ class LoanApplication(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Issue 16: the payslip the member states, for the two-thirds rule (affordability.py); empty when not given.
+    basic_pay = MoneyField("basic pay (KES a month)", null=True, blank=True)
+    total_deductions = MoneyField("total deductions today (KES a month)", null=True, blank=True)
+    top_up_of = models.ForeignKey(
+        "Loan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="top_up_applications",
+        help_text="A top-up: the member's active loan this one clears when it is paid out (top_up.py).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -267,6 +329,7 @@ class Loan(models.Model):
     amount_paid_out = MoneyField()
     processing_fee = MoneyField(default=0)
     insurance_fee = MoneyField(default=0)
+    application_fee = MoneyField(default=0)
     annual_rate = models.DecimalField(**RATE)
     method = models.CharField(max_length=20, choices=METHOD_CHOICES)
     term_months = models.PositiveSmallIntegerField()
@@ -284,6 +347,15 @@ class Loan(models.Model):
     days_past_due = models.PositiveIntegerField(default=0, help_text="Updated by the daily loan job.")
     classification = models.CharField(
         max_length=12, choices=Classification.choices, default=Classification.PERFORMING, db_index=True
+    )
+    top_up_fee = MoneyField(default=0, help_text="A top-up: the fee deducted from what the member received.")
+    refinanced_by = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refinances",
+        help_text="Closed by a top-up: the new loan that cleared it.",
     )
 
     class Meta:
@@ -365,6 +437,7 @@ class LoanRepayment(models.Model):
 
     class Meta:
         ordering = ["-date", "-recorded_at"]
+        permissions = [("reverse_loanrepayment", "Can reverse loan repayments posted in error")]
 
     def __str__(self):
         return f"Repayment {self.amount} on {self.loan_id}"
@@ -414,6 +487,40 @@ class Guarantee(models.Model):
 
     def __str__(self):
         return f"{self.guarantor_id} guarantees {self.amount} of {self.application_id}"
+
+
+class ReversalKind(models.TextChoices):
+    ERROR = "error", _("Reversed: posted in error")
+    REALLOCATED = "reallocated", _("Re-allocated after an earlier repayment was reversed")
+
+
+class LoanRepaymentReversal(models.Model):
+    """A repayment taken back (reversal.py): the contra entry, why, who and when. One per repayment (the
+    database refuses a second), so a repayment is reversed at most once.
+
+    `kind` ERROR is the reversal staff asked for; REALLOCATED marks a later repayment of the same loan that was
+    reversed and applied again (`reapplied_as`) because the earlier one's reversal changed where it belongs."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    repayment = models.OneToOneField(LoanRepayment, on_delete=models.PROTECT, related_name="reversal")
+    kind = models.CharField(max_length=12, choices=ReversalKind.choices, default=ReversalKind.ERROR)
+    reason = models.CharField(max_length=255)
+    entry = models.OneToOneField(
+        "finance.JournalEntry", on_delete=models.PROTECT, related_name="loan_repayment_reversal"
+    )
+    caused_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reallocations")
+    reapplied_as = models.OneToOneField(
+        LoanRepayment, null=True, blank=True, on_delete=models.PROTECT, related_name="reapplication_of"
+    )
+    loan_reopened = models.BooleanField(default=False, help_text="The repayment had closed the loan.")
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reversed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reversed_at"]
+
+    def __str__(self):
+        return f"Reversal of {self.repayment}"
 
 
 # Restructuring and write-off (issue 16): models in their own module, imported here so Django finds them.

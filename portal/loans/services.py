@@ -2,8 +2,8 @@
 posting through the ledger with an idempotency key, so concurrent requests make one loan and lose no shilling.
 
 Postings (domain.md):
-- disbursement: Dr 1100 Loans to members [loan] principal / Cr bank paid out, Cr 4100 and 4110 fees (deducted),
-  or fees added to the principal (capitalised);
+- disbursement: Dr 1100 Loans to members [loan] principal / Cr bank paid out, Cr 4100 processing, 4110 insurance
+  and 4130 application fees (fees.py; deducted, or added to the principal when capitalised);
 - interest falls due: Dr 1110 Interest receivable [loan] / Cr 4000 Loan interest, once per instalment
   (`interest:<loan>:<n>`), when the instalment falls due or when it is paid, whichever is first;
 - repayment: Dr bank / Cr 1120 penalties, 1110 interest, 1100 principal [loan]; an overpayment beyond the whole
@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -35,12 +35,13 @@ from portal.society.money import InvalidAmount, format_money, parse_amount
 from portal.society.policy import sacco_settings
 from portal.society.wording import counted, with_article
 
+from .affordability import payslip_parse
 from .disbursement_channels import channel_for
 from .eligibility import free_deposits, loan_eligibility
+from .fees import loan_fees
 from .messages import guarantor_request_sms, loan_decision_sms, loan_disbursed_notify, repayment_received_queue
 from .models import (
     ApplicationStatus,
-    FeeTreatment,
     Guarantee,
     GuaranteeStatus,
     Loan,
@@ -50,8 +51,7 @@ from .models import (
     LoanRepayment,
     LoanStatus,
 )
-from .schedule import cents, schedule_build
-from .selectors import settlement_quote
+from .schedule import schedule_build
 
 LOANS = "1100"
 INTEREST_RECEIVABLE = "1110"
@@ -97,10 +97,22 @@ def application_submit(
     purpose: str,
     guarantors: list[GuarantorRequest] | None = None,
     today=None,
+    basic_pay=None,
+    total_deductions=None,
+    top_up_of: Loan | None = None,
 ) -> LoanApplication:
     """Check the request against the product, the member's eligibility and the guarantee rules (every failure
-    named), then record it and ask each guarantor."""
+    named), then record it and ask each guarantor. `basic_pay` and `total_deductions` are the member's payslip
+    (both or neither): with them the two-thirds rule applies (affordability.py). `top_up_of`: the member's active
+    loan this one clears when paid out (top_up.py): it does not count against the limit or the free deposits."""
     errors: dict[str, list[str]] = {}
+    if top_up_of is not None:
+        from .top_up import top_up_check  # top_up.py builds on this module
+
+        try:
+            top_up_check(member=member, loan=top_up_of)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     try:
         amount = _amount(amount, "amount")
     except ValidationError as exc:
@@ -121,14 +133,43 @@ def application_submit(
         errors["term_months"] = [
             f"{product.name} runs from {product.min_term_months} to {product.max_term_months} months."
         ]
+    if amount is not None and "amount" not in errors:
+        fees = loan_fees(product=product, amount=amount)
+        if fees.paid_out <= 0:  # a fixed application fee deducted from a small loan
+            errors["amount"] = [f"The fees ({format_money(fees.total)}) would take the whole amount; borrow more."]
     if not (purpose or "").strip():
         errors["purpose"] = ["Say what the loan is for."]
+    try:
+        basic_pay, total_deductions = payslip_parse(basic_pay=basic_pay, total_deductions=total_deductions)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    eligibility = loan_eligibility(member=member, product=product, amount=amount, today=today)
+    if top_up_of is not None:
+        from .top_up import top_up_amount_check
+
+        top_up_amount_check(loan=top_up_of, product=product, amount=amount, today=today)
+    eligibility = loan_eligibility(
+        member=member,
+        product=product,
+        amount=amount,
+        today=today,
+        term_months=term,
+        basic_pay=basic_pay,
+        total_deductions=total_deductions,
+        clearing=top_up_of,
+    )
     if not all(rule.passed for rule in eligibility.rules):
-        raise ValidationError({"amount" if r.code == "limit" else "member": [r.detail] for r in eligibility.failed})
-    requests, cover = _guarantees_check(member=member, product=product, amount=amount, guarantors=guarantors or [])
+        failures: dict[str, list[str]] = {}
+        for rule in eligibility.failed:
+            # The amount is what the member changes for the limit and the two-thirds rule; the rest is about them.
+            failures.setdefault("amount" if rule.code in ("limit", "affordability") else "member", []).append(
+                rule.detail
+            )
+        raise ValidationError(failures)
+    requests, cover = _guarantees_check(
+        member=member, product=product, amount=amount, guarantors=guarantors or [], clearing=top_up_of
+    )
     application = LoanApplication.objects.create(
         member=member,
         product=product,
@@ -138,6 +179,9 @@ def application_submit(
         annual_rate=product.annual_rate,
         method=product.method,
         cover_needed=cover,
+        basic_pay=basic_pay,
+        total_deductions=total_deductions,
+        top_up_of=top_up_of,
     )
     for guarantor, guaranteed in requests:
         Guarantee.objects.create(application=application, guarantor=guarantor, amount=guaranteed)
@@ -175,11 +219,11 @@ def application_submit(
     return application
 
 
-def _guarantees_check(*, member, product, amount, guarantors) -> tuple[list, Decimal]:
+def _guarantees_check(*, member, product, amount, guarantors, clearing=None) -> tuple[list, Decimal]:
     """domain.md: guarantees cover the part above the borrower's free deposits, by at least the product's number of
     guarantors; each guarantee within the guarantor's free deposits; nobody guarantees more than the limit of loans."""
     limit = sacco_settings().max_active_guarantees
-    cover = max(amount - free_deposits(member=member), ZERO)
+    cover = max(amount - free_deposits(member=member, clearing=clearing), ZERO)
     errors, requests, seen = [], [], set()
     for number, request in enumerate(guarantors, start=1):
         name = f"Guarantor {number}" + (f" ({request.label})" if request.label else "")
@@ -399,7 +443,8 @@ def loan_disburse(
     bank account (`by_bank` pays from the bank all the same); a loan whose payout failed and was reversed is paid out
     again on the same loan row."""
     date = date or timezone.localdate()
-    channel = None if by_bank else channel_for(application.product)
+    # A top-up is paid from the bank: its payout is what is left after clearing the old loan (top_up.py).
+    channel = None if by_bank or application.top_up_of_id else channel_for(application.product)
     account = bank_account or bank_account_primary()
     if channel is None and (account is None or not account.active):
         raise ValidationError({"bank_account": ["Choose an active bank account to pay from."]})
@@ -419,7 +464,12 @@ def loan_disburse(
                 raise LoanStateError(
                     f"Only an approved application is paid out; this one is {locked.get_status_display().lower()}."
                 )
-            loan = _disburse(locked, by=by, date=date, account=account, channel=channel, redo=existing)
+            if locked.top_up_of_id is not None:
+                from .top_up import top_up_disburse  # top_up.py builds on this module
+
+                loan = top_up_disburse(locked, by=by, date=date, account=account)
+            else:
+                loan = _disburse(locked, by=by, date=date, account=account, channel=channel, redo=existing)
             audit_log(
                 instance=loan,
                 action=POST,
@@ -440,12 +490,10 @@ def loan_disburse(
 def _disburse(application: LoanApplication, *, by, date, account: BankAccount, channel=None, redo=None) -> Loan:
     product = application.product
     amount = application.amount
-    processing = cents(amount * product.processing_fee_percent / 100)
-    insurance = cents(amount * product.insurance_fee_percent / 100)
-    if product.fee_treatment == FeeTreatment.CAPITALISED:
-        principal, paid_out = amount + processing + insurance, amount
-    else:
-        principal, paid_out = amount, amount - processing - insurance
+    fees = loan_fees(product=product, amount=amount)  # the calculator's figures (fees.py), each to its own account
+    principal, paid_out = fees.principal, fees.paid_out
+    if paid_out <= 0:  # the product's fees changed since the application: nothing would reach the member
+        raise ValidationError({"amount": [f"The fees ({format_money(fees.total)}) would take the whole amount."]})
     if channel is not None:
         channel.check(application=application, amount=paid_out)
     schedule = schedule_build(
@@ -463,8 +511,9 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount, c
         product=product,
         principal=principal,
         amount_paid_out=paid_out,
-        processing_fee=processing,
-        insurance_fee=insurance,
+        processing_fee=fees.processing,
+        insurance_fee=fees.insurance,
+        application_fee=fees.application,
         annual_rate=application.annual_rate,
         method=application.method,
         term_months=application.term_months,
@@ -478,14 +527,8 @@ def _disburse(application: LoanApplication, *, by, date, account: BankAccount, c
         Line(LOANS, debit=principal, member_id=member_id, loan_id=loan.pk, description=memo),
         Line(channel.credit_code() if channel else account.ledger_account.code, credit=paid_out, description=memo),
     ]
-    if processing:
-        lines.append(
-            Line(PROCESSING_FEES, credit=processing, member_id=member_id, loan_id=loan.pk, description="Processing fee")
-        )
-    if insurance:
-        lines.append(
-            Line(INSURANCE_FEES, credit=insurance, member_id=member_id, loan_id=loan.pk, description="Insurance fee")
-        )
+    for code, description, fee in fees.income_lines():
+        lines.append(Line(code, credit=fee, member_id=member_id, loan_id=loan.pk, description=description))
     key = f"disbursement:{application.pk}" + (f":after:{redo.disbursement_entry_id}" if redo is not None else "")
     result = ledger_post(memo=memo, lines=lines, idempotency_key=key, posted_by=by, date=date, source="loan")
     loan.disbursement_entry = result.entry
@@ -678,30 +721,12 @@ def loan_settle(
     bank_account: BankAccount | None = None,
     recorded_by=None,
 ) -> RepaymentResult:
-    """Early settlement (L12): interest of instalments not yet due is waived, then the payment is applied as usual;
-    it must cover the quote (penalties, interest due, all principal). Guarantees end with the loan."""
-    date = date or timezone.localdate()
-    amount = _amount(amount, "amount")
-    with transaction.atomic():
-        locked = Loan.objects.select_for_update(of=("self",)).get(pk=loan.pk)
-        if LoanRepayment.objects.filter(entry__idempotency_key=f"repayment:{(reference or '').strip()}").exists():
-            return loan_repay(loan=locked, amount=amount, reference=reference, date=date, recorded_by=recorded_by)
-        quote = settlement_quote(loan=locked, as_of=date)
-        if amount < quote.total:
-            raise ValidationError(
-                {"amount": [f"Settling today takes {format_money(quote.total)}; {format_money(amount)} is not enough."]}
-            )
-        LoanInstalment.objects.filter(loan=locked, due_date__gt=date, interest_accrued=False).update(
-            interest=F("interest_paid")
-        )
-        return loan_repay(
-            loan=locked,
-            amount=amount,
-            reference=reference,
-            date=date,
-            bank_account=bank_account,
-            recorded_by=recorded_by,
-        )
+    """Early settlement (L12): kept for its callers; the rule and the postings live in settlement.py."""
+    from .settlement import loan_settle_early  # settlement.py builds on this module
+
+    return loan_settle_early(
+        loan=loan, amount=amount, reference=reference, date=date, bank_account=bank_account, recorded_by=recorded_by
+    )
 
 
 def application_withdraw(*, application: LoanApplication, by_member: Member) -> LoanApplication:

@@ -27,10 +27,10 @@ from portal.workflows.views import (
     summary_for,
 )
 
-from . import admin_views
+from . import admin_views, settlement_admin
 from .approval import loan_review_rules_met, review_progress
 from .disbursement_channels import payout_describe, payout_pending_channel
-from .eligibility import loan_eligibility
+from .eligibility import application_eligibility
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
 from .schedule import schedule_build
@@ -81,7 +81,14 @@ class LoanProductViewSet(SnippetViewSet):
         "fee_treatment",
         "penalty_rate_monthly",
         "grace_months",
+        "application_fee",
+        "penalty_kind",
+        "penalty_fixed_amount",
+        "penalty_grace_days",
         "disburse_by_mpesa",
+        "settlement_interest_months",
+        "top_up_fee_percent",
+        "top_up_fee_fixed",
         "active",
     ]
     export_filename = "loan-products"
@@ -113,6 +120,8 @@ class LoanIndexView(ExportingIndexView):
         if instance.status == "active" and self.request.user.has_perm("loans.record_repayment"):
             url = reverse("loans_loan_repayment", args=[instance.pk])
             buttons.append(ListingMenuItem("Record repayment", url=url, icon_name="plus"))
+            url = reverse("loans_loan_settle", args=[instance.pk])
+            buttons.append(ListingMenuItem(_("Settle early"), url=url, icon_name="tick"))
         if (
             instance.status == "active"
             and self.request.user.has_perm("loans.disburse_loan")
@@ -151,6 +160,8 @@ class LoanApplicationViewSet(SnippetViewSet):
         "amount",
         "term_months",
         "purpose",
+        "basic_pay",
+        "total_deductions",
         "status",
         "decision_reason",
         "decided_by.email",
@@ -167,7 +178,7 @@ def review_case_context(review: LoanReview) -> dict:
     """Everything an appraiser, a committee member or a reader weighs: the request, eligibility today (the rules
     failed said about the member, those met), the guarantors, and each decision and vote so far."""
     application = review.application
-    eligibility = loan_eligibility(member=application.member, product=application.product, amount=application.amount)
+    eligibility = application_eligibility(application=application)
     state = review.workflow_states.order_by("created_at").last()
     return {
         "review": review,
@@ -282,6 +293,7 @@ class LoanViewSet(SnippetViewSet):
         "amount_paid_out",
         "processing_fee",
         "insurance_fee",
+        "application_fee",
         "annual_rate",
         "method",
         "term_months",
@@ -331,13 +343,39 @@ class LoanInstalmentViewSet(SnippetViewSet):
         return LoanInstalment.all_versions.select_related("loan__product")
 
 
+def _repayment_reversed(repayment) -> str:
+    """Why and when the repayment was reversed (issue 16), or "" while it stands."""
+    reversal = getattr(repayment, "reversal", None)
+    if reversal is None:
+        return ""
+    return f"{reversal.get_kind_display()} ({reversal.reversed_at:%d %b %Y}): {reversal.reason}"
+
+
+class RepaymentIndexView(ExportingIndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if self.request.user.has_perm("loans.reverse_loanrepayment") and not hasattr(instance, "reversal"):
+            url = reverse("loans_repayment_reverse", args=[instance.pk])
+            buttons.append(ListingMenuItem(_("Reverse"), url=url, icon_name="undo"))
+        return buttons
+
+
 class LoanRepaymentViewSet(SnippetViewSet):
     model = LoanRepayment
-    index_view_class = ExportingIndexView
+    index_view_class = RepaymentIndexView
     permission_policy = ReadOnlyPermissionPolicy(LoanRepayment)
     icon = "arrow-down"
     menu_label = "Repayments"
-    list_display = ["date", "loan", "amount", "reference", "interest_part", "principal_part", "overpayment"]
+    list_display = [
+        "date",
+        "loan",
+        "amount",
+        "reference",
+        "interest_part",
+        "principal_part",
+        "overpayment",
+        Column("reversal", label=_("Reversed"), accessor=_repayment_reversed),
+    ]
     list_filter = ["date"]
     search_fields = ["reference", "loan__member__membership_number"]
     list_export = [
@@ -353,7 +391,7 @@ class LoanRepaymentViewSet(SnippetViewSet):
     export_filename = "loan-repayments"
 
     def get_queryset(self, request):
-        return LoanRepayment.objects.select_related("loan__product")
+        return LoanRepayment.objects.select_related("loan__product", "reversal")
 
 
 class LoansGroup(SnippetViewSetGroup):
@@ -415,4 +453,10 @@ def loans_admin_urls():
         path("loans/loans/<uuid:pk>/restructure/", loan_restructure_view, name="loans_loan_restructure"),
         path("loans/loans/<uuid:pk>/write-off/", loan_write_off_view, name="loans_loan_write_off"),
         path("loans/written-off/", written_off_view, name="loans_written_off"),
+        path(
+            "loans/repayments/<uuid:pk>/reverse/",
+            admin_views.repayment_reverse_view,
+            name="loans_repayment_reverse",
+        ),
+        path("loans/loans/<uuid:pk>/settle/", settlement_admin.loan_settle_view, name="loans_loan_settle"),
     ]

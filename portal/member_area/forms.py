@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.loans.eligibility import free_deposits
-from portal.loans.models import GuaranteeStatus, LoanProduct
+from portal.loans.fees import LoanFees, loan_fees
+from portal.loans.models import GuaranteeStatus, Loan, LoanProduct, LoanStatus
 from portal.loans.services import GuarantorRequest
 from portal.members.models import KycDocumentType, Member, MemberStatus
 from portal.members.phone import PhoneNumberField
@@ -146,6 +147,14 @@ def guarantor_row_of(values, number: str) -> int | None:
     )
 
 
+def _top_up_label(loan) -> str:
+    return _("%(product)s of %(day)s (KES %(principal)s)") % {
+        "product": loan.product.name,
+        "day": f"{loan.disbursed_on:%d %b %Y}",
+        "principal": f"{loan.principal:,.2f}",
+    }
+
+
 class ApplicationForm(forms.Form):
     """Every field checked at once, each message beside its field; guarantors named by number or by name.
 
@@ -181,6 +190,20 @@ class ApplicationForm(forms.Form):
         max_length=255,
         error_messages={"required": gettext_lazy("Say what the loan is for.")},
     )
+    # Issue 16: the payslip, for the two-thirds rule (portal/loans/affordability.py); both or neither.
+    basic_pay = MoneyFormField(
+        label=gettext_lazy("Basic pay a month (KES)"),
+        required=False,
+        help_text=gettext_lazy("From your latest payslip. Leave both payslip figures empty if you have no payslip."),
+    )
+    total_deductions = MoneyFormField(
+        label=gettext_lazy("Total deductions a month today (KES)"),
+        required=False,
+        allow_zero=True,
+        help_text=gettext_lazy(
+            "Everything your payslip deducts now: tax, NSSF, NHIF, loans and other deductions. 0 if none."
+        ),
+    )
 
     def __init__(self, *args, member: Member | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,6 +211,21 @@ class ApplicationForm(forms.Form):
         self.lookups_refused = False  # over the guarantor lookup limit: no more rows are read this time
         self.guarantor_rows: list[int] = []  # form row of each request sent to the service, in order
         self.guarantor_errors: list[str] = []  # about the guarantors as a whole (cover, how many)
+        # Issue 16: a top-up clears one of the member's active loans; offered only to a member who has one.
+        own_loans = Loan.objects.filter(member=member, status=LoanStatus.ACTIVE) if member else Loan.objects.none()
+        if own_loans.exists():
+            self.fields["top_up_of"] = forms.ModelChoiceField(
+                queryset=own_loans.select_related("product"),
+                required=False,
+                empty_label=gettext_lazy("No: a new loan beside the ones I have"),
+                label=gettext_lazy("Top up a loan I have?"),
+                help_text=gettext_lazy(
+                    "The new loan first clears the one you choose (interest not yet due is waived); you receive the "
+                    "rest, less the product's top-up fee."
+                ),
+                error_messages={"invalid_choice": gettext_lazy("Choose one of your active loans.")},
+            )
+            self.fields["top_up_of"].label_from_instance = _top_up_label
         for n in range(1, GUARANTOR_ROWS + 1):
             self.fields[f"guarantor_{n}"] = forms.CharField(
                 label=_("Guarantor %(n)s: name or membership number") % {"n": n},
@@ -307,6 +345,15 @@ class ApplicationForm(forms.Form):
                 % {"text": text, "names": names},
             )
         return None
+
+    @property
+    def fees_preview(self) -> LoanFees | None:
+        """The fees and the net payout of the loan as filled in so far (fees.py), shown before the member sends it."""
+        data = getattr(self, "cleaned_data", None) or {}
+        product, amount = data.get("product"), data.get("amount")
+        if product is None or amount is None or "amount" in self.errors:
+            return None
+        return loan_fees(product=product, amount=amount)
 
     def guarantor_requests(self) -> list[GuarantorRequest]:
         """The rows for `application_submit`, remembering which form row each came from."""

@@ -23,10 +23,12 @@ from portal.loans.services import (
     guarantee_accept,
     guarantee_decline,
 )
+from portal.loans.settlement import settlement_quote_of
 from portal.loans.statements import loan_statement, loan_statement_pdf
 from portal.members.form_stash import form_stash_take
 from portal.members.otp_views import fresh_otp_required
 from portal.members.selectors import member_for_user
+from portal.society.policy import sacco_settings
 
 from .forms import (
     GUARANTOR_ROWS,
@@ -50,7 +52,7 @@ def _member(context):
 
 
 # The application's answers a link may carry (the guarantor search sends the member back with them filled in).
-APPLY_FIELDS = ["product", "amount", "term_months", "purpose"] + [
+APPLY_FIELDS = ["product", "amount", "term_months", "purpose", "top_up_of", "basic_pay", "total_deductions"] + [
     f"{kind}_{n}" for n in range(1, GUARANTOR_ROWS + 1) for kind in ("guarantor", "guarantee")
 ]
 # The application form's own guarantor search (issue 14): its buttons re-render the form, they never submit it.
@@ -91,8 +93,9 @@ class ApplyView(MemberAreaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         _member(context)
-        context.setdefault("form", ApplicationForm(initial=_apply_initial(self.request.GET)))
+        context.setdefault("form", ApplicationForm(initial=_apply_initial(self.request.GET), member=self.member))
         context.setdefault("search", {"min_length": GUARANTOR_SEARCH_MIN})
+        context["products"] = LoanProduct.objects.filter(active=True)  # each one's fees, shown before applying
         return context
 
     def get(self, request, *args, **kwargs):
@@ -125,6 +128,9 @@ class ApplyView(MemberAreaMixin, TemplateView):
                     term_months=data["term_months"],
                     purpose=data["purpose"],
                     guarantors=form.guarantor_requests(),
+                    basic_pay=data.get("basic_pay"),
+                    total_deductions=data.get("total_deductions"),
+                    top_up_of=data.get("top_up_of"),
                 )
             except ValidationError as exc:
                 form.service_errors_add(exc)
@@ -252,6 +258,9 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
             instalments=instalments,
             repayments=loan.repayments.all(),
             outstanding=sum((i.outstanding for i in instalments), Decimal("0.00")),
+            # Issue 16: what settles it today (interest not yet due waived by the product rule).
+            settlement=settlement_quote_of(loan=loan, instalments=instalments) if loan.status == "active" else None,
+            paybill=sacco_settings().mpesa_paybill,
         )
         return context
 

@@ -124,6 +124,7 @@ LOANS_REPAY = ["loans.record_repayment"]
 LOANS_WORKOUT_PREPARE = ["loans.prepare_loanrestructure", "loans.prepare_loanwriteoff"]
 LOANS_WORKOUT_APPROVE = ["loans.change_loanrestructure", "loans.change_loanwriteoff"]
 LOANS_DISBURSE = ["loans.disburse_loan"]
+LOANS_REVERSE = ["loans.reverse_loanrepayment"]  # a repayment posted in error (issue 16)
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
 STATEMENTS_READ = ["reports.view_financialstatement"]
 STATEMENTS_APPROVE = ["reports.view_financialstatement", "reports.change_financialstatement"]  # open the review page
@@ -206,6 +207,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_DISBURSE,
         *LOANS_REPAY,
         *LOANS_WORKOUT_PREPARE,
+        *LOANS_REVERSE,
         *STATEMENTS_PREPARE,
         *DIVIDENDS_PREPARE,
         *SAVED_REPORTS,
@@ -242,6 +244,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_REPAY,
         *LOANS_WORKOUT_PREPARE,
         *LOANS_WORKOUT_APPROVE,
+        *LOANS_REVERSE,
         *STATEMENTS_PREPARE,
         *STATEMENTS_APPROVE,
         *DIVIDENDS_PREPARE,

@@ -16,3 +16,10 @@ class MpesaConfig(AppConfig):
 
         # Loan products with `disburse_by_mpesa` pay out by B2C through the treasurer's usual Disburse action.
         channel_register(MPESA, MpesaB2CChannel())
+
+        from portal.loans.reversal import repayment_reversal_hook_register
+
+        from .loan_reversals import receipt_return_after_reversal
+
+        # A loan repayment reversed in error gives its receipt back to staff (issue 16).
+        repayment_reversal_hook_register(receipt_return_after_reversal)

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -36,12 +36,27 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from portal.finance.ledger.services import LedgerError
 from portal.members.models import MemberStatus
 from portal.society.money import InvalidAmount, parse_amount
 
-from .callbacks import callback_processed, callback_source_ok, callback_store, callback_token_ok
+from .callbacks import (
+    callback_processed,
+    callback_source_ok,
+    callback_store,
+    callback_token_ok,
+    callbacks_processed_many,
+)
 from .models import CallbackKind, MpesaCallback, ReceiptStatus
-from .receipts import ReceiptConflict, mpesa_receipt_post, reference_parse
+from .receipts import (
+    ReceiptConflict,
+    ReceiptIn,
+    ReceiptResult,
+    mpesa_receipt_post,
+    mpesa_receipts_post_many,
+    reference_parse,
+    references_parse,
+)
 
 NAIROBI = zoneinfo.ZoneInfo("Africa/Nairobi")
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
@@ -151,13 +166,87 @@ def c2b_validate(body: str) -> dict:
 
 # --- confirmation --------------------------------------------------------------------------------------------------
 def c2b_confirmation_process(callback_id) -> str:
-    """The django-q2 task: post one stored confirmation (once; a second run finds it processed and does nothing).
-    Returns the outcome, which is also recorded on the callback."""
-    callback = MpesaCallback.objects.filter(
-        pk=callback_id, kind=CallbackKind.C2B_CONFIRMATION, processed_at__isnull=True
-    ).first()
-    if callback is None:
-        return f"callback {callback_id}: already processed or not a C2B confirmation"
+    """The django-q2 task: post one stored confirmation (once; a second run finds it processed and does nothing),
+    together with the other confirmations waiting (up to MPESA_C2B_BATCH, see _batch_process). Returns the
+    outcome of this one, which is also recorded on the callback."""
+    if settings.MPESA_C2B_BATCH > 1:
+        outcomes = _batch_process(callback_id)
+        if callback_id in outcomes:
+            return outcomes[callback_id]
+    return c2b_confirmation_process_alone(callback_id)
+
+
+def c2b_confirmation_process_alone(callback_id) -> str:
+    """Post one stored confirmation and no other (the retry job's way: it leaves younger ones to their tasks)."""
+    with transaction.atomic():
+        pending = MpesaCallback.objects.filter(
+            pk=callback_id, kind=CallbackKind.C2B_CONFIRMATION, processed_at__isnull=True
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True)
+        callback = pending.first()
+        if callback is None:
+            return f"callback {callback_id}: already processed, being processed, or not a C2B confirmation"
+        return _process_one(callback)
+
+
+def _batch_process(callback_id) -> dict:
+    """Post the oldest confirmations waiting, up to MPESA_C2B_BATCH of them, in one transaction: through
+    receipts.mpesa_receipts_post_many (deposits, share capital and what waits in 2300: a few statements for the lot)
+    and, for what it leaves (replays, loan repayments, bad bodies), one by one as _process_one does. At month end
+    Daraja sends thousands in minutes and each queues a task; the first task takes the waiting ones, and the tasks
+    after it find theirs done (one whose callback was not among them posts its own). The rows are locked (SKIP
+    LOCKED on PostgreSQL) so workers take disjoint batches and a task never waits for another's. {pk: outcome}."""
+    with transaction.atomic():
+        waiting = MpesaCallback.objects.filter(kind=CallbackKind.C2B_CONFIRMATION, processed_at__isnull=True)
+        if connection.features.has_select_for_update_skip_locked:
+            waiting = waiting.select_for_update(skip_locked=True)
+        callbacks = list(waiting.order_by("pk")[: settings.MPESA_C2B_BATCH])
+        if len(callbacks) < 2:
+            return {}
+        payments = {}
+        for callback in callbacks:
+            try:
+                payment = c2b_payment_parse(callback.body)
+                _check_shortcode(payment)
+            except C2BBodyInvalid:
+                continue  # _process_one records why
+            payments[callback.pk] = payment
+        parsed = references_parse([payment.bill_ref for payment in payments.values()])
+        items = [
+            ReceiptIn(
+                trans_id=payment.trans_id,
+                member=parsed[payment.bill_ref][0],
+                purpose=parsed[payment.bill_ref][1],
+                amount=payment.amount,
+                paid_at=payment.paid_at or callback.received_at,
+                phone=payment.phone,
+                payer_name=payment.payer_name,
+                reference=payment.bill_ref,
+            )
+            for callback in callbacks
+            if (payment := payments.get(callback.pk))
+        ]
+        try:
+            with transaction.atomic():
+                posted = mpesa_receipts_post_many(receipts=items)
+        except (ValidationError, LedgerError, IntegrityError):  # e.g. a reference posted meanwhile: one by one below
+            posted = {}
+        outcomes = {}
+        for callback in callbacks:
+            receipt = posted.get(payments[callback.pk].trans_id) if callback.pk in payments else None
+            if receipt is not None:
+                posted.pop(receipt.trans_id)  # a TransID twice in the batch: the second is a replay
+                outcomes[callback.pk] = _outcome(ReceiptResult(receipt, True))
+        callbacks_processed_many(outcomes=outcomes)
+        for callback in callbacks:
+            if callback.pk not in outcomes:
+                outcomes[callback.pk] = _process_one(callback)
+        return outcomes
+
+
+def _process_one(callback: MpesaCallback) -> str:
+    """Post one stored confirmation through mpesa_receipt_post and record the outcome on it."""
     try:
         payment = c2b_payment_parse(callback.body)
         _check_shortcode(payment)

@@ -5,6 +5,7 @@ import hmac
 import ipaddress
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -57,3 +58,20 @@ def callback_processed(*, callback: MpesaCallback, outcome: str) -> bool:
             processed_at=timezone.now(), outcome=outcome[:255]
         )
     )
+
+
+def callbacks_processed_many(*, outcomes: dict) -> None:
+    """callback_processed for many callbacks at once — {pk: outcome}, rows the caller has locked — in one UPDATE."""
+    if not outcomes:
+        return
+    table = connection.ops.quote_name(MpesaCallback._meta.db_table)
+    rows = ", ".join(["(%s, %s)"] * len(outcomes))
+    params = [connection.ops.adapt_datetimefield_value(timezone.now())]
+    for pk, outcome in outcomes.items():
+        params += [pk, outcome[:255]]
+    sql = (
+        f"UPDATE {table} SET processed_at = %s, outcome = v.column2 FROM (VALUES {rows}) AS v "  # noqa: S608
+        "WHERE id = v.column1 AND processed_at IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

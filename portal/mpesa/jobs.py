@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 # What processes each kind of callback (validation is answered, and recorded, in the request itself).
 PROCESSORS = {
-    CallbackKind.C2B_CONFIRMATION: "portal.mpesa.c2b.c2b_confirmation_process",
+    CallbackKind.C2B_CONFIRMATION: "portal.mpesa.c2b.c2b_confirmation_process_alone",
     CallbackKind.STK_RESULT: "portal.mpesa.stk.stk_callback_process",
     CallbackKind.B2C_RESULT: "portal.mpesa.b2c.b2c_result_process",
     CallbackKind.B2C_TIMEOUT: "portal.mpesa.b2c.b2c_timeout_process",

@@ -22,6 +22,7 @@ nothing. The ledger's own keys (`monthly:<TransID>`, `share-capital:<TransID>`, 
 retry: `ReceiptConflict`, nothing posted.
 """
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import TextChoices
+from django.db.models import OuterRef, Q, Subquery, TextChoices, Value
+from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,12 +46,14 @@ from portal.contributions.services import (
     PaymentItem,
     PaymentsInvalid,
     payments_record,
+    payments_validate,
     summaries_add,
     summaries_refresh,
 )
 from portal.finance.banking.models import BankAccount, BankAccountKind
 from portal.finance.banking.services import bank_account_create
-from portal.finance.ledger.services import LedgerError, Line, ledger_post
+from portal.finance.ledger.models import JournalEntry
+from portal.finance.ledger.services import LedgerError, Line, Posting, ledger_post, ledger_post_many
 from portal.loans.allocation import allocation_plan
 from portal.loans.models import Loan, LoanStatus
 from portal.loans.services import DEPOSITS, UNALLOCATED, LoanStateError, loan_repay
@@ -58,6 +62,7 @@ from portal.members.models import Member, MemberStatus
 from portal.society.errors import StateConflict
 from portal.society.money import CENT
 
+from .loan_reversals import receipt_loan_stem
 from .models import MpesaReceipt, ReceiptChannel, ReceiptStatus
 
 ZERO = Decimal("0.00")
@@ -89,17 +94,25 @@ class ReceiptResult:
         return self.receipt.status
 
 
+def reference_membership_number(bill_ref: str) -> tuple[str, Purpose] | None:
+    """The membership number and purpose a reference in today's scheme names ("MB-202403-00012-L" →
+    ("MB-202403-00012", loan repayment)), without a query; None for any other text."""
+    match = _MEMBERSHIP.match(re.sub(r"\s+", "", str(bill_ref or "")).upper()[:100])
+    if not match:
+        return None
+    yyyymm, sequence, suffix = match.groups()
+    return f"MB-{yyyymm}-{int(sequence):05d}", SUFFIXES.get(suffix or "", Purpose.DEPOSITS)
+
+
 def reference_parse(bill_ref: str) -> tuple[Member | None, Purpose]:
     """The member and purpose an account reference names: "MB-202403-00012" → deposits, "…-L" → loan repayment,
     "…-S" → share capital; case, spaces and missing hyphens are forgiven. No member matches: (None, purpose)."""
     text = re.sub(r"\s+", "", str(bill_ref or "")).upper()[:100]
     if not text:
         return None, Purpose.DEPOSITS
-    match = _MEMBERSHIP.match(text)
-    if match:
-        yyyymm, sequence, suffix = match.groups()
-        number = f"MB-{yyyymm}-{int(sequence):05d}"
-        purpose = SUFFIXES.get(suffix or "", Purpose.DEPOSITS)
+    named = reference_membership_number(text)
+    if named:
+        number, purpose = named
         return Member.objects.filter(membership_number=number).first(), purpose
     # Any other membership number (an older scheme kept on migration): the whole text, or the text before a suffix.
     member = Member.objects.filter(membership_number__iexact=text).first()
@@ -110,6 +123,42 @@ def reference_parse(bill_ref: str) -> tuple[Member | None, Purpose]:
         base, suffix = match.groups()
         return Member.objects.filter(membership_number__iexact=base).first(), SUFFIXES[suffix]
     return None, Purpose.DEPOSITS
+
+
+def references_parse(bill_refs: list[str]) -> dict[str, tuple[Member | None, Purpose]]:
+    """reference_parse for many references in one query: {reference as given: (member or None, purpose)}."""
+    texts = {ref: re.sub(r"\s+", "", str(ref or "")).upper()[:100] for ref in bill_refs}
+    exact, upper = set(), set()
+    for text in texts.values():
+        named = reference_membership_number(text)
+        if named:
+            exact.add(named[0])
+        elif text:
+            upper.add(text)
+            match = _SUFFIX.match(text)
+            if match:
+                upper.add(match.group(1))
+    members = Member.objects.annotate(upper_number=Upper("membership_number")).filter(
+        Q(membership_number__in=exact) | Q(upper_number__in=upper)
+    )
+    by_number, by_upper = {}, {}
+    for member in members:
+        by_number[member.membership_number] = member
+        by_upper.setdefault(member.upper_number, member)
+    parsed = {}
+    for ref, text in texts.items():
+        named = reference_membership_number(text)
+        if not text:
+            parsed[ref] = (None, Purpose.DEPOSITS)
+        elif named:
+            parsed[ref] = (by_number.get(named[0]), named[1])
+        elif text in by_upper:
+            parsed[ref] = (by_upper[text], Purpose.DEPOSITS)
+        elif match := _SUFFIX.match(text):
+            parsed[ref] = (by_upper.get(match.group(1)), SUFFIXES[match.group(2)])
+        else:
+            parsed[ref] = (None, Purpose.DEPOSITS)
+    return parsed
 
 
 def paybill_account() -> BankAccount:
@@ -215,6 +264,166 @@ def _replayed(existing: MpesaReceipt, amount: Decimal) -> ReceiptResult:
             }
         )
     return ReceiptResult(existing, False)
+
+
+@dataclass(frozen=True)
+class ReceiptIn:
+    """One payment for mpesa_receipts_post_many, as mpesa_receipt_post takes it."""
+
+    trans_id: str
+    member: Member | None
+    purpose: Purpose
+    amount: Decimal
+    paid_at: datetime.datetime
+    phone: str
+    payer_name: str = ""
+    reference: str = ""
+    channel: str = ReceiptChannel.C2B
+
+
+def mpesa_receipts_post_many(*, receipts: list[ReceiptIn]) -> dict[str, MpesaReceipt]:
+    """Post many receipts at once — the month-end burst of paybill payments — and return those posted, by TransID,
+    with the same postings, receipts and notes mpesa_receipt_post gives each alone, in a few statements for the lot.
+
+    Taken here: new TransIDs for deposits or share capital of current members (payments_record, one call per kind)
+    and money that waits in 2300 Unallocated receipts — no member has the reference, the member has exited, or a "-L"
+    member has no active loan (ledger_post_many). Not taken, and not returned (the caller posts them one by one with
+    mpesa_receipt_post, which knows every case): replays, loan repayments of members with loans, and rows the savings
+    service refuses. The receipts are inserted first, as mpesa_receipt_post does, so a delivery of the same TransID
+    processed elsewhere meanwhile waits for this transaction and then finds it posted (or, inserted first elsewhere,
+    sends the lot here back to the caller). All or nothing."""
+    candidates: dict[str, ReceiptIn] = {}
+    for item in receipts:
+        trans_id = (item.trans_id or "").strip().upper()
+        if 0 < len(trans_id) <= 40 and trans_id not in candidates:
+            try:
+                candidates[trans_id] = dataclasses.replace(item, trans_id=trans_id, amount=_amount(item.amount))
+            except ValidationError:
+                continue
+    for trans_id in MpesaReceipt.objects.filter(trans_id__in=list(candidates)).values_list("trans_id", flat=True):
+        candidates.pop(trans_id)  # replays: mpesa_receipt_post answers them
+    payments = {kind: [] for kind in (MONTHLY, SHARE_CAPITAL)}
+    waiting: dict[str, list[ReceiptIn]] = {}  # note → receipts for 2300
+    repayers = {i.member.pk for i in candidates.values() if i.purpose == Purpose.LOAN_REPAYMENT and i.member}
+    with_loans = set(
+        Loan.objects.filter(member_id__in=repayers, status=LoanStatus.ACTIVE).values_list("member_id", flat=True)
+    )
+    for item in candidates.values():
+        if item.member is None:
+            waiting.setdefault("No member has this account reference.", []).append(item)
+        elif item.member.status == MemberStatus.EXITED:
+            waiting.setdefault("The member has exited the SACCO.", []).append(item)
+        elif item.purpose == Purpose.LOAN_REPAYMENT:
+            if item.member.pk not in with_loans:
+                waiting.setdefault("The member has no active loan.", []).append(item)
+        else:
+            payments[SHARE_CAPITAL if item.purpose == Purpose.SHARE_CAPITAL else MONTHLY].append(item)
+    for kind, items in payments.items():
+        payments[kind] = _payable(items, kind=kind)
+    taken = [item for items in [*payments.values(), *waiting.values()] for item in items]
+    if not taken:
+        return {}
+    account = paybill_account()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                MpesaReceipt.objects.bulk_create([_receipt(item, account=account) for item in taken])
+        except IntegrityError:
+            return {}  # a TransID inserted meanwhile by another worker: the caller takes them one by one
+        for kind, items in payments.items():
+            _payments_post_many(items, kind=kind, account=account)
+        for note, items in waiting.items():
+            _unallocated_post_many(items, account=account, note=note)
+        posted = MpesaReceipt.objects.filter(trans_id__in=[item.trans_id for item in taken])
+        return {receipt.trans_id: receipt for receipt in posted}
+
+
+def _receipt(item: ReceiptIn, *, account: BankAccount) -> MpesaReceipt:
+    return MpesaReceipt(
+        trans_id=item.trans_id,
+        channel=item.channel,
+        member=item.member,
+        purpose=item.purpose,
+        reference=(item.reference or "")[:100],
+        amount=item.amount,
+        paid_at=item.paid_at,
+        phone=(item.phone or "")[:64],
+        payer_name=(item.payer_name or "")[:150],
+        status=ReceiptStatus.UNALLOCATED,  # until its entry is posted below
+        bank_account=account,
+    )
+
+
+def _payable(items: list[ReceiptIn], *, kind: str) -> list[ReceiptIn]:
+    """The items payments_record will take (its own validation, run ahead: a few queries for the lot)."""
+    if not items:
+        return []
+    checked = payments_validate(kind=kind, items=_payment_items(items, kind=kind))
+    return [item for item, check in zip(items, checked, strict=True) if not check.errors]
+
+
+def _payment_items(items: list[ReceiptIn], *, kind: str) -> list[PaymentItem]:
+    return [
+        PaymentItem(
+            item.member,
+            item.amount,
+            period=period_of(_date(item.paid_at)) if kind == MONTHLY else None,
+            date=_date(item.paid_at),
+            reference=item.trans_id,
+            below_minimum_reason="M-Pesa paybill payment" if kind == MONTHLY else "",
+            row=row,
+        )
+        for row, item in enumerate(items, start=1)
+    ]
+
+
+def _payments_post_many(items: list[ReceiptIn], *, kind: str, account: BankAccount) -> None:
+    """Post the items as payments of one kind and mark their receipts posted, each with its entry and note."""
+    if not items:
+        return
+    payment_items = _payment_items(items, kind=kind)
+    payments_record(kind=kind, items=payment_items, source=PaymentSource.API, bank_account=account)
+    prefix = "share-capital" if kind == SHARE_CAPITAL else "monthly"
+    notes: dict[str, list[str]] = {}
+    for item, payment_item in zip(items, payment_items, strict=True):
+        note = "Share capital" if kind == SHARE_CAPITAL else f"Deposits for {payment_item.period:%Y-%m}"
+        notes.setdefault(note, []).append(item.trans_id)
+    for note, trans_ids in notes.items():
+        _receipts_mark(trans_ids, key_prefix=prefix, status=ReceiptStatus.POSTED, note=note)
+
+
+def _unallocated_post_many(items: list[ReceiptIn], *, account: BankAccount, note: str) -> None:
+    """Dr paybill / Cr 2300 Unallocated receipts [member, when known] for each, as _to_unallocated posts one."""
+    postings = []
+    for item in items:
+        memo = f"M-Pesa {item.trans_id} from {item.phone or 'unknown'} ref. {item.reference or '-'}"[:255]
+        postings.append(
+            Posting(
+                memo=memo,
+                lines=[
+                    Line(account.ledger_account.code, debit=item.amount, description=memo),
+                    Line(
+                        UNALLOCATED,
+                        credit=item.amount,
+                        member_id=item.member.pk if item.member else None,
+                        description="Unallocated receipt",
+                    ),
+                ],
+                idempotency_key=f"mpesa:{item.trans_id}",
+                date=_date(item.paid_at),
+                source=item.trans_id,
+            )
+        )
+    ledger_post_many(postings=postings)
+    _receipts_mark([item.trans_id for item in items], key_prefix="mpesa", status=ReceiptStatus.UNALLOCATED, note=note)
+
+
+def _receipts_mark(trans_ids: list[str], *, key_prefix: str, status: str, note: str) -> None:
+    """One UPDATE: each receipt gets the entry posted under `<key_prefix>:<TransID>`, the status and the note."""
+    entry = JournalEntry.objects.filter(idempotency_key=Concat(Value(f"{key_prefix}:"), OuterRef("trans_id")))
+    MpesaReceipt.objects.filter(trans_id__in=trans_ids).update(
+        entry_id=Subquery(entry.values("pk")[:1]), status=status, note=note[:255]
+    )
 
 
 def _post(receipt: MpesaReceipt, *, account: BankAccount, date: datetime.date) -> None:
@@ -409,7 +618,8 @@ def receipt_allocate(*, receipt: MpesaReceipt, member: Member, split: Split, by)
                 raise ValidationError(
                     {"loan_repayment": [f"The loans owe KES {owed:,.2f} in all; put the rest in deposits."]}
                 )
-        stem = f"mpesa-allocation:{locked.trans_id}"
+        loan_stem = receipt_loan_stem(locked)  # a new one after the receipt came back from a loan reversal
+        stem = f"mpesa-allocation:{loan_stem}"
         what = f"M-Pesa {locked.trans_id} allocated"
         if locked.member_id != member.pk:
             ledger_post(
@@ -462,7 +672,7 @@ def receipt_allocate(*, receipt: MpesaReceipt, member: Member, split: Split, by)
                 loans=loans,
                 amount=split.loan_repayment,
                 date=today,
-                stem=locked.trans_id,
+                stem=loan_stem,
                 by=by,
                 source=locked.trans_id,
             )

@@ -393,3 +393,5 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars from gravatar.com: the policy allows our own images only
+# A C2B confirmation task posts the confirmations waiting with it, up to this many in one transaction (1: one each).
+MPESA_C2B_BATCH = int(os.environ.get("MPESA_C2B_BATCH", "200"))

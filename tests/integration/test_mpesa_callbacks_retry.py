@@ -43,7 +43,7 @@ def test_a_confirmation_left_unprocessed_is_posted_once_by_the_retry_job(member)
 def test_one_callback_failing_again_does_not_stop_the_others(member, monkeypatch):
     _stored(_body(member, trans_id="QKL9BAD001"), minutes_ago=40)
     _stored(_body(member, trans_id="QKL9GOOD01", amount="300.00"), minutes_ago=20)
-    real = jobs.import_string("portal.mpesa.c2b.c2b_confirmation_process")
+    real = jobs.import_string("portal.mpesa.c2b.c2b_confirmation_process_alone")
 
     def flaky(pk):
         if "QKL9BAD001" in MpesaCallback.objects.get(pk=pk).body:

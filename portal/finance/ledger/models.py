@@ -67,6 +67,10 @@ class JournalEntry(models.Model):
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     posted_at = models.DateTimeField(default=timezone.now)
 
+    # The journal references no page, image or document, and the bulk paths never save through the ORM anyway:
+    # indexing each entry saved one by one cost a task and several queries per posting.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         ordering = ["-date", "-posted_at"]
         verbose_name_plural = "journal entries"

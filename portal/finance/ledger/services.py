@@ -216,10 +216,18 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of,
 
 
 def ledger_reverse(
-    *, entry: JournalEntry, posted_by=None, memo: str = "", date: datetime.date | None = None
+    *,
+    entry: JournalEntry,
+    posted_by=None,
+    memo: str = "",
+    date: datetime.date | None = None,
+    description: str = "",
 ) -> PostResult:
     """Post the mirror image of an entry (sides swapped). Each entry can be reversed once; a reversal itself
-    is corrected by posting the right entry again, not by reversing the reversal."""
+    is corrected by posting the right entry again, not by reversing the reversal.
+
+    `description`, when given, replaces the lines' own descriptions (a member statement shows a line's description:
+    "Principal repaid" on a line that adds the principal back would mislead)."""
     if entry.reversal_of_id is not None:
         raise LedgerError("This entry is itself a reversal; post the correct entry instead of reversing it.")
     key = f"reversal:{entry.pk}"
@@ -230,7 +238,7 @@ def ledger_reverse(
             credit=line.debit,
             member_id=line.member_id,
             loan_id=line.loan_id,
-            description=line.description,
+            description=description or line.description,
         )
         for line in entry.lines.select_related("account")
     ]

@@ -11,8 +11,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("finance", "0012_recoveries_account"),
-        ("loans", "0006_product_disburse_by_mpesa"),
+        ("finance", "0014_recoveries_account"),
+        ("loans", "0009_settlement_and_top_up"),
         ("wagtailcore", "0097_baselogentry_uuid_action_timestamp_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

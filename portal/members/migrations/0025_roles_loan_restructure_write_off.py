@@ -6,6 +6,6 @@ from portal.members.migrations._helpers import sync_roles
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0023_roles_translate_pages"), ("loans", "0007_restructure_write_off")]
+    dependencies = [("members", "0024_roles_loan_reversal"), ("loans", "0010_restructure_write_off")]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]

@@ -12,6 +12,6 @@ def add_account(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("finance", "0011_journal_refuses_truncate")]
+    dependencies = [("finance", "0013_loan_top_up_fees_account")]
 
     operations = [migrations.RunPython(add_account, migrations.RunPython.noop)]

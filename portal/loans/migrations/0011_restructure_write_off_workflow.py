@@ -29,9 +29,9 @@ def create_workflow(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("loans", "0007_restructure_write_off"),
+        ("loans", "0010_restructure_write_off"),
         ("workflows", "0004_loan_approval_workflow"),
-        ("members", "0024_roles_loan_restructure_write_off"),
+        ("members", "0025_roles_loan_restructure_write_off"),
         ("wagtailcore", "__latest__"),
     ]
 
