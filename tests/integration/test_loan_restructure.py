@@ -296,3 +296,20 @@ def test_admin_prepare_then_committee_decides_in_approvals(client, borrower, pro
     history = client.get("/admin/snippets/loans/loaninstalment/?superseded=true")
     assert history.status_code == 200
     _clean()
+
+
+def test_a_repayment_before_the_restructure_is_not_reversed_behind_its_back(
+    borrower, products, staff_user, deciders, clock_at
+):
+    from portal.loans.models import LoanRepayment
+    from portal.loans.reversal import repayment_reverse
+
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
+    _pay_first_three(loan)
+    clock_at(datetime.date(2026, 4, 20))
+    _approve(restructure_prepare(loan=loan, term_months=18, reason="x", by=deciders["officer"]), deciders)
+    with pytest.raises(LoanStateError):
+        repayment_reverse(
+            repayment=LoanRepayment.objects.get(reference="PAY-04"), by=staff_user(roles.ADMINISTRATORS), reason="x"
+        )
+    _clean()

@@ -104,6 +104,10 @@ def test_write_off_posts_against_the_provision_and_recovery_goes_to_income(
     assert (big.recovery, big.overpayment) == (D("102684.73"), D("315.27"))  # 103,000 − 102,684.73
     record.refresh_from_db()
     assert record.memo_balance == D("0.00") and account_balance(code="4300") == D("107684.73")
+    from portal.loans.reversal import repayment_reverse
+
+    with pytest.raises(LoanStateError):  # a recovery is not undone by the repayment reversal
+        repayment_reverse(repayment=repayment, by=staff_user(roles.ADMINISTRATORS), reason="Wrong member")
     _clean()
 
 
