@@ -21,6 +21,7 @@ from . import (
     views,
 )
 from . import contributions_views as cv
+from . import loan_workout_views as lw
 
 app_name = "api"
 
@@ -205,4 +206,13 @@ urlpatterns = [
         loan_actions_views.RepaymentReverseView.as_view(),
         name="loan-repayment-reverse",
     ),
+]
+
+# Issue 16: restructuring and writing off loans (portal/api/loan_workout_views.py).
+urlpatterns += [
+    path("loans/loans/<uuid:pk>/restructure/", lw.RestructurePrepareView.as_view(), name="loan-restructure"),
+    path("loans/restructures/<uuid:pk>/approve/", lw.RestructureApproveView.as_view(), name="loan-restructure-approve"),
+    path("loans/loans/<uuid:pk>/write-off/", lw.WriteOffPrepareView.as_view(), name="loan-write-off"),
+    path("loans/write-offs/", lw.WrittenOffListView.as_view(), name="loan-write-offs"),
+    path("loans/write-offs/<uuid:pk>/approve/", lw.WriteOffApproveView.as_view(), name="loan-write-off-approve"),
 ]

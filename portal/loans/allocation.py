@@ -4,7 +4,8 @@ allocation rules are the same as for any repayment.
 
 Across a member's active loans (oldest disbursed first): first what is due by the file's date on each loan, then
 the rest to the oldest loan's next instalments, then the next loan's; beyond every balance, to the member's
-deposits (Dr 2300 / Cr 2000). A member with no active loan keeps the money in 2300 for staff to look into.
+deposits (Dr 2300 / Cr 2000). A member with no active loan but a written-off one still owing (issue 16) pays that:
+a recovery, to 4300 (write_off.py). A member with neither keeps the money in 2300 for staff to look into.
 
 Each row is allocated once (`CheckoffRow.loan_allocated_at`, set under the row's lock, and idempotency keys per
 row and loan). It runs after a check-off file is posted and again at the start of the daily loan job.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.contributions.models import CheckoffRow
@@ -25,6 +27,7 @@ from portal.members.models import User
 from .messages import checkoff_received_with_loans_notify
 from .models import Loan, LoanStatus
 from .services import DEPOSITS, UNALLOCATED, loan_repay
+from .write_off import recoverable_loans
 
 ZERO = Decimal("0.00")
 
@@ -72,12 +75,29 @@ def _allocate_row(row_id, result: AllocationResult, by) -> None:
         loans = list(
             Loan.objects.filter(member_id=row.member_id, status=LoanStatus.ACTIVE).order_by("disbursed_on", "pk")
         )
-        if not loans:
-            result.waiting += 1
-            return
         date = row.checkoff.received_on
-        plan, leftover = allocation_plan(loans=loans, amount=row.loan_repayment, date=date)
         stem = f"checkoff:{row.checkoff.sha256[:16]}:{row.row_number}"
+        if not loans:
+            written_off = recoverable_loans().filter(member_id=row.member_id).order_by("disbursed_on", "pk").first()
+            if written_off is None:
+                result.waiting += 1
+                return
+            # A recovery on a written-off loan (write_off.write_off_recover: 4300, anything beyond to deposits).
+            loan_repay(
+                loan=written_off,
+                amount=row.loan_repayment,
+                reference=stem,
+                date=date,
+                recorded_by=by,
+                from_unallocated=True,
+                notify_member=False,
+            )
+            result.to_loans += row.loan_repayment
+            row.loan_allocated_at = timezone.now()
+            row.save(update_fields=["loan_allocated_at"])
+            result.rows += 1
+            return
+        plan, leftover = allocation_plan(loans=loans, amount=row.loan_repayment, date=date)
         for n, (loan, amount) in enumerate(plan):
             loan_repay(
                 loan=loan,
@@ -120,8 +140,10 @@ def checkoff_repayments_allocate(*, checkoff_id=None, by=None) -> AllocationResu
     if checkoff_id is not None:
         rows = rows.filter(checkoff_id=checkoff_id)
     borrowers = Loan.objects.filter(status=LoanStatus.ACTIVE).values("member_id")
-    result = AllocationResult(waiting=rows.exclude(member_id__in=borrowers).count())
-    rows = rows.filter(member_id__in=borrowers).order_by("checkoff__received_on", "checkoff_id", "row_number")
+    written_off = recoverable_loans().values("member_id")
+    rows_with_loans = rows.filter(Q(member_id__in=borrowers) | Q(member_id__in=written_off))
+    result = AllocationResult(waiting=rows.count() - rows_with_loans.count())
+    rows = rows_with_loans.order_by("checkoff__received_on", "checkoff_id", "row_number")
     for row_id in rows.values_list("pk", flat=True):
         _allocate_row(row_id, result, by)
     return result

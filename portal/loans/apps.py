@@ -27,3 +27,19 @@ class LoansConfig(AppConfig):
                 review=review, approved=False, user=user, reason=reason
             ),
         )
+
+        # Issue 16: a restructure is carried out, a write-off posted, when the committee approves.
+        from .models import LoanRestructure, LoanWriteOff
+        from .restructure import restructure_apply, restructure_reject
+        from .write_off import write_off_post, write_off_reject
+
+        outcomes.register(
+            LoanRestructure,
+            approved=lambda record, *, user, reason: restructure_apply(restructure=record, user=user, reason=reason),
+            rejected=lambda record, *, user, reason: restructure_reject(restructure=record, user=user, reason=reason),
+        )
+        outcomes.register(
+            LoanWriteOff,
+            approved=lambda record, *, user, reason: write_off_post(write_off=record, user=user, reason=reason),
+            rejected=lambda record, *, user, reason: write_off_reject(write_off=record, user=user, reason=reason),
+        )

@@ -9,7 +9,7 @@ from portal.finance.ledger.models import JournalLine
 from portal.finance.ledger.selectors import account_balance
 from portal.society.money import to_cents
 
-from .models import LoanInstalment
+from .models import LoanInstalment, LoanStatus
 
 CONTROL_ACCOUNTS = [
     ("1100", "Loans to members", "outstanding principal", "principal"),
@@ -26,12 +26,15 @@ def loan_book_problems() -> list[str]:
     - Σ penalties charged − Σ penalties paid = GL 1120 Penalties receivable (an instalment's penalty grows exactly
       by what the daily job posts to 1120);
     - every line on these three accounts names a loan, so a posting that no instalment stands behind (e.g. a
-      hand-made Dr 1110) is named even when it happens to be offset elsewhere."""
+      hand-made Dr 1110) is named even when it happens to be offset elsewhere.
+    A written-off loan's instalments are left out: its write-off (write_off.py) took what they still owed out of
+    1100, 1110 and 1120, and its memo record (LoanWriteOff) tracks it off the balance sheet. Superseded schedules
+    (restructure.py) are left out by the instalments' default manager."""
 
     def total(value) -> Decimal:
         return to_cents(str(value or 0))
 
-    totals = LoanInstalment.objects.aggregate(
+    totals = LoanInstalment.objects.exclude(loan__status=LoanStatus.WRITTEN_OFF).aggregate(
         principal=Sum("principal"),
         principal_paid=Sum("principal_paid"),
         interest=Sum("interest", filter=Q(interest_accrued=True)),

@@ -22,7 +22,8 @@ from portal.society.policy import sacco_settings
 from .allocation import checkoff_repayments_allocate
 from .fees import penalty_amount, penalty_applies
 from .messages import guarantors_arrears_notify
-from .models import Classification, Loan, LoanInstalment, LoanStatus
+from .models import Classification, Loan, LoanInstalment, LoanRestructure, LoanStatus, ProposalStatus
+from .restructure import classification_with_hold, restructure_hold
 from .schedule import cents
 
 INTEREST_RECEIVABLE, INTEREST_INCOME = "1110", "4000"
@@ -147,7 +148,10 @@ def penalties_charge(*, today: datetime.date) -> int:
 def loans_classify(*, today: datetime.date) -> int:
     """Days past due = days since the oldest unpaid instalment's due date; the SASRA bucket follows. Only loans
     whose numbers changed are written. A loan whose days past due go from 0 to more has just fallen into arrears:
-    its guarantors get one message (SMS and email, by their choice) for the episode, not one a day."""
+    its guarantors get one message (SMS and email, by their choice) for the episode, not one a day.
+
+    A restructured loan keeps at least the class it had when restructured until it has made the set number of
+    consecutive on-time payments (SASRA; restructure.restructure_hold)."""
     oldest = dict(
         LoanInstalment.objects.filter(loan__status=LoanStatus.ACTIVE, due_date__lt=today)
         .filter(
@@ -157,10 +161,16 @@ def loans_classify(*, today: datetime.date) -> int:
         .annotate(first=Min("due_date"))
         .values_list("loan_id", "first")
     )
+    held = restructure_hold(
+        loan_ids=LoanRestructure.objects.filter(
+            status=ProposalStatus.APPLIED, cured_on__isnull=True, loan__status=LoanStatus.ACTIVE
+        ).values("loan_id"),
+        today=today,
+    )
     changed, into_arrears = [], []
     for loan in Loan.objects.filter(status=LoanStatus.ACTIVE).only("pk", "days_past_due", "classification"):
         days = (today - oldest[loan.pk]).days if loan.pk in oldest else 0
-        bucket = Classification.for_days(days)
+        bucket = classification_with_hold(Classification.for_days(days), held.get(loan.pk))
         if days != loan.days_past_due or bucket != loan.classification:
             if loan.days_past_due == 0 and days > 0:
                 into_arrears.append(loan.pk)  # a new arrears episode: its guarantors are told once

@@ -291,6 +291,8 @@ class LoanStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
     # The payout failed (M-Pesa B2C) and its disbursement was reversed; paying it out again re-books it.
     REVERSED = "reversed", _("Payout failed, reversed")
+    # Written off against the provision (write_off.py): off the balance sheet, tracked in a LoanWriteOff memo.
+    WRITTEN_OFF = "written_off", _("Written off")
 
 
 class Classification(models.TextChoices):
@@ -340,7 +342,7 @@ class Loan(models.Model):
         related_name="loan_disbursed",
         help_text="Set in the same transaction that creates the loan (the entry's lines name the loan).",
     )
-    status = models.CharField(max_length=10, choices=LoanStatus.choices, default=LoanStatus.ACTIVE)
+    status = models.CharField(max_length=12, choices=LoanStatus.choices, default=LoanStatus.ACTIVE)
     closed_on = models.DateField(null=True, blank=True)
     days_past_due = models.PositiveIntegerField(default=0, help_text="Updated by the daily loan job.")
     classification = models.CharField(
@@ -364,6 +366,15 @@ class Loan(models.Model):
         return f"{self.product} {self.principal} ({self.member_id})"
 
 
+class CurrentInstalmentManager(models.Manager):
+    """The default manager: the loan's current schedule only. A restructure (restructure.py) marks the rows of the
+    schedule it replaces as superseded instead of deleting them, and every reader of the schedule — allocation,
+    the daily job, the invariants, the reports — must see only the rows still owed."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(superseded=False)
+
+
 class LoanInstalment(models.Model):
     """One row of the schedule, with what has been paid against it."""
 
@@ -377,8 +388,17 @@ class LoanInstalment(models.Model):
     interest_paid = MoneyField(default=0)
     penalty_paid = MoneyField(default=0)
     interest_accrued = models.BooleanField(default=False, help_text="Interest receivable posted for this row.")
+    # Appended for restructuring (issue 16): a restructure's new schedule is version 2, 3…, numbered on after the
+    # old one (so the ledger keys `interest:<loan>:<n>` stay unique); the old rows are kept, marked superseded.
+    schedule_version = models.PositiveSmallIntegerField(default=1)
+    superseded = models.BooleanField(default=False, help_text="Replaced by a restructured schedule; history only.")
+
+    all_versions = models.Manager()  # with the superseded schedules, for the history
+    objects = CurrentInstalmentManager()  # the default (Meta): the current schedule only
 
     class Meta:
+        base_manager_name = "all_versions"
+        default_manager_name = "objects"
         ordering = ["loan", "number"]
         constraints = [models.UniqueConstraint(fields=["loan", "number"], name="one_instalment_number")]
 
@@ -410,6 +430,7 @@ class LoanRepayment(models.Model):
     interest_part = MoneyField(default=0)
     principal_part = MoneyField(default=0)
     overpayment = MoneyField(default=0, help_text="Beyond the whole balance: to the member's deposits.")
+    recovery = MoneyField(default=0, help_text="Received after the loan was written off: to 4300 Recoveries.")
     entry = models.OneToOneField("finance.JournalEntry", on_delete=models.PROTECT, related_name="loan_repayment")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -500,3 +521,7 @@ class LoanRepaymentReversal(models.Model):
 
     def __str__(self):
         return f"Reversal of {self.repayment}"
+
+
+# Restructuring and write-off (issue 16): models in their own module, imported here so Django finds them.
+from .lifecycle_models import LoanRestructure, LoanWriteOff, ProposalStatus  # noqa: E402, F401

@@ -218,6 +218,13 @@ def _reverse(*, repayment: LoanRepayment, by, reason: str, today: datetime.date)
         raise RepaymentAlreadyReversed(f"Repayment {target.reference} was already reversed.")
     if loan.status == LoanStatus.REVERSED:
         raise LoanStateError("This loan's payout was reversed; its repayments cannot be reversed here.")
+    # Issue 16 (restructure.py, write_off.py): the instalments a repayment was applied to must still be the ones
+    # owed. A written-off loan's receipts are recoveries (4300) and its schedule is off the books; a restructure
+    # replaced the schedule the earlier repayments were applied to. Neither is undone here.
+    if loan.status == LoanStatus.WRITTEN_OFF:
+        raise LoanStateError("This loan is written off; its repayments and recoveries cannot be reversed here.")
+    if loan.restructures.filter(status="applied", applied_on__gte=target.date).exists():
+        raise LoanStateError("This loan was restructured after this repayment; it cannot be reversed here.")
     standing = active_repayments(loan)
     later = standing[standing.index(target) + 1 :]
     instalments = list(loan.instalments.select_for_update().order_by("number"))

@@ -598,11 +598,25 @@ def loan_repay(
             if existing.loan_id != locked.pk or existing.amount != amount:
                 raise ValidationError({"reference": [f"{reference!r} was already used for another payment."]})
             return RepaymentResult(existing, False)
-        if locked.status != LoanStatus.ACTIVE:
+        if locked.status == LoanStatus.WRITTEN_OFF:
+            # Money recovered after a write-off is income (4300), not a repayment of 1100 (write_off.py).
+            from .write_off import write_off_recover  # write_off.py imports this module
+
+            repayment = write_off_recover(
+                loan=locked,
+                amount=amount,
+                key=key,
+                reference=reference,
+                date=date,
+                debit_code=debit_code,
+                by=recorded_by,
+            )
+        elif locked.status != LoanStatus.ACTIVE:
             raise LoanStateError("This loan is closed; the payment cannot be applied to it.")
-        repayment = _apply(
-            locked, amount=amount, key=key, reference=reference, date=date, debit_code=debit_code, by=recorded_by
-        )
+        else:
+            repayment = _apply(
+                locked, amount=amount, key=key, reference=reference, date=date, debit_code=debit_code, by=recorded_by
+            )
         if notify_member:
             repayment_received_queue(repayment=repayment)
         if recorded_by is not None:

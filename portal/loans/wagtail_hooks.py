@@ -34,6 +34,14 @@ from .eligibility import application_eligibility
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
 from .schedule import schedule_build
+from .workout_admin import (
+    LoanRestructureViewSet,
+    LoanWriteOffViewSet,
+    loan_restructure_view,
+    loan_workout_buttons,
+    loan_write_off_view,
+    written_off_view,
+)
 
 
 def _application_payout(application) -> str:
@@ -123,6 +131,8 @@ class LoanIndexView(ExportingIndexView):
             buttons.append(ListingMenuItem(_("Payout not made"), url=url, icon_name="warning"))
         url = reverse("loans_loan_statement", args=[instance.pk])
         buttons.append(ListingMenuItem("Statement (PDF)", url=url, icon_name="doc-full"))
+        for label, url in loan_workout_buttons(instance, self.request.user):  # issue 16
+            buttons.append(ListingMenuItem(label, url=url, icon_name="repeat" if label == "Restructure" else "bin"))
         return buttons
 
 
@@ -303,8 +313,19 @@ class LoanInstalmentViewSet(SnippetViewSet):
     permission_policy = ReadOnlyPermissionPolicy(LoanInstalment)
     icon = "date"
     menu_label = "Instalments"
-    list_display = ["loan", "number", "due_date", "principal", "interest", "penalty", "principal_paid", "interest_paid"]
-    list_filter = ["due_date"]
+    list_display = [
+        "loan",
+        "number",
+        "due_date",
+        "principal",
+        "interest",
+        "penalty",
+        "principal_paid",
+        "interest_paid",
+        "schedule_version",
+        "superseded",
+    ]
+    list_filter = ["due_date", "superseded"]  # superseded: the schedules a restructure replaced (issue 16)
     list_export = [
         "loan.member.membership_number",
         "number",
@@ -319,7 +340,7 @@ class LoanInstalmentViewSet(SnippetViewSet):
     export_filename = "loan-instalments"
 
     def get_queryset(self, request):
-        return LoanInstalment.objects.select_related("loan__product")
+        return LoanInstalment.all_versions.select_related("loan__product")
 
 
 def _repayment_reversed(repayment) -> str:
@@ -381,6 +402,8 @@ class LoansGroup(SnippetViewSetGroup):
         LoanViewSet,
         LoanInstalmentViewSet,
         LoanRepaymentViewSet,
+        LoanRestructureViewSet,
+        LoanWriteOffViewSet,
     )
     menu_icon = "form"
     menu_label = "Loans"
@@ -395,6 +418,14 @@ class LoansGroup(SnippetViewSetGroup):
         items = list(super().get_submenu_items())
         items.append(
             PortfolioMenuItem("PAR and provisioning", reverse_lazy("loans_portfolio"), icon_name="table", order=900)
+        )
+
+        class WrittenOffMenuItem(MenuItem):
+            def is_shown(self, request):
+                return request.user.has_perm("loans.view_loanwriteoff")
+
+        items.append(
+            WrittenOffMenuItem("Written-off loans", reverse_lazy("loans_written_off"), icon_name="bin", order=910)
         )
         return items
 
@@ -418,6 +449,10 @@ def loans_admin_urls():
             admin_views.loan_payout_not_made_view,
             name="loans_loan_payout_not_made",
         ),
+        # Issue 16: restructure and write-off (workout_admin.py).
+        path("loans/loans/<uuid:pk>/restructure/", loan_restructure_view, name="loans_loan_restructure"),
+        path("loans/loans/<uuid:pk>/write-off/", loan_write_off_view, name="loans_loan_write_off"),
+        path("loans/written-off/", written_off_view, name="loans_written_off"),
         path(
             "loans/repayments/<uuid:pk>/reverse/",
             admin_views.repayment_reverse_view,

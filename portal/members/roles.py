@@ -110,6 +110,8 @@ LOANS_READ = [
     "loans.view_loaninstalment",
     "loans.view_loanrepayment",
     "loans.view_loanreview",
+    "loans.view_loanrestructure",  # issue 16: restructures and write-offs (the written-off loans' memo)
+    "loans.view_loanwriteoff",
 ]
 LOANS_DECIDE = [  # appraise and vote; the "Loan approval" workflow's steps say who acts when
     "loans.decide_loanapplication",
@@ -117,6 +119,10 @@ LOANS_DECIDE = [  # appraise and vote; the "Loan approval" workflow's steps say 
     "loans.change_loanreview",
 ]
 LOANS_REPAY = ["loans.record_repayment"]
+# Issue 16: prepare a restructure or a write-off; the committee decides it in the workflow "Loan restructure and
+# write-off" ("change" only opens the review page, as for the other approvals).
+LOANS_WORKOUT_PREPARE = ["loans.prepare_loanrestructure", "loans.prepare_loanwriteoff"]
+LOANS_WORKOUT_APPROVE = ["loans.change_loanrestructure", "loans.change_loanwriteoff"]
 LOANS_DISBURSE = ["loans.disburse_loan"]
 LOANS_REVERSE = ["loans.reverse_loanrepayment"]  # a repayment posted in error (issue 16)
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
@@ -163,13 +169,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SAVED_REPORTS,
         *PAGES_TRANSLATE,
     ],
-    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE, *SAVED_REPORTS],
+    LOANS_OFFICERS: [
+        ACCESS_ADMIN,
+        *MEMBER_REGISTER_READ,
+        *SAVINGS_READ,
+        *LOANS_READ,
+        *LOANS_DECIDE,
+        *LOANS_WORKOUT_PREPARE,
+        *SAVED_REPORTS,
+    ],
     CREDIT_COMMITTEE: [
         ACCESS_ADMIN,
         *MEMBER_REGISTER_READ,
         *SAVINGS_READ,
         *LOANS_READ,
         *LOANS_DECIDE,
+        *LOANS_WORKOUT_APPROVE,
         *STATEMENTS_APPROVE,
         *DIVIDENDS_APPROVE,
         *SAVED_REPORTS,
@@ -191,6 +206,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_READ,
         *LOANS_DISBURSE,
         *LOANS_REPAY,
+        *LOANS_WORKOUT_PREPARE,
         *LOANS_REVERSE,
         *STATEMENTS_PREPARE,
         *DIVIDENDS_PREPARE,
@@ -226,6 +242,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_DECIDE,
         *LOANS_DISBURSE,
         *LOANS_REPAY,
+        *LOANS_WORKOUT_PREPARE,
+        *LOANS_WORKOUT_APPROVE,
         *LOANS_REVERSE,
         *STATEMENTS_PREPARE,
         *STATEMENTS_APPROVE,

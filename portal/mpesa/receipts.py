@@ -57,6 +57,7 @@ from portal.finance.ledger.services import LedgerError, Line, Posting, ledger_po
 from portal.loans.allocation import allocation_plan
 from portal.loans.models import Loan, LoanStatus
 from portal.loans.services import DEPOSITS, UNALLOCATED, LoanStateError, loan_repay
+from portal.loans.write_off import recoverable_loans
 from portal.members.models import Member, MemberStatus
 from portal.society.errors import StateConflict
 from portal.society.money import CENT
@@ -483,26 +484,38 @@ def _loan_repayment(receipt: MpesaReceipt, *, account: BankAccount, date: dateti
         .order_by("disbursed_on", "pk")
     )
     _to_unallocated(receipt, account=account, date=date, note="The member has no active loan.")
-    if not loans:
+    # Issue 16: no active loan but a written-off one still owing: the money is a recovery (loans/write_off.py, 4300).
+    written_off = None if loans else recoverable_loans().filter(member_id=member.pk).order_by("disbursed_on").first()
+    if not loans and written_off is None:
         return
     try:
         with transaction.atomic():
-            loans_allocate(
-                member=member,
-                loans=loans,
-                amount=receipt.amount,
-                date=date,
-                stem=receipt.trans_id,
-                by=None,
-                source=receipt.trans_id,
-            )
+            if written_off is not None:
+                loan_repay(
+                    loan=written_off,
+                    amount=receipt.amount,
+                    reference=receipt.trans_id,
+                    date=date,
+                    recorded_by=None,
+                    from_unallocated=True,
+                )
+            else:
+                loans_allocate(
+                    member=member,
+                    loans=loans,
+                    amount=receipt.amount,
+                    date=date,
+                    stem=receipt.trans_id,
+                    by=None,
+                    source=receipt.trans_id,
+                )
     except (ValidationError, LedgerError, LoanStateError) as exc:  # e.g. the reference was used by a counter repayment
         reason = "; ".join(getattr(exc, "messages", [str(exc)]))
         receipt.note = f"Not applied to the loans: {reason}"[:255]
         receipt.save(update_fields=["note"])
         return
     receipt.status = ReceiptStatus.POSTED
-    receipt.note = "Loan repayment"
+    receipt.note = "Recovery on a written-off loan" if written_off is not None else "Loan repayment"
     receipt.save(update_fields=["status", "note"])
 
 
