@@ -12,6 +12,7 @@ from . import (
     cashbook_views,
     dividends_views,
     loans_views,
+    member_exit_views,
     member_views,
     message_preferences_views,
     reports_views,
@@ -189,5 +190,21 @@ urlpatterns = [
         "reports/financial-statements/<uuid:pk>/approve/",
         reports_views.FinancialStatementApproveView.as_view(),
         name="financial-statement-approve",
+    ),
+    # Membership exits and deaths (issue 16).
+    path("members/me/exit-notice/", member_exit_views.MyExitNoticeView.as_view(), name="member-my-exit-notice"),
+    path("members/<uuid:pk>/exit-notice/", member_exit_views.ExitNoticeView.as_view(), name="member-exit-notice"),
+    path("members/<uuid:pk>/exit/", member_exit_views.MemberExitView.as_view(), name="member-exit"),
+    path(
+        "members/<uuid:pk>/exit-settlement/", member_exit_views.ExitSettlementView.as_view(), name="member-exit-settle"
+    ),
+    path(
+        "members/<uuid:pk>/exit-settlement/approve/",
+        member_exit_views.ExitSettlementApproveView.as_view(),
+        name="member-exit-approve",
+    ),
+    path("members/<uuid:pk>/death/", member_exit_views.DeathView.as_view(), name="member-death"),
+    path(
+        "members/exit-payables/<uuid:pk>/pay/", member_exit_views.ExitPayablePayView.as_view(), name="exit-payable-pay"
     ),
 ]
