@@ -255,6 +255,8 @@ def exit_settlement_prepare(
     _treatment_checked(locked, share_capital, share_receiver)
     _guarantees_refused(locked.member)
     figures = exit_figures(member_exit=locked, treatment=share_capital, as_of=today)
+    if locked.kind == MemberExitKind.DEATH and figures.refund_payable > 0:
+        nominee_split(nominees=list(locked.member.nominees.all()), amount=figures.refund_payable)  # refuses early
     _figures_stored(locked, figures)
     locked.share_capital_treatment = share_capital
     locked.share_receiver = share_receiver if share_capital == "transfer" else None
