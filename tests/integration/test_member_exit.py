@@ -294,3 +294,46 @@ def test_the_api_path_with_member_isolation(leaver, receiver, with_loan, staff, 
     assert api.get(f"/api/members/{leaver.pk}/exit/").json()["payables"][0]["reference"] == "EFT-1"
     assert JournalLine.objects.filter(member=leaver, account__code="2400").count() == 2
     call_command("ledger_check")
+
+
+def test_the_admin_screens(client, leaver, receiver, staff, clock_at):
+    from tests.conftest import sign_in_verified
+
+    clock_at(NOTICE_DAY)
+    sign_in_verified(client, staff(roles.CLERKS))
+    listing = client.get("/admin/snippets/members/memberexit/")
+    assert listing.status_code == 200 and "/admin/loans/exits/notice/" in listing.content.decode()
+    bad = client.post("/admin/loans/exits/notice/", {"member": "nobody"})
+    assert bad.status_code == 200 and "member" in bad.context["form"].errors
+    assert client.post("/admin/loans/exits/notice/", {"member": leaver.membership_number}).status_code == 302
+    record = leaver.membership_exit
+    assert client.get(f"/admin/loans/exits/{record.pk}/prepare/").status_code == 302  # clerks do not settle
+
+    clock_at(SETTLE_DAY)
+    treasurer = staff(roles.TREASURER)
+    sign_in_verified(client, treasurer)
+    prepare = f"/admin/loans/exits/{record.pk}/prepare/"
+    assert prepare in client.get("/admin/snippets/members/memberexit/").content.decode()
+    refused = client.post(prepare, {"share_capital": "refund"})
+    assert refused.status_code == 200 and "only to be transferred" in str(refused.context["form"].errors)
+    prepared = client.post(prepare, {"share_capital": "transfer", "share_receiver": receiver.membership_number})
+    assert prepared.status_code == 302
+    approve = f"/admin/loans/exits/{record.pk}/approve/"
+    same = client.post(approve)
+    assert same.status_code == 200 and "someone other than" in str(same.context["form"].errors)
+
+    sign_in_verified(client, staff(roles.ADMINISTRATORS))
+    assert client.post(approve).status_code == 302
+    leaver.refresh_from_db()
+    assert leaver.status == MemberStatus.EXITED
+    payable = ExitPayable.objects.get()
+
+    sign_in_verified(client, treasurer)
+    pay = f"/admin/loans/exits/payables/{payable.pk}/pay/"
+    assert pay in client.get("/admin/snippets/members/exitpayable/").content.decode()
+    from portal.finance.banking.services import bank_account_primary
+
+    assert client.post(pay, {"reference": "CHQ-9", "bank_account": bank_account_primary().pk}).status_code == 302
+    payable.refresh_from_db()
+    assert payable.paid_on == SETTLE_DAY and payable.amount == Decimal("120000.00")
+    call_command("ledger_check")
