@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
+from wagtail.models import ModelLogEntry
 
 from portal.contributions.services import MONTHLY, PaymentItem, payments_validate
 from portal.finance.ledger.models import JournalLine
@@ -22,6 +23,7 @@ from portal.loans.models import GuaranteeStatus, LoanRepayment, LoanStatus
 from portal.loans.services import guarantee_accept
 from portal.members import roles
 from portal.members.models import ExitPayable, MemberExitStatus, MemberStatus
+from portal.reports.member_statement import member_statement
 from portal.society.policy import sacco_settings
 from tests.factories import application_with_guarantors, loan_disbursed, member_with_savings
 
@@ -123,6 +125,26 @@ def test_exit_settlement_posts_the_hand_computed_entries(leaver, receiver, with_
     with pytest.raises(ExitRefused, match="already paid"):
         exit_refund_pay(payable=payable, by=treasurer, reference="CHQ-0043")
     call_command("ledger_check")
+
+    # On the member's statement: the offset, the refund payable and its payment.
+    statement = member_statement(member=leaver, start=datetime.date(2026, 1, 1), end=SETTLE_DAY)
+    sections = {section["title"]: section for section in statement["sections"]}
+    assert sections["Deposits"]["closing"] == Decimal("0.00")
+    assert sections["Loans (what you owe)"]["closing"] == Decimal("0.00")
+    held = sections["Held for you"]
+    assert [(row["in"], row["out"]) for row in held["rows"]] == [
+        (Decimal("74550.00"), Decimal("0.00")),
+        (Decimal("0.00"), Decimal("74550.00")),
+    ]
+    # In the audit trail: notice, preparation, approval, payment (and the status change).
+    actions = set(
+        ModelLogEntry.objects.filter(content_type__model="memberexit", object_id=str(record.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == {"sacco.action", "sacco.post"}
+    assert ModelLogEntry.objects.filter(content_type__model="exitpayable", action="sacco.post").count() == 1
+    assert ModelLogEntry.objects.filter(content_type__model="member", action="sacco.status").count() == 1
 
     # Nothing more posts to the member: a counter payment and a check-off row are refused, naming the row.
     [checked] = payments_validate(
