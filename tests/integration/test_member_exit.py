@@ -359,3 +359,14 @@ def test_the_admin_screens(client, leaver, receiver, staff, clock_at):
     payable.refresh_from_db()
     assert payable.paid_on == SETTLE_DAY and payable.amount == Decimal("120000.00")
     call_command("ledger_check")
+
+
+def test_a_member_serving_notice_takes_no_new_loan(leaver, products, clock_at):
+    from portal.loans.eligibility import loan_eligibility
+
+    clock_at(NOTICE_DAY)
+    assert loan_eligibility(member=leaver, product=products["development"], amount=Decimal("10000")).eligible
+    exit_notice_give(member=leaver, by=leaver.user)
+    result = loan_eligibility(member=leaver, product=products["development"], amount=Decimal("10000"))
+    [status] = [rule for rule in result.failed if rule.code == "status"]
+    assert "given notice to leave" in str(status.detail)
