@@ -370,3 +370,15 @@ def test_a_member_serving_notice_takes_no_new_loan(leaver, products, clock_at):
     result = loan_eligibility(member=leaver, product=products["development"], amount=Decimal("10000"))
     [status] = [rule for rule in result.failed if rule.code == "status"]
     assert "given notice to leave" in str(status.detail)
+
+
+def test_the_member_gives_notice_in_the_portal(client, leaver, clock_at):
+    clock_at(NOTICE_DAY)
+    client.force_login(leaver.user)
+    page = client.get("/portal/leaving/")
+    assert page.status_code == 200 and "60 days" in page.content.decode()
+    unconfirmed = client.post("/portal/leaving/", {"reason": "Moving"})
+    assert unconfirmed.status_code == 200 and "confirm" in unconfirmed.context["form"].errors
+    assert client.post("/portal/leaving/", {"reason": "Moving", "confirm": "on"}).status_code == 302
+    assert leaver.membership_exit.settle_from == datetime.date(2026, 3, 21)
+    assert "21 Mar 2026" in client.get("/portal/leaving/").content.decode()
