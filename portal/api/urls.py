@@ -14,6 +14,7 @@ from . import (
     loan_actions_views,
     loan_settlement_views,
     loans_views,
+    member_exit_views,
     member_views,
     message_preferences_views,
     reports_views,
@@ -215,4 +216,20 @@ urlpatterns += [
     path("loans/loans/<uuid:pk>/write-off/", lw.WriteOffPrepareView.as_view(), name="loan-write-off"),
     path("loans/write-offs/", lw.WrittenOffListView.as_view(), name="loan-write-offs"),
     path("loans/write-offs/<uuid:pk>/approve/", lw.WriteOffApproveView.as_view(), name="loan-write-off-approve"),
+    # Membership exits and deaths (issue 16).
+    path("members/me/exit-notice/", member_exit_views.MyExitNoticeView.as_view(), name="member-my-exit-notice"),
+    path("members/<uuid:pk>/exit-notice/", member_exit_views.ExitNoticeView.as_view(), name="member-exit-notice"),
+    path("members/<uuid:pk>/exit/", member_exit_views.MemberExitView.as_view(), name="member-exit"),
+    path(
+        "members/<uuid:pk>/exit-settlement/", member_exit_views.ExitSettlementView.as_view(), name="member-exit-settle"
+    ),
+    path(
+        "members/<uuid:pk>/exit-settlement/approve/",
+        member_exit_views.ExitSettlementApproveView.as_view(),
+        name="member-exit-approve",
+    ),
+    path("members/<uuid:pk>/death/", member_exit_views.DeathView.as_view(), name="member-death"),
+    path(
+        "members/exit-payables/<uuid:pk>/pay/", member_exit_views.ExitPayablePayView.as_view(), name="exit-payable-pay"
+    ),
 ]

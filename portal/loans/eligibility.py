@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from portal.contributions.selectors import member_balances
 from portal.finance.ledger.selectors import account_balance
 from portal.members.kyc import kyc_status
-from portal.members.models import Member, MemberStatus
+from portal.members.models import Member, MemberExit, MemberStatus
 from portal.society.money import format_money, to_cents
 from portal.society.policy import sacco_settings
 
@@ -104,12 +104,17 @@ def loan_eligibility(
     ceiling = to_cents(balances.deposits * product.deposits_multiple)
     max_amount = max(min(ceiling - outstanding, product.max_amount), ZERO)
     kyc_verified = kyc_status(member=member) == "verified"
+    # A member who gave notice (or whose death is recorded) is leaving: their exit settlement offsets their loans
+    # against their deposits, so they take no new loan (issue 16, membership_exit.py).
+    leaving = MemberExit.objects.filter(member=member).exists()
     rules = [
         Rule(
             "status",
-            member.status == MemberStatus.ACTIVE,
+            member.status == MemberStatus.ACTIVE and not leaving,
             (
-                _("Your membership is %(status)s.")
+                _("You have given notice to leave the SACCO; members leaving cannot borrow.")
+                if leaving and member.status == MemberStatus.ACTIVE
+                else _("Your membership is %(status)s.")
                 if member.status == MemberStatus.ACTIVE
                 else _("Your membership is %(status)s; only active members can borrow.")
             )

@@ -61,6 +61,7 @@ PROCESSING_FEES = "4100"
 INSURANCE_FEES = "4110"
 DEPOSITS = "2000"
 UNALLOCATED = "2300"
+INSURANCE_CLAIMS = "1130"
 ZERO = Decimal("0.00")
 
 
@@ -671,8 +672,9 @@ def _apply(loan: Loan, *, amount, key, reference, date, debit_code: str, by) -> 
     LoanInstalment.objects.bulk_update(changed, ["penalty_paid", "interest_paid", "principal_paid", "interest_accrued"])
     member_id = loan.member_id
     memo = f"Loan repayment {loan.member.membership_number}"
-    # 2300 is a member control account: its lines name the member (ledger_check); bank lines do not.
-    debit_member = member_id if debit_code == UNALLOCATED else None
+    # 2300 and 2000 are member control accounts: their lines name the member (ledger_check); bank lines do not. 2000
+    # and 1130 are the exit and death offsets (membership_exit.py): the member's deposits, the insurance claim.
+    debit_member = member_id if debit_code in (UNALLOCATED, DEPOSITS, INSURANCE_CLAIMS) else None
     lines = [Line(debit_code, debit=amount, member_id=debit_member, description=memo)]
     for part, code in (("penalty", PENALTIES_RECEIVABLE), ("interest", INTEREST_RECEIVABLE), ("principal", LOANS)):
         if parts[part] > 0:

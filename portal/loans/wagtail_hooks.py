@@ -460,3 +460,22 @@ def loans_admin_urls():
         ),
         path("loans/loans/<uuid:pk>/settle/", settlement_admin.loan_settle_view, name="loans_loan_settle"),
     ]
+
+
+# Membership exits and deaths (issue 16): listed under Members' neighbours in the Loans menu, since the settlement
+# offsets loans (exit_admin.py).
+from . import exit_admin  # noqa: E402
+
+register_snippet(exit_admin.MemberExitViewSet)
+register_snippet(exit_admin.ExitPayableViewSet)
+
+
+@hooks.register("register_admin_urls")
+def exit_admin_urls():
+    return [
+        path("loans/exits/notice/", exit_admin.exit_notice_view, name="loans_exit_notice"),
+        path("loans/exits/death/", exit_admin.death_record_view, name="loans_death_record"),
+        path("loans/exits/<uuid:pk>/prepare/", exit_admin.exit_prepare_view, name="loans_exit_prepare"),
+        path("loans/exits/<uuid:pk>/approve/", exit_admin.exit_approve_view, name="loans_exit_approve"),
+        path("loans/exits/payables/<uuid:pk>/pay/", exit_admin.exit_payable_pay_view, name="loans_exit_payable_pay"),
+    ]

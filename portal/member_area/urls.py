@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import account, dashboard, dividends, documents, loans, mpesa_pay, profile, savings, statements
+from .leaving import LeavingView
 from .message_settings import MessageSettingsView
 from .mixins import MemberAreaPage
 
@@ -34,5 +35,6 @@ urlpatterns = [
     path("message-settings/", MessageSettingsView.as_view(), name="message_settings"),  # email/SMS (issue 15)
     path("activity/", account.ActivityView.as_view(), name="activity"),
     *mpesa_pay.urlpatterns,  # /portal/pay/: Pay with M-Pesa (issue 15)
+    path("leaving/", LeavingView.as_view(), name="leaving"),  # exit notice (issue 16)
     path("more/", MemberAreaPage.as_view(template_name="portal/more.html"), name="more"),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
+from portal.society.money_fields import MoneyField
 from portal.society.storage import private_storage
 from portal.workflows.records import ApprovalRecord
 from portal.workflows.summary import ApprovalSummary
@@ -376,3 +377,93 @@ class KycDecision(models.Model):
 
     def __str__(self):
         return f"{self.document}: {self.status}"
+
+
+def death_document_upload_to(instance, filename):
+    return f"deaths/{instance.member_id}/{uuid.uuid4()}{filename[filename.rfind('.') :] if '.' in filename else ''}"
+
+
+class MemberExitKind(models.TextChoices):
+    EXIT = "exit", _("Exit on notice")
+    DEATH = "death", _("Death")
+
+
+class MemberExitStatus(models.TextChoices):
+    NOTICE = "notice", _("Notice given (or death recorded)")
+    PREPARED = "prepared", _("Settlement prepared, awaiting approval")
+    SETTLED = "settled", _("Settled")
+
+
+class MemberExit(models.Model):
+    """A membership ending (issue 16): by notice (the member or a clerk gives it; it can be settled once the notice
+    period in the SACCO settings has passed) or by death (recorded by staff with the date and a document).
+
+    The settlement is maker-checker because money leaves the society: one person prepares it (the figures are
+    stored here), another approves it, and only the approval posts (portal/loans/membership_exit.py; the services
+    live in loans because they offset the member's loans). The figures are what was posted, kept for the screens.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="membership_exit")
+    kind = models.CharField(max_length=10, choices=MemberExitKind.choices)
+    status = models.CharField(max_length=10, choices=MemberExitStatus.choices, default=MemberExitStatus.NOTICE)
+    reason = models.CharField(max_length=255, blank=True)
+    notice_given_on = models.DateField()
+    notice_given_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    settle_from = models.DateField(help_text="The first day the settlement may be approved (notice period ended).")
+    died_on = models.DateField(null=True, blank=True)
+    death_document = models.FileField(
+        upload_to=death_document_upload_to, storage=_private_storage, max_length=200, blank=True
+    )
+    share_capital_treatment = models.CharField(
+        max_length=10, blank=True, choices=[("transfer", _("Transfer to another member")), ("refund", _("Refund"))]
+    )
+    share_receiver = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="share_capital_received_on_exit"
+    )
+    deposits = MoneyField(default=0, help_text="The member's deposits before the settlement.")
+    share_capital = MoneyField(default=0)
+    loans_offset = MoneyField(default=0, help_text="Loans cleared from the deposits.")
+    insurance_cleared = MoneyField(default=0, help_text="Loans cleared by the insurance claim (death).")
+    loans_left = MoneyField(default=0, help_text="What the member's loans still owe after the settlement (death).")
+    refund_payable = MoneyField(default=0, help_text="Credited to 2400, to be paid out.")
+    prepared_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    prepared_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "membership exit"
+        permissions = [
+            ("give_exit_notice", "Can give exit notice for a member"),
+            ("record_death", "Can record a member's death"),
+            ("prepare_exit_settlement", "Can prepare an exit settlement"),
+            ("approve_exit_settlement", "Can approve an exit settlement"),
+            ("pay_exit_refund", "Can pay out an exit refund"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.member}"
+
+
+class ExitPayable(models.Model):
+    """What is owed on 2400 after a settlement: one to the exited member, or one per nominee after a death. Paid
+    once (Dr 2400 / Cr bank); the journal entry names the payable."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member_exit = models.ForeignKey(MemberExit, on_delete=models.PROTECT, related_name="payables")
+    payee = models.CharField(max_length=150)
+    nominee = models.ForeignKey(Nominee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    share_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    amount = MoneyField()
+    paid_on = models.DateField(null=True, blank=True)
+    paid_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reference = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["member_exit", "-amount", "payee"]
+
+    def __str__(self):
+        return f"{self.payee}: {self.amount}"

@@ -255,6 +255,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# Membership exits and deaths (issue 16): the counter takes a notice or records a death; the treasurer prepares the
+# settlement and another treasurer or an administrator approves it (maker-checker: the service refuses the preparer);
+# the treasurer pays the refunds out. Appended to the roles above so this block merges on its own.
+EXITS_READ = ["members.view_memberexit", "members.view_exitpayable"]
+EXIT_NOTICE = ["members.give_exit_notice", "members.record_death"]
+EXIT_SETTLE = ["members.prepare_exit_settlement", "members.approve_exit_settlement"]
+EXIT_PAY = ["members.pay_exit_refund"]
+for _role, _perms in {
+    CLERKS: [*EXITS_READ, *EXIT_NOTICE],
+    TREASURER: [*EXITS_READ, *EXIT_SETTLE, *EXIT_PAY],
+    AUDITORS: EXITS_READ,
+    ADMINISTRATORS: [*EXITS_READ, *EXIT_NOTICE, *EXIT_SETTLE, *EXIT_PAY],
+}.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
+
 # Who reads the audit trail (besides superusers); registered with portal.audit.readers in MembersConfig.ready().
 AUDIT_TRAIL_READERS = [AUDITORS, ADMINISTRATORS]
 

@@ -30,7 +30,7 @@ SECTIONS = [
     (_("Share capital"), ("3000",), "credit"),
     (_("Deposits"), ("2000",), "credit"),
     (_("Loans (what you owe)"), ("1100", "1110", "1120"), "debit"),
-    (_("Held for you"), ("2100", "2110", "2300"), "credit"),
+    (_("Held for you"), ("2100", "2110", "2300", "2400"), "credit"),
 ]
 
 

@@ -56,6 +56,18 @@ class SaccoSettings(BaseGenericSetting):
         default=Decimal("1.0000"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    exit_notice_days = models.PositiveSmallIntegerField(
+        "exit notice period (days)",
+        default=60,
+        help_text="Days between a member's notice to leave and the day their exit can be settled (by-laws).",
+    )
+    share_capital_on_exit = models.CharField(
+        "share capital on exit",
+        max_length=10,
+        choices=[("transfer", "Transfer to another member only"), ("refund", "Transfer or refund")],
+        default="transfer",
+        help_text="The by-laws: whether an exiting member's share capital may be refunded or only transferred.",
+    )
     withholding_tax_rate = models.DecimalField(
         "withholding tax on dividends (%)",
         **RATE,
@@ -134,6 +146,7 @@ class SaccoSettings(BaseGenericSetting):
                 FieldRowPanel([FieldPanel("loan_multiple"), FieldPanel("minimum_membership_months")]),
                 FieldRowPanel([FieldPanel("max_active_guarantees"), FieldPanel("penalty_rate_monthly")]),
                 FieldPanel("withholding_tax_rate"),
+                FieldRowPanel([FieldPanel("exit_notice_days"), FieldPanel("share_capital_on_exit")]),
                 FieldRowPanel([FieldPanel("provision_performing"), FieldPanel("provision_watch")]),
                 FieldRowPanel(
                     [
