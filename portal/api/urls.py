@@ -11,6 +11,7 @@ from . import (
     banking_views,
     cashbook_views,
     dividends_views,
+    guarantor_views,
     loans_views,
     member_views,
     message_preferences_views,
@@ -137,6 +138,31 @@ urlpatterns = [
         "loans/loans/<uuid:pk>/generate-statement/",
         loans_views.GenerateStatementView.as_view(),
         name="loan-generate-statement",
+    ),
+    # Guarantors after payout (issue 16): recovery (maker-checker), claims, substitution.
+    path(
+        "loans/loans/<uuid:pk>/guarantor-recovery/",
+        guarantor_views.GuarantorRecoveryPrepareView.as_view(),
+        name="loan-guarantor-recovery",
+    ),
+    path(
+        "loans/guarantor-recoveries/", guarantor_views.GuarantorRecoveryListView.as_view(), name="guarantor-recoveries"
+    ),
+    path(
+        "loans/guarantor-recoveries/<uuid:pk>/approve/",
+        guarantor_views.GuarantorRecoveryApproveView.as_view(),
+        name="guarantor-recovery-approve",
+    ),
+    path(
+        "loans/guarantor-recoveries/<uuid:pk>/cancel/",
+        guarantor_views.GuarantorRecoveryCancelView.as_view(),
+        name="guarantor-recovery-cancel",
+    ),
+    path("loans/guarantor-claims/", guarantor_views.GuarantorClaimListView.as_view(), name="guarantor-claims"),
+    path(
+        "loans/guarantees/<uuid:pk>/substitute/",
+        guarantor_views.GuaranteeSubstituteView.as_view(),
+        name="loan-guarantee-substitute",
     ),
     # Savings (C1–C7)
     path("contributions/monthly/", cv.MonthlyContributionListView.as_view(), name="contributions-monthly"),

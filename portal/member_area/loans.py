@@ -279,6 +279,10 @@ class GuaranteesView(MemberAreaMixin, TemplateView):
             "application__member__user", "application__product"
         ).order_by("-created_at")
         context["free_deposits"] = free_deposits(member=member)
+        # Issue 16: what the member paid from their deposits for borrowers they guaranteed (their claims on them).
+        context["claims"] = member.guarantor_claims.select_related("borrower__user", "repayment").order_by(
+            "-created_at"
+        )
         return context
 
 

@@ -110,6 +110,9 @@ LOANS_READ = [
     "loans.view_loaninstalment",
     "loans.view_loanrepayment",
     "loans.view_loanreview",
+    "loans.view_guarantorrecovery",
+    "loans.view_guarantorclaim",
+    "loans.view_guaranteesubstitution",
 ]
 LOANS_DECIDE = [  # appraise and vote; the "Loan approval" workflow's steps say who acts when
     "loans.decide_loanapplication",
@@ -118,6 +121,8 @@ LOANS_DECIDE = [  # appraise and vote; the "Loan approval" workflow's steps say 
 ]
 LOANS_REPAY = ["loans.record_repayment"]
 LOANS_DISBURSE = ["loans.disburse_loan"]
+LOANS_RECOVER = ["loans.recover_from_guarantors"]  # maker-checker: the approver is another person (issue 16)
+LOANS_SUBSTITUTE = ["loans.substitute_guarantor"]
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
 STATEMENTS_READ = ["reports.view_financialstatement"]
 STATEMENTS_APPROVE = ["reports.view_financialstatement", "reports.change_financialstatement"]  # open the review page
@@ -162,7 +167,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SAVED_REPORTS,
         *PAGES_TRANSLATE,
     ],
-    LOANS_OFFICERS: [ACCESS_ADMIN, *MEMBER_REGISTER_READ, *SAVINGS_READ, *LOANS_READ, *LOANS_DECIDE, *SAVED_REPORTS],
+    LOANS_OFFICERS: [
+        ACCESS_ADMIN,
+        *MEMBER_REGISTER_READ,
+        *SAVINGS_READ,
+        *LOANS_READ,
+        *LOANS_DECIDE,
+        *LOANS_SUBSTITUTE,
+        *SAVED_REPORTS,
+    ],
     CREDIT_COMMITTEE: [
         ACCESS_ADMIN,
         *MEMBER_REGISTER_READ,
@@ -190,6 +203,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_READ,
         *LOANS_DISBURSE,
         *LOANS_REPAY,
+        *LOANS_RECOVER,
+        *LOANS_SUBSTITUTE,
         *STATEMENTS_PREPARE,
         *DIVIDENDS_PREPARE,
         *SAVED_REPORTS,
@@ -224,6 +239,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_DECIDE,
         *LOANS_DISBURSE,
         *LOANS_REPAY,
+        *LOANS_RECOVER,
+        *LOANS_SUBSTITUTE,
         *STATEMENTS_PREPARE,
         *STATEMENTS_APPROVE,
         *DIVIDENDS_PREPARE,
