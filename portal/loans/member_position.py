@@ -114,8 +114,11 @@ class MemberLoanPosition:
         return not (self.loans or self.guarantees or self.applications)
 
 
-def member_loan_position(*, member: Member, today: datetime.date) -> MemberLoanPosition:
-    """The member's active loans, the guarantees they give that still hold, and their applications in progress."""
+def member_loan_position(*, member: Member, today: datetime.date, shrink: bool | None = None) -> MemberLoanPosition:
+    """The member's active loans, the guarantees they give that still hold, and their applications in progress.
+
+    `shrink`: the society's *guarantees shrink* setting when the caller has it already (the portal reads the
+    settings for the page anyway); otherwise it is read here, only for a member who guarantees something."""
     in_progress = Q(member=member, status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED])
     borrowing = Q(member=member, loan__status=LoanStatus.ACTIVE)
     guaranteeing = Exists(Guarantee.objects.filter(application=OuterRef("pk"), guarantor=member, status__in=HELD))
@@ -136,7 +139,6 @@ def member_loan_position(*, member: Member, today: datetime.date) -> MemberLoanP
         .order_by("created_at")
     )
     loans, guarantees, applications = [], [], []
-    shrink = None  # read once, and only for a member who guarantees something
     for application in rows:
         loan = getattr(application, "loan", None)
         if application.member_id == member.pk:
