@@ -27,10 +27,11 @@ from portal.workflows.views import (
     summary_for,
 )
 
-from . import admin_views
+from . import admin_views, guarantor_admin
 from .approval import loan_review_rules_met, review_progress
 from .disbursement_channels import payout_describe, payout_pending_channel
 from .eligibility import loan_eligibility
+from .guarantor_admin import GuarantorClaimViewSet, GuarantorRecoveryViewSet, loan_recovery_button
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
 from .schedule import schedule_build
@@ -114,6 +115,8 @@ class LoanIndexView(ExportingIndexView):
             buttons.append(ListingMenuItem(_("Payout not made"), url=url, icon_name="warning"))
         url = reverse("loans_loan_statement", args=[instance.pk])
         buttons.append(ListingMenuItem("Statement (PDF)", url=url, icon_name="doc-full"))
+        if (recover := loan_recovery_button(self.request, instance)) is not None:  # issue 16
+            buttons.append(recover)
         return buttons
 
 
@@ -343,6 +346,8 @@ class LoansGroup(SnippetViewSetGroup):
         LoanViewSet,
         LoanInstalmentViewSet,
         LoanRepaymentViewSet,
+        GuarantorRecoveryViewSet,
+        GuarantorClaimViewSet,
     )
     menu_icon = "form"
     menu_label = "Loans"
@@ -379,5 +384,21 @@ def loans_admin_urls():
             "loans/loans/<uuid:pk>/payout-not-made/",
             admin_views.loan_payout_not_made_view,
             name="loans_loan_payout_not_made",
+        ),
+        # Recovery from guarantors (issue 16)
+        path(
+            "loans/loans/<uuid:pk>/guarantor-recovery/",
+            guarantor_admin.recovery_prepare_view,
+            name="loans_guarantor_recovery_prepare",
+        ),
+        path(
+            "loans/guarantor-recoveries/<uuid:pk>/approve/",
+            guarantor_admin.recovery_approve_view,
+            name="loans_guarantor_recovery_approve",
+        ),
+        path(
+            "loans/guarantor-recoveries/<uuid:pk>/cancel/",
+            guarantor_admin.recovery_cancel_view,
+            name="loans_guarantor_recovery_cancel",
         ),
     ]

@@ -252,3 +252,34 @@ def test_the_guarantor_sees_the_claim_in_the_portal_and_nobody_else_does(client,
     client.logout()
     sign_in_verified(client, people["juma"].user)
     assert "Your claims on borrowers" not in client.get("/portal/guarantees/").content.decode()
+
+
+def test_the_admin_prepares_and_a_second_person_approves(client, people, products, staff):
+    loan = _loan(people, products, staff)
+    loan_repay(loan=loan, amount="111200.00", reference="BANK-1", date=datetime.date(2026, 2, 10))
+    _default(loan)
+    sign_in_verified(client, staff(roles.CLERKS))
+    refused = client.post(f"/admin/loans/loans/{loan.pk}/guarantor-recovery/", {"date": "2026-05-20"})
+    assert refused.status_code in (302, 403) and not loan.guarantor_recoveries.exists()  # Wagtail: back to /admin/
+    client.logout()
+    sign_in_verified(client, staff(roles.TREASURER))
+    listing = client.get("/admin/snippets/loans/loan/").content.decode()
+    assert f"/admin/loans/loans/{loan.pk}/guarantor-recovery/" in listing
+    form = client.get(f"/admin/loans/loans/{loan.pk}/guarantor-recovery/").content.decode()
+    assert "94 days past due" in form and "KES 10,000.00" in form
+    response = client.post(f"/admin/loans/loans/{loan.pk}/guarantor-recovery/", {"date": "2026-05-20"})
+    assert response.status_code == 302
+    recovery = loan.guarantor_recoveries.get()
+    approve = f"/admin/loans/guarantor-recoveries/{recovery.pk}/approve/"
+    assert approve in client.get("/admin/snippets/loans/guarantorrecovery/").content.decode()
+    client.post(approve, {"date": "2026-05-20"})  # the maker: refused by the service
+    recovery.refresh_from_db()
+    assert recovery.status == RecoveryStatus.PREPARED
+    client.logout()
+    sign_in_verified(client, staff(roles.ADMINISTRATORS))
+    assert client.post(approve, {"date": "2026-05-20"}).status_code == 302
+    recovery.refresh_from_db()
+    assert recovery.status == RecoveryStatus.APPROVED and recovery.total == D("10000.00")
+    claims = client.get("/admin/snippets/loans/guarantorclaim/").content.decode()
+    assert "5,714.29" in claims or "5714.29" in claims
+    _clean()
