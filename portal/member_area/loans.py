@@ -252,6 +252,8 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
             instalments=instalments,
             repayments=loan.repayments.all(),
             outstanding=sum((i.outstanding for i in instalments), Decimal("0.00")),
+            # Issue 16: the guarantors, each replaceable by another member while the loan is active.
+            guarantees=loan.application.guarantees.select_related("guarantor__user").order_by("created_at"),
         )
         return context
 

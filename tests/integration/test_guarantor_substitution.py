@@ -136,3 +136,19 @@ def test_api_borrower_or_loans_office_only(loan, people, chege, staff_user, make
     sign_in_verified(client, chege.user)
     page = client.get("/portal/guarantees/").content.decode()
     assert f"guarantee-{body['new_guarantee']}" in page and "Accept" in page
+
+
+def test_the_borrower_proposes_in_the_portal_and_nobody_else_can(loan, people, chege, client):
+    old = _old(loan, people)
+    url = f"/portal/loans/guarantees/{old.pk}/substitute/"
+    sign_in_verified(client, chege.user)  # not the borrower: another member's guarantee is a 404
+    assert client.post(url, {"guarantor": chege.membership_number}).status_code == 404
+    client.logout()
+    sign_in_verified(client, people["juma"].user)
+    page = client.get(f"/portal/loans/{loan.pk}/").content.decode()
+    assert url in page and "Replace with the member numbered" in page
+    response = client.post(url, {"guarantor": "MB-NOBODY"}, follow=True)
+    assert "no such member" in response.content.decode() and not old.substitutions.exists()
+    client.post(url, {"guarantor": chege.membership_number.lower()})
+    substitution = old.substitutions.get()
+    assert substitution.new_guarantee.guarantor == chege and substitution.proposed_by == people["juma"].user
