@@ -6,6 +6,8 @@ guarantors' claims on borrowers, and guarantor substitution.
 - POST /api/loans/guarantor-recoveries/<id>/cancel/ — drop a prepared one (nothing was posted);
 - GET /api/loans/guarantor-recoveries/ — staff who read the loan book;
 - GET /api/loans/guarantor-claims/ — a member sees the claims they hold as guarantor; loan-book readers see all;
+- POST /api/loans/guarantor-claims/<id>/repay/ {"amount", "reference"} — the borrower paid the guarantor back
+  through the office (those who record repayments): Dr bank / Cr 2000 [guarantor];
 - POST /api/loans/guarantees/<id>/substitute/ {"guarantor"} — the borrower (their own loan's guarantee; another
   member's is a 404) or staff with *substitute guarantor*. The new guarantor answers with …/guarantees/<id>/accept/.
 """
@@ -21,13 +23,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.loans.guarantor_recovery import (
+    guarantor_claim_repay,
     guarantor_recovery_approve,
     guarantor_recovery_cancel,
     guarantor_recovery_prepare,
 )
 from portal.loans.guarantor_substitution import SUBSTITUTE, guarantor_substitute
 from portal.loans.models import Guarantee, GuarantorClaim, GuarantorRecovery, Loan
-from portal.society.serializer_fields import MoneyField
+from portal.society.serializer_fields import MoneyField, MoneyTextField
 
 from .loans_views import CONFLICT
 from .lookups import members_by_label
@@ -198,3 +201,28 @@ class GuaranteeSubstituteView(APIView):
         new_guarantor = members_by_label([label]).get(label)
         substitution = guarantor_substitute(guarantee=guarantee, new_guarantor=new_guarantor, by=request.user)
         return Response(SubstitutionSerializer(substitution).data, status=status.HTTP_201_CREATED)
+
+
+class ClaimRepayInSerializer(serializers.Serializer):
+    amount = MoneyTextField(help_text="What the borrower paid back to the guarantor through the office.")
+    reference = serializers.CharField(max_length=100, help_text="Receipt or slip number: the same one posts once.")
+    date = serializers.DateField(required=False, help_text="Default today; not in the future.")
+
+
+class GuarantorClaimRepayView(APIView):
+    """POST /api/loans/guarantor-claims/<id>/repay/ {"amount", "reference", "date"}: money the borrower paid back to
+    the guarantor came in to the bank; it is credited to the guarantor's deposits and the claim's recovered_back
+    grows by it (never beyond the claim: 400 naming amount)."""
+
+    permission_classes = [HasModelPermission("loans.record_repayment")]
+
+    @extend_schema(request=ClaimRepayInSerializer, responses={200: GuarantorClaimSerializer})
+    def post(self, request, pk):
+        claim = get_object_or_404(GuarantorClaim, pk=pk)
+        data = ClaimRepayInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        guarantor_claim_repay(
+            claim=claim, amount=values["amount"], reference=values["reference"], by=request.user, date=_date(values)
+        )
+        return Response(GuarantorClaimSerializer(_claims_for(request.user).get(pk=claim.pk)).data)

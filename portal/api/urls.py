@@ -160,6 +160,11 @@ urlpatterns = [
     ),
     path("loans/guarantor-claims/", guarantor_views.GuarantorClaimListView.as_view(), name="guarantor-claims"),
     path(
+        "loans/guarantor-claims/<int:pk>/repay/",
+        guarantor_views.GuarantorClaimRepayView.as_view(),
+        name="guarantor-claim-repay",
+    ),
+    path(
         "loans/guarantees/<uuid:pk>/substitute/",
         guarantor_views.GuaranteeSubstituteView.as_view(),
         name="loan-guarantee-substitute",

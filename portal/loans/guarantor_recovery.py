@@ -30,6 +30,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -40,7 +41,9 @@ from django.utils.translation import gettext, gettext_lazy
 from portal.audit.services import POST, audit_log
 from portal.contributions.messages import short_name, sms_fit, sms_render
 from portal.contributions.services import summaries_refresh
+from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.selectors import account_balance
+from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
 from portal.notifications.models import MessageKind
 from portal.notifications.services import notify
 from portal.society.money import format_money
@@ -59,7 +62,7 @@ from .models import (
     RecoveryStatus,
 )
 from .selectors import settlement_quote
-from .services import DEPOSITS, LoanStateError, _apply
+from .services import DEPOSITS, LoanStateError, _amount, _apply
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -313,3 +316,45 @@ def _debited_notify(loan: Loan, share: RecoveryShare) -> None:
         kind=MessageKind.GUARANTOR_ARREARS,
         sms_text=text,
     )
+
+
+@transaction.atomic
+def guarantor_claim_repay(*, claim: GuarantorClaim, amount, reference: str, by, date: datetime.date | None = None):
+    """The borrower pays a guarantor back, through the office: the money comes in to the bank and is credited to
+    the guarantor's deposits (Dr bank / Cr 2000 Member deposits [guarantor]), once per reference
+    (`claim-repay:<reference>`); the claim's `recovered_back` grows by it, never beyond the claim."""
+    amount = _amount(amount, "amount")
+    reference = (reference or "").strip()
+    if not reference or len(reference) > 100:
+        raise ValidationError({"reference": ["A reference (receipt or slip number, at most 100 characters)."]})
+    date = date or timezone.localdate()
+    if date > timezone.localdate():
+        raise ValidationError({"date": ["The date cannot be in the future."]})
+    account = bank_account_primary()
+    if account is None:
+        raise ValidationError({"bank_account": ["There is no active primary bank account."]})
+    locked = GuarantorClaim.objects.select_for_update().select_related("guarantor", "borrower").get(pk=claim.pk)
+    if amount <= 0 or amount > locked.outstanding:
+        raise ValidationError({"amount": [f"The claim has {format_money(locked.outstanding)} left to pay back."]})
+    memo = f"Guarantor claim paid back by {locked.borrower.membership_number} to {locked.guarantor.membership_number}"
+    try:
+        result = ledger_post(
+            memo=memo,
+            lines=[
+                Line(account.ledger_account.code, debit=amount, description=memo),
+                Line(DEPOSITS, credit=amount, member_id=locked.guarantor_id, description=memo),
+            ],
+            idempotency_key=f"claim-repay:{reference}",
+            posted_by=by,
+            date=date,
+            source=reference,
+        )
+    except IdempotencyConflict as exc:
+        raise ValidationError({"reference": [f"{reference!r} was already used for another payment."]}) from exc
+    if not result.created:
+        return locked  # the same payment again: posted once, counted once
+    locked.recovered_back += amount
+    locked.save(update_fields=["recovered_back"])
+    summaries_refresh(member_ids=[locked.guarantor_id])
+    audit_log(instance=locked, action=POST, by=by, summary=f"{memo}: KES {amount:,.2f}, ref. {reference}")
+    return locked

@@ -283,3 +283,27 @@ def test_the_admin_prepares_and_a_second_person_approves(client, people, product
     claims = client.get("/admin/snippets/loans/guarantorclaim/").content.decode()
     assert "5,714.29" in claims or "5714.29" in claims
     _clean()
+
+
+def test_the_borrower_pays_a_guarantor_back_through_the_office(people, products, staff):
+    loan = _loan(people, products, staff)
+    loan_repay(loan=loan, amount="111200.00", reference="BANK-1", date=datetime.date(2026, 2, 10))
+    _default(loan)
+    recovery = guarantor_recovery_prepare(loan=loan, by=staff(roles.TREASURER), today=DEFAULTED)
+    guarantor_recovery_approve(recovery=recovery, by=staff(roles.ADMINISTRATORS), date=DEFAULTED)
+    claim = GuarantorClaim.objects.get(guarantor=people["akinyi"])  # 5,714.29
+    clerk = _api(staff(roles.CLERKS))
+    url = f"/api/loans/guarantor-claims/{claim.pk}/repay/"
+    for bad in ({"amount": "1e30", "reference": "R1"}, {"amount": "NaN", "reference": "R1"}, {"reference": "R1"}):
+        response = clerk.post(url, bad, format="json")
+        assert response.status_code == 400 and "amount" in response.json(), (bad, response.content)
+    too_much = clerk.post(url, {"amount": "5714.30", "reference": "R1"}, format="json")
+    assert too_much.status_code == 400 and "5,714.29" in str(too_much.json()["amount"])
+    assert clerk.post(url, {"amount": "2000.00", "reference": "SLIP-9"}, format="json").status_code == 200
+    again = clerk.post(url, {"amount": "2000.00", "reference": "SLIP-9"}, format="json")  # a retry: counted once
+    assert again.status_code == 200 and again.json()["recovered_back"] == "2000.00"
+    # Dr bank 2,000.00 / Cr 2000 [Akinyi] 2,000.00: her deposits 54,285.71 + 2,000.00 = 56,285.71; 3,714.29 left.
+    assert again.json()["outstanding"] == "3714.29"
+    assert account_balance(code="2000", member=people["akinyi"]) == D("56285.71")
+    assert _api(people["akinyi"].user).post(url, {"amount": "1.00", "reference": "X"}, format="json").status_code == 403
+    _clean()
