@@ -42,7 +42,7 @@ VIEW_RECOVERIES = "loans.view_guarantorrecovery"
 
 
 class GuarantorClaimSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField()
     recovery = serializers.UUIDField(source="recovery_id")
     loan = serializers.UUIDField(source="loan_id")
     guarantor = serializers.CharField(source="guarantor.membership_number")

@@ -160,7 +160,7 @@ urlpatterns = [
     ),
     path("loans/guarantor-claims/", guarantor_views.GuarantorClaimListView.as_view(), name="guarantor-claims"),
     path(
-        "loans/guarantor-claims/<int:pk>/repay/",
+        "loans/guarantor-claims/<uuid:pk>/repay/",
         guarantor_views.GuarantorClaimRepayView.as_view(),
         name="guarantor-claim-repay",
     ),

@@ -442,6 +442,7 @@ class GuarantorClaim(models.Model):
     """What a guarantor paid for the borrower from their deposits: their claim on the borrower. `recovered_back` is
     what the guarantor has had back from the borrower so far."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recovery = models.ForeignKey(GuarantorRecovery, on_delete=models.PROTECT, related_name="claims")
     guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="claims")
     guarantor = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="guarantor_claims")
