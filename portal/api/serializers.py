@@ -87,7 +87,10 @@ class DashboardGuaranteeSerializer(serializers.Serializer):
     amount = _money(help_text="What the member promised.")
     status = serializers.ChoiceField(choices=["requested", "accepted"])
     status_display = serializers.CharField()
-    held = _money(help_text="What it still holds of the member's deposits: all of it until released.")
+    held = _money(
+        help_text="What it still holds of the member's deposits: all of it until released, or its share of the "
+        "principal still owed when the society's guarantees shrink."
+    )
     loan_outstanding = _money(allow_null=True, help_text="The borrower's outstanding principal; null before payout.")
 
 

@@ -11,6 +11,7 @@ from . import (
     banking_views,
     cashbook_views,
     dividends_views,
+    guarantor_views,
     loan_actions_views,
     loan_settlement_views,
     loans_views,
@@ -149,6 +150,36 @@ urlpatterns = [
         name="loan-settlement-quote",
     ),
     path("loans/loans/<uuid:pk>/settle/", loan_settlement_views.SettleView.as_view(), name="loan-settle"),
+    # Guarantors after payout (issue 16): recovery (maker-checker), claims, substitution.
+    path(
+        "loans/loans/<uuid:pk>/guarantor-recovery/",
+        guarantor_views.GuarantorRecoveryPrepareView.as_view(),
+        name="loan-guarantor-recovery",
+    ),
+    path(
+        "loans/guarantor-recoveries/", guarantor_views.GuarantorRecoveryListView.as_view(), name="guarantor-recoveries"
+    ),
+    path(
+        "loans/guarantor-recoveries/<uuid:pk>/approve/",
+        guarantor_views.GuarantorRecoveryApproveView.as_view(),
+        name="guarantor-recovery-approve",
+    ),
+    path(
+        "loans/guarantor-recoveries/<uuid:pk>/cancel/",
+        guarantor_views.GuarantorRecoveryCancelView.as_view(),
+        name="guarantor-recovery-cancel",
+    ),
+    path("loans/guarantor-claims/", guarantor_views.GuarantorClaimListView.as_view(), name="guarantor-claims"),
+    path(
+        "loans/guarantor-claims/<uuid:pk>/repay/",
+        guarantor_views.GuarantorClaimRepayView.as_view(),
+        name="guarantor-claim-repay",
+    ),
+    path(
+        "loans/guarantees/<uuid:pk>/substitute/",
+        guarantor_views.GuaranteeSubstituteView.as_view(),
+        name="loan-guarantee-substitute",
+    ),
     # Savings (C1–C7)
     path("contributions/monthly/", cv.MonthlyContributionListView.as_view(), name="contributions-monthly"),
     path("contributions/monthly/bulk-create/", cv.MonthlyBulkCreateView.as_view(), name="contributions-bulk-create"),

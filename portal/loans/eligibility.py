@@ -17,7 +17,8 @@ from portal.society.money import format_money, to_cents
 from portal.society.policy import sacco_settings
 
 from .affordability import affordability_check
-from .models import Guarantee, GuaranteeStatus, LoanApplication, LoanInstalment, LoanProduct, LoanStatus
+from .guarantee_shrink import guarantees_held_total
+from .models import LoanApplication, LoanInstalment, LoanProduct, LoanStatus
 
 ZERO = Decimal("0.00")
 
@@ -57,11 +58,9 @@ def loans_outstanding_principal(*, member: Member, clearing=None) -> Decimal:
 
 
 def guarantees_outstanding(*, member: Member) -> Decimal:
-    """What the member has promised (requested or accepted, not yet released) for other members' loans."""
-    total = Guarantee.objects.filter(
-        guarantor=member, status__in=[GuaranteeStatus.REQUESTED, GuaranteeStatus.ACCEPTED]
-    ).aggregate(total=Sum("amount"))["total"]
-    return to_cents(str(total or 0))
+    """What the member has promised (requested or accepted, not yet released) for other members' loans: in full, or
+    shrunk with the loans' repayment when the society's setting says so (guarantee_shrink.py)."""
+    return guarantees_held_total(member=member)
 
 
 def free_deposits(*, member: Member, clearing=None) -> Decimal:

@@ -9,7 +9,8 @@ Rules (docs/loans.md, shared/spec/domain.md): outstanding principal is the sched
 same figure as the ledger's loan book (1100) for that loan; an instalment is overdue when its due date has passed
 with principal, interest or penalty unpaid, and days past due count from the oldest such due date (as the daily
 job's `loans_classify`); a guarantee holds its full amount until it is released (when the application ends or the
-loan closes), not reduced as the loan is repaid."""
+loan closes), unless *SACCO settings → guarantees shrink* is on: then a paid-out loan's guarantee holds only its
+share of the principal left (guarantee_shrink.py), as free deposits count it."""
 
 import datetime
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from wagtail.models import WorkflowState
 
 from portal.members.models import Member
 
+from .guarantee_shrink import guarantees_shrink_on, shrunk_amount
 from .models import ApplicationStatus, Guarantee, GuaranteeStatus, LoanApplication, LoanStatus
 
 ZERO = Decimal("0.00")
@@ -65,7 +67,7 @@ class GuaranteePosition:
     amount: Decimal  # what the member promised
     status: str
     status_display: str
-    held: Decimal  # what the promise still holds of the member's deposits: all of it until released
+    held: Decimal  # what the promise still holds of the member's deposits: all of it, or its share if they shrink
     loan_outstanding: Decimal | None  # the borrower's outstanding principal once the loan is paid out
 
 
@@ -87,6 +89,7 @@ class MemberLoanPosition:
     loans: list[LoanPosition]
     guarantees: list[GuaranteePosition]
     applications: list[ApplicationPosition]
+    guarantees_shrink: bool = False  # the society's setting, read only when the member guarantees something
 
     @property
     def outstanding_principal(self) -> Decimal:
@@ -111,8 +114,11 @@ class MemberLoanPosition:
         return not (self.loans or self.guarantees or self.applications)
 
 
-def member_loan_position(*, member: Member, today: datetime.date) -> MemberLoanPosition:
-    """The member's active loans, the guarantees they give that still hold, and their applications in progress."""
+def member_loan_position(*, member: Member, today: datetime.date, shrink: bool | None = None) -> MemberLoanPosition:
+    """The member's active loans, the guarantees they give that still hold, and their applications in progress.
+
+    `shrink`: the society's *guarantees shrink* setting when the caller has it already (the portal reads the
+    settings for the page anyway); otherwise it is read here, only for a member who guarantees something."""
     in_progress = Q(member=member, status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED])
     borrowing = Q(member=member, loan__status=LoanStatus.ACTIVE)
     guaranteeing = Exists(Guarantee.objects.filter(application=OuterRef("pk"), guarantor=member, status__in=HELD))
@@ -142,9 +148,10 @@ def member_loan_position(*, member: Member, today: datetime.date) -> MemberLoanP
                 applications.append(_application_position(application))
         for guarantee in application.guarantees.all():
             if guarantee.guarantor_id == member.pk and guarantee.status in HELD:
-                guarantees.append(_guarantee_position(guarantee, application, loan))
+                shrink = guarantees_shrink_on() if shrink is None else shrink
+                guarantees.append(_guarantee_position(guarantee, application, loan, shrink))
     loans.sort(key=lambda p: p.disbursed_on)
-    return MemberLoanPosition(loans, guarantees, applications)
+    return MemberLoanPosition(loans, guarantees, applications, bool(shrink))
 
 
 def _loan_position(loan, application, today) -> LoanPosition:
@@ -169,10 +176,13 @@ def _loan_position(loan, application, today) -> LoanPosition:
     )
 
 
-def _guarantee_position(guarantee, application, loan) -> GuaranteePosition:
+def _guarantee_position(guarantee, application, loan, shrink: bool) -> GuaranteePosition:
     loan_outstanding = None
+    held = guarantee.amount  # docs/loans.md: held in full until released, unless guarantees shrink
     if loan is not None:
         loan_outstanding = sum((i.principal - i.principal_paid for i in loan.instalments.all()), ZERO)
+        if shrink and loan.status == LoanStatus.ACTIVE:
+            held = shrunk_amount(amount=guarantee.amount, outstanding=loan_outstanding, principal=loan.principal)
     return GuaranteePosition(
         id=guarantee.pk,
         borrower=application.member.full_name,
@@ -182,7 +192,7 @@ def _guarantee_position(guarantee, application, loan) -> GuaranteePosition:
         amount=guarantee.amount,
         status=guarantee.status,
         status_display=guarantee.get_status_display(),
-        held=guarantee.amount,  # docs/loans.md: held in full until released
+        held=held,
         loan_outstanding=loan_outstanding,
     )
 

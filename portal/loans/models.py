@@ -525,3 +525,91 @@ class LoanRepaymentReversal(models.Model):
 
 # Restructuring and write-off (issue 16): models in their own module, imported here so Django finds them.
 from .lifecycle_models import LoanRestructure, LoanWriteOff, ProposalStatus  # noqa: E402, F401
+
+
+class RecoveryStatus(models.TextChoices):
+    PREPARED = "prepared", _("Prepared, waiting for a second person")
+    APPROVED = "approved", _("Approved and posted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class GuarantorRecovery(models.Model):
+    """Recovery of a defaulted loan from its guarantors' deposits (issue 16), maker-checker: one person prepares it
+    (the guarantors are told what each will be asked for), another approves it, which posts (guarantor_recovery.py).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="guarantor_recoveries")
+    status = models.CharField(max_length=10, choices=RecoveryStatus.choices, default=RecoveryStatus.PREPARED)
+    days_past_due = models.PositiveIntegerField(help_text="The loan's days past due when it was prepared.")
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField(default=timezone.now)
+    notices_sent = models.PositiveSmallIntegerField(default=0)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    date = models.DateField(null=True, blank=True, help_text="The posting date, once approved.")
+
+    class Meta:
+        ordering = ["-prepared_at"]
+        verbose_name = "recovery from guarantors"
+        verbose_name_plural = "recoveries from guarantors"
+        permissions = [("recover_from_guarantors", "Can prepare and approve recovery from guarantors")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"], condition=models.Q(status="prepared"), name="one_open_guarantor_recovery"
+            )
+        ]
+
+    def __str__(self):
+        return f"Recovery from guarantors of {self.loan_id} ({self.get_status_display()})"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((claim.amount for claim in self.claims.all()), Decimal("0.00"))
+
+
+class GuarantorClaim(models.Model):
+    """What a guarantor paid for the borrower from their deposits: their claim on the borrower. `recovered_back` is
+    what the guarantor has had back from the borrower so far."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recovery = models.ForeignKey(GuarantorRecovery, on_delete=models.PROTECT, related_name="claims")
+    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="claims")
+    guarantor = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="guarantor_claims")
+    borrower = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="claims_against")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="guarantor_claims")
+    amount = MoneyField()
+    recovered_back = MoneyField(default=0)
+    repayment = models.OneToOneField(LoanRepayment, on_delete=models.PROTECT, related_name="guarantor_claim")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["recovery", "guarantor"], name="one_claim_per_guarantor")]
+
+    def __str__(self):
+        return f"{self.guarantor_id} claims {self.amount} from {self.borrower_id}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.recovered_back
+
+
+class GuaranteeSubstitution(models.Model):
+    """A new guarantor proposed in place of one who guarantees an active loan. The new guarantee waits for its
+    guarantor like any request; when accepted, the old one is released (guarantor_substitution.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    old_guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="substitutions")
+    new_guarantee = models.OneToOneField(Guarantee, on_delete=models.PROTECT, related_name="substitution")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("substitute_guarantor", "Can propose a substitute guarantor for a member's loan")]
+
+    def __str__(self):
+        return f"{self.new_guarantee_id} in place of {self.old_guarantee_id}"

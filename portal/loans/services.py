@@ -324,11 +324,21 @@ def _guarantee_respond(*, guarantee, by_member: Member, accept: bool):
 
 
 def guarantee_accept(*, guarantee, by_member: Member):
-    """The guarantor accepts (the view asks for a fresh second-factor code first)."""
+    """The guarantor accepts (the view asks for a fresh second-factor code first). A request to stand in for
+    another guarantor of a paid-out loan is answered by guarantor_substitution.py."""
+    # guarantor_substitution.py imports this module: imported here to break that cycle.
+    from .guarantor_substitution import substitution_of, substitution_respond
+
+    if substitution_of(guarantee) is not None:
+        return substitution_respond(guarantee=guarantee, by_member=by_member, accept=True)
     return _guarantee_respond(guarantee=guarantee, by_member=by_member, accept=True)
 
 
 def guarantee_decline(*, guarantee, by_member: Member):
+    from .guarantor_substitution import substitution_of, substitution_respond
+
+    if substitution_of(guarantee) is not None:
+        return substitution_respond(guarantee=guarantee, by_member=by_member, accept=False)
     return _guarantee_respond(guarantee=guarantee, by_member=by_member, accept=False)
 
 
@@ -648,7 +658,9 @@ def _accrue_interest(loan: Loan, instalment: LoanInstalment, by, date) -> None:
     instalment.interest_accrued = True
 
 
-def _apply(loan: Loan, *, amount, key, reference, date, debit_code: str, by) -> LoanRepayment:
+def _apply(loan: Loan, *, amount, key, reference, date, debit_code: str, by, debit_member_id=None) -> LoanRepayment:
+    """`debit_member_id`: the member whose control account (2000 deposits, 2300 unallocated) pays, when it is not the
+    borrower's (a guarantor's deposits in a recovery, guarantor_recovery.py)."""
     left = amount
     parts = {"penalty": ZERO, "interest": ZERO, "principal": ZERO}
     changed = []
@@ -673,8 +685,9 @@ def _apply(loan: Loan, *, amount, key, reference, date, debit_code: str, by) -> 
     member_id = loan.member_id
     memo = f"Loan repayment {loan.member.membership_number}"
     # 2300 and 2000 are member control accounts: their lines name the member (ledger_check); bank lines do not. 2000
-    # and 1130 are the exit and death offsets (membership_exit.py): the member's deposits, the insurance claim.
-    debit_member = member_id if debit_code in (UNALLOCATED, DEPOSITS, INSURANCE_CLAIMS) else None
+    # and 1130 are the exit and death offsets (membership_exit.py): the member's deposits, the insurance claim; a
+    # recovery from a guarantor debits the guarantor's deposits (debit_member_id, guarantor_recovery.py).
+    debit_member = debit_member_id or (member_id if debit_code in (UNALLOCATED, DEPOSITS, INSURANCE_CLAIMS) else None)
     lines = [Line(debit_code, debit=amount, member_id=debit_member, description=memo)]
     for part, code in (("penalty", PENALTIES_RECEIVABLE), ("interest", INTEREST_RECEIVABLE), ("principal", LOANS)):
         if parts[part] > 0:

@@ -27,10 +27,11 @@ from portal.workflows.views import (
     summary_for,
 )
 
-from . import admin_views, settlement_admin
+from . import admin_views, guarantor_admin, settlement_admin
 from .approval import loan_review_rules_met, review_progress
 from .disbursement_channels import payout_describe, payout_pending_channel
 from .eligibility import application_eligibility
+from .guarantor_admin import GuarantorClaimViewSet, GuarantorRecoveryViewSet, loan_recovery_button
 from .models import Loan, LoanApplication, LoanInstalment, LoanProduct, LoanRepayment, LoanReview
 from .products import loan_product_update
 from .schedule import schedule_build
@@ -133,6 +134,8 @@ class LoanIndexView(ExportingIndexView):
         buttons.append(ListingMenuItem("Statement (PDF)", url=url, icon_name="doc-full"))
         for label, url in loan_workout_buttons(instance, self.request.user):  # issue 16
             buttons.append(ListingMenuItem(label, url=url, icon_name="repeat" if label == "Restructure" else "bin"))
+        if (recover := loan_recovery_button(self.request, instance)) is not None:  # issue 16
+            buttons.append(recover)
         return buttons
 
 
@@ -404,6 +407,8 @@ class LoansGroup(SnippetViewSetGroup):
         LoanRepaymentViewSet,
         LoanRestructureViewSet,
         LoanWriteOffViewSet,
+        GuarantorRecoveryViewSet,
+        GuarantorClaimViewSet,
     )
     menu_icon = "form"
     menu_label = "Loans"
@@ -478,4 +483,20 @@ def exit_admin_urls():
         path("loans/exits/<uuid:pk>/prepare/", exit_admin.exit_prepare_view, name="loans_exit_prepare"),
         path("loans/exits/<uuid:pk>/approve/", exit_admin.exit_approve_view, name="loans_exit_approve"),
         path("loans/exits/payables/<uuid:pk>/pay/", exit_admin.exit_payable_pay_view, name="loans_exit_payable_pay"),
+        # Recovery from guarantors (issue 16)
+        path(
+            "loans/loans/<uuid:pk>/guarantor-recovery/",
+            guarantor_admin.recovery_prepare_view,
+            name="loans_guarantor_recovery_prepare",
+        ),
+        path(
+            "loans/guarantor-recoveries/<uuid:pk>/approve/",
+            guarantor_admin.recovery_approve_view,
+            name="loans_guarantor_recovery_approve",
+        ),
+        path(
+            "loans/guarantor-recoveries/<uuid:pk>/cancel/",
+            guarantor_admin.recovery_cancel_view,
+            name="loans_guarantor_recovery_cancel",
+        ),
     ]

@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from portal.contributions.chart import savings_chart
 from portal.contributions.selectors import member_balances, savings_series
 from portal.loans.member_position import member_loan_position
+from portal.society.models import SaccoSettings
 
 from .mixins import MemberAreaMixin
 
@@ -26,7 +27,10 @@ class DashboardView(MemberAreaMixin, TemplateView):
             series = savings_series(member=member, months=24)
             context.update(
                 today=today,
-                position=member_loan_position(member=member, today=today),
+                # The page reads the society's settings anyway (cached on the request): no query of its own.
+                position=member_loan_position(
+                    member=member, today=today, shrink=SaccoSettings.load(self.request).guarantees_shrink
+                ),
                 balances=member_balances(member=member),
                 series=series,
                 chart=savings_chart(series),

@@ -261,6 +261,8 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
             # Issue 16: what settles it today (interest not yet due waived by the product rule).
             settlement=settlement_quote_of(loan=loan, instalments=instalments) if loan.status == "active" else None,
             paybill=sacco_settings().mpesa_paybill,
+            # Issue 16: the guarantors, each replaceable by another member while the loan is active.
+            guarantees=loan.application.guarantees.select_related("guarantor__user").order_by("created_at"),
         )
         return context
 
@@ -288,6 +290,10 @@ class GuaranteesView(MemberAreaMixin, TemplateView):
             "application__member__user", "application__product"
         ).order_by("-created_at")
         context["free_deposits"] = free_deposits(member=member)
+        # Issue 16: what the member paid from their deposits for borrowers they guaranteed (their claims on them).
+        context["claims"] = member.guarantor_claims.select_related("borrower__user", "repayment").order_by(
+            "-created_at"
+        )
         return context
 
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import account, dashboard, dividends, documents, loans, mpesa_pay, profile, savings, statements
+from .guarantor_substitution import guarantor_substitute_view
 from .leaving import LeavingView
 from .message_settings import MessageSettingsView
 from .mixins import MemberAreaPage
@@ -20,6 +21,7 @@ urlpatterns = [
     path("loans/applications/<uuid:pk>/withdraw/", loans.application_withdraw_view, name="loan_application_withdraw"),
     path("guarantees/", loans.GuaranteesView.as_view(), name="guarantees"),
     path("guarantees/<uuid:pk>/<str:answer>/", loans.guarantee_respond_view, name="guarantee_respond"),
+    path("loans/guarantees/<uuid:pk>/substitute/", guarantor_substitute_view, name="guarantor_substitute"),  # issue 16
     path("loans/<uuid:pk>/statement.pdf", loans.loan_statement_pdf_view, name="loan_statement_pdf"),
     path("dividends/", dividends.DividendsView.as_view(), name="dividends"),
     path("statements/", statements.StatementsView.as_view(), name="statements"),

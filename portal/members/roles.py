@@ -112,6 +112,9 @@ LOANS_READ = [
     "loans.view_loanreview",
     "loans.view_loanrestructure",  # issue 16: restructures and write-offs (the written-off loans' memo)
     "loans.view_loanwriteoff",
+    "loans.view_guarantorrecovery",
+    "loans.view_guarantorclaim",
+    "loans.view_guaranteesubstitution",
 ]
 LOANS_DECIDE = [  # appraise and vote; the "Loan approval" workflow's steps say who acts when
     "loans.decide_loanapplication",
@@ -125,6 +128,8 @@ LOANS_WORKOUT_PREPARE = ["loans.prepare_loanrestructure", "loans.prepare_loanwri
 LOANS_WORKOUT_APPROVE = ["loans.change_loanrestructure", "loans.change_loanwriteoff"]
 LOANS_DISBURSE = ["loans.disburse_loan"]
 LOANS_REVERSE = ["loans.reverse_loanrepayment"]  # a repayment posted in error (issue 16)
+LOANS_RECOVER = ["loans.recover_from_guarantors"]  # maker-checker: the approver is another person (issue 16)
+LOANS_SUBSTITUTE = ["loans.substitute_guarantor"]
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
 STATEMENTS_READ = ["reports.view_financialstatement"]
 STATEMENTS_APPROVE = ["reports.view_financialstatement", "reports.change_financialstatement"]  # open the review page
@@ -176,6 +181,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_READ,
         *LOANS_DECIDE,
         *LOANS_WORKOUT_PREPARE,
+        *LOANS_SUBSTITUTE,
         *SAVED_REPORTS,
     ],
     CREDIT_COMMITTEE: [
@@ -208,6 +214,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_REPAY,
         *LOANS_WORKOUT_PREPARE,
         *LOANS_REVERSE,
+        *LOANS_RECOVER,
+        *LOANS_SUBSTITUTE,
         *STATEMENTS_PREPARE,
         *DIVIDENDS_PREPARE,
         *SAVED_REPORTS,
@@ -245,6 +253,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *LOANS_WORKOUT_PREPARE,
         *LOANS_WORKOUT_APPROVE,
         *LOANS_REVERSE,
+        *LOANS_RECOVER,
+        *LOANS_SUBSTITUTE,
         *STATEMENTS_PREPARE,
         *STATEMENTS_APPROVE,
         *DIVIDENDS_PREPARE,

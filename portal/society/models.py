@@ -50,6 +50,18 @@ class SaccoSettings(BaseGenericSetting):
     )
     minimum_membership_months = models.PositiveSmallIntegerField("membership months before a loan", default=6)
     max_active_guarantees = models.PositiveSmallIntegerField("loans one member may guarantee at once", default=3)
+    guarantor_recovery_days = models.PositiveSmallIntegerField(
+        "days past due before recovery from guarantors",
+        default=90,
+        validators=[MinValueValidator(1)],
+        help_text="A loan this many days past due (or more) is in default: its guarantors may be called on.",
+    )
+    guarantees_shrink = models.BooleanField(
+        "guarantees shrink as the loan is repaid",
+        default=False,
+        help_text="On: a guarantee holds only its share of the principal still owed, so the guarantor can borrow "
+        "or guarantee again. Off: it holds its full amount until the loan closes.",
+    )
     penalty_rate_monthly = models.DecimalField(
         "penalty rate (% per month on the overdue amount)",
         **RATE,
@@ -145,6 +157,7 @@ class SaccoSettings(BaseGenericSetting):
             [
                 FieldRowPanel([FieldPanel("loan_multiple"), FieldPanel("minimum_membership_months")]),
                 FieldRowPanel([FieldPanel("max_active_guarantees"), FieldPanel("penalty_rate_monthly")]),
+                FieldRowPanel([FieldPanel("guarantor_recovery_days"), FieldPanel("guarantees_shrink")]),
                 FieldPanel("withholding_tax_rate"),
                 FieldRowPanel([FieldPanel("exit_notice_days"), FieldPanel("share_capital_on_exit")]),
                 FieldRowPanel([FieldPanel("provision_performing"), FieldPanel("provision_watch")]),
