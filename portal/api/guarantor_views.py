@@ -89,7 +89,7 @@ class PrepareInSerializer(serializers.Serializer):
     )
 
 
-class ApproveInSerializer(serializers.Serializer):
+class RecoveryApproveInSerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="The posting date (default today; not in the future).")
 
 
@@ -124,10 +124,10 @@ class GuarantorRecoveryApproveView(APIView):
 
     permission_classes = [HasModelPermission(RECOVER)]
 
-    @extend_schema(request=ApproveInSerializer, responses={200: GuarantorRecoverySerializer, 409: CONFLICT})
+    @extend_schema(request=RecoveryApproveInSerializer, responses={200: GuarantorRecoverySerializer, 409: CONFLICT})
     def post(self, request, pk):
         recovery = get_object_or_404(GuarantorRecovery, pk=pk)
-        data = ApproveInSerializer(data=request.data)
+        data = RecoveryApproveInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         guarantor_recovery_approve(recovery=recovery, by=request.user, date=_date(data.validated_data))
         return Response(GuarantorRecoverySerializer(_recoveries().get(pk=recovery.pk)).data)

@@ -12,6 +12,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -49,6 +50,11 @@ class MemberExitSerializer(serializers.ModelSerializer):
         source="share_receiver.membership_number", read_only=True, allow_null=True, default=None
     )
     payables = ExitPayableSerializer(many=True, read_only=True)
+    share_capital_treatment = serializers.ChoiceField(
+        choices=[("", "Not chosen yet"), ("transfer", "Transfer to another member"), ("refund", "Refund")],
+        read_only=True,
+        help_text="How the share capital leaves: chosen when the settlement is prepared (empty until then).",
+    )
 
     class Meta:
         model = MemberExit
@@ -90,9 +96,17 @@ class SettlementInSerializer(serializers.Serializer):
 
 
 class DeathInSerializer(serializers.Serializer):
-    died_on = serializers.DateField()
+    died_on = serializers.DateField(help_text="Not in the future, nor before the member joined.")
     document = serializers.FileField(required=False, help_text="The death certificate or burial permit.")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+    def validate_died_on(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError("The date of death cannot be in the future.")
+        member = self.context.get("member")
+        if member is not None and member.join_date and value < member.join_date:
+            raise serializers.ValidationError("The date of death is before the member joined.")
+        return value
 
 
 class PayInSerializer(serializers.Serializer):
@@ -199,7 +213,7 @@ class DeathView(APIView):
     @extend_schema(request=DeathInSerializer, responses={201: MemberExitSerializer, 409: CONFLICT})
     def post(self, request, pk):
         member = _staff_member(request, pk)
-        data = DeathInSerializer(data=request.data)
+        data = DeathInSerializer(data=request.data, context={"member": member})
         data.is_valid(raise_exception=True)
         record = member_death_record(
             member=member,

@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityActionEnum": "portal.members.models.ActivityAction",
         "DecisionActionEnum": ["approve", "reject"],
         "MessageChannelEnum": "portal.notifications.models.Channel",
+        "LoanProposalStatusEnum": "portal.loans.lifecycle_models.ProposalStatus",
     },
 }
 SIMPLE_JWT = {
