@@ -32,9 +32,10 @@ NOT_PAGES = {
     "statement_pdf",
     "document_file",
     "pay_status",  # an M-Pesa payment's status: test_mpesa_pay_journey.py opens it on a phone
+    "guarantor_substitute",  # a form's POST target on the loan page (issue 16)
 }
-# Reached from inside another page (apply from Loans, bank details from Profile), or the "More" page itself.
-REACHED_FROM_A_PAGE = {"loan_apply", "guarantor_search", "bank_details", "more"}
+# Reached from inside another page (apply from Loans, bank details and leaving from Profile), or the "More" page.
+REACHED_FROM_A_PAGE = {"loan_apply", "guarantor_search", "bank_details", "leaving", "more"}
 PUBLIC_PAGES = [
     "/",
     "/about-us/",
