@@ -47,7 +47,7 @@ from .callbacks import (
     callback_token_ok,
     callbacks_processed_many,
 )
-from .models import CallbackKind, MpesaCallback, ReceiptStatus
+from .models import CallbackKind, MpesaCallback, MpesaReceipt, ReceiptStatus
 from .receipts import (
     ReceiptConflict,
     ReceiptIn,
@@ -227,17 +227,31 @@ def _batch_process(callback_id) -> dict:
             for callback in callbacks
             if (payment := payments.get(callback.pk))
         ]
+        # Replays (Daraja sends a confirmation again when our answer was slow): the same TransID and amount already
+        # posted is answered here; another amount goes one by one below, which refuses it.
+        earlier = dict(
+            MpesaReceipt.objects.filter(trans_id__in=[item.trans_id for item in items]).values_list(
+                "trans_id", "amount"
+            )
+        )
         try:
             with transaction.atomic():
                 posted = mpesa_receipts_post_many(receipts=items)
         except (ValidationError, LedgerError, IntegrityError):  # e.g. a reference posted meanwhile: one by one below
             posted = {}
-        outcomes = {}
+        outcomes, answered = {}, set()
         for callback in callbacks:
-            receipt = posted.get(payments[callback.pk].trans_id) if callback.pk in payments else None
-            if receipt is not None:
-                posted.pop(receipt.trans_id)  # a TransID twice in the batch: the second is a replay
-                outcomes[callback.pk] = _outcome(ReceiptResult(receipt, True))
+            payment = payments.get(callback.pk)
+            if payment is None:
+                continue
+            trans_id = payment.trans_id
+            if earlier.get(trans_id) == payment.amount or (
+                trans_id in answered and posted[trans_id].amount == payment.amount
+            ):
+                outcomes[callback.pk] = f"{trans_id} already posted: nothing posted again"
+            elif trans_id in posted and trans_id not in answered and trans_id not in earlier:
+                answered.add(trans_id)
+                outcomes[callback.pk] = _outcome(ReceiptResult(posted[trans_id], True))
         callbacks_processed_many(outcomes=outcomes)
         for callback in callbacks:
             if callback.pk not in outcomes:

@@ -120,3 +120,17 @@ def test_with_a_batch_of_one_each_task_posts_only_its_own(make_member, settings)
     c2b_confirmation_process(first.pk)
     second.refresh_from_db()
     assert _outcome(first).startswith("QBATCH0500") and second.processed_at is None
+
+
+def test_a_batch_of_replays_posts_nothing_and_a_changed_amount_is_refused(make_member):
+    amina = make_member("amina@example.com")
+    first = [_stored(c2b_body(amina, trans_id=f"QBATCH06{i:02d}", amount="600.00")) for i in range(3)]
+    c2b_confirmation_process(first[0].pk)
+    entries = JournalEntry.objects.count()
+    replays = [_stored(c2b_body(amina, trans_id=f"QBATCH06{i:02d}", amount="600.00")) for i in range(3)]
+    changed = _stored(c2b_body(amina, trans_id="QBATCH0600", amount="6000.00"))
+    c2b_confirmation_process(replays[0].pk)
+    assert [_outcome(r) for r in replays] == [f"QBATCH06{i:02d} already posted: nothing posted again" for i in range(3)]
+    assert _outcome(changed).startswith("refused, nothing posted: QBATCH0600 was already posted for KES 600.00")
+    assert JournalEntry.objects.count() == entries == 3
+    assert account_balance(code="2000", member=amina) == D("1800.00")
