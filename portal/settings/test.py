@@ -5,8 +5,10 @@ import os
 from .base import *  # noqa: F403
 from .base import BASE_DIR, Q_CLUSTER, database_from_environment
 
-# TEST_DB_SUFFIX lets two test runs share one checkout (each gets its own test database and files).
+# TEST_DB_SUFFIX lets two test runs share one checkout (each gets its own test database and files); under
+# pytest-xdist each worker (gw0, gw1, …) gets its own files too (pytest-django suffixes the databases itself).
 _SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
+_FILES_SUFFIX = _SUFFIX + (f"_{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-long-enough-for-hmac-sha256-signing"  # noqa: S105 - tests only
@@ -22,7 +24,7 @@ elif _SUFFIX:
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
-MEDIA_ROOT = BASE_DIR / "var" / f"test-media{_SUFFIX}"
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media{_FILES_SUFFIX}"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 
 # Static files come from the finders (no collectstatic needed outside production).
@@ -30,7 +32,7 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 SMS_BACKEND = "portal.notifications.sms.LocmemSmsBackend"
 SMS_DELIVERY_REPORT_TOKEN = "test-sms-report-token-0123456789abcdef"  # noqa: S105 - tests only
-PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / f"test-private{_SUFFIX}"
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / f"test-private{_FILES_SUFFIX}"
 
 # M-Pesa: a fixed callback token for tests; tests point MPESA_BASE_URL at the fake Daraja (portal/mpesa/fake_daraja.py).
 MPESA_CALLBACK_TOKEN = "test-callback-token-0123456789abcdef0123456789abcdef"  # noqa: S105 - tests only
