@@ -10,6 +10,7 @@ from wagtail.contrib.sitemaps import Sitemap
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from portal import health
 from portal.members import otp_views
 from portal.members.account_views import InvitationAcceptView, UnlockConfirmView, UnlockRequestView
 
@@ -28,6 +29,8 @@ class RequestHostSitemap(Sitemap):
 
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),  # load balancers (issue 17), see portal/health.py
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", include(wagtailadmin_urls)),
     path("accounts/invitation/<str:token>/", InvitationAcceptView.as_view(), name="invitation_accept"),
     path("accounts/unlock/", UnlockRequestView.as_view(), name="lockout_unlock_request"),

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.middleware.DatabaseUnavailableMiddleware",  # first: a lost database connection is a 503, not a 500
     "django.middleware.security.SecurityMiddleware",
+    "portal.health.HealthProbeMiddleware",  # /healthz, /readyz answered before sessions, locale, sign-in (issue 17)
     # (the CSP middleware is inserted here, below) then: a NUL in a query parameter is a 400, never PostgreSQL's 500
     "portal.middleware.NullCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -89,3 +89,31 @@ if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
     }
+
+# --- Beyond one machine (issue 17): probes, metrics, JSON logs ----------------------------------------------------
+# Load balancers probe over plain HTTP: the probes are not redirected to HTTPS (portal/health.py). Nor is a
+# Prometheus scrape straight to an app server on the private network (allowed by address, portal/metrics.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# Prometheus metrics (django-prometheus): request counts and latencies by view, exceptions, migrations. The
+# outermost and innermost middleware time the whole stack. /metrics is in portal/urls_production.py.
+INSTALLED_APPS = [*INSTALLED_APPS, "django_prometheus"]  # noqa: F405
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,  # noqa: F405
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# /metrics is answered just below the probes, before the ALLOWED_HOSTS check: scrapers address a server by its IP.
+MIDDLEWARE.insert(MIDDLEWARE.index("portal.health.HealthProbeMiddleware") + 1, "portal.metrics.MetricsMiddleware")
+ROOT_URLCONF = "portal.urls_production"
+METRICS_ALLOWED_IPS = [entry.strip() for entry in os.environ.get("METRICS_ALLOWED_IPS", "").split(",") if entry.strip()]
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (e.g. `openssl rand -hex 32`).")
+
+# Logs: one JSON object per line on standard output (portal/logging_json.py), same levels as base.
+LOGGING = {
+    **LOGGING,  # noqa: F405
+    "formatters": {"json": {"()": "portal.logging_json.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+}
