@@ -1,6 +1,7 @@
 """Template tags for the public site's navigation and footer."""
 
 from django import template
+from django.utils import translation
 from wagtail.models import Page, Site
 
 from portal.home.models import english_version, localized_live, localized_live_pages, reading_english
@@ -13,7 +14,18 @@ def menu_pages(context):
     """Live, public pages marked "show in menus" directly under the site's home page: the English tree's
     menu, each page in the active language where its copy is published (the same URLs in both languages)."""
     request = context.get("request")
-    site = Site.find_for_request(request) if request else None
+    if request is None:
+        return Page.objects.none()
+    # The header and the footer both list the menu: read it once per request and language (issue 17).
+    memo = request.__dict__.setdefault("_menu_pages", {})
+    language = translation.get_language()
+    if language not in memo:
+        memo[language] = list(_menu_pages(request))
+    return memo[language]
+
+
+def _menu_pages(request):
+    site = Site.find_for_request(request)
     if site is None:
         return Page.objects.none()
     if reading_english():
