@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from portal.contributions.chart import savings_chart
-from portal.contributions.selectors import member_balances, savings_series
+from portal.contributions.selectors import member_balances, savings_rows, savings_series
 from portal.loans.member_position import member_loan_position
 from portal.society.models import SaccoSettings
 
@@ -24,14 +24,15 @@ class DashboardView(MemberAreaMixin, TemplateView):
         member = context["member"]
         if member is not None:
             today = timezone.localdate()
-            series = savings_series(member=member, months=24)
+            rows = savings_rows(member=member)  # one reading of the ledger for the balances and the chart
+            series = savings_series(member=member, months=24, rows=rows)
             context.update(
                 today=today,
                 # The page reads the society's settings anyway (cached on the request): no query of its own.
                 position=member_loan_position(
                     member=member, today=today, shrink=SaccoSettings.load(self.request).guarantees_shrink
                 ),
-                balances=member_balances(member=member),
+                balances=member_balances(member=member, rows=rows),
                 series=series,
                 chart=savings_chart(series),
             )
