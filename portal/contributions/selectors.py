@@ -41,6 +41,22 @@ def savings_rows(*, member: Member) -> list[dict]:
     return list(lines.values("account__code", "entry__date").annotate(d=Sum("debit"), c=Sum("credit")))
 
 
+def balances_annotations(*, pool: bool = True) -> dict:
+    """The member's schedule (and the society's pool) as expressions on a Member query: member_balances reads them in
+    one query, or from the member when the page read the member with them (issue 17). NULL without a schedule."""
+    schedule = MemberContributionSchedule.objects.filter(member=OuterRef("pk"))
+    figures = {
+        "balances_term": Subquery(schedule.values("share_capital_term_months")[:1]),
+        "balances_monthly": Subquery(schedule.values("monthly_amount")[:1], output_field=MONEY_FIELD),
+    }
+    if pool:
+        everyone = MemberShareSummary.objects.order_by().annotate(all=Value(1)).values("all")
+        figures["balances_pool"] = Subquery(
+            everyone.annotate(total=Sum("share_capital")).values("total"), output_field=MONEY_FIELD
+        )
+    return figures
+
+
 def member_balances(*, member: Member, pool: bool = True, rows: list[dict] | None = None) -> MemberBalances:
     """Share capital and deposits from the ledger, and progress against the share capital target. Two queries:
     the ledger, then the schedule with the society's pool. pool=False leaves the pool share at zero (eligibility
@@ -60,18 +76,15 @@ def member_balances(*, member: Member, pool: bool = True, rows: list[dict] | Non
             net = sum_to_cents(row["c"]) - sum_to_cents(row["d"])
             totals[row["account__code"]] = totals.get(row["account__code"], ZERO) + net
     share_capital = totals.get(SHARE_CAPITAL_ACCOUNT, ZERO)
-    # The member's schedule and the society's pool in one query (issue 17): NULL where the member has no schedule.
-    schedule = MemberContributionSchedule.objects.filter(member=OuterRef("pk"))
-    figures = {
-        "term": Subquery(schedule.values("share_capital_term_months")[:1]),
-        "monthly": Subquery(schedule.values("monthly_amount")[:1], output_field=MONEY_FIELD),
-    }
-    if pool:
-        everyone = MemberShareSummary.objects.order_by().annotate(all=Value(1)).values("all")
-        figures["pool"] = Subquery(
-            everyone.annotate(total=Sum("share_capital")).values("total"), output_field=MONEY_FIELD
-        )
-    row = Member.objects.filter(pk=member.pk).values(**figures).first() or {}
+    figures = balances_annotations(pool=pool)
+    if all(hasattr(member, name) for name in figures):
+        # Read with the member already, in the query the page made for it (the portal's MemberAreaMixin).
+        row = {name.removeprefix("balances_"): getattr(member, name) for name in figures}
+    else:
+        row = {
+            name.removeprefix("balances_"): value
+            for name, value in (Member.objects.filter(pk=member.pk).values(**figures).first() or {}).items()
+        }
     sacco = sacco_settings()
     term = row.get("term") or sacco.default_share_capital_term_months
     progress = share_capital_progress(

@@ -4,12 +4,12 @@ and the numbers behind it, so the portal, the API and the appraisal all say the 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal.contributions.selectors import member_balances
+from portal.contributions.selectors import balances_annotations, member_balances
 from portal.finance.ledger.selectors import account_balance
 from portal.members.kyc import kyc_status
 from portal.members.models import Member, MemberExit, MemberStatus
@@ -117,9 +117,22 @@ def member_figures(*, member: Member, today=None, clearing=None, loans=None) -> 
         kyc_verified=kyc_status(member=member) == "verified",
         # A member who gave notice (or whose death is recorded) is leaving: their exit settlement offsets their
         # loans against their deposits, so they take no new loan (issue 16, membership_exit.py).
-        leaving=MemberExit.objects.filter(member=member).exists(),
+        leaving=(
+            member.eligibility_leaving
+            if hasattr(member, "eligibility_leaving")
+            else MemberExit.objects.filter(member=member).exists()
+        ),
         in_arrears=in_arrears,
     )
+
+
+def figures_annotations() -> dict:
+    """What member_figures reads of the member itself, as expressions for the query that reads the member (the
+    portal's loans page, issue 17): the schedule, and whether the member is leaving."""
+    return {
+        **balances_annotations(pool=False),
+        "eligibility_leaving": Exists(MemberExit.objects.filter(member=OuterRef("pk"))),
+    }
 
 
 def products_eligibility(*, member: Member, products, today=None, loans=None) -> list[Eligibility]:

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from portal.contributions.chart import savings_chart
-from portal.contributions.selectors import member_balances, savings_rows, savings_series
+from portal.contributions.selectors import balances_annotations, member_balances, savings_rows, savings_series
 from portal.loans.member_position import member_loan_position
 from portal.society.models import SaccoSettings
 
@@ -17,6 +17,9 @@ class DashboardView(MemberAreaMixin, TemplateView):
     balances from the ledger, share capital progress and a chart of savings."""
 
     template_name = "portal/dashboard.html"
+
+    def member_annotations(self) -> dict:
+        return balances_annotations(pool=True)  # the schedule and the pool, read with the member
 
     def get_context_data(self, **kwargs):
         # The unread count is MemberAreaMixin's `unread_notifications` (the inbox badge): counted once per page.

@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from portal.loans.eligibility import free_deposits, products_eligibility
+from portal.loans.eligibility import figures_annotations, free_deposits, products_eligibility
 from portal.loans.models import Guarantee, GuaranteeStatus, Loan, LoanApplication, LoanProduct
 from portal.loans.services import (
     LoanStateError,
@@ -69,6 +69,9 @@ class LoansView(MemberAreaMixin, TemplateView):
     """My loans, my applications, and how much I can borrow on each product."""
 
     template_name = "portal/loans.html"
+
+    def member_annotations(self) -> dict:
+        return figures_annotations()  # eligibility's own figures of the member, read with the member
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
