@@ -34,48 +34,86 @@ class MemberBalances:
     pool_percent: Decimal  # the member's share of all share capital, %
 
 
-def member_balances(*, member: Member) -> MemberBalances:
-    """Share capital and deposits from the ledger, and progress against the share capital target. Four queries."""
-    totals = {
-        row["account__code"]: sum_to_cents(row["credit"]) - sum_to_cents(row["debit"])
-        for row in JournalLine.objects.filter(
-            member=member, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT]
-        )
-        .values("account__code")
-        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+def savings_rows(*, member: Member) -> list[dict]:
+    """The member's share capital and deposits movements summed per account and day (one query): what both
+    member_balances and savings_series read, so a page showing both reads the ledger once (issue 17)."""
+    lines = JournalLine.objects.filter(member=member, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT])
+    return list(lines.values("account__code", "entry__date").annotate(d=Sum("debit"), c=Sum("credit")))
+
+
+def balances_annotations(*, pool: bool = True) -> dict:
+    """The member's schedule (and the society's pool) as expressions on a Member query: member_balances reads them in
+    one query, or from the member when the page read the member with them (issue 17). NULL without a schedule."""
+    schedule = MemberContributionSchedule.objects.filter(member=OuterRef("pk"))
+    figures = {
+        "balances_term": Subquery(schedule.values("share_capital_term_months")[:1]),
+        "balances_monthly": Subquery(schedule.values("monthly_amount")[:1], output_field=MONEY_FIELD),
     }
+    if pool:
+        everyone = MemberShareSummary.objects.order_by().annotate(all=Value(1)).values("all")
+        figures["balances_pool"] = Subquery(
+            everyone.annotate(total=Sum("share_capital")).values("total"), output_field=MONEY_FIELD
+        )
+    return figures
+
+
+def member_balances(*, member: Member, pool: bool = True, rows: list[dict] | None = None) -> MemberBalances:
+    """Share capital and deposits from the ledger, and progress against the share capital target. Two queries:
+    the ledger, then the schedule with the society's pool. pool=False leaves the pool share at zero (eligibility
+    reads none); `rows` (savings_rows, already read for the chart) saves the ledger query."""
+    if rows is None:
+        totals = {
+            row["account__code"]: sum_to_cents(row["credit"]) - sum_to_cents(row["debit"])
+            for row in JournalLine.objects.filter(
+                member=member, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT]
+            )
+            .values("account__code")
+            .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        }
+    else:
+        totals = {}
+        for row in rows:
+            net = sum_to_cents(row["c"]) - sum_to_cents(row["d"])
+            totals[row["account__code"]] = totals.get(row["account__code"], ZERO) + net
     share_capital = totals.get(SHARE_CAPITAL_ACCOUNT, ZERO)
-    schedule = MemberContributionSchedule.objects.filter(member=member).first()
+    figures = balances_annotations(pool=pool)
+    if all(hasattr(member, name) for name in figures):
+        # Read with the member already, in the query the page made for it (the portal's MemberAreaMixin).
+        row = {name.removeprefix("balances_"): getattr(member, name) for name in figures}
+    else:
+        row = {
+            name.removeprefix("balances_"): value
+            for name, value in (Member.objects.filter(pk=member.pk).values(**figures).first() or {}).items()
+        }
     sacco = sacco_settings()
-    term = schedule.share_capital_term_months if schedule else sacco.default_share_capital_term_months
+    term = row.get("term") or sacco.default_share_capital_term_months
     progress = share_capital_progress(
         paid=share_capital,
         term_months=term,
         target=share_capital_target(share_value=sacco.share_value, minimum_shares=sacco.minimum_shares),
     )
-    pool = sum_to_cents(MemberShareSummary.objects.aggregate(total=Sum("share_capital"))["total"])
+    pool = sum_to_cents(row.get("pool"))
     pool_percent = (share_capital / pool * 100).quantize(Decimal("0.01")) if pool > 0 else ZERO
     return MemberBalances(
         share_capital=share_capital,
         deposits=totals.get(DEPOSITS_ACCOUNT, ZERO),
         share_capital_progress=progress,
-        monthly_due=contribution_due(
-            schedule.monthly_amount if schedule else None, minimum=sacco.minimum_monthly_contribution
-        ),
+        monthly_due=contribution_due(row.get("monthly"), minimum=sacco.minimum_monthly_contribution),
         pool_percent=pool_percent,
     )
 
 
-def savings_series(*, member: Member, months: int = 24, today: datetime.date | None = None) -> list[dict]:
+def savings_series(
+    *, member: Member, months: int = 24, today: datetime.date | None = None, rows: list[dict] | None = None
+) -> list[dict]:
     """Month-end share capital and deposits over the last `months` months, for the dashboard chart. One query:
-    the balance before the window plus the movements per month inside it."""
+    the balance before the window plus the movements per month inside it (none with `rows`: savings_rows)."""
     today = today or datetime.date.today()
     last = period_of(today)
     first = add_months(last, -(months - 1))
-    lines = JournalLine.objects.filter(member=member, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT])
     opening = {SHARE_CAPITAL_ACCOUNT: ZERO, DEPOSITS_ACCOUNT: ZERO}
     moves: dict[tuple, Decimal] = {}
-    for row in lines.values("account__code", "entry__date").annotate(d=Sum("debit"), c=Sum("credit")):
+    for row in savings_rows(member=member) if rows is None else rows:
         net = sum_to_cents(row["c"]) - sum_to_cents(row["d"])
         month = period_of(row["entry__date"])
         if month < first:

@@ -4,12 +4,12 @@ and the numbers behind it, so the portal, the API and the appraisal all say the 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal.contributions.selectors import member_balances
+from portal.contributions.selectors import balances_annotations, member_balances
 from portal.finance.ledger.selectors import account_balance
 from portal.members.kyc import kyc_status
 from portal.members.models import Member, MemberExit, MemberStatus
@@ -81,6 +81,68 @@ def member_in_arrears(*, member: Member, today=None) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class MemberFigures:
+    """What eligibility reads of a member, whatever the product: read once for a page that shows every product."""
+
+    balances: object  # contributions.selectors.MemberBalances (deposits, share capital progress)
+    outstanding: Decimal
+    kyc_verified: bool
+    leaving: bool
+    in_arrears: bool
+
+
+def member_figures(*, member: Member, today=None, clearing=None, loans=None) -> MemberFigures:
+    """The member's figures for eligibility. `loans`: the member's loans with their current instalments already
+    loaded (prefetch_related("instalments")): the outstanding principal and the arrears are then summed from them
+    instead of two more queries; the same rows the queries would read (current schedule, active loans)."""
+    today = today or timezone.localdate()
+    if loans is None:
+        outstanding = loans_outstanding_principal(member=member, clearing=clearing)
+        in_arrears = member_in_arrears(member=member, today=today)
+    else:
+        active = [loan for loan in loans if loan.status == LoanStatus.ACTIVE]
+        rows = [row for loan in active for row in loan.instalments.all()]
+        counted = [row for row in rows if clearing is None or row.loan_id != clearing.pk]
+        outstanding = to_cents(str(sum((r.principal for r in counted), Decimal(0)))) - to_cents(
+            str(sum((r.principal_paid for r in counted), Decimal(0)))
+        )
+        in_arrears = any(
+            r.due_date < today and (r.principal_paid < r.principal or r.interest_paid < r.interest) for r in rows
+        )
+    return MemberFigures(
+        # The pool share is not a rule: leave its society-wide sum out.
+        balances=member_balances(member=member, pool=False),
+        outstanding=outstanding,
+        kyc_verified=kyc_status(member=member) == "verified",
+        # A member who gave notice (or whose death is recorded) is leaving: their exit settlement offsets their
+        # loans against their deposits, so they take no new loan (issue 16, membership_exit.py).
+        leaving=(
+            member.eligibility_leaving
+            if hasattr(member, "eligibility_leaving")
+            else MemberExit.objects.filter(member=member).exists()
+        ),
+        in_arrears=in_arrears,
+    )
+
+
+def figures_annotations() -> dict:
+    """What member_figures reads of the member itself, as expressions for the query that reads the member (the
+    portal's loans page, issue 17): the schedule, and whether the member is leaving."""
+    return {
+        **balances_annotations(pool=False),
+        "eligibility_leaving": Exists(MemberExit.objects.filter(member=OuterRef("pk"))),
+    }
+
+
+def products_eligibility(*, member: Member, products, today=None, loans=None) -> list[Eligibility]:
+    """How much the member can borrow on each product: the member's figures read once for all of them (issue 17),
+    each product's rules and limit computed from them."""
+    today = today or timezone.localdate()
+    figures = member_figures(member=member, today=today, loans=loans)
+    return [loan_eligibility(member=member, product=p, today=today, figures=figures) for p in products]
+
+
 def loan_eligibility(
     *,
     member: Member,
@@ -91,21 +153,21 @@ def loan_eligibility(
     basic_pay: Decimal | None = None,
     total_deductions: Decimal | None = None,
     clearing=None,
+    figures: "MemberFigures | None" = None,
 ) -> Eligibility:
     """Every rule of domain.md that applies before guarantors, with its numbers, and the maximum amount. With an
     amount, a term and the payslip figures, the two-thirds rule too (affordability.py: the 1/3 rule where pay is
     known). `clearing`: the loan a top-up clears; its outstanding principal does not count against the deposits
-    multiple (the arrears rule still reads it: a loan in arrears is not topped up)."""
+    multiple (the arrears rule still reads it: a loan in arrears is not topped up). `figures`: the member's
+    figures already read for this moment (member_figures), so that several products cost one reading."""
     today = today or timezone.localdate()
     sacco = sacco_settings()
-    balances = member_balances(member=member)
-    outstanding = loans_outstanding_principal(member=member, clearing=clearing)
+    if figures is None:
+        figures = member_figures(member=member, today=today, clearing=clearing)
+    balances, outstanding = figures.balances, figures.outstanding
     ceiling = to_cents(balances.deposits * product.deposits_multiple)
     max_amount = max(min(ceiling - outstanding, product.max_amount), ZERO)
-    kyc_verified = kyc_status(member=member) == "verified"
-    # A member who gave notice (or whose death is recorded) is leaving: their exit settlement offsets their loans
-    # against their deposits, so they take no new loan (issue 16, membership_exit.py).
-    leaving = MemberExit.objects.filter(member=member).exists()
+    kyc_verified, leaving = figures.kyc_verified, figures.leaving
     rules = [
         Rule(
             "status",
@@ -159,7 +221,7 @@ def loan_eligibility(
             },
         )
     )
-    in_arrears = member_in_arrears(member=member, today=today)
+    in_arrears = figures.in_arrears
     rules.append(
         Rule(
             "arrears", not in_arrears, _("An instalment is overdue.") if in_arrears else _("No instalment is overdue.")

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from portal.contributions.chart import savings_chart
-from portal.contributions.selectors import member_balances, savings_series
+from portal.contributions.selectors import balances_annotations, member_balances, savings_rows, savings_series
 from portal.loans.member_position import member_loan_position
 from portal.society.models import SaccoSettings
 
@@ -18,20 +18,24 @@ class DashboardView(MemberAreaMixin, TemplateView):
 
     template_name = "portal/dashboard.html"
 
+    def member_annotations(self) -> dict:
+        return balances_annotations(pool=True)  # the schedule and the pool, read with the member
+
     def get_context_data(self, **kwargs):
         # The unread count is MemberAreaMixin's `unread_notifications` (the inbox badge): counted once per page.
         context = super().get_context_data(**kwargs)
         member = context["member"]
         if member is not None:
             today = timezone.localdate()
-            series = savings_series(member=member, months=24)
+            rows = savings_rows(member=member)  # one reading of the ledger for the balances and the chart
+            series = savings_series(member=member, months=24, rows=rows)
             context.update(
                 today=today,
                 # The page reads the society's settings anyway (cached on the request): no query of its own.
                 position=member_loan_position(
                     member=member, today=today, shrink=SaccoSettings.load(self.request).guarantees_shrink
                 ),
-                balances=member_balances(member=member),
+                balances=member_balances(member=member, rows=rows),
                 series=series,
                 chart=savings_chart(series),
             )

@@ -37,7 +37,7 @@ def documents_view(request):
         else:
             messages.success(request, _("Uploaded. The office will review it and you will be notified."))
             return redirect("member_area:documents")
-    documents = member.kyc_documents.select_related("decision")
+    documents = list(member.kyc_documents.select_related("decision"))
     return render(
         request,
         "portal/documents.html",
@@ -45,7 +45,7 @@ def documents_view(request):
             "member": member,
             "form": form,
             "documents": documents,
-            "kyc_status": kyc_status(member=member),
+            "kyc_status": kyc_status(member=member, documents=documents),  # from the rows listed (issue 17)
         },
         status=400 if form.errors else 200,
     )

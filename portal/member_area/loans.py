@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from portal.loans.eligibility import free_deposits, loan_eligibility
+from portal.loans.eligibility import figures_annotations, free_deposits, products_eligibility
 from portal.loans.models import Guarantee, GuaranteeStatus, Loan, LoanApplication, LoanProduct
 from portal.loans.services import (
     LoanStateError,
@@ -70,15 +70,18 @@ class LoansView(MemberAreaMixin, TemplateView):
 
     template_name = "portal/loans.html"
 
+    def member_annotations(self) -> dict:
+        return figures_annotations()  # eligibility's own figures of the member, read with the member
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         member = _member(context)
-        context["eligibility"] = [
-            loan_eligibility(member=member, product=p) for p in LoanProduct.objects.filter(active=True)
-        ]
-        context["loans"] = list(
-            Loan.objects.filter(member=member).select_related("product").prefetch_related("instalments")
+        loans = list(Loan.objects.filter(member=member).select_related("product").prefetch_related("instalments"))
+        # Every product's limit from one reading of the member's figures, the loans' sums from the rows shown below.
+        context["eligibility"] = products_eligibility(
+            member=member, products=LoanProduct.objects.filter(active=True), loans=loans
         )
+        context["loans"] = loans
         context["applications"] = member.loan_applications.select_related("product").order_by("-created_at")[:10]
         return context
 

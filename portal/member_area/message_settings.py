@@ -36,8 +36,11 @@ class MessageSettingsView(MemberAreaMixin, View):
         context = {
             "member": self.member,
             "form": form,
-            "has_phone": bool(member_phone(user=request.user)),
+            # The member is read already (MemberAreaMixin): its number, not a second read through the user.
+            "has_phone": bool(self.member.phone_number) if self.member else bool(member_phone(user=request.user)),
         }
+        if request.method in ("GET", "HEAD") and getattr(self.member, "unread_count", None) is not None:
+            context["unread_notifications"] = self.member.unread_count  # counted with the member (issue 17)
         return render(request, self.template_name, context, status=status)
 
     def get(self, request):

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.generic import TemplateView
 
 from portal.members.selectors import member_for_user
-from portal.notifications.selectors import unread_notifications_count
+from portal.notifications.selectors import unread_notifications_count, unread_notifications_subquery
 
 # Pages about the account itself or the society as a whole: they work for a signed-in user without a member record
 # (staff set up their second factor on the security page). Every other member-area page needs a member record.
@@ -28,15 +28,29 @@ class MemberAreaMixin(LoginRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.member = member_for_user(user=request.user)
+            # The inbox badge is counted in the query that reads the member (issue 17): one query fewer a page.
+            self.member = member_for_user(
+                user=request.user,
+                annotations={
+                    "unread_count": unread_notifications_subquery(user=request.user),
+                    **self.member_annotations(),
+                },
+            )
             if self.member is None and getattr(request.resolver_match, "url_name", None) not in ACCOUNT_PAGES:
                 return no_membership_response(request)
         return super().dispatch(request, *args, **kwargs)
 
+    def member_annotations(self) -> dict:
+        """Expressions the page reads in the same query as the member (issue 17): none unless a page says so."""
+        return {}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["member"] = self.member
-        context["unread_notifications"] = unread_notifications_count(user=self.request.user)
+        counted = getattr(self.member, "unread_count", None)
+        if counted is None or self.request.method not in ("GET", "HEAD"):  # a POST may have just read some
+            counted = unread_notifications_count(user=self.request.user)
+        context["unread_notifications"] = counted
         return context
 
 

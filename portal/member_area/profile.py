@@ -19,7 +19,8 @@ from .mixins import no_membership_response
 
 
 def _member_or_404(request):
-    member = member_for_user(user=request.user)
+    # A GET reuses the member MemberRecordRequired has just read (issue 17); a POST reads it afresh.
+    member = getattr(request, "_portal_member", None) or member_for_user(user=request.user)
     if member is None:
         raise Http404("No member record")
     return member
@@ -29,8 +30,12 @@ class MemberRecordRequired:
     """A signed-in user without a member record gets the no-membership page (where staff work), not a bare 404."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and member_for_user(user=request.user) is None:
-            return no_membership_response(request)
+        if request.user.is_authenticated:
+            member = member_for_user(user=request.user)
+            if member is None:
+                return no_membership_response(request)
+            if request.method in ("GET", "HEAD"):
+                request._portal_member = member
         return super().dispatch(request, *args, **kwargs)
 
 

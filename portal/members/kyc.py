@@ -141,10 +141,15 @@ def kyc_review_act(*, document: KycDocument, user: User, action: str, reason: st
     )
 
 
-def kyc_status(*, member: Member) -> str:
-    """verified (every required type verified), rejected (a required type's latest is rejected), or pending."""
+def kyc_status(*, member: Member, documents: list | None = None) -> str:
+    """verified (every required type verified), rejected (a required type's latest is rejected), or pending.
+    `documents`: the member's documents with their decisions, already read (a page that lists them)."""
     latest = {}
-    for document in member.kyc_documents.select_related("decision").order_by("uploaded_at"):
+    if documents is None:
+        ordered = member.kyc_documents.select_related("decision").order_by("uploaded_at")
+    else:
+        ordered = sorted(documents, key=lambda document: document.uploaded_at)
+    for document in ordered:
         latest[document.document_type] = document.review_status
     if all(latest.get(t) == KycDecision.VERIFIED for t in REQUIRED_KYC_TYPES):
         return "verified"

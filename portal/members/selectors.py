@@ -3,11 +3,15 @@
 from .models import ActivityLog, KycDocument, Member, User
 
 
-def member_for_user(*, user: User) -> Member | None:
-    """The Member record of a logged-in user, or None for staff without one."""
+def member_for_user(*, user: User, annotations: dict | None = None) -> Member | None:
+    """The Member record of a logged-in user, or None for staff without one. `annotations`: expressions read in the
+    same query (the portal's inbox badge), set as attributes of the member."""
     if not user.is_authenticated:
         return None
-    return Member.objects.select_related("user").filter(user=user).first()
+    members = Member.objects.select_related("user").filter(user=user)
+    if annotations:
+        members = members.annotate(**annotations)
+    return members.first()
 
 
 def members_visible_to(*, user: User | None):

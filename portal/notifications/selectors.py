@@ -1,5 +1,8 @@
 """Reads for the inbox."""
 
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
+
 from .models import CHOOSABLE_KINDS, DEFAULT_CHANNELS, Channel, MessagePreference, Notification
 
 
@@ -8,6 +11,19 @@ def unread_notifications_count(*, user) -> int:
     if user is None or not user.is_authenticated:
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def unread_notifications_subquery(*, user):
+    """unread_notifications_count as an expression, for a query that reads the user's other rows anyway (the member
+    portal counts the inbox badge in the query that reads the member: issue 17)."""
+    counted = (
+        Notification.objects.filter(user=user, read_at__isnull=True)
+        .order_by()
+        .values("user")
+        .annotate(unread=Count("pk"))
+        .values("unread")
+    )
+    return Coalesce(Subquery(counted), 0)
 
 
 def message_channel(*, user, kind: str) -> str:

@@ -4,10 +4,12 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from .money_fields import MoneyField
+from .settings_memo import settings_forget, settings_memoized
 
 RATE = {"max_digits": 7, "decimal_places": 4}
 
@@ -180,6 +182,11 @@ class SaccoSettings(BaseGenericSetting):
         ),
     ]
 
+    @classmethod
+    def _get_or_create(cls):
+        # Once per request, however many views, selectors and templates read it (issue 17; settings_memo.py).
+        return settings_memoized(cls, super()._get_or_create)
+
     class Meta:
         verbose_name = "SACCO settings"
         # The table keeps the name it had when the model lived in the public-site app (moved by issue 13).
@@ -189,3 +196,7 @@ class SaccoSettings(BaseGenericSetting):
     def share_capital_target(self) -> Decimal:
         """The share capital every member must hold: share value × minimum number of shares."""
         return (self.share_value * self.minimum_shares).quantize(Decimal("0.01"))
+
+
+post_save.connect(settings_forget, sender=SaccoSettings, dispatch_uid="society_settings_memo_saved")
+post_delete.connect(settings_forget, sender=SaccoSettings, dispatch_uid="society_settings_memo_deleted")
