@@ -3,7 +3,8 @@
 PostgreSQL: `pg_dump --format=custom --no-owner` of the whole database; restore with `pg_restore --clean
 --if-exists --no-owner` into an empty (or the same) database. SQLite: the online backup API copies a consistent
 snapshot while the site runs; restore copies it back the same way. Files go to private storage (no URL) with their
-SHA-256, which the restore checks before touching anything.
+SHA-256, which the restore checks before touching anything. Private storage may be an S3-compatible bucket
+(docs/operations.md): `backup_local_file` then downloads the file for the restore tools, which read local files.
 """
 
 import hashlib
@@ -12,6 +13,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.files import File
@@ -63,6 +66,25 @@ def backup_run(backup_id: str) -> str:
     backup.status, backup.finished_at = BackupStatus.DONE, timezone.now()
     backup.save(update_fields=["file", "size", "sha256", "status", "finished_at"])
     return f"{backup.file.name} ({backup.size} bytes)"
+
+
+@contextmanager
+def backup_local_file(backup: Backup) -> Iterator[Path]:
+    """The backup's file on this machine's disk, for pg_restore and SQLite, which read files: its own path when
+    private storage is a local folder, else a copy downloaded from the bucket into a temporary folder (removed
+    afterwards)."""
+    try:
+        local = backup.file.path
+    except NotImplementedError:  # a storage with no local files (S3)
+        local = None
+    if local is not None:
+        yield Path(local)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / Path(backup.file.name).name
+        with backup.file.open("rb") as source, target.open("wb") as copy:
+            shutil.copyfileobj(source, copy, 1 << 20)
+        yield target
 
 
 def _extension() -> str:

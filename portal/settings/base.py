@@ -185,6 +185,9 @@ KYC_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Every private FileField goes through portal.society.storage.PrivateStorage to this backend (S3 in production
+    # when AWS_STORAGE_BUCKET_NAME is set: portal/settings/production.py).
+    "private": {"BACKEND": "portal.society.storage.PrivateFileSystemStorage"},
 }
 
 # --- Accounts (allauth): email login, sign-up only through an invitation -------------------------

@@ -8,6 +8,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.society.storage import s3_storages
+
 from .base import *  # noqa: F403
 from .base import STORAGES
 
@@ -78,9 +80,13 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W019"]  # noqa: F405
 DEMO_DATA_ALLOWED = False
 
+# With AWS_STORAGE_BUCKET_NAME (and AWS_S3_ENDPOINT_URL for a non-AWS store): public media and every private file
+# (KYC, receipts, report runs, exports, backups) in S3-compatible storage, shared by all app servers and workers.
+# What goes where, and how private files are served: docs/operations.md, "S3-compatible storage".
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    **(s3_storages(os.environ) or {}),
 }
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(MEDIA_ROOT))  # noqa: F405
 PRIVATE_MEDIA_ROOT = os.environ.get("PRIVATE_MEDIA_ROOT", str(PRIVATE_MEDIA_ROOT))  # noqa: F405

@@ -6,13 +6,14 @@ With it, into another database — e.g. an empty one to inspect an old state:
     python manage.py backup_restore 7c9e… --database-url postgres://postgres@127.0.0.1/sacco_restored --yes
 """
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import dj_database_url
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from portal.reports.backups import BackupError, backup_restore
+from portal.reports.backups import BackupError, backup_local_file, backup_restore
 from portal.reports.models import Backup, BackupStatus
 
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         if record is not None:
             if record.status != BackupStatus.DONE:
                 raise CommandError(f"Backup {backup} is {record.get_status_display().lower()}, not a usable file.")
-            source, sha256, vendor = Path(record.file.path), record.sha256, record.vendor
+            source, sha256, vendor = None, record.sha256, record.vendor
         else:
             source, sha256 = Path(backup), ""
             if not source.is_file():
@@ -43,11 +44,13 @@ class Command(BaseCommand):
             raise CommandError(f"This replaces everything in {target['NAME']}. Run again with --yes to go ahead.")
         if not database_url:
             connection.close()  # the restore writes the file/database this process would otherwise hold open
-        try:
-            backup_restore(source=source, sha256=sha256, vendor=vendor, database=target)
-        except BackupError as exc:
-            raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(f"Restored {source.name} into {target['NAME']}."))
+        # A recorded backup may be in an S3 bucket: it is downloaded to a temporary file for the restore.
+        with backup_local_file(record) if record is not None else nullcontext(source) as local:
+            try:
+                backup_restore(source=local, sha256=sha256, vendor=vendor, database=target)
+            except BackupError as exc:
+                raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(f"Restored {local.name} into {target['NAME']}."))
 
 
 def _looks_like_uuid(value: str) -> bool:
