@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlencode
 
 from django import forms
@@ -28,7 +27,8 @@ from portal.society.money import format_money, to_cents
 from portal.society.tabular import Section, TabularReport, export_requested, tabular_response
 from portal.society.wording import counted
 
-from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, checkoff_upload_dir, sha256_of
+from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
+from .checkoff_uploads import checkoff_upload_keep, checkoff_upload_read
 from .models import MonthlyContribution, ShareCapitalPayment
 from .periods import InvalidPeriod, format_period, parse_period, period_of
 from .reminders import reminders_send
@@ -113,19 +113,6 @@ class CheckoffConfirmForm(CheckoffUploadForm):
     file_name = forms.CharField(widget=forms.HiddenInput, max_length=200)
 
 
-def _upload_dir() -> Path:
-    path = checkoff_upload_dir()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _stored_file(sha: str) -> bytes | None:
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        return None
-    path = _upload_dir() / sha
-    return path.read_bytes() if path.exists() else None
-
-
 def checkoff_import_view(request):
     """Step 1 (GET/POST with a file): upload and preview. Step 2 (POST confirm): post the previewed file."""
     _require(request, POST_PERM)
@@ -149,7 +136,7 @@ def checkoff_import_view(request):
             form.add_error("file", exc.message_dict["file"])
         else:
             sha = sha256_of(content)
-            (_upload_dir() / sha).write_bytes(content)
+            checkoff_upload_keep(sha=sha, content=content)
             data = form.cleaned_data
             confirm = CheckoffConfirmForm(
                 initial={
@@ -177,7 +164,7 @@ def _checkoff_confirm(request):
         messages.error(request, "The confirmation was incomplete; upload the file again.")
         return redirect("contributions_checkoff_import")
     data = form.cleaned_data
-    content = _stored_file(data["sha256"])
+    content = checkoff_upload_read(sha=data["sha256"])
     if content is None:
         messages.error(request, "The uploaded file is no longer available; upload it again.")
         return redirect("contributions_checkoff_import")

@@ -4,7 +4,6 @@ society's figures (members, deposits, share capital, loan book, PAR30, income th
 ledger. Each is read in a handful of queries."""
 
 import datetime
-import time
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,7 +17,7 @@ from wagtail.admin.site_summary import SummaryItem
 from wagtail.admin.ui.components import Component
 from wagtail.models import TaskState, WorkflowState
 
-from portal.contributions.checkoff import checkoff_upload_dir
+from portal.contributions.checkoff_uploads import checkoff_uploads_since
 from portal.contributions.models import CheckoffImport
 from portal.dividends.models import DividendDeclaration
 from portal.finance.banking.models import BankAccount, BankTransaction
@@ -31,7 +30,7 @@ from portal.society.money import to_cents
 
 from .models import FinancialStatement
 
-# A check-off preview (portal/contributions/checkoff.py `checkoff_upload_dir`) older than this is taken as abandoned
+# A check-off preview (portal/contributions/checkoff_uploads.py) older than this is taken as abandoned
 # rather than waiting.
 CHECKOFF_PREVIEW_DAYS = 7
 
@@ -94,11 +93,9 @@ def approvals_waiting(user) -> Counter:
 
 def checkoff_files_waiting(*, days: int = CHECKOFF_PREVIEW_DAYS) -> int:
     """Check-off files previewed in the last `days` days and not posted yet (no CheckoffImport with their hash)."""
-    folder = checkoff_upload_dir()
-    if not folder.is_dir():
+    previewed = checkoff_uploads_since(since=timezone.now() - datetime.timedelta(days=days))
+    if not previewed:
         return 0
-    cutoff = time.time() - days * 86400
-    previewed = {p.name for p in folder.iterdir() if p.is_file() and p.stat().st_mtime >= cutoff}
     posted = set(CheckoffImport.objects.filter(sha256__in=previewed).values_list("sha256", flat=True))
     return len(previewed - posted)
 

@@ -4,7 +4,7 @@ in the folder the check-off desk keeps them in (one definition of that folder)."
 
 import pytest
 
-from portal.contributions.checkoff import checkoff_upload_dir
+from portal.contributions.checkoff_uploads import checkoff_upload_keep
 from portal.members import roles
 from portal.reports.dashboard import checkoff_files_waiting
 from tests.conftest import sign_in_verified
@@ -35,9 +35,8 @@ def test_site_editors_keep_them(client, staff_user, role):
 
 def test_the_dashboard_counts_files_in_the_check_off_folder(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    assert checkoff_upload_dir() == tmp_path / "private" / "checkoff-uploads"
     assert checkoff_files_waiting() == 0  # no folder yet: nothing waits, and reading creates nothing
-    assert not checkoff_upload_dir().exists()
-    checkoff_upload_dir().mkdir(parents=True)
-    (checkoff_upload_dir() / ("c" * 64)).write_bytes(b"previewed")
+    assert not (tmp_path / "private").exists()
+    checkoff_upload_keep(sha="c" * 64, content=b"previewed")  # where the check-off desk keeps its previews
+    assert (tmp_path / "private" / "checkoff-uploads" / ("c" * 64)).read_bytes() == b"previewed"
     assert checkoff_files_waiting() == 1

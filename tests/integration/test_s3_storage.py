@@ -1,7 +1,7 @@
-"""Issue 17: with S3 settings, uploads, report files and backups live in S3-compatible storage. Tested against a
-local S3 server (moto in server mode, on a free 127.0.0.1 port: real HTTP, no network), configured by the same
-`s3_storages` production uses: private files under `private/`, public media under `media/`, nothing on local disk,
-and private files still leave only through the views that check who asks."""
+"""Issue 17: with S3 settings, uploads (KYC, check-off files), report files and backups live in S3-compatible
+storage. Tested against a local S3 server (moto in server mode, on a free 127.0.0.1 port: real HTTP, no network),
+configured by the same `s3_storages` production uses: private files under `private/`, public media under `media/`,
+nothing on local disk, and private files still leave only through the views that check who asks."""
 
 import datetime
 import importlib.util
@@ -23,9 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.contributions.services import monthly_contribution_record, share_capital_payment_record
+from portal.finance.banking.services import bank_account_primary
+from portal.finance.ledger.selectors import account_balance
 from portal.members import roles
 from portal.members.models import KycDocument
 from portal.reports.backups import backup_create
+from portal.reports.dashboard import checkoff_files_waiting
 from portal.reports.export_jobs import export_job_build, export_job_start
 from portal.reports.models import BackupStatus, ExportJob, ExportJobStatus
 from portal.reports.saved_reports import saved_report_create, saved_report_run
@@ -164,6 +167,36 @@ def test_a_saved_report_and_its_export_live_in_the_bucket_until_prune_exports_de
     assert s3.keys("private/exports/") == []  # deleted in the bucket
     reports = s3.keys("private/reports/")  # the runs (the background build recorded its own) are not exports: kept
     assert len(reports) == 2 and key in reports
+
+
+@pytest.mark.django_db
+def test_a_check_off_preview_waits_in_the_bucket_for_the_confirm(client, s3, make_member, staff_user):
+    """Preview and confirm may reach different app servers: the previewed file waits in the shared bucket."""
+    member = make_member(payroll_number="P001")
+    content = b"payroll_number,share_capital,deposits\nP001,500,1000\n"
+    sign_in_verified(client, staff_user(roles.CLERKS))
+    preview = client.post(
+        "/admin/savings/checkoff/",
+        {
+            "file": SimpleUploadedFile("oct.csv", content),
+            "period": "2026-01",
+            "bank_account": bank_account_primary().pk,
+            "received_on": timezone.localdate().isoformat(),
+            "below_minimum_reason": "",
+        },
+    )
+    assert preview.status_code == 200 and b"Confirm and post 1 rows" in preview.content
+    form = preview.context["confirm_form"]
+    sha = form.initial["sha256"]
+    assert s3.keys() == [f"private/checkoff-uploads/{sha}"] and s3.body(f"private/checkoff-uploads/{sha}") == content
+    assert checkoff_files_waiting() == 1  # the admin home counts it from the bucket
+
+    confirm = client.post(
+        "/admin/savings/checkoff/", {**{n: form.initial.get(n, "") for n in form.fields}, "confirm": 1}
+    )
+    assert confirm.status_code == 302
+    assert account_balance(code="2000", member=member) == Decimal("1000.00")  # posted from the file in the bucket
+    assert checkoff_files_waiting() == 0
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
