@@ -97,7 +97,7 @@ def member_statement_pdf(statement: dict) -> bytes:
             )
         )
     member = statement["member"]
-    intro = [f"{gettext('Member statement')}, {start} – {end}"]
+    intro = [f"{start} – {end}"]
     intro.append(f"{member.user.get_full_name()} · {member.membership_number}")
     if not tables:
         intro.append(gettext("Nothing on your accounts in this period."))
