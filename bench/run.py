@@ -43,6 +43,12 @@ def main() -> None:
         history_bulk(members=members, years=int(os.environ.get("BENCH_YEARS", "5")))
         if wanted("dashboard"):
             bench_dashboard(requests=200)
+        if wanted("dashboard_http") and os.environ["DATABASE_URL"].startswith("postgres"):
+            from bench_dashboard_http import run as bench_dashboard_http  # gunicorn, 2 workers, over loopback
+
+            bench_dashboard_http(
+                members=len(members), years=int(os.environ.get("BENCH_YEARS", "5")), clients=8, seconds=10
+            )
         if wanted("statements"):
             bench_financial_statements()
         if wanted("dividends"):

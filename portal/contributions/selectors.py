@@ -36,9 +36,10 @@ class MemberBalances:
 
 def savings_rows(*, member: Member) -> list[dict]:
     """The member's share capital and deposits movements summed per account and day (one query): what both
-    member_balances and savings_series read, so a page showing both reads the ledger once (issue 17)."""
+    member_balances and savings_series read, so a page showing both reads the ledger once (issue 17). By the line's
+    own date (the entry's, copied when posted): no join to the journal entries."""
     lines = JournalLine.objects.filter(member=member, account__code__in=[SHARE_CAPITAL_ACCOUNT, DEPOSITS_ACCOUNT])
-    return list(lines.values("account__code", "entry__date").annotate(d=Sum("debit"), c=Sum("credit")))
+    return list(lines.values("account__code", "date").annotate(d=Sum("debit"), c=Sum("credit")))
 
 
 def balances_annotations(*, pool: bool = True) -> dict:
@@ -115,7 +116,7 @@ def savings_series(
     moves: dict[tuple, Decimal] = {}
     for row in savings_rows(member=member) if rows is None else rows:
         net = sum_to_cents(row["c"]) - sum_to_cents(row["d"])
-        month = period_of(row["entry__date"])
+        month = period_of(row["date"])
         if month < first:
             opening[row["account__code"]] += net
         else:

@@ -7,13 +7,12 @@ as a PDF attachment through Django's mail backend.
 """
 
 import datetime
-import io
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db.models import Sum
-from django.template.loader import render_to_string
+from django.template.defaultfilters import floatformat
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.finance.ledger.models import JournalLine
 from portal.society.money import sum_to_cents
 from portal.society.policy import sacco_settings
+from portal.society.statement_pdf import StatementTable, statement_pdf
 
 ZERO = Decimal("0.00")
 # (title, account codes, the side that increases the balance shown). The titles are lazy and given as text in the
@@ -71,16 +71,42 @@ def member_statement(*, member, start: datetime.date, end: datetime.date) -> dic
 
 
 def member_statement_pdf(statement: dict) -> bytes:
-    from xhtml2pdf import pisa
-
-    html = render_to_string(
-        "reports/member_statement_pdf.html",
-        {"s": statement, "sacco": sacco_settings(), "generated": datetime.datetime.now()},
+    """The statement as a PDF in the active language, drawn with ReportLab (portal/society/statement_pdf.py): a
+    5-year statement in a few tens of milliseconds, where HTML-to-PDF took half a second and more."""
+    start, end = date_format(statement["start"], "j M Y"), date_format(statement["end"], "j M Y")
+    columns = [gettext("Date"), gettext("Description"), gettext("Reference"), gettext("In"), gettext("Out")]
+    columns.append(gettext("Balance"))
+    tables = []
+    for section in statement["sections"]:
+        rows = [[start, gettext("Opening balance"), "", "", "", floatformat(section["opening"], "2g")]]
+        rows += [
+            [
+                date_format(row["date"], "j M Y"),
+                row["description"],
+                row["reference"],
+                floatformat(row["in"], "2g") if row["in"] else "",
+                floatformat(row["out"], "2g") if row["out"] else "",
+                floatformat(row["balance"], "2g"),
+            ]
+            for row in section["rows"]
+        ]
+        rows.append([end, gettext("Closing balance"), "", "", "", floatformat(section["closing"], "2g")])
+        tables.append(
+            StatementTable(
+                heading=section["title"], columns=columns, rows=rows, numeric={3, 4, 5}, strong_rows={len(rows) - 1}
+            )
+        )
+    member = statement["member"]
+    intro = [f"{start} – {end}"]
+    intro.append(f"{member.user.get_full_name()} · {member.membership_number}")
+    if not tables:
+        intro.append(gettext("Nothing on your accounts in this period."))
+    closing = gettext("Generated %(when)s from the general ledger.") % {
+        "when": date_format(datetime.datetime.now(), "j M Y H:i")
+    }
+    return statement_pdf(
+        society=sacco_settings().name, title=gettext("Member statement"), intro=intro, tables=tables, closing=closing
     )
-    output = io.BytesIO()
-    if pisa.CreatePDF(html, dest=output, encoding="utf-8").err:
-        raise RuntimeError("The statement PDF could not be rendered.")
-    return output.getvalue()
 
 
 def member_statement_email(*, member, start: datetime.date, end: datetime.date) -> None:

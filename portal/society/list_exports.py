@@ -16,6 +16,7 @@ from wagtail.admin.views.mixins import Echo, SpreadsheetExportMixin
 from wagtail.snippets.views.snippets import IndexView
 
 from portal.society.csv_safe import neutralise_csv_cell, xlsx_clean_text
+from portal.society.light_listing import CompactListingMixin
 
 
 class NeutralisingDictWriter(csv.DictWriter):
@@ -58,6 +59,8 @@ def _lookup(item, path: str):
     return current
 
 
-class ExportingIndexView(IndexView):
+class ExportingIndexView(CompactListingMixin, IndexView):
+    """Every snippet list in the admin: CSV and XLSX exports of the filtered list, light pages (CompactListingMixin)."""
+
     def to_row_dict(self, item):
         return OrderedDict((field, _lookup(item, field)) for field in self.list_export)
