@@ -147,7 +147,7 @@ class Processes:
         self.folder = folder
         self.started: list[tuple[str, subprocess.Popen]] = []
 
-    def start(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
+    def start(self, name: str, args: list[str], env: dict, *, stop_signal=signal.SIGTERM) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process in stop_all
         process = subprocess.Popen(
             args,
@@ -159,6 +159,7 @@ class Processes:
             start_new_session=True,
         )
         process.log_file = log
+        process.stop_signal = stop_signal
         self.started.append((name, process))
         return process
 
@@ -178,7 +179,7 @@ class Processes:
         for _, process in self.started:
             if process.poll() is None:
                 try:
-                    os.killpg(process.pid, signal.SIGTERM)
+                    os.killpg(process.pid, process.stop_signal)
                 except ProcessLookupError:
                     pass
         deadline = time.monotonic() + 8
