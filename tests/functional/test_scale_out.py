@@ -168,7 +168,7 @@ def _sign_in(base, email, device, *, password_via, code_via) -> requests.Session
     asked = _get(session, base, signed.headers["Location"], via=code_via)
     while asked.status_code == 302 and not asked.headers["Location"].startswith("/accounts/otp/verify/"):
         asked = _get(session, base, asked.headers["Location"], via=code_via)
-    assert asked.status_code == 302, asked.status_code
+    assert asked.status_code == 302, f"{code_via} did not send the half-signed-in session to the code: {asked.url}"
     verify_url = asked.headers["Location"]
     assert verify_url.startswith("/accounts/otp/verify/"), verify_url  # not /accounts/login/: the session is known
     page = _get(session, base, verify_url, via=code_via)
