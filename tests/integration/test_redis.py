@@ -58,8 +58,12 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 cache.set("probe", "from another process", 60)
 broker = get_broker()
+from allauth.core.internal import ratelimit as allauth_ratelimit
+from rest_framework.throttling import SimpleRateThrottle
 ready = Client().get("/readyz", HTTP_HOST="10.0.3.17")
 result = {
+    # Where the rate limits count: the API throttles and allauth's use the default cache (Redis) too.
+    "limits_in_default_cache": [SimpleRateThrottle.cache is cache, allauth_ratelimit.cache is cache],
     "cache": settings.CACHES["default"]["BACKEND"],
     "session": settings.SESSION_ENGINE,
     "broker": type(broker).__module__ + "." + type(broker).__name__,
@@ -76,6 +80,7 @@ def test_production_settings_with_redis_url_put_cache_sessions_and_queue_in_redi
     result = run_django(SETTINGS_SCRIPT, env)
     assert result == {
         "cache": "django_redis.cache.RedisCache",
+        "limits_in_default_cache": [True, True],
         "session": "django.contrib.sessions.backends.cached_db",
         "broker": "django_q.brokers.redis_broker.Redis",
         "orm": None,
