@@ -194,7 +194,6 @@ class Processes:
                 process.wait(timeout=5)
         for _, process in self.started:
             process.log_file.close()
-        self.started = []
 
 
 def wait_for(check, *, timeout: float, interval: float = 0.2, what: str = "the condition"):

@@ -127,11 +127,9 @@ def scale_out(tmp_path):
         )
         yield base, prefix
         processes.check_running()  # no instance died during the test
-    except BaseException:
-        print(processes.logs())  # shown by pytest with the failure
-        raise
     finally:
         processes.stop_all()
+        print(processes.logs())  # captured: pytest shows it only when the test fails
         redis_forget(prefix)
 
 
