@@ -91,9 +91,48 @@ STORAGES = {
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(MEDIA_ROOT))  # noqa: F405
 PRIVATE_MEDIA_ROOT = os.environ.get("PRIVATE_MEDIA_ROOT", str(PRIVATE_MEDIA_ROOT))  # noqa: F405
 
-if os.environ.get("REDIS_URL"):
+# --- Redis (issue 17; docs/operations.md "Redis"): with REDIS_URL, what app servers must share lives there --------
+# - The cache, and with it every rate limit that counts in the cache (allauth's, the API throttles, guarantor
+#   lookups, unlock-link requests, revoked tokens): one count for all servers, not one per server. (The sign-in
+#   lockout itself counts in the database, through django-axes, so it is shared either way.)
+# - Sessions, "cached_db": read from Redis (no session query per request), written through to the database. A
+#   member's session survives any one app server going away (every server reads the same Redis and database) and
+#   also Redis being restarted, flushed or evicting keys under memory pressure: a missed read falls back to the
+#   database (Django also logs, rather than raises, a failed cache write). The pure "cache" engine would sign
+#   everyone out, half-way through a second-factor step, whenever Redis loses its keys.
+# - The django-q2 queue, on its Redis broker instead of the database table: workers on any machine take tasks
+#   with a blocking pop instead of polling the table. It goes through the "queue" cache alias only so that the
+#   connections are pooled (django-q2 would open a new connection for every task queued with a bare URL).
+#   REDIS_QUEUE_URL may put the queue in another Redis (or database number): a cache is best run with an evicting
+#   memory policy, a queue must never be evicted, and `cache.clear()` empties the whole database it is in.
+# REDIS_KEY_PREFIX namespaces the cache keys and the queue, for several sites (or test runs) on one Redis.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    REDIS_QUEUE_URL = os.environ.get("REDIS_QUEUE_URL", "").strip() or REDIS_URL
+    REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "").strip()
+    _redis_options = {
+        # A Redis that does not answer fails the request (and /readyz) within seconds, not at gunicorn's timeout.
+        "SOCKET_CONNECT_TIMEOUT": float(os.environ.get("REDIS_CONNECT_TIMEOUT", "2")),
+        "SOCKET_TIMEOUT": float(os.environ.get("REDIS_TIMEOUT", "2")),
+    }
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": _redis_options,
+        },
+        # The queue's connection pool (Q_CLUSTER["django_redis"]); not a cache anything else should use.
+        "queue": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_QUEUE_URL, "OPTIONS": _redis_options},
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # The queue's Redis key is django_q:<name>:q. Without "orm", django-q2 uses its Redis broker. Note: that
+    # broker has no acknowledgement, so "retry" does not apply: a task whose worker is killed in the middle of it is
+    # not handed out again (the database broker does so after `retry` seconds); docs/operations.md "Redis".
+    Q_CLUSTER = {  # noqa: F405
+        **{key: value for key, value in Q_CLUSTER.items() if key != "orm"},  # noqa: F405
+        "name": f"portal-{REDIS_KEY_PREFIX}" if REDIS_KEY_PREFIX else "portal",
+        "django_redis": "queue",
     }
 
 # --- Beyond one machine (issue 17): probes, metrics, JSON logs ----------------------------------------------------
