@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from portal.society.csv_safe import csv_text, xlsx_clean_text, xlsx_text_cell
 
 from .policy import sacco_settings
+from .replica import reads_from_replica
 
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -200,10 +201,13 @@ def export_requested(request) -> str | None:
 
 
 def tabular_response(report: TabularReport, *, output: str, filename: str):
-    """A download of any tabular report; `filename` without its extension."""
+    """A download of any tabular report; `filename` without its extension. Rows still to be read (querysets,
+    generators) are read from the replica if there is one (issue 17)."""
     from django.http import HttpResponse
 
-    response = HttpResponse(render(report, output), content_type=CONTENT_TYPES[output])
+    with reads_from_replica():
+        content = render(report, output)
+    response = HttpResponse(content, content_type=CONTENT_TYPES[output])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{output}"'
     return response
 
