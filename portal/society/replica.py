@@ -16,10 +16,12 @@ even then only when the primary's connection is not inside a transaction. Everyt
   who just paid must see the payment, and a decision must be taken on the data it changes.
 
 Who opts in: the report builders of saved and scheduled reports (`reports.saved_reports.report_run`), the financial
-statements page, the admin dashboard's figures, background export jobs, and every admin list download (Wagtail's
-snippet list exports and `society.tabular` downloads). A replica replays the primary's WAL a little behind it
-(normally well under a second; seconds under heavy load), so those may miss the last moments' postings; they say
-"as of" the moment they were built, and none of them writes what it read back to the primary.
+statements page, the admin dashboard's figures, background export jobs, and the admin's downloads: every snippet
+list's (`society.list_exports`) and those of the report and list pages marked
+`society.tabular.downloads_from_replica` (contributions, missing contributions, incomplete share capital, trial
+balance, loan portfolio, unreconciled items). A replica replays the primary's WAL a little behind it (normally well
+under a second; seconds under heavy load), so those may miss the last moments' postings; they say "as of" the moment
+they were built, and none of them writes what it read back to the primary.
 
 Without a replica (SQLite, or no `DATABASE_REPLICA_URL`) the router is not installed and `reads_from_replica()`
 changes nothing.

@@ -8,6 +8,7 @@ spreadsheet would read as a formula is neutralised in CSV and kept as text in XL
 
 import csv
 import datetime
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -210,6 +211,25 @@ def tabular_response(report: TabularReport, *, output: str, filename: str):
     response = HttpResponse(content, content_type=CONTENT_TYPES[output])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{output}"'
     return response
+
+
+def downloads_from_replica(*, param: str = "export", formats=LIST_EXPORTS):
+    """Decorate a list or report page: its download (a GET with `?export=csv|xlsx`, or the page's own parameter)
+    is read from the replica if there is one (issue 17); the page itself and every POST are not. The permissions
+    are read first, on the primary (Django caches them on the user)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != "GET" or request.GET.get(param) not in formats:
+                return view(request, *args, **kwargs)
+            request.user.get_all_permissions()
+            with reads_from_replica():
+                return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def list_export(*, request, title: str, covers: str, sections: list[Section], filename: str):

@@ -242,6 +242,21 @@ def test_an_admin_list_download_reads_the_replica_and_the_page_the_primary(clien
 
 
 @_real
+def test_a_report_page_download_reads_the_replica_and_the_page_the_primary(client, make_user):
+    """The trial balance (a page of `society.tabular` downloads, `downloads_from_replica`)."""
+    superuser = make_user("root@sacco.example", role=roles.ADMINISTRATORS, is_superuser=True)
+    sign_in_verified(client, superuser)
+    _post("before", "100")
+    with replay_paused():
+        _post("during", "23")
+        page = client.get(reverse("finance_trial_balance"))
+        download = client.get(reverse("finance_trial_balance") + "?export=csv")
+    rows = {row[0]: row for row in reader(io.StringIO(download.content.decode("utf-8-sig"))) if row}
+    assert rows["4000"][4] == "100.00"  # the download: the replica, before "during"
+    assert "123.00" in page.content.decode()  # the page: the primary
+
+
+@_real
 def test_readyz_checks_the_real_replica(client):
     response = client.get("/readyz")
     assert response.status_code == 200
