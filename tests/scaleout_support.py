@@ -87,7 +87,12 @@ def database_url() -> str:
 
 def portal_env(*, prefix: str, folder: Path, database: str, settings: str = "portal.settings.scaleout", **extra):
     """The environment of a portal process under production(-like) settings on the given database and Redis."""
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "REDIS_"))}
+    # The test run's own replica (CI) serves another database name: these processes read everything from the primary.
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "REDIS_", "AWS_")) and key != "DATABASE_REPLICA_URL"
+    }
     for name in ("media", "private", "mail"):
         (folder / name).mkdir(parents=True, exist_ok=True)
     return {

@@ -24,7 +24,13 @@ from portal.finance.banking.services import bank_account_primary
 from portal.members.models import Member
 from portal.society.file_reader import FileRejected, limits_help_text, upload_read
 from portal.society.money import format_money, to_cents
-from portal.society.tabular import Section, TabularReport, export_requested, tabular_response
+from portal.society.tabular import (
+    Section,
+    TabularReport,
+    downloads_from_replica,
+    export_requested,
+    tabular_response,
+)
 from portal.society.wording import counted
 
 from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
@@ -543,6 +549,7 @@ def _period_from(request) -> tuple[datetime.date, str]:
         return period_of(timezone.localdate()), str(exc)
 
 
+@downloads_from_replica()
 def missing_view(request):
     """C2: who has not paid enough for a period; POST sends them reminders (C6)."""
     _require(request, READ_PERM)
@@ -575,6 +582,7 @@ def missing_view(request):
     )
 
 
+@downloads_from_replica()
 def incomplete_view(request):
     """C1: members below the share capital target, lowest first."""
     _require(request, READ_PERM)
@@ -592,6 +600,7 @@ def incomplete_view(request):
     )
 
 
+@downloads_from_replica(param="format", formats=REPORT_FORMATS)
 def report_view(request):
     """C7: contributions for a month or a quarter, on screen or as CSV, XLSX or PDF."""
     _require(request, READ_PERM)

@@ -24,7 +24,7 @@ from portal.society.admin_edit import ServiceEditView
 from portal.society.list_exports import ExportingIndexView
 from portal.society.money_fields import MoneyFormField
 from portal.society.private_files import private_file_response
-from portal.society.tabular import Section, list_export
+from portal.society.tabular import Section, downloads_from_replica, list_export
 
 from .banking import admin_views as banking_admin_views
 from .banking.models import BankAccount, BankTransaction
@@ -436,6 +436,7 @@ class LedgerGroup(SnippetViewSetGroup):
 register_snippet(LedgerGroup)
 
 
+@downloads_from_replica()
 def trial_balance_view(request):
     if not request.user.has_perm("finance.view_journalentry"):
         raise PermissionDenied

@@ -18,7 +18,7 @@ from portal.finance.banking.services import bank_account_primary
 from portal.members.form_stash import form_stash_take
 from portal.members.otp_views import fresh_otp_required
 from portal.society.money_fields import MoneyFormField
-from portal.society.tabular import list_export
+from portal.society.tabular import downloads_from_replica, list_export
 
 from .disbursement_channels import payout_describe, payout_pending_channel
 from .models import Loan, LoanApplication, LoanRepayment, LoanStatus
@@ -211,6 +211,7 @@ def loan_statement_view(request, pk):
     return response
 
 
+@downloads_from_replica()
 def portfolio_report_view(request):
     """PAR and provisioning (L9): the loan book by SASRA class."""
     _require(request, "loans.view_loan")

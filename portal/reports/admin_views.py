@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.members.otp_views import fresh_otp_required
 from portal.society.private_files import private_file_response
+from portal.society.replica import reads_from_replica
 
 from .backups import backup_create
 from .export_jobs import (
@@ -59,7 +60,8 @@ def financial_statements_view(request):
     else:
         start = end = None
     if start is not None:
-        data = financial_statements(start=start, end=end)
+        with reads_from_replica():  # a report: from the read replica if there is one (POST prepares on the primary)
+            data = financial_statements(start=start, end=end)
         output = request.GET.get("output")
         if output in FORMATS:
             rows = sum(1 for _ in statement_rows(data))

@@ -27,6 +27,7 @@ from portal.loans.models import ApplicationStatus, LoanApplication, LoanReview
 from portal.loans.selectors import portfolio_report
 from portal.members.models import KycDocument, Member, MemberStatus
 from portal.society.money import to_cents
+from portal.society.replica import reads_from_replica
 
 from .models import FinancialStatement
 
@@ -168,6 +169,7 @@ class WorkSummaryItem(SummaryItem):
         return {"item": self.item}
 
 
+@reads_from_replica()  # the figures: from the read replica if there is one (the work items stay on the primary)
 def dashboard_figures() -> dict:
     today = timezone.localdate()
     income = JournalLine.objects.filter(

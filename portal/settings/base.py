@@ -147,7 +147,26 @@ def database_from_environment(default_sqlite_path=SQLITE_PATH):
     return config
 
 
+def replica_database_from_environment():
+    """DATABASES['replica'] from DATABASE_REPLICA_URL (a PostgreSQL streaming replica of the primary), or None.
+
+    Reports and exports read from it through `portal.society.replica.PrimaryReplicaRouter`, only where they opt
+    in with `reads_from_replica()`; everything else, and every write, stays on the primary. See
+    docs/operations.md, "Read replica".
+    """
+    url = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+    if not url:
+        return None
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    config["ATOMIC_REQUESTS"] = False
+    return config
+
+
 DATABASES = {"default": database_from_environment()}
+DATABASE_ROUTERS = []
+if replica := replica_database_from_environment():
+    DATABASES["replica"] = replica
+    DATABASE_ROUTERS = ["portal.society.replica.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.User"

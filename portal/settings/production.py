@@ -51,6 +51,12 @@ if "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts; '*' is not allowed in production.")
 
 _require("DATABASE_URL")  # database_from_environment() in base already read it
+# DATABASE_REPLICA_URL (optional; base added the `replica` database and its router): a streaming replica of the
+# primary, so both must be PostgreSQL — a second SQLite file would be another database, not a copy.
+if "replica" in DATABASES and {DATABASES["default"]["ENGINE"], DATABASES["replica"]["ENGINE"]} != {  # noqa: F405
+    "django.db.backends.postgresql"
+}:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URL needs PostgreSQL for both DATABASE_URL and the replica.")
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = _require("EMAIL_HOST")

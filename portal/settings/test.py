@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, Q_CLUSTER, database_from_environment
+from .base import BASE_DIR, Q_CLUSTER, database_from_environment, replica_database_from_environment
 
 # TEST_DB_SUFFIX lets two test runs share one checkout (each gets its own test database and files); under
 # pytest-xdist each worker (gw0, gw1, …) gets its own files too (pytest-django suffixes the databases itself).
@@ -21,6 +21,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db{_SUFFIX}.sqlite3")}
 elif _SUFFIX:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_SUFFIX}"}
+# DATABASE_REPLICA_URL (CI's PostgreSQL run: a streaming replica on port 5433, bin/ci-replica-start): the replica
+# is a MIRROR of the test database, which in Django only renames it (NAME becomes the test database's, HOST and PORT
+# stay the replica's) and keeps the test runner from creating or flushing it: the rows get there by replication.
+# The router is off unless a test switches it on (tests/integration/test_read_replica.py): in other tests a
+# report's reads would reach a database they did not declare and miss their uncommitted rows.
+if _replica := replica_database_from_environment():
+    DATABASES["replica"] = {**_replica, "CONN_MAX_AGE": 0, "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = []
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

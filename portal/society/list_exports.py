@@ -12,11 +12,13 @@ control characters an XLSX cannot hold (openpyxl refused them, failing the whole
 import csv
 from collections import OrderedDict
 
+from django.http import FileResponse
 from wagtail.admin.views.mixins import Echo, SpreadsheetExportMixin
 from wagtail.snippets.views.snippets import IndexView
 
 from portal.society.csv_safe import neutralise_csv_cell, xlsx_clean_text
 from portal.society.light_listing import CompactListingMixin
+from portal.society.replica import iterate_on_replica, reads_from_replica
 
 
 class NeutralisingDictWriter(csv.DictWriter):
@@ -61,6 +63,20 @@ def _lookup(item, path: str):
 
 class ExportingIndexView(CompactListingMixin, IndexView):
     """Every snippet list in the admin: CSV and XLSX exports of the filtered list, light pages (CompactListingMixin)."""
+
+    def get(self, request, *args, **kwargs):
+        """A download of the list (`?export=`) is read from the replica if there is one (issue 17); the list page
+        is not (it leads to edits). The permissions are read first, on the primary (Django caches them on the user),
+        so a permission taken away is never read back from the replica. XLSX is written here; CSV streams after the
+        view has returned, so each of its rows is read inside the opt-in as it is produced."""
+        if not self.is_export:
+            return super().get(request, *args, **kwargs)
+        request.user.get_all_permissions()
+        with reads_from_replica():
+            response = super().get(request, *args, **kwargs)
+        if response.streaming and not isinstance(response, FileResponse):  # XLSX: a FileResponse of bytes written
+            response.streaming_content = iterate_on_replica(response.streaming_content)
+        return response
 
     def to_row_dict(self, item):
         return OrderedDict((field, _lookup(item, field)) for field in self.list_export)

@@ -8,6 +8,7 @@ spreadsheet would read as a formula is neutralised in CSV and kept as text in XL
 
 import csv
 import datetime
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from xml.sax.saxutils import escape
 from portal.society.csv_safe import csv_text, xlsx_clean_text, xlsx_text_cell
 
 from .policy import sacco_settings
+from .replica import reads_from_replica
 
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -200,12 +202,34 @@ def export_requested(request) -> str | None:
 
 
 def tabular_response(report: TabularReport, *, output: str, filename: str):
-    """A download of any tabular report; `filename` without its extension."""
+    """A download of any tabular report; `filename` without its extension. Rows still to be read (querysets,
+    generators) are read from the replica if there is one (issue 17)."""
     from django.http import HttpResponse
 
-    response = HttpResponse(render(report, output), content_type=CONTENT_TYPES[output])
+    with reads_from_replica():
+        content = render(report, output)
+    response = HttpResponse(content, content_type=CONTENT_TYPES[output])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{output}"'
     return response
+
+
+def downloads_from_replica(*, param: str = "export", formats=LIST_EXPORTS):
+    """Decorate a list or report page: its download (a GET with `?export=csv|xlsx`, or the page's own parameter)
+    is read from the replica if there is one (issue 17); the page itself and every POST are not. The permissions
+    are read first, on the primary (Django caches them on the user)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != "GET" or request.GET.get(param) not in formats:
+                return view(request, *args, **kwargs)
+            request.user.get_all_permissions()
+            with reads_from_replica():
+                return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def list_export(*, request, title: str, covers: str, sections: list[Section], filename: str):

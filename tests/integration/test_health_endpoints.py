@@ -168,6 +168,7 @@ PRODUCTION_ENV = {
     "DEFAULT_FROM_EMAIL": "SACCO <office@sacco.example>",
     "METRICS_ALLOWED_IPS": "10.0.8.0/24",
     "METRICS_TOKEN": TOKEN,
+    "DATABASE_REPLICA_URL": "",  # none (CI's PostgreSQL run sets one for its own tests)
 }
 PRODUCTION_SCRIPT = """
 import json, logging

@@ -19,6 +19,7 @@ GOOD_ENV = {
     "EMAIL_HOST_USER": "portal",
     "EMAIL_HOST_PASSWORD": "secret",
     "DEFAULT_FROM_EMAIL": "SACCO <office@sacco.example>",
+    "DATABASE_REPLICA_URL": "",  # none (CI's PostgreSQL run sets one for its own tests)
 }
 
 
@@ -53,6 +54,7 @@ def test_check_deploy_is_clean_with_real_values():
         ({"DATABASE_URL": ""}, "DATABASE_URL is required"),
         ({"EMAIL_HOST": ""}, "EMAIL_HOST is required"),
         ({"DEFAULT_FROM_EMAIL": ""}, "DEFAULT_FROM_EMAIL is required"),
+        ({"DATABASE_REPLICA_URL": "postgres://reports@replica:5432/sacco"}, "needs PostgreSQL for both"),
     ],
 )
 def test_refuses_to_start_with_a_missing_or_insecure_value(change, message):
@@ -67,3 +69,24 @@ def test_production_email_goes_through_smtp():
     )
     result = _manage("shell", "-c", code, env=GOOD_ENV)
     assert "smtp.EmailBackend smtp.sacco.example True" in result.stdout, result.stderr
+
+
+def test_a_replica_url_adds_the_replica_database_and_its_router():
+    env = {
+        **GOOD_ENV,
+        "DATABASE_URL": "postgres://sacco@primary:5432/sacco",
+        "DATABASE_REPLICA_URL": "postgres://reports@replica:5432/sacco",
+    }
+    code = (
+        "from django.conf import settings; r = settings.DATABASES['replica']; "
+        "print(r['HOST'], r['USER'], settings.DATABASE_ROUTERS)"
+    )
+    result = _manage("shell", "-c", code, env=env)
+    assert "replica reports ['portal.society.replica.PrimaryReplicaRouter']" in result.stdout, result.stderr
+    without = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(sorted(settings.DATABASES), settings.DATABASE_ROUTERS)",
+        env=GOOD_ENV,
+    )
+    assert "['default'] []" in without.stdout, without.stderr

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.society.file_reader import FileRejected, limits_help_text, upload_read
-from portal.society.tabular import Section, list_export
+from portal.society.tabular import Section, downloads_from_replica, list_export
 from portal.society.wording import counted
 
 from .models import BankAccount, BankTransaction
@@ -91,6 +91,7 @@ def bank_transaction_match_view(request, pk):
     )
 
 
+@downloads_from_replica()
 def unreconciled_view(request):
     if not request.user.has_perm("finance.view_banktransaction"):
         raise PermissionDenied

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal.finance.bulk_insert import instance_row, rows_insert
 from portal.society.money import CENT
+from portal.society.replica import reads_from_primary
 
 from .models import Account, JournalEntry, JournalLine
 
@@ -166,6 +167,7 @@ def ledger_post(
     )
 
 
+@reads_from_primary()  # its reads (the key posted? the accounts active?) decide its writes: never from a replica
 def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of, compare_content=True) -> PostResult:
     if not idempotency_key:
         raise LedgerError("An idempotency key is required.")
@@ -264,6 +266,7 @@ class Posting:
     source: str = ""
 
 
+@reads_from_primary()
 def ledger_post_many(
     *, postings: list[Posting], posted_by=None, chunk_size: int = 2000, compare_content: bool = True
 ) -> list[PostResult]:
