@@ -1,9 +1,9 @@
-"""Statement PDFs (issue 17): a 5-year loan statement and a 5-year member statement are drawn in well under 300 ms
-and keep every row, the running balance and the closing figures (read back from the PDF's text)."""
+"""Statement PDFs (issue 17): a 5-year loan statement and a 5-year member statement, drawn with ReportLab, keep every
+row, the running balance and the closing figures (read back from the PDF's text). Their speed (goal: 300 ms) is
+measured by the benchmark (bench/run.py, `bench_repayment_and_statement`), not here."""
 
 import datetime
 import io
-import time
 from decimal import Decimal
 
 import pytest
@@ -17,24 +17,13 @@ from portal.loans.statements import loan_statement, loan_statement_pdf
 from portal.reports.member_statement import member_statement, member_statement_pdf
 
 pytestmark = pytest.mark.django_db
-LIMIT = 0.3  # seconds, the issue's goal
 
 
 def _text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def _best_of_three(render) -> tuple[bytes, float]:
-    """The fastest of three runs: a shared, loaded machine adds pauses that are not the renderer's."""
-    timings, pdf = [], b""
-    for _ in range(3):
-        start = time.perf_counter()
-        pdf = render()
-        timings.append(time.perf_counter() - start)
-    return pdf, min(timings)
-
-
-def test_a_five_year_loan_statement_pdf_has_every_row_and_is_fast(borrower, products):
+def test_a_five_year_loan_statement_pdf_has_every_row(borrower, products):
     product = products["development"]
     application = LoanApplication.objects.create(
         member=borrower,
@@ -51,8 +40,7 @@ def test_a_five_year_loan_statement_pdf_has_every_row_and_is_fast(borrower, prod
         loan_repay(loan=loan, amount=instalment.amount, reference=f"P{instalment.number:02d}", date=instalment.due_date)
     rows = loan_statement(loan=loan)
     assert len(rows) >= 119
-    pdf, seconds = _best_of_three(lambda: loan_statement_pdf(loan=loan))
-    assert seconds < LIMIT, f"{seconds:.3f} s"
+    pdf = loan_statement_pdf(loan=loan)
     text = _text(pdf)
     assert "Loan statement" in text and borrower.membership_number in text
     assert all(f"P{number:02d}" in text for number in range(1, 60))  # every repayment's reference
@@ -73,8 +61,7 @@ def test_a_five_year_member_statement_pdf_has_every_row_and_the_closing_balances
     statement = member_statement(member=member, start=datetime.date(2021, 1, 1), end=datetime.date(2025, 12, 31))
     (deposits,) = statement["sections"]
     assert len(deposits["rows"]) == 60
-    pdf, seconds = _best_of_three(lambda: member_statement_pdf(statement))
-    assert seconds < LIMIT, f"{seconds:.3f} s"
+    pdf = member_statement_pdf(statement)
     text = _text(pdf)
     assert all(f"D{month:02d}" in text for month in range(60))
     closing = sum(Decimal(1000 + month) for month in range(60))
