@@ -256,3 +256,27 @@ def test_another_connection_sees_the_progress_while_the_posting_transaction_is_o
     assert seen == [("running", 3, 3)]
     run.refresh_from_db()
     assert run.status == "posted" and run.rows_posted == 3 and JournalEntry.objects.count() == 3
+
+
+@pytest.mark.postgres
+def test_summaries_added_set_based_match_the_ledger(payroll_members, monkeypatch):
+    from portal.contributions import services
+    from portal.contributions.checkoff import checkoff_post
+    from portal.contributions.models import MemberShareSummary
+
+    monkeypatch.setattr(services, "SET_BASED_SUMMARIES_FROM", 0)  # the path of files above 1,000 members
+    bank = bank_account_primary()
+    checkoff_post(content=csv_bytes("P001,100,1000,0"), file_name="a.csv", period=LAST_MONTH, bank_account=bank)
+    # P001's summary exists now (deltas added); P002 and P003 get theirs from the ledger.
+    checkoff_post(
+        content=csv_bytes("P001,200,1000,0", "P002,300,1200,0", "P003,0,1000,50", "P002,0,1000,0"),
+        file_name="b.csv",
+        period=LAST_MONTH,
+        bank_account=bank,
+    )
+    for member in payroll_members:
+        summary = MemberShareSummary.objects.get(member=member)
+        assert summary.share_capital == account_balance(code="3000", member=member)
+        assert summary.deposits == account_balance(code="2000", member=member)
+    assert MemberShareSummary.objects.get(member=payroll_members[1]).deposits == D("2200.00")
+    assert MemberShareSummary.objects.get(member=payroll_members[0]).share_capital == D("300.00")
