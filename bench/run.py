@@ -40,6 +40,11 @@ def main() -> None:
         members = members_bulk(count=int(os.environ.get("BENCH_MEMBERS", "10000")))
         if wanted("checkoff"):
             bench_checkoff(members=members, rows=int(os.environ.get("BENCH_CHECKOFF_ROWS", "10000")))
+        if "checkoff-floor" in only:  # bench/bench_checkoff.py: preview + post against the same-run COPY floor
+            sys.path.insert(0, str(ROOT / "bench"))
+            from bench_checkoff import bench_checkoff as bench_checkoff_floor
+
+            bench_checkoff_floor(members=members, rows=int(os.environ.get("BENCH_CHECKOFF_ROWS", "10000")))
         history_bulk(members=members, years=int(os.environ.get("BENCH_YEARS", "5")))
         if wanted("dashboard"):
             bench_dashboard(requests=200)

@@ -34,8 +34,9 @@ from portal.society.tabular import (
 from portal.society.wording import counted
 
 from .checkoff import CheckoffFileError, checkoff_post, checkoff_preview, sha256_of
+from .checkoff_runs import checkoff_run_start
 from .checkoff_uploads import checkoff_upload_keep, checkoff_upload_read
-from .models import MonthlyContribution, ShareCapitalPayment
+from .models import CheckoffImport, CheckoffRun, MonthlyContribution, ShareCapitalPayment
 from .periods import InvalidPeriod, format_period, parse_period, period_of
 from .reminders import reminders_send
 from .reports import REPORT_FORMATS, report_periods, report_response
@@ -117,6 +118,8 @@ class CheckoffConfirmForm(CheckoffUploadForm):
     file = None
     sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
     file_name = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    # From the preview; only chooses between posting now and in the background (either way every row is checked).
+    row_count = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
 
 def checkoff_import_view(request):
@@ -152,6 +155,7 @@ def checkoff_import_view(request):
                     "bank_account": str(data["bank_account"].pk),
                     "received_on": data["received_on"],
                     "below_minimum_reason": data["below_minimum_reason"],
+                    "row_count": preview.row_count,
                 }
             )
             context.update(
@@ -174,6 +178,23 @@ def _checkoff_confirm(request):
     if content is None:
         messages.error(request, "The uploaded file is no longer available; upload it again.")
         return redirect("contributions_checkoff_import")
+    if (data.get("row_count") or 0) > settings.CHECKOFF_BACKGROUND_ROWS:
+        already = CheckoffImport.objects.filter(sha256=data["sha256"]).first()
+        if already is not None:
+            messages.warning(
+                request, f"This file was already posted on {already.posted_at:%d %b %Y}; nothing was posted again."
+            )
+            return redirect("wagtailsnippets_contributions_checkoffimport:inspect", already.pk)
+        run = checkoff_run_start(
+            content=content,
+            file_name=data["file_name"],
+            period=data["period"],
+            bank_account=data["bank_account"],
+            received_on=data["received_on"],
+            below_minimum_reason=data["below_minimum_reason"],
+            created_by=request.user,
+        )
+        return redirect("contributions_checkoff_run", run.pk)
     try:
         outcome = checkoff_post(
             content=content,
@@ -198,6 +219,18 @@ def _checkoff_confirm(request):
             request, f"This file was already posted on {outcome.checkoff.posted_at:%d %b %Y}; nothing was posted again."
         )
     return redirect("wagtailsnippets_contributions_checkoffimport:inspect", outcome.checkoff.pk)
+
+
+def checkoff_run_view(request, pk):
+    """The progress of a file posting in the background; refreshes itself (no JavaScript) until the run ends."""
+    _require(request, POST_PERM)
+    run = get_object_or_404(CheckoffRun.objects.defer("content").select_related("bank_account", "checkoff"), pk=pk)
+    context = {
+        "run": run,
+        "percent_checked": (100 * run.rows_checked // run.row_count) if run.row_count else 0,
+        "refresh_seconds": 2,
+    }
+    return TemplateResponse(request, "contributions/admin/checkoff_run.html", context)
 
 
 class BulkEntryForm(forms.Form):

@@ -214,3 +214,51 @@ class ContributionReminder(models.Model):
 
     def __str__(self):
         return f"Reminder to {self.member_id} for {format_period(self.period)}"
+
+
+class CheckoffRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    POSTED = "posted", "Posted"
+    FAILED = "failed", "Failed"
+
+
+class CheckoffRun(models.Model):
+    """A large check-off file confirmed for posting in the background (a django-q2 task), and how far it got.
+
+    The task checks every row first, writing `rows_checked` as it goes (outside any transaction, so the progress
+    page sees it), then posts all the rows in one transaction: `rows_posted` is 0 until that commits, then every
+    row. A failure posts nothing and keeps the errors, each naming its row and field. The file's bytes are kept
+    here until the run ends (any worker can read them); the same file posts once (CheckoffImport.sha256)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    file_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    content = models.BinaryField(editable=False, help_text="The file, until the run ends.")
+    period = models.DateField()
+    bank_account = models.ForeignKey("finance.BankAccount", on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField()
+    below_minimum_reason = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=CheckoffRunStatus.choices, default=CheckoffRunStatus.QUEUED)
+    row_count = models.PositiveIntegerField(default=0, help_text="Rows in the file (once read).")
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_posted = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why nothing was posted.")
+    row_errors = models.JSONField(default=list, blank=True, help_text="[row, field, message] of the first errors.")
+    already_posted = models.BooleanField(default=False, help_text="The file had been posted before: nothing again.")
+    checkoff = models.ForeignKey(CheckoffImport, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "check-off run"
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (CheckoffRunStatus.POSTED, CheckoffRunStatus.FAILED)

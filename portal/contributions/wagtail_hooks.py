@@ -318,6 +318,7 @@ def savings_admin_urls():
     return [
         path("savings/record/", admin_views.bulk_entry_view, name="contributions_bulk_entry"),
         path("savings/checkoff/", admin_views.checkoff_import_view, name="contributions_checkoff_import"),
+        path("savings/checkoff/runs/<uuid:pk>/", admin_views.checkoff_run_view, name="contributions_checkoff_run"),
         path("savings/missing/", admin_views.missing_view, name="contributions_missing"),
         path("savings/incomplete/", admin_views.incomplete_view, name="contributions_incomplete"),
         path("savings/report/", admin_views.report_view, name="contributions_report"),

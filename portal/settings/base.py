@@ -393,6 +393,10 @@ FILE_IMPORT_MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # an XLSX's parts, summed
 FILE_IMPORT_MAX_COMPRESSION_RATIO = 100  # a part over 1 MB that unzips more than this many times is refused
 FILE_IMPORT_MAX_ROWS = 50_000  # rows under the header
 FILE_IMPORT_MAX_COLUMNS = 50
+# A payroll check-off file has a row per member on the payroll: a 100,000-member society's file must fit (issue 17).
+CHECKOFF_MAX_ROWS = 150_000
+# Confirming a check-off file with more rows than this posts it in a django-q2 task, with a progress page.
+CHECKOFF_BACKGROUND_ROWS = 5_000
 
 # --- Content-Security-Policy (django-csp 4; portal/csp.py explains the admin's exception) -----------
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402

@@ -33,6 +33,7 @@ PERIOD = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).str
 def caps(settings):
     """Default caps, but 100 rows, so the row-cap files stay small and the test fast."""
     settings.FILE_IMPORT_MAX_ROWS = ROW_CAP
+    settings.CHECKOFF_MAX_ROWS = ROW_CAP  # check-off files have their own, larger cap (a row per member)
 
 
 @pytest.fixture

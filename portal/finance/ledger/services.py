@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
@@ -360,3 +361,154 @@ def _bulk_plan(postings, checked, digests, existing, accounts, *, posted_by, com
         )
         results.append(PostResult(entry, True))
     return results, new_entries, new_lines
+
+
+class BulkPosting(NamedTuple):
+    """One entry for `ledger_post_bulk`: lines as plain tuples (account code, debit, credit, member id, loan id,
+    description), each with exactly one positive side."""
+
+    idempotency_key: str
+    memo: str
+    lines: tuple
+    date: datetime.date | None = None
+    source: str = ""
+
+
+def ledger_post_bulk(*, postings: list[BulkPosting], posted_by=None, chunk_size: int = 20000) -> list[tuple]:
+    """`ledger_post_many` for files of 100,000 entries (issue 17): the same rules — every entry balanced with at
+    least two lines, amounts Decimal, positive, in cents, each key posted once (the same content again: not posted,
+    created False; other content: IdempotencyConflict), one transaction — and the same content hash, but without a
+    Line, Posting, JournalEntry or PostResult object per line or entry: each distinct amount is checked and
+    formatted once (a payroll file repeats a few amounts), the rows go straight to COPY. Returns (entry id,
+    created) per posting, in order. The database checks the balance again at commit (finance 0016)."""
+    keys = [p.idempotency_key for p in postings]
+    if any(not key for key in keys):
+        raise LedgerError("An idempotency key is required.")
+    if len(set(keys)) != len(keys):
+        raise LedgerError("The same idempotency key appears twice in one bulk posting.")
+    amounts: dict = {}  # Decimal -> (the amount in cents, its text), for amounts already checked
+
+    def cents(value, where) -> tuple:
+        if type(value) is Decimal:  # not a float, which would hash like an equal Decimal
+            known = amounts.get(value)
+            if known is not None:
+                return known
+        checked = _check_amount(value, where)
+        known = (checked, f"{checked:.2f}")
+        if type(value) is Decimal:
+            amounts[value] = known
+        return known
+
+    codes: set[str] = set()
+    planned = []  # (posting, [(code, (debit, text), (credit, text), member, loan, description)], digest)
+    for posting in postings:
+        lines = posting.lines
+        if len(lines) < 2:
+            raise LedgerError(f"{posting.idempotency_key}: an entry needs at least two lines.")
+        total_debit = total_credit = Decimal("0")
+        texts = []
+        for number, (code, debit, credit, member_id, loan_id, description) in enumerate(lines, start=1):
+            debit_text = cents(debit, f"line {number} ({code}) debit")
+            credit_text = cents(credit, f"line {number} ({code}) credit")
+            if (debit > 0) == (credit > 0):
+                raise LedgerError(f"line {number} ({code}): give either a debit or a credit, not both or neither.")
+            total_debit += debit
+            total_credit += credit
+            texts.append((code, debit_text, credit_text, member_id, loan_id, description))
+            codes.add(code)
+        if total_debit != total_credit:
+            raise LedgerError(
+                f"{posting.idempotency_key}: the entry does not balance: debits {total_debit}, credits {total_credit}."
+            )
+        canonical = sorted(f"{c}|{_id_text(m)}|{_id_text(loan)}|{d[1]}|{cr[1]}" for c, d, cr, m, loan, _ in texts)
+        planned.append((posting, texts, hashlib.sha256("\n".join(canonical).encode()).hexdigest()))
+    accounts = dict(Account.objects.filter(code__in=codes, active=True).values_list("code", "pk"))
+    missing = sorted(codes - set(accounts))
+    if missing:
+        raise LedgerError(f"Unknown or inactive account(s): {', '.join(missing)}.")
+    for attempt in range(3):
+        existing = _existing_keys(keys, chunk_size)
+        results, entry_rows, line_rows = _bulk_rows(planned, existing, accounts, posted_by)
+        try:
+            with transaction.atomic(), connections[DEFAULT_DB_ALIAS].wrap_database_errors:
+                rows_insert(JournalEntry, entry_rows, batch_size=chunk_size)
+                rows_insert(JournalLine, line_rows, batch_size=chunk_size)
+        except IntegrityError:
+            new_keys = [row["idempotency_key"] for row in entry_rows]
+            raced = any(
+                JournalEntry.objects.filter(idempotency_key__in=new_keys[start : start + chunk_size]).exists()
+                for start in range(0, len(new_keys), chunk_size)
+            )
+            if not raced or attempt == 2:
+                raise
+            continue
+        return results
+    raise AssertionError("unreachable")
+
+
+def _existing_keys(keys: list[str], chunk_size: int) -> dict:
+    """{key: (entry id, content hash)} for the keys already in the journal. On PostgreSQL one query with the keys as
+    one array parameter (an IN list of 100,000 placeholders costs seconds to build and parse); elsewhere in chunks."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT idempotency_key, id, content_hash FROM finance_journalentry WHERE idempotency_key = ANY(%s)",
+                [keys],
+            )
+            return {key: (entry_id, digest) for key, entry_id, digest in cursor.fetchall()}
+    existing = {}
+    chunk_size = min(chunk_size, 2000)  # SQLite's limit on variables
+    for start in range(0, len(keys), chunk_size):
+        for key, entry_id, digest in JournalEntry.objects.filter(
+            idempotency_key__in=keys[start : start + chunk_size]
+        ).values_list("idempotency_key", "pk", "content_hash"):
+            existing[key] = (entry_id, digest)
+    return existing
+
+
+def _bulk_rows(planned, existing, accounts, posted_by):
+    today = timezone.localdate()
+    now = timezone.now()
+    posted_by_id = posted_by.pk if posted_by is not None else None
+    results, entry_rows, line_rows = [], [], []
+    for posting, texts, digest in planned:
+        key = posting.idempotency_key
+        if key in existing:
+            entry_id, stored = existing[key]
+            if stored is None:
+                stored = entry_content_hash(JournalEntry.objects.get(pk=entry_id))
+            if stored != digest:
+                raise IdempotencyConflict(idempotency_key=key, entry=JournalEntry.objects.get(pk=entry_id))
+            results.append((entry_id, False))
+            continue
+        entry_id = uuid.uuid4()
+        date = posting.date or today
+        entry_rows.append(
+            {
+                "id": entry_id,
+                "date": date,
+                "memo": posting.memo[:255],
+                "source": posting.source[:100],
+                "idempotency_key": key,
+                "content_hash": digest,
+                "posted_by_id": posted_by_id,
+                "posted_at": now,
+                "reversal_of_id": None,
+            }
+        )
+        for code, (debit, _), (credit, _), member_id, loan_id, description in texts:
+            line_rows.append(
+                {
+                    "entry_id": entry_id,
+                    "account_id": accounts[code],
+                    "debit": debit,
+                    "credit": credit,
+                    "member_id": member_id,
+                    "loan_id": loan_id,
+                    "description": description[:255],
+                    "date": date,
+                }
+            )
+        results.append((entry_id, True))
+    return results, entry_rows, line_rows
