@@ -277,11 +277,17 @@ def bench_nightly_loans(*, member_ids: list, loans: int) -> None:
     first_time = time.perf_counter() - start
     if profile:
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
     entries = JournalEntry.objects.count() - before
+    profile = cProfile.Profile() if os.environ.get("BENCH_NIGHTLY_PROFILE") else None
     start = time.perf_counter()
+    if profile:
+        profile.enable()
     again = loans_daily(today=today)
     again_time = time.perf_counter() - start
+    if profile:
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     floor_after, in_arrears = arrears_floor(today=today)
     floor = min(floor_before, floor_after)
     print(

@@ -174,9 +174,10 @@ def _keys_posted(keys: list[str]) -> set[str]:
 
 def _rows_update(model, fields: list[str], rows: list[tuple], *, add: bool = False) -> None:
     """Set (or, with `add`, increase) `fields` of many rows, each to its own value: `rows` are (pk, value, ...)
-    in the order of `fields`. One `UPDATE ... FROM (VALUES ...)` per CHUNK rows on PostgreSQL and SQLite (3.33+),
-    instead of one UPDATE per row or Django's bulk_update (a CASE with a branch per row, compiled in Python).
-    Values go through each field's own get_db_prep_save; on PostgreSQL each column is cast to its field's type."""
+    in the order of `fields`. One `UPDATE ... FROM unnest(arrays)` on PostgreSQL, one `UPDATE ... FROM (VALUES ...)`
+    per CHUNK rows on SQLite (3.33+), instead of one UPDATE per row or Django's bulk_update (a CASE with a branch per
+    row, compiled in Python). Values go through each field's own get_db_prep_save; on PostgreSQL each column is cast
+    to its field's type."""
     if not rows:
         return
     meta = model._meta
@@ -195,8 +196,18 @@ def _rows_update(model, fields: list[str], rows: list[tuple], *, add: bool = Fal
         for n, field in enumerate(targets[1:], start=2)
     )
     where = f"{quote(meta.db_table)}.{quote(meta.pk.column)} = {column(1, meta.pk)}"
-    row_sql = "(" + ", ".join(["%s"] * len(targets)) + ")"
     with connection.cursor() as cursor:
+        if postgres:
+            # One statement for every row: one array per column (psycopg sends each list as one array literal).
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in targets)
+            names = ", ".join(f"column{n}" for n in range(1, len(targets) + 1))
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 - names from the model, values bound
+                f"FROM unnest({arrays}) AS v({names}) WHERE {where}",
+                [[field.get_db_prep_save(row[n], connection) for row in rows] for n, field in enumerate(targets)],
+            )
+            return
+        row_sql = "(" + ", ".join(["%s"] * len(targets)) + ")"
         for start in range(0, len(rows), CHUNK):
             batch = rows[start : start + CHUNK]
             params = [
