@@ -17,6 +17,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
 
 
 def main() -> None:
+    if os.environ.get("BENCH_ONLY") == "nightly":  # loan job and dividends at scale, in their own databases
+        import bench_nightly
+
+        bench_nightly.main()
+        return
     import django
     from django.conf import settings
     from django.test.utils import setup_test_environment

@@ -25,7 +25,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from portal.audit.services import ACTION, POST, audit_log
@@ -265,21 +265,37 @@ def restructure_hold(*, loan_ids, today: datetime.date) -> dict:
     latest = {}
     for record in records:
         latest.setdefault(record.loan_id, record)
+    # Set-based (the nightly job asks for every restructured loan): three reads for all the loans, then one pass
+    # per loan in Python over its rows — no query per loan or per instalment.
+    last_applied = dict(
+        LoanRestructure.objects.filter(loan_id__in=list(latest), status=ProposalStatus.APPLIED)
+        .values("loan_id")
+        .annotate(last=Max("applied_on"))
+        .values_list("loan_id", "last")
+    )
+    latest = {loan_id: r for loan_id, r in latest.items() if last_applied.get(loan_id, r.applied_on) <= r.applied_on}
+    schedules: dict = {}
+    for row in LoanInstalment.objects.filter(loan_id__in=list(latest), due_date__lte=today).order_by("number"):
+        if row.schedule_version == latest[row.loan_id].schedule_version:
+            schedules.setdefault(row.loan_id, []).append(row)
+    payments: dict = {}
+    for loan_id, date, principal_part, interest_part in (
+        LoanRepayment.objects.filter(loan_id__in=list(latest))
+        .order_by("date")
+        .values_list("loan_id", "date", "principal_part", "interest_part")
+    ):
+        if date >= latest[loan_id].applied_on:
+            payments.setdefault(loan_id, []).append((date, principal_part + interest_part))
+    cured_ids = []
     for loan_id, record in latest.items():
-        if LoanRestructure.objects.filter(
-            loan_id=loan_id, status=ProposalStatus.APPLIED, applied_on__gt=record.applied_on
-        ).exists():
-            continue
-        rows = LoanInstalment.objects.filter(
-            loan_id=loan_id, schedule_version=record.schedule_version, due_date__lte=today
-        ).order_by("number")
-        repayments = LoanRepayment.objects.filter(loan_id=loan_id, date__gte=record.applied_on)
-        streak, cumulative_due, cured = 0, ZERO, False
-        for row in rows:
+        paid_in = payments.get(loan_id, [])
+        streak, cumulative_due, cured, paid_total, taken = 0, ZERO, False, ZERO, 0
+        for row in schedules.get(loan_id, []):
             cumulative_due += row.principal + row.interest
-            # Penalties are left out on both sides: they arise only from lateness.
-            paid = repayments.filter(date__lte=row.due_date).aggregate(p=Sum("principal_part"), i=Sum("interest_part"))
-            paid_total = sum((Decimal(str(v or 0)) for v in paid.values()), ZERO)
+            # Penalties are left out on both sides: they arise only from lateness. Repayments up to the due date.
+            while taken < len(paid_in) and paid_in[taken][0] <= row.due_date:
+                paid_total += paid_in[taken][1]
+                taken += 1
             if paid_total >= cumulative_due:
                 streak += 1
             elif row.due_date == today:
@@ -290,9 +306,11 @@ def restructure_hold(*, loan_ids, today: datetime.date) -> dict:
                 cured = True
                 break
         if cured:
-            LoanRestructure.objects.filter(pk=record.pk).update(cured_on=today)
+            cured_ids.append(record.pk)
         else:
             holds[loan_id] = record.classification_held
+    if cured_ids:
+        LoanRestructure.objects.filter(pk__in=cured_ids).update(cured_on=today)
     return holds
 
 
