@@ -39,12 +39,18 @@ _allow_truncate_in_test_flush()
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip PostgreSQL-only tests on SQLite (CI's second pass runs them)."""
+    """Skip PostgreSQL-only tests on SQLite (CI's second pass runs them). With SKIP_BROWSER_TESTS=1, skip the browser
+    tests too: .ci/run sets it for its PostgreSQL pass only, since they check pages, not the database (its SQLite
+    pass runs them)."""
     on_postgres = (os.environ.get("DATABASE_URL") or "").startswith(("postgres://", "postgresql://"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+    skip_browser = pytest.mark.skip(reason="SKIP_BROWSER_TESTS=1 (CI runs the browser tests on SQLite only)")
+    no_browser = os.environ.get("SKIP_BROWSER_TESTS") == "1"
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
+        if no_browser and "browser" in item.keywords:
+            item.add_marker(skip_browser)
 
 
 @pytest.fixture
@@ -107,6 +113,28 @@ def demo_site(db, settings, tmp_path):
     from portal.home.demo import site_seed
 
     return site_seed()
+
+
+@pytest.fixture(scope="module")
+def module_demo_site(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo website seeded once for a whole module (seeding publishes some forty Wagtail pages: slow), inside a
+    transaction rolled back after the module's last test. Each test still runs in its own savepoint, so what one test
+    changes, the next does not see. Only for modules whose tests are all plain `django_db` (not transactional): use
+    it by overriding `demo_site` in the module with a function-scoped fixture that asks for it and for `db`."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from portal.home.demo import site_seed
+
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("demo-site") / "media")
+    media.enable()
+    try:
+        with django_db_blocker.unblock():
+            with transaction.atomic():
+                yield site_seed()
+                transaction.set_rollback(True)
+    finally:
+        media.disable()
 
 
 @pytest.fixture

@@ -13,6 +13,12 @@ from tests.conftest import sign_in_verified
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def demo_site(module_demo_site, db):
+    """The demo website, seeded once for this module (tests/conftest.py: module_demo_site)."""
+    return module_demo_site
+
+
 def _kiswahili(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sw"
     return client

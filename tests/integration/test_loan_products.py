@@ -11,6 +11,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def demo_site(module_demo_site, db):
+    """The demo website, seeded once for this module (tests/conftest.py: module_demo_site)."""
+    return module_demo_site
+
+
+@pytest.fixture
 def calculator(demo_site):
     loans_seed()
     return "/savings-and-loans/loan-calculator/"

@@ -11,6 +11,13 @@ from portal.loans.models import LoanProduct
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def demo_site(module_demo_site, db):
+    """The demo website, seeded once for this module (tests/conftest.py: module_demo_site)."""
+    return module_demo_site
+
+
 CALCULATOR = "/savings-and-loans/loan-calculator/"
 
 

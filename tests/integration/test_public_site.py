@@ -10,6 +10,13 @@ from portal.society.models import SaccoSettings
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def demo_site(module_demo_site, db):
+    """The demo website, seeded once for this module (tests/conftest.py: module_demo_site)."""
+    return module_demo_site
+
+
 PAGES = {
     "/": "Save together, borrow wisely",
     "/about-us/": "How we are governed",

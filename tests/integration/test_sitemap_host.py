@@ -6,6 +6,12 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def demo_site(module_demo_site, db):
+    """The demo website, seeded once for this module (tests/conftest.py: module_demo_site)."""
+    return module_demo_site
+
+
 def test_sitemap_urls_carry_the_host_and_port_the_portal_is_served_on(client, demo_site, settings):
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     xml = client.get("/sitemap.xml", HTTP_HOST="127.0.0.1:8107").content.decode()
