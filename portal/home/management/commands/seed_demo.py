@@ -18,6 +18,7 @@ from django.utils import timezone
 from portal.contributions.demo import bank_interest_seed, savings_seed
 from portal.dividends.demo import dividends_seed
 from portal.home.demo import site_seed
+from portal.home.demo_society import society_loans_seed, society_members_seed
 from portal.loans.demo import loans_history_seed, loans_seed
 from portal.loans.selectors import portfolio_report
 from portal.members import roles
@@ -28,6 +29,7 @@ from portal.reports.demo import reports_seed
 from portal.reports.financial import financial_statements
 from portal.society.money import format_money
 
+STORY_MEMBERS = 60  # members whose history goes through the services one by one (the story the README tells)
 QUIET = {
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "SMS_BACKEND": "portal.notifications.sms.LocmemSmsBackend",
@@ -48,7 +50,14 @@ class Command(BaseCommand):
     help = "Load demo data: website pages, SACCO settings, demo logins per role, members and their savings history."
 
     def add_arguments(self, parser):
-        parser.add_argument("--members", type=int, default=60, help="Ordinary members to create (default 60).")
+        parser.add_argument(
+            "--members",
+            type=int,
+            default=STORY_MEMBERS,
+            help=f"Ordinary members (default {STORY_MEMBERS}). Up to {STORY_MEMBERS} are the story's, created through "
+            "the services one by one; the rest are generated in bulk with years of check-off savings and a loan book "
+            "(about a third borrow, in every state): 100,000 take minutes.",
+        )
         parser.add_argument("--years", type=int, default=5, help="Years of history (default 5).")
         parser.add_argument(
             "--url",
@@ -71,19 +80,27 @@ class Command(BaseCommand):
         self._summary(logins, base=base, kept=(emails, texts))
 
     def _seed(self, *, members: int, years: int) -> list:
+        story, many = min(members, STORY_MEMBERS), max(members - STORY_MEMBERS, 0)
         self.stdout.write("Website pages and settings…")
         site_seed()
-        self.stdout.write(f"People: demo logins and {members} members over {years} years…")
-        logins = people_seed(members=members, years=years)
+        self.stdout.write(f"People: demo logins and {story} members over {years} years…")
+        logins = people_seed(members=story, years=years)
         self.stdout.write("Invitations and KYC documents…")
         identity_seed()
         self.stdout.write("Loan products and the calculator page…")
         loans_seed()
+        generated = None
+        if many:
+            self.stdout.write(f"{many:,} generated members and their check-off savings (bulk)…")
+            generated = society_members_seed(count=many, years=years, say=self.stdout.write)
         self.stdout.write("Savings history, expenses and a check-off file (through the posting services)…")
         posted = savings_seed()
         self.stdout.write(f"  {posted} payments posted.")
         self.stdout.write("Loans in every state, month by month (through the loan services and the daily job)…")
         loans_history_seed()
+        if generated is not None and generated.members:
+            self.stdout.write("The generated members' loan book (bulk), the daily job and the committee's decisions…")
+            society_loans_seed(generated=generated, say=self.stdout.write)
         bank_interest_seed()
         self.stdout.write("Dividends for last year, approved and posted…")
         dividends_seed()
