@@ -54,9 +54,16 @@ class Command(BaseCommand):
             "--members",
             type=int,
             default=STORY_MEMBERS,
-            help=f"Ordinary members (default {STORY_MEMBERS}). Up to {STORY_MEMBERS} are the story's, created through "
+            help=f"Ordinary members (default {STORY_MEMBERS}). The first --story of them are the story's, created through "
             "the services one by one; the rest are generated in bulk with years of check-off savings and a loan book "
             "(about a third borrow, in every state): 100,000 take minutes.",
+        )
+        parser.add_argument(
+            "--story",
+            type=int,
+            default=STORY_MEMBERS,
+            help=f"How many of the members are the story's, through the services (default {STORY_MEMBERS}; at least "
+            "10 for the story's loans).",
         )
         parser.add_argument("--years", type=int, default=5, help="Years of history (default 5).")
         parser.add_argument(
@@ -65,22 +72,22 @@ class Command(BaseCommand):
             help="Where the portal is served, for the summary (default: from PORT, as bin/run-dev serves it).",
         )
 
-    def handle(self, *args, members, years, url=None, **options):
+    def handle(self, *args, members, years, story=STORY_MEMBERS, url=None, **options):
         if not getattr(settings, "DEMO_DATA_ALLOWED", False):
             raise CommandError("seed_demo loads known demo passwords; it refuses to run with production settings.")
-        if members < 0 or years < 1:
-            raise CommandError("--members must be 0 or more and --years at least 1.")
+        if members < 0 or years < 1 or story < 0:
+            raise CommandError("--members and --story must be 0 or more and --years at least 1.")
         base = (url or served_url(os.environ.get("PORT"))).rstrip("/")
         # Approvals, invitations and workflow notices would print hundreds of lines of mail on the development
         # console backend: they go to memory while seeding (and the settings come back afterwards).
         with override_settings(**QUIET):
             emails, texts = len(getattr(mail, "outbox", [])), len(sms.outbox)
-            logins = self._seed(members=members, years=years)
+            logins = self._seed(members=members, years=years, story=story)
             emails, texts = len(getattr(mail, "outbox", [])) - emails, len(sms.outbox) - texts
         self._summary(logins, base=base, kept=(emails, texts))
 
-    def _seed(self, *, members: int, years: int) -> list:
-        story, many = min(members, STORY_MEMBERS), max(members - STORY_MEMBERS, 0)
+    def _seed(self, *, members: int, years: int, story: int) -> list:
+        story, many = min(members, story), max(members - story, 0)
         self.stdout.write("Website pages and settings…")
         site_seed()
         self.stdout.write(f"People: demo logins and {story} members over {years} years…")
