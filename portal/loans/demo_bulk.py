@@ -72,7 +72,7 @@ ARREARS_DAYS = {
     "write_off": (370, 560),
 }
 APPLICATION_ONLY = {"submitted", "approved", "rejected", "withdrawn"}
-RARE_CAP = 25  # loans per committee-decided state (restructure, write-off, top-up), whatever the size
+RARE_CAP = 10  # loans per committee-decided state (restructure, write-off, top-up), whatever the size
 PURPOSES = {
     "development": ["Building a rental unit", "Buying a plot", "Stock for the shop", "Dairy cows", "Farm inputs"],
     "school-fees": ["Secondary school fees", "University fees", "College fees"],

@@ -54,9 +54,9 @@ class Command(BaseCommand):
             "--members",
             type=int,
             default=STORY_MEMBERS,
-            help=f"Ordinary members (default {STORY_MEMBERS}). The first --story of them are the story's, created through "
-            "the services one by one; the rest are generated in bulk with years of check-off savings and a loan book "
-            "(about a third borrow, in every state): 100,000 take minutes.",
+            help=f"Ordinary members (default {STORY_MEMBERS}). The first --story of them are the story's, created "
+            "through the services one by one; the rest are generated in bulk with years of check-off savings and a "
+            "loan book (about a third borrow, in every state): 100,000 take minutes.",
         )
         parser.add_argument(
             "--story",
