@@ -51,16 +51,16 @@ KINDS = {
     "current": 48,
     "closed": 18,
     "watch": 4,
-    "substandard": 4,
-    "doubtful": 2,
-    "loss": 2,
+    "substandard": 3,
+    "doubtful": 1.5,
+    "loss": 1.5,
     "submitted": 4,
     "approved": 2,
     "rejected": 3,
     "withdrawn": 1,
-    "restructure": 4,
-    "write_off": 3,
-    "top_up": 5,
+    "restructure": 1,  # beyond RARE_CAP they stay in arrears, as if still waiting for the committee
+    "write_off": 1,
+    "top_up": 3,
 }
 # Days past due of the first unpaid instalment, per arrears state.
 ARREARS_DAYS = {
