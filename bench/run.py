@@ -22,6 +22,10 @@ def main() -> None:
 
         bench_nightly.main()
         return
+    if os.environ.get("BENCH_SEEDED"):  # the benchmarks over a seed_demo society instead (bench_on_seed.py)
+        from bench_on_seed import main as seeded
+
+        return seeded()
     import django
     from django.conf import settings
     from django.test.utils import setup_test_environment
@@ -268,14 +272,15 @@ def history_bulk(*, members: list, years: int) -> None:
     )
 
 
-def bench_dashboard(*, requests: int) -> None:
+def bench_dashboard(*, requests: int, member=None) -> None:
     """Server time of the member dashboard (the Django test client: no network, no browser)."""
     from django.test import Client
 
     from portal.members.models import Member
 
     client = Client()
-    client.force_login(Member.objects.filter(membership_number__startswith="MB-BENCH").order_by("?").first().user)
+    member = member or Member.objects.filter(membership_number__startswith="MB-BENCH").order_by("?").first()
+    client.force_login(member.user)
     timings = []
     for _ in range(requests):
         start = time.perf_counter()

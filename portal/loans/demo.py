@@ -12,6 +12,7 @@ from wagtail.models import Locale, Page
 from portal.finance.banking.models import BankAccount
 from portal.finance.ledger.models import JournalLine
 from portal.finance.ledger.selectors import account_balance
+from portal.members.demo_bulk import GENERATED_DOMAIN
 from portal.members.models import Member, User
 
 from .approval import loan_review_act, loan_review_start
@@ -211,7 +212,11 @@ def loans_history_seed(*, seed: int = 2026) -> None:
     rng = random.Random(seed)
     today = timezone.localdate()
     wanted = len(DEMO_LOANS) + 4
-    members = list(Member.objects.filter(status="active", user__is_staff=False).order_by("join_date", "pk"))
+    members = list(
+        Member.objects.filter(status="active", user__is_staff=False)
+        .exclude(user__email__endswith=f"@{GENERATED_DOMAIN}")  # their book is demo_bulk.py's
+        .order_by("join_date", "pk")
+    )
     if len(members) < wanted:
         return
     products = {p.slug: p for p in LoanProduct.objects.all()}
