@@ -1,7 +1,9 @@
 """The member's dashboard: the first page after sign-in. It answers "what do I owe, and when is my next payment?"
 first, then savings; the figures are the same selectors GET /api/members/dashboard/ reads."""
 
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
 from portal.contributions.chart import savings_chart
@@ -32,7 +34,7 @@ class DashboardView(MemberAreaMixin, TemplateView):
             # The member's own ledger movements and loan position are cached until a change to them commits
             # (portal/society/figures_cache.py); the variant names what else they depend on. The balances read the
             # schedule and the society's pool from the member query, so they are never cached.
-            rows, position, series, chart = member_figures_get_or_compute(
+            rows, position, series, chart, savings_html = member_figures_get_or_compute(
                 member_id=member.pk,
                 variant=f"dashboard:{today.isoformat()}:{translation.get_language()}:{int(bool(shrink))}",
                 compute=lambda: self._figures(member, today, shrink),
@@ -43,6 +45,7 @@ class DashboardView(MemberAreaMixin, TemplateView):
                 balances=member_balances(member=member, rows=rows),
                 series=series,
                 chart=chart,
+                savings_html=mark_safe(savings_html),  # noqa: S308 -- our own template's output, escaped when rendered
             )
         return context
 
@@ -51,4 +54,7 @@ class DashboardView(MemberAreaMixin, TemplateView):
         rows = savings_rows(member=member)  # one reading of the ledger for the balances and the chart
         series = savings_series(member=member, months=24, rows=rows, today=today)
         position = member_loan_position(member=member, today=today, shrink=shrink)
-        return rows, position, series, savings_chart(series)
+        chart = savings_chart(series)
+        # The chart and its table of 24 months are the costliest part of the page to render: rendered here, once.
+        savings_html = str(render_to_string("portal/dashboard_savings.html", {"chart": chart, "series": series}))
+        return rows, position, series, chart, savings_html
