@@ -17,6 +17,11 @@ class LoansConfig(AppConfig):
 
         invariants.register("loan book = 1100, 1110, 1120", loan_book_problems)
 
+        # Issue 17: the member dashboard's cached figures are forgotten when a loan, application or guarantee changes.
+        from .figures import figures_signals_connect
+
+        figures_signals_connect()
+
         # The approval workflow's end writes the decision on the application.
         outcomes.register(
             LoanReview,

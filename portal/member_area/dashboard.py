@@ -1,12 +1,15 @@
 """The member's dashboard: the first page after sign-in. It answers "what do I owe, and when is my next payment?"
 first, then savings; the figures are the same selectors GET /api/members/dashboard/ reads."""
 
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
 from portal.contributions.chart import savings_chart
 from portal.contributions.selectors import balances_annotations, member_balances, savings_rows, savings_series
 from portal.loans.member_position import member_loan_position
+from portal.society.figures_cache import member_figures_get_or_compute
 from portal.society.models import SaccoSettings
 
 from .mixins import MemberAreaMixin
@@ -27,16 +30,31 @@ class DashboardView(MemberAreaMixin, TemplateView):
         member = context["member"]
         if member is not None:
             today = timezone.localdate()
-            rows = savings_rows(member=member)  # one reading of the ledger for the balances and the chart
-            series = savings_series(member=member, months=24, rows=rows)
+            shrink = SaccoSettings.load(self.request).guarantees_shrink  # cached on the request: no query of its own
+            # The member's own ledger movements and loan position are cached until a change to them commits
+            # (portal/society/figures_cache.py); the variant names what else they depend on. The balances read the
+            # schedule and the society's pool from the member query, so they are never cached.
+            rows, position, series, chart, savings_html = member_figures_get_or_compute(
+                member_id=member.pk,
+                variant=f"dashboard:{today.isoformat()}:{translation.get_language()}:{int(bool(shrink))}",
+                compute=lambda: self._figures(member, today, shrink),
+            )
             context.update(
                 today=today,
-                # The page reads the society's settings anyway (cached on the request): no query of its own.
-                position=member_loan_position(
-                    member=member, today=today, shrink=SaccoSettings.load(self.request).guarantees_shrink
-                ),
+                position=position,
                 balances=member_balances(member=member, rows=rows),
                 series=series,
-                chart=savings_chart(series),
+                chart=chart,
+                savings_html=mark_safe(savings_html),  # noqa: S308 -- our own template's output, escaped when rendered
             )
         return context
+
+    @staticmethod
+    def _figures(member, today, shrink):
+        rows = savings_rows(member=member)  # one reading of the ledger for the balances and the chart
+        series = savings_series(member=member, months=24, rows=rows, today=today)
+        position = member_loan_position(member=member, today=today, shrink=shrink)
+        chart = savings_chart(series)
+        # The chart and its table of 24 months are the costliest part of the page to render: rendered here, once.
+        savings_html = str(render_to_string("portal/dashboard_savings.html", {"chart": chart, "series": series}))
+        return rows, position, series, chart, savings_html

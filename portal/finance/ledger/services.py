@@ -18,6 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from portal.finance.bulk_insert import instance_row, rows_insert
+from portal.society.figures_cache import member_figures_invalidate
 from portal.society.money import CENT
 from portal.society.replica import reads_from_primary
 
@@ -208,6 +209,11 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of,
                     for line, debit, credit in checked
                 ]
             )
+            # The members' (and the loans') dashboard figures are forgotten once this commits (issue 17).
+            member_figures_invalidate(
+                member_ids=[line.member_id for line, _, _ in checked],
+                loan_ids=[line.loan_id for line, _, _ in checked],
+            )
     except IntegrityError:
         # Another transaction posted the same key first (the savepoint above is rolled back): that posting stands,
         # if it is the same one.
@@ -308,6 +314,10 @@ def ledger_post_many(
             with transaction.atomic(), connections[DEFAULT_DB_ALIAS].wrap_database_errors:
                 rows_insert(JournalEntry, [instance_row(e) for e in new_entries], batch_size=chunk_size)
                 rows_insert(JournalLine, new_lines, batch_size=chunk_size)
+                # One cache call for the whole batch, after the commit (issue 17).
+                member_figures_invalidate(
+                    member_ids=[row["member_id"] for row in new_lines], loan_ids=[row["loan_id"] for row in new_lines]
+                )
         except IntegrityError:
             new_keys = [e.idempotency_key for e in new_entries]
             raced = any(
