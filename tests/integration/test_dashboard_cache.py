@@ -173,3 +173,30 @@ def test_figures_computed_before_a_change_are_never_served_after_it(saver):
     assert get(member_id=saver.pk, variant="v", compute=slow_compute) == "old"
     assert get(member_id=saver.pk, variant="v", compute=lambda: "new") == "new"
     assert get(member_id=saver.pk, variant="v", compute=lambda: "newer") == "new"  # cached now
+
+
+def test_a_checkoff_file_forgets_the_figures_of_every_member_in_it(client, saver, make_member):
+    from portal.contributions.checkoff import checkoff_post
+    from portal.finance.banking.services import bank_account_primary
+
+    other = member_with_savings(make_member, email="otieno@example.com", first_name="Otieno", deposits="1000")
+    today = timezone.localdate()
+    sign_in_verified(client, saver.user)
+    before = _dashboard(client)["balances"]
+    figures_cache.member_figures_forget(member_ids=[other.pk])
+    cache.set(figures_cache._token_key(other.pk), "old")  # as if Otieno's dashboard had been rendered too
+    assert _cached(saver) and _cached(other)
+    content = (
+        f"membership_number,deposits\n{saver.membership_number},1234.00\n{other.membership_number},1800.00\n"
+    ).encode()
+    checkoff_post(
+        content=content,
+        file_name="checkoff.csv",
+        period=today.replace(day=1),
+        bank_account=bank_account_primary(),
+        received_on=today,
+    )
+    assert not _cached(saver) and not _cached(other)
+    after = _dashboard(client)
+    assert after["balances"].deposits == before.deposits + D("1234.00")
+    assert after["series"][-1]["deposits"] == after["balances"].deposits

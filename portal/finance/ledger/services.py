@@ -443,6 +443,10 @@ def ledger_post_bulk(*, postings: list[BulkPosting], posted_by=None, chunk_size:
             with transaction.atomic(), connections[DEFAULT_DB_ALIAS].wrap_database_errors:
                 rows_insert(JournalEntry, entry_rows, batch_size=chunk_size)
                 rows_insert(JournalLine, line_rows, batch_size=chunk_size)
+                # One cache call for the whole file, after the commit (issue 17), as ledger_post_many.
+                member_figures_invalidate(
+                    member_ids=[row["member_id"] for row in line_rows], loan_ids=[row["loan_id"] for row in line_rows]
+                )
         except IntegrityError:
             new_keys = [row["idempotency_key"] for row in entry_rows]
             raced = any(
