@@ -210,20 +210,26 @@ def _member_lines(row, year: int, to_deposits: bool) -> tuple:
     """One member's entry: the declaration (expense or appropriation → payable, tax) and, when paid to deposits,
     the payable straight on to deposits — in one entry, so the trail shows both and 10,000 members post 10,000
     entries, not 20,000. Lines as `BulkPosting` tuples: (account, debit, credit, member, loan, description)."""
-    dividend_net, interest_net = row.dividend - row.dividend_tax, row.interest - row.interest_tax
+    dividend, interest, dividend_tax, interest_tax = row.dividend, row.interest, row.dividend_tax, row.interest_tax
+    tax = dividend_tax + interest_tax
+    dividend_net, interest_net = dividend - dividend_tax, interest - interest_tax
     member_id = row.member_id
     lines = []
-    if row.dividend > 0:
-        lines.append((RETAINED, row.dividend, ZERO, None, None, f"Dividend {year}"))
-    if row.interest > 0:
-        lines.append((INTEREST_EXPENSE, row.interest, ZERO, None, None, f"Interest on deposits {year}"))
-    if row.tax > 0:
-        lines.append((TAX_PAYABLE, ZERO, row.tax, None, None, f"Withholding tax {row.membership_number}"))
+    if dividend > 0:
+        lines.append((RETAINED, dividend, ZERO, None, None, f"Dividend {year}"))
+    if interest > 0:
+        lines.append((INTEREST_EXPENSE, interest, ZERO, None, None, f"Interest on deposits {year}"))
+    if tax > 0:
+        lines.append((TAX_PAYABLE, ZERO, tax, None, None, f"Withholding tax {row.membership_number}"))
     for code, amount in ((DIVIDENDS_PAYABLE, dividend_net), (INTEREST_PAYABLE, interest_net)):
         if amount > 0:
-            lines.append((code, ZERO, amount, member_id, None, "Declared, net of tax"))
+            lines.append((code, ZERO, amount, member_id, None, DECLARED))
             if to_deposits:
-                lines.append((code, amount, ZERO, member_id, None, "Paid to deposits"))
-    if to_deposits and row.net > 0:
-        lines.append((DEPOSITS, ZERO, row.net, member_id, None, f"Dividend {year}"))
+                lines.append((code, amount, ZERO, member_id, None, TO_DEPOSITS))
+    net = dividend_net + interest_net
+    if to_deposits and net > 0:
+        lines.append((DEPOSITS, ZERO, net, member_id, None, f"Dividend {year}"))
     return tuple(lines)
+
+
+DECLARED, TO_DEPOSITS = "Declared, net of tax", "Paid to deposits"
