@@ -15,7 +15,7 @@ from django.utils import timezone
 from portal.audit.services import POST, audit_log
 from portal.contributions.services import summaries_add
 from portal.finance.bulk_insert import rows_insert
-from portal.finance.ledger.services import Line, Posting, ledger_post_many
+from portal.finance.ledger.services import BulkPosting, ledger_post_bulk
 from portal.society.policy import sacco_settings
 from portal.workflows.services import workflow_act
 
@@ -24,6 +24,7 @@ from .models import DividendDeclaration, DividendPosting, DividendYear, MemberDi
 
 RETAINED, INTEREST_EXPENSE = "3200", "5300"
 DIVIDENDS_PAYABLE, INTEREST_PAYABLE, TAX_PAYABLE, DEPOSITS = "2100", "2110", "2200", "2000"
+ZERO = Decimal("0.00")
 
 
 class DividendChanged(ValidationError):
@@ -153,20 +154,20 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
         year = locked.financial_year
         today = timezone.localdate()
         to_deposits = locked.payout == Payout.DEPOSITS
-        postings = []
-        for row in rows:
-            postings.append(
-                Posting(
-                    f"Dividend {year} {row.membership_number}",
-                    _member_lines(row, year, to_deposits),
-                    f"dividend:{locked.pk}:{row.member_id}",
-                    # Dated when posted, not at the year's end: a dividend declared after the year is not that
-                    # year's liability (IAS 10), and the closed year's approved statements stay as they were.
-                    today,
-                    "dividends",
-                )
+        # Dated when posted, not at the year's end: a dividend declared after the year is not that year's liability
+        # (IAS 10), and the closed year's approved statements stay as they were. Through the ledger's bulk path
+        # (issue 17): the same rules, keys and content hashes as ledger_post_many, without objects per line.
+        postings = [
+            BulkPosting(
+                f"dividend:{locked.pk}:{row.member_id}",
+                f"Dividend {year} {row.membership_number}",
+                _member_lines(row, year, to_deposits),
+                today,
+                "dividends",
             )
-        results = ledger_post_many(postings=postings, posted_by=approved_by)
+            for row in rows
+        ]
+        results = ledger_post_bulk(postings=postings, posted_by=approved_by)
         if to_deposits:
             summaries_add(deltas={row.member_id: (Decimal("0"), row.net) for row in rows if row.net > 0})
         rows_insert(
@@ -181,9 +182,9 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
                     "interest": row.interest,
                     "tax": row.tax,
                     "net": row.net,
-                    "entry_id": result.entry.pk,
+                    "entry_id": entry_id,
                 }
-                for row, result in zip(rows, results, strict=True)
+                for row, (entry_id, _created) in zip(rows, results, strict=True)
             ],
         )
         posting = DividendPosting.objects.create(
@@ -205,23 +206,30 @@ def dividend_post(*, declaration: DividendDeclaration, approved_by=None) -> Divi
         return posting
 
 
-def _member_lines(row, year: int, to_deposits: bool) -> list[Line]:
+def _member_lines(row, year: int, to_deposits: bool) -> tuple:
     """One member's entry: the declaration (expense or appropriation → payable, tax) and, when paid to deposits,
     the payable straight on to deposits — in one entry, so the trail shows both and 10,000 members post 10,000
-    entries, not 20,000."""
-    dividend_net, interest_net = row.dividend - row.dividend_tax, row.interest - row.interest_tax
+    entries, not 20,000. Lines as `BulkPosting` tuples: (account, debit, credit, member, loan, description)."""
+    dividend, interest, dividend_tax, interest_tax = row.dividend, row.interest, row.dividend_tax, row.interest_tax
+    tax = dividend_tax + interest_tax
+    dividend_net, interest_net = dividend - dividend_tax, interest - interest_tax
+    member_id = row.member_id
     lines = []
-    if row.dividend > 0:
-        lines.append(Line(RETAINED, debit=row.dividend, description=f"Dividend {year}"))
-    if row.interest > 0:
-        lines.append(Line(INTEREST_EXPENSE, debit=row.interest, description=f"Interest on deposits {year}"))
-    if row.tax > 0:
-        lines.append(Line(TAX_PAYABLE, credit=row.tax, description=f"Withholding tax {row.membership_number}"))
+    if dividend > 0:
+        lines.append((RETAINED, dividend, ZERO, None, None, f"Dividend {year}"))
+    if interest > 0:
+        lines.append((INTEREST_EXPENSE, interest, ZERO, None, None, f"Interest on deposits {year}"))
+    if tax > 0:
+        lines.append((TAX_PAYABLE, ZERO, tax, None, None, f"Withholding tax {row.membership_number}"))
     for code, amount in ((DIVIDENDS_PAYABLE, dividend_net), (INTEREST_PAYABLE, interest_net)):
         if amount > 0:
-            lines.append(Line(code, credit=amount, member_id=row.member_id, description="Declared, net of tax"))
+            lines.append((code, ZERO, amount, member_id, None, DECLARED))
             if to_deposits:
-                lines.append(Line(code, debit=amount, member_id=row.member_id, description="Paid to deposits"))
-    if to_deposits and row.net > 0:
-        lines.append(Line(DEPOSITS, credit=row.net, member_id=row.member_id, description=f"Dividend {year}"))
-    return lines
+                lines.append((code, amount, ZERO, member_id, None, TO_DEPOSITS))
+    net = dividend_net + interest_net
+    if to_deposits and net > 0:
+        lines.append((DEPOSITS, ZERO, net, member_id, None, f"Dividend {year}"))
+    return tuple(lines)
+
+
+DECLARED, TO_DEPOSITS = "Declared, net of tax", "Paid to deposits"
