@@ -95,8 +95,10 @@ def _scalar(alias: str, sql: str, params=()):
 
 
 def replica_caught_up() -> float:
-    """Wait until the replica has replayed everything the primary has written so far; returns the seconds taken."""
-    target = _scalar("default", "SELECT pg_current_wal_lsn()::text")
+    """Wait until the replica has replayed everything the primary has written so far; returns the seconds taken.
+    The *insert* position: with synchronous_commit off (the test settings, CI's server) a commit's record may still
+    be in the WAL buffers, beyond the write position, until the WAL writer flushes it (a few hundred ms at most)."""
+    target = _scalar("default", "SELECT pg_current_wal_insert_lsn()::text")
     started = time.monotonic()
     while not _scalar("replica", "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]):
         if time.monotonic() - started > REPLAY_TIMEOUT:
