@@ -41,7 +41,7 @@ from .periods import InvalidPeriod, format_period, parse_period, period_of
 from .reminders import reminders_send
 from .reports import REPORT_FORMATS, report_periods, report_response
 from .rules import default_share_capital_term, share_capital_progress, share_capital_target
-from .selectors import contribution_report, incomplete_share_capital, missing_contributions
+from .selectors import checkoff_runs_recent, contribution_report, incomplete_share_capital, missing_contributions
 from .services import (
     MONTHLY,
     SHARE_CAPITAL,
@@ -128,7 +128,7 @@ def checkoff_import_view(request):
     if request.method == "POST" and "confirm" in request.POST:
         return _checkoff_confirm(request)
     form = CheckoffUploadForm(request.POST or None, request.FILES or None)
-    context = {"form": form}
+    context = {"form": form, "runs": checkoff_runs_recent()}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from portal.finance.ledger.models import JournalLine
 from portal.members.models import Member, MemberStatus
@@ -16,7 +17,14 @@ from portal.society.money import sum_to_cents
 from portal.society.money_fields import MoneyField
 from portal.society.policy import sacco_settings
 
-from .models import MemberContributionSchedule, MemberShareSummary, MonthlyContribution, ShareCapitalPayment
+from .models import (
+    CheckoffRun,
+    CheckoffRunStatus,
+    MemberContributionSchedule,
+    MemberShareSummary,
+    MonthlyContribution,
+    ShareCapitalPayment,
+)
 from .periods import add_months, format_period, period_end, period_of
 from .rules import ShareCapitalProgress, contribution_due, share_capital_progress, share_capital_target
 from .services import DEPOSITS_ACCOUNT, SHARE_CAPITAL_ACCOUNT
@@ -308,4 +316,15 @@ def contribution_report(*, periods: list[datetime.date], title: str) -> Contribu
     )
     return ContributionReport(
         title, periods, rows, totals, sum(totals.values(), ZERO), share_capital_total, members_missing
+    )
+
+
+def checkoff_runs_recent(*, days: int = 7, limit: int = 10) -> list[CheckoffRun]:
+    """Files posting in the background, and those that ended in the last `days`: the check-off desk's way back to
+    a run's progress page (the file itself is not read)."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    unfinished = [CheckoffRunStatus.QUEUED, CheckoffRunStatus.RUNNING]
+    runs = CheckoffRun.objects.defer("content", "row_errors").select_related("created_by")
+    return list(runs.filter(status__in=unfinished)[:limit]) + list(
+        runs.exclude(status__in=unfinished).filter(created_at__gte=since)[:limit]
     )

@@ -280,3 +280,32 @@ def test_summaries_added_set_based_match_the_ledger(payroll_members, monkeypatch
         assert summary.deposits == account_balance(code="2000", member=member)
     assert MemberShareSummary.objects.get(member=payroll_members[1]).deposits == D("2200.00")
     assert MemberShareSummary.objects.get(member=payroll_members[0]).share_capital == D("300.00")
+
+
+def test_the_import_page_lists_runs_in_progress_and_recently_ended(client, clerk):
+    def run(name, status, days_ago=0):
+        made = CheckoffRun.objects.create(
+            file_name=name,
+            sha256=name[0] * 64,
+            content=b"x",
+            period=LAST_MONTH,
+            bank_account=bank_account_primary(),
+            received_on=datetime.date.today(),
+            created_by=clerk,
+            status=status,
+            row_count=100_000,
+            rows_checked=40_000,
+        )
+        CheckoffRun.objects.filter(pk=made.pk).update(created_at=made.created_at - datetime.timedelta(days=days_ago))
+        return made
+
+    running = run("running.csv", "running", days_ago=30)  # still running: listed however old
+    failed = run("failed.csv", "failed", days_ago=1)
+    run("old.csv", "posted", days_ago=30)  # ended long ago: not listed
+    page = client.get("/admin/savings/checkoff/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'href="/admin/savings/checkoff/runs/{running.pk}/">running.csv</a>' in html
+    assert "40,000 of 100,000" in html
+    assert f'href="/admin/savings/checkoff/runs/{failed.pk}/">failed.csv</a>' in html
+    assert "old.csv" not in html
