@@ -26,9 +26,13 @@ from django.utils import timezone
 
 from portal.finance.bulk_insert import rows_insert
 from portal.finance.journal_rows import JournalRows
+from portal.finance.ledger.selectors import account_balance
+from portal.finance.ledger.services import Line, ledger_post
 from portal.members.demo_bulk import GeneratedMember
+from portal.members.models import User
 
 from .fees import loan_fees
+from .jobs import PROVISION, PROVISION_EXPENSE, provision_required
 from .models import (
     ApplicationStatus,
     Guarantee,
@@ -40,7 +44,11 @@ from .models import (
     LoanRepayment,
     LoanStatus,
 )
+from .restructure import restructure_decide, restructure_prepare
 from .schedule import due_date, schedule_build
+from .services import application_approve, loan_disburse
+from .top_up import top_up_figures
+from .write_off import write_off_decide, write_off_prepare
 
 ZERO = Decimal("0.00")
 BORROWER_SHARE = 1 / 3  # of all generated members
@@ -362,12 +370,6 @@ def rare_states_seed(*, rare: dict, today: datetime.date, bank) -> dict:
     """The states a committee decides, through their services and the workflow's votes, for up to RARE_CAP loans
     each (run after `loans_daily` has classified the book): restructured (arrears, a longer term), written off
     (loss class), topped up (a running loan cleared by a bigger one). Returns how many of each were carried out."""
-    from portal.members.models import User
-
-    from .restructure import restructure_decide, restructure_prepare
-    from .services import application_approve, loan_disburse
-    from .top_up import top_up_figures
-    from .write_off import write_off_decide, write_off_prepare
 
     staff = {u.email: u for u in User.objects.filter(email__endswith="@sacco.example")}
     officer = staff.get("loans@sacco.example")
@@ -423,10 +425,6 @@ def provision_seed(*, today: datetime.date) -> None:
     """The provision to the level the book now needs. The daily job posts it once a day (`provision:<date>`), and
     the story's month-by-month history has posted today's already; the generated book's part comes under a key of
     its own, as tomorrow's job would have posted it."""
-    from portal.finance.ledger.selectors import account_balance
-    from portal.finance.ledger.services import Line, ledger_post
-
-    from .jobs import PROVISION, PROVISION_EXPENSE, provision_required
 
     movement = provision_required() - account_balance(code=PROVISION)
     if movement == 0:

@@ -8,14 +8,17 @@ guarantee requested, accepted, declined or released; a schedule changed; a workf
 model signals on the rows the dashboard reads, so no service has to remember to call anything. (Queryset updates do
 not send signals: the ones in this app go with a posting on the loan, or with a save of the application.)"""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_delete, post_save
+from wagtail.models import TaskState, WorkflowState
 
 from portal.society.figures_cache import member_figures_expander_register, member_figures_invalidate
+
+from .models import Guarantee, Loan, LoanApplication, LoanInstalment, LoanReview
 
 
 def loan_members(*, member_ids=(), loan_ids=()) -> set:
     """The borrowers of these loans and everyone who guarantees them (their dashboards show the loan's balance)."""
-    from .models import Guarantee, Loan
 
     if not loan_ids:
         return set()
@@ -25,14 +28,12 @@ def loan_members(*, member_ids=(), loan_ids=()) -> set:
 
 
 def _application_changed(sender, instance, **kwargs):
-    from .models import Guarantee
 
     guarantors = Guarantee.objects.filter(application_id=instance.pk).values_list("guarantor_id", flat=True)
     member_figures_invalidate(member_ids=[instance.member_id, *guarantors])
 
 
 def _guarantee_changed(sender, instance, **kwargs):
-    from .models import LoanApplication
 
     borrower = LoanApplication.objects.filter(pk=instance.application_id).values_list("member_id", flat=True)
     member_figures_invalidate(member_ids=[instance.guarantor_id, *borrower])
@@ -48,9 +49,6 @@ def _instalment_changed(sender, instance, **kwargs):
 
 def _workflow_changed(sender, instance, **kwargs):
     """A step of a loan review taken (Wagtail's own actions in the admin too): the applicant's "waiting for"."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from .models import LoanReview
 
     state = getattr(instance, "workflow_state", instance)  # a TaskState, or the WorkflowState itself
     if state.base_content_type_id != ContentType.objects.get_for_model(LoanReview).pk:
@@ -60,9 +58,6 @@ def _workflow_changed(sender, instance, **kwargs):
 
 
 def figures_signals_connect() -> None:
-    from wagtail.models import TaskState, WorkflowState
-
-    from .models import Guarantee, Loan, LoanApplication, LoanInstalment
 
     member_figures_expander_register(loan_members)
     for model, handler in (
