@@ -131,9 +131,20 @@ LOANS_REVERSE = ["loans.reverse_loanrepayment"]  # a repayment posted in error (
 LOANS_RECOVER = ["loans.recover_from_guarantors"]  # maker-checker: the approver is another person (issue 16)
 LOANS_SUBSTITUTE = ["loans.substitute_guarantor"]
 LOAN_PRODUCTS = ["loans.view_loanproduct", "loans.add_loanproduct", "loans.change_loanproduct"]
-STATEMENTS_READ = ["reports.view_financialstatement"]
-STATEMENTS_APPROVE = ["reports.view_financialstatement", "reports.change_financialstatement"]  # open the review page
-STATEMENTS_PREPARE = ["reports.view_financialstatement", "reports.prepare_financialstatement"]
+# Statement packs and SASRA returns (issue 18) are prepared, read and approved by the same roles.
+STATEMENTS_READ = ["reports.view_financialstatement", "reports.view_sasrareturn"]
+STATEMENTS_APPROVE = [  # "change" opens the review page
+    "reports.view_financialstatement",
+    "reports.change_financialstatement",
+    "reports.view_sasrareturn",
+    "reports.change_sasrareturn",
+]
+STATEMENTS_PREPARE = [
+    "reports.view_financialstatement",
+    "reports.prepare_financialstatement",
+    "reports.view_sasrareturn",
+    "reports.prepare_sasrareturn",
+]
 DIVIDENDS_READ = ["dividends.view_dividenddeclaration", "dividends.view_memberdividend"]
 DIVIDENDS_APPROVE = [*DIVIDENDS_READ, "dividends.change_dividenddeclaration"]  # open the review page
 DIVIDENDS_PREPARE = [*DIVIDENDS_READ, "dividends.prepare_dividenddeclaration"]

@@ -30,6 +30,7 @@ from portal.society.money import sum_to_cents
 from portal.society.tabular import Section, TabularReport
 
 from .financial import financial_statements
+from .sasra import sasra_returns, sasra_sections
 
 ZERO = Decimal("0.00")
 MAX_CONTRIBUTION_MONTHS = 24
@@ -281,6 +282,11 @@ def unreconciled_sections(start, end, today) -> list[Section]:
     return [bank_side, book_side]
 
 
+def sasra_returns_sections(start, end, today) -> list[Section]:
+    """The SASRA returns at the period's last day (a month end for the monthly periods)."""
+    return sasra_sections(sasra_returns(as_of=end))
+
+
 @dataclass(frozen=True)
 class ReportType:
     key: str
@@ -349,6 +355,14 @@ REPORT_TYPES: dict[str, ReportType] = {
             True,
             unreconciled_sections,
             "Statement lines not matched to the books, and bank postings not on a statement, in the period.",
+        ),
+        ReportType(
+            "sasra_returns",
+            "SASRA returns",
+            "finance.view_journalentry",
+            True,
+            sasra_returns_sections,
+            "Capital adequacy, liquidity, deposits, risk classification and insider lending at the period's end.",
         ),
     ]
 }

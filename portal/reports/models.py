@@ -61,6 +61,45 @@ class FinancialStatement(ApprovalRecord):
         return "Not approved"
 
 
+class SasraReturn(ApprovalRecord):
+    """The SASRA returns at a month end, frozen when prepared (issue 18): `data` is what
+    `reports.sasra.sasra_returns` returned then, so the approved returns never change under the approvers'
+    signatures. Approved in the "SASRA returns approval" workflow: two distinct approvers, never the preparer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=150)
+    as_of = models.DateField()
+    data = models.JSONField(editable=False)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    prepared_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-as_of", "-prepared_at"]
+        verbose_name = "SASRA return"
+        permissions = [("prepare_sasrareturn", "Can prepare SASRA returns")]
+
+    def __str__(self):
+        return self.title
+
+    def conflicted_user_ids(self) -> set:
+        """Maker-checker: whoever prepared the returns does not approve them."""
+        return {self.prepared_by_id} if self.prepared_by_id else set()
+
+    def approval_summary(self) -> ApprovalSummary:
+        return ApprovalSummary(kind="SASRA returns", subject=self.title, what=f"As of {self.as_of:%d %b %Y}")
+
+    @property
+    def approval_status(self) -> str:
+        if self.live:
+            return "Approved"
+        state = self.current_workflow_state
+        if state is not None:
+            return "Rejected" if state.status == state.STATUS_NEEDS_CHANGES else "In approval"
+        return "Not approved"
+
+
 def _private_storage():
     return private_storage()
 
