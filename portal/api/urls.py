@@ -19,6 +19,7 @@ from . import (
     member_views,
     message_preferences_views,
     reports_views,
+    sasra_views,
     saved_reports_views,
     views,
 )
@@ -225,6 +226,7 @@ urlpatterns = [
         name="saved-report-schedule",
     ),
     path("reports/backups/", reports_views.BackupListView.as_view(), name="backups"),
+    path("reports/sasra-returns/", sasra_views.SasraReturnsView.as_view(), name="sasra-returns"),
     path("reports/member-statements/", reports_views.MemberStatementView.as_view(), name="member-statements"),
     path("reports/backups/create-backup/", reports_views.BackupCreateView.as_view(), name="create-backup"),
     path(

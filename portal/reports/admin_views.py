@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from portal.members.otp_views import fresh_otp_required
 from portal.society.private_files import private_file_response
 from portal.society.replica import reads_from_replica
+from portal.society.tabular import TabularReport, tabular_response
 
 from .backups import backup_create
 from .export_jobs import (
@@ -29,12 +30,13 @@ from .export_jobs import (
 )
 from .exports import FORMATS, statement_rows, statements_response
 from .financial import financial_statements
-from .forms import PeriodForm
-from .models import Backup, BackupStatus, ExportJob, ExportJobStatus, FinancialStatement
+from .forms import MonthEndForm, PeriodForm
+from .models import Backup, BackupStatus, ExportJob, ExportJobStatus, FinancialStatement, SasraReturn
+from .sasra import sasra_returns, sasra_sections
 from .saved_report_admin import saved_report_run_view
 from .saved_reports import ReportNotAllowed
 from .selectors import saved_reports_visible
-from .services import financial_statement_prepare
+from .services import financial_statement_prepare, sasra_return_prepare
 
 VIEW_LEDGER = "finance.view_journalentry"
 DOWNLOADS = [("csv", "CSV"), ("xlsx", "XLSX"), ("pdf", "PDF")]
@@ -106,6 +108,63 @@ def financial_statement_download_view(request, pk, output):
     if not request.user.has_perm("reports.view_financialstatement"):
         raise PermissionDenied
     return statements_response(data=statement.data, title=statement.title, output=output)
+
+
+def _last_month_end() -> datetime.date:
+    return timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+
+
+def _sasra_xlsx(data: dict, title: str):
+    as_of = datetime.date.fromisoformat(data["as_of"])
+    report = TabularReport(title, f"as of {as_of:%d %b %Y}", sasra_sections(data), timezone.now())
+    return tabular_response(report, output="xlsx", filename=f"sasra-returns-{as_of.isoformat()}")
+
+
+def sasra_returns_view(request):
+    """The SASRA returns at a month end (last month's unless the query names one): each figure opens to the
+    accounts that make it; `output=xlsx` downloads them; POST prepares a snapshot for approval."""
+    if not request.user.has_perm(VIEW_LEDGER):
+        raise PermissionDenied
+    can_prepare = request.user.has_perm("reports.prepare_sasrareturn")
+    if request.method == "POST":
+        if not can_prepare:
+            raise PermissionDenied
+        post = MonthEndForm(request.POST)
+        if post.is_valid():
+            try:
+                record = sasra_return_prepare(as_of=post.cleaned_data["as_of"], by=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"“{record}” is prepared and waiting for approval.")
+                return redirect("wagtailsnippets_reports_sasrareturn:list")
+        else:
+            messages.error(request, " ".join(post.errors.get("as_of", ["Pick a month end."])))
+    given = "as_of" in request.GET
+    form = MonthEndForm(request.GET if given else None, initial={"as_of": _last_month_end()})
+    as_of = data = None
+    if not given:
+        as_of = _last_month_end()
+    elif form.is_valid():
+        as_of = form.cleaned_data["as_of"]
+    if as_of is not None:
+        with reads_from_replica():
+            data = sasra_returns(as_of=as_of)
+        if request.GET.get("output") == "xlsx":
+            return _sasra_xlsx(data, "SASRA returns")
+    return TemplateResponse(
+        request,
+        "reports/admin/sasra_returns.html",
+        {"form": form, "data": data, "as_of": as_of, "can_prepare": can_prepare},
+    )
+
+
+def sasra_return_download_view(request, pk):
+    """An approval snapshot as XLSX: exactly the numbers that were prepared."""
+    if not request.user.has_perm("reports.view_sasrareturn"):
+        raise PermissionDenied
+    record = get_object_or_404(SasraReturn, pk=pk)
+    return _sasra_xlsx(record.data, record.title)
 
 
 def backups_view(request):

@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .sasra import is_month_end
+
 
 class PeriodForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -13,3 +15,15 @@ class PeriodForm(forms.Form):
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
             self.add_error("end", _("The period ends before it starts."))
         return cleaned
+
+
+class MonthEndForm(forms.Form):
+    """The SASRA returns' date: the last day of a month."""
+
+    as_of = forms.DateField(label=_("Month end"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def clean_as_of(self):
+        day = self.cleaned_data["as_of"]
+        if not is_month_end(day):
+            raise forms.ValidationError(_("Pick a month end (the last day of a month)."))
+        return day

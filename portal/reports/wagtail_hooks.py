@@ -21,7 +21,7 @@ from portal.workflows.views import (
 
 from . import admin_views
 from .dashboard import SaccoPanel, WorkSummaryItem, work_items
-from .models import FinancialStatement
+from .models import FinancialStatement, SasraReturn
 from .saved_report_admin import ReportViewSet, SavedReportViewSet, report_download_view, saved_report_run_view
 
 
@@ -79,8 +79,57 @@ class FinancialStatementViewSet(SnippetViewSet):
     panels = [StatementPanel(heading="Statements")]
 
 
+class SasraReturnPanel(Panel):
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "reports/admin/sasra_return_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["record"] = self.instance
+            return context
+
+
+class SasraReturnIndexView(ApprovalIndexView):
+    subject_label = "Returns"
+
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        url = reverse("reports_sasra_return_download", args=[instance.pk])
+        buttons.append(ListingMenuItem("XLSX", url=url, icon_name="doc-full"))
+        return buttons
+
+
+class SasraReturnInspectView(ApprovalInspectView):
+    """The read-only page of a SASRA returns snapshot: the returns, their download, the decisions so far."""
+
+    detail_template_name = "reports/admin/sasra_return_panel.html"
+
+    def get_case_context(self) -> dict:
+        return {"record": self.object}
+
+
+class SasraReturnViewSet(SnippetViewSet):
+    """Prepared SASRA returns (issue 18): approved like the statement packs — two distinct approvers, not the
+    preparer."""
+
+    model = SasraReturn
+    index_view_class = SasraReturnIndexView
+    edit_view_class = ReviewEditView
+    workflow_action_view_class = ApprovalWorkflowActionView
+    inspect_view_enabled = True
+    inspect_view_class = SasraReturnInspectView
+    permission_policy = ReviewOnlyPermissionPolicy(SasraReturn)
+    icon = "doc-full-inverse"
+    menu_label = "SASRA return approvals"
+    list_display = ["title", Column("approval_status", label="Status"), "prepared_at"]
+    list_filter = ["live", "as_of"]
+    list_export = ["title", "as_of", "live", "prepared_at"]
+    export_filename = "sasra-returns"
+    panels = [SasraReturnPanel(heading="Returns")]
+
+
 class ReportsGroup(SnippetViewSetGroup):
-    items = (FinancialStatementViewSet, SavedReportViewSet, ReportViewSet)
+    items = (FinancialStatementViewSet, SasraReturnViewSet, SavedReportViewSet, ReportViewSet)
     menu_icon = "table"
     menu_label = "Reports"
     menu_name = "reports"
@@ -105,6 +154,9 @@ class ReportsGroup(SnippetViewSetGroup):
                 "Financial statements", reverse_lazy("reports_financial_statements"), icon_name="table", order=10
             )
         )
+        items.append(
+            LedgerReportItem("SASRA returns", reverse_lazy("reports_sasra_returns"), icon_name="table", order=11)
+        )
         items.append(AuditTrailItem("Audit trail", reverse_lazy("audit_trail"), icon_name="history", order=800))
         items.append(BackupsItem("Backups", reverse_lazy("reports_backups"), icon_name="download", order=900))
         return items
@@ -118,6 +170,12 @@ def reports_admin_urls():
     return [
         path(
             "reports/financial-statements/", admin_views.financial_statements_view, name="reports_financial_statements"
+        ),
+        path("reports/sasra-returns/", admin_views.sasra_returns_view, name="reports_sasra_returns"),
+        path(
+            "reports/sasra-returns/<uuid:pk>/xlsx/",
+            admin_views.sasra_return_download_view,
+            name="reports_sasra_return_download",
         ),
         path("reports/backups/", admin_views.backups_view, name="reports_backups"),
         path("reports/saved/<uuid:pk>/run/", saved_report_run_view, name="reports_saved_run"),
