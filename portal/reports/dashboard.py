@@ -29,7 +29,7 @@ from portal.members.models import KycDocument, Member, MemberStatus
 from portal.society.money import to_cents
 from portal.society.replica import reads_from_replica
 
-from .models import FinancialStatement
+from .models import FinancialStatement, SasraReturn
 
 # A check-off preview (portal/contributions/checkoff_uploads.py) older than this is taken as abandoned
 # rather than waiting.
@@ -63,6 +63,13 @@ APPROVAL_KINDS = [
         "reports.change_financialstatement",
         "financial statement waiting for your approval",
         "financial statements waiting for your approval",
+        "doc-full-inverse",
+    ),
+    (
+        SasraReturn,
+        "reports.change_sasrareturn",
+        "SASRA return waiting for your approval",
+        "SASRA returns waiting for your approval",
         "doc-full-inverse",
     ),
     (

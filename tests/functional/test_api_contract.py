@@ -237,6 +237,7 @@ def _build_world() -> World:
         # plausible values, so that half of the writes get past validation to the service behind them
         "amount": "1500.00",
         "period": (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m"),
+        "as_of": (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).isoformat(),  # a month end
         "term_months": "12",
     }
     return World(member=member, administrator=administrator, tokens=tokens, ids=ids)

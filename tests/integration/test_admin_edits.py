@@ -44,6 +44,7 @@ PLAIN_EDITS_ALLOWED = {
     "members.KycDocument": "workflow review page",
     "loans.LoanReview": "workflow review page",
     "reports.FinancialStatement": "workflow review page",
+    "reports.SasraReturn": "workflow review page",
     "dividends.DividendDeclaration": "workflow review page",
     "loans.LoanRestructure": "workflow review page",
     "loans.LoanWriteOff": "workflow review page",

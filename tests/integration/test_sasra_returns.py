@@ -406,7 +406,7 @@ def test_the_saved_report_type_runs_for_the_periods_end(books, staff_user):
 # --- admin ----------------------------------------------------------------------------------------------------
 
 
-def test_admin_screen_shows_the_returns_drill_down_and_prepares(client, books, staff_user):
+def test_admin_screen_shows_the_returns_drill_down_and_prepares(client, books, staff_user, deciders):
     treasurer = staff_user(roles.TREASURER)
     sign_in_verified(client, treasurer)
     url = reverse("reports_sasra_returns")
@@ -422,10 +422,46 @@ def test_admin_screen_shows_the_returns_drill_down_and_prepares(client, books, s
     assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     response = client.post(url, {"as_of": "2026-03-31"})
     assert response.status_code == 302
-    assert SasraReturn.objects.get().prepared_by == treasurer
+    record = SasraReturn.objects.get()
+    assert record.prepared_by == treasurer
+
+    # An approver lists the snapshots and opens one: the frozen returns, drill-downs and the XLSX download.
+    approver = deciders["joseph"]
+    client.force_login(approver)
+    sign_in_verified(client, approver)
+    listing = client.get(reverse("wagtailsnippets_reports_sasrareturn:list"))
+    assert listing.status_code == 200 and "SASRA returns 31 Mar 2026" in listing.content.decode()
+    inspect = client.get(reverse("wagtailsnippets_reports_sasrareturn:inspect", args=[record.pk]))
+    assert inspect.status_code == 200 and "48,700.00" in inspect.content.decode()
+    download = client.get(reverse("reports_sasra_return_download", args=[record.pk]))
+    assert download.status_code == 200
+    assert "Risk classification" in openpyxl.load_workbook(io.BytesIO(download.content)).sheetnames
 
 
 def test_admin_screen_refuses_those_who_do_not_read_the_ledger(client, books, staff_user):
     clerk = staff_user(roles.CLERKS)
     sign_in_verified(client, clerk)
     assert client.get(reverse("reports_sasra_returns"), {"as_of": "2026-03-31"}).status_code in (302, 403)
+
+
+# --- the demo books -------------------------------------------------------------------------------------------
+
+
+def test_on_the_demo_books_every_return_ties_at_the_last_month_ends(settings, tmp_path):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from portal.finance.ledger.selectors import account_balance
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", members=12, years=2, stdout=io.StringIO())
+    month_end = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    for _ in range(3):
+        data = sasra_returns(as_of=month_end)
+        risk = data["risk_classification"]
+        assert D(risk["total_outstanding"]) == account_balance(code="1100", as_of=month_end) > 0
+        assert D(risk["unattributed"]) == 0 and risk["total_loans"] > 0
+        assert D(data["deposit_return"]["total_amount"]) == account_balance(code="2000", as_of=month_end)
+        failing = [c for key in RETURNS for c in data[key]["checks"] if not c["ties"]]
+        assert failing == [] and data["ties"]
+        month_end = month_end.replace(day=1) - datetime.timedelta(days=1)
