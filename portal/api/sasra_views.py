@@ -3,14 +3,17 @@
 
 import datetime
 
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.reports.models import SasraReturn
 from portal.reports.sasra import is_month_end, sasra_returns, sasra_sections
+from portal.reports.services import sasra_return_approve, sasra_return_prepare
 from portal.society.replica import reads_from_replica
 from portal.society.tabular import CONTENT_TYPES, TabularReport, tabular_response
 
@@ -144,6 +147,21 @@ class SasraReturnsSerializer(serializers.Serializer):
     ties = serializers.BooleanField(help_text="Every return's checks tie to the trial balance.")
 
 
+class SasraReturnRecordSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(source="approval_status", read_only=True)
+    data = SasraReturnsSerializer(read_only=True)
+
+    class Meta:
+        model = SasraReturn
+        fields = ["id", "title", "as_of", "status", "live", "prepared_at", "data"]
+        read_only_fields = fields
+
+
+class SasraApproveSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["approve", "reject"], default="approve")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required to reject.")
+
+
 def month_end_parse(value) -> datetime.date:
     """`as_of` from a query or a form: a date (YYYY-MM-DD) that is the last day of its month."""
     field = serializers.DateField()
@@ -163,9 +181,25 @@ def month_end_parse(value) -> datetime.date:
 class SasraReturnsView(APIView):
     """GET ?as_of=YYYY-MM-DD (a month end): capital adequacy, liquidity, deposit return, risk classification and
     insider lending, each figure with the accounts that make it and each return checked against the trial balance.
-    `&output=xlsx`: the same as a workbook, one sheet per return."""
+    `&output=xlsx`: the same as a workbook, one sheet per return. POST ?as_of=: prepare them for approval (a frozen
+    snapshot; `…/<id>/approve/` takes the votes)."""
 
     permission_classes = [HasModelPermission(VIEW_LEDGER)]
+
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter("as_of", OpenApiTypes.DATE, required=True, description="The last day of a month."),
+        ],
+        responses={201: SasraReturnRecordSerializer},
+        description="Prepare the returns at as_of for approval: a frozen snapshot, approved by two others.",
+    )
+    def post(self, request):
+        if not request.user.has_perm("reports.prepare_sasrareturn"):
+            return Response({"detail": "Your role does not prepare SASRA returns."}, status=status.HTTP_403_FORBIDDEN)
+        as_of = month_end_parse(request.query_params.get("as_of"))
+        record = sasra_return_prepare(as_of=as_of, by=request.user)
+        return Response(SasraReturnRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[
@@ -188,3 +222,20 @@ class SasraReturnsView(APIView):
             report = TabularReport("SASRA returns", f"as of {as_of:%d %b %Y}", sasra_sections(data), timezone.now())
             return tabular_response(report, output="xlsx", filename=f"sasra-returns-{as_of.isoformat()}")
         return Response(data)
+
+
+class SasraReturnApproveView(APIView):
+    """POST {"action": "approve" (default) or "reject", "reason": required to reject}: one approver's vote on a
+    prepared SASRA returns snapshot (two distinct approvers, never the preparer)."""
+
+    permission_classes = [HasModelPermission("reports.change_sasrareturn")]
+
+    @extend_schema(request=SasraApproveSerializer, responses={200: SasraReturnRecordSerializer})
+    def post(self, request, pk):
+        record = get_object_or_404(SasraReturn, pk=pk)
+        vote = SasraApproveSerializer(data=request.data)
+        vote.is_valid(raise_exception=True)
+        record = sasra_return_approve(
+            record=record, user=request.user, action=vote.validated_data["action"], reason=vote.validated_data["reason"]
+        )
+        return Response(SasraReturnRecordSerializer(record).data)

@@ -227,6 +227,11 @@ urlpatterns = [
     ),
     path("reports/backups/", reports_views.BackupListView.as_view(), name="backups"),
     path("reports/sasra-returns/", sasra_views.SasraReturnsView.as_view(), name="sasra-returns"),
+    path(
+        "reports/sasra-returns/<uuid:pk>/approve/",
+        sasra_views.SasraReturnApproveView.as_view(),
+        name="sasra-return-approve",
+    ),
     path("reports/member-statements/", reports_views.MemberStatementView.as_view(), name="member-statements"),
     path("reports/backups/create-backup/", reports_views.BackupCreateView.as_view(), name="create-backup"),
     path(

@@ -47,7 +47,7 @@ from portal.loans.models import (
 from portal.members import roles
 from portal.reports.catalogue import REPORT_TYPES
 from portal.reports.models import ReportStatus, SasraReturn
-from portal.reports.sasra import RETURNS, sasra_returns
+from portal.reports.sasra import RETURNS, classes_at, loan_balances, sasra_returns
 from portal.reports.saved_reports import report_run
 from portal.reports.services import sasra_return_approve, sasra_return_prepare
 from tests.conftest import sign_in_verified
@@ -465,3 +465,25 @@ def test_on_the_demo_books_every_return_ties_at_the_last_month_ends(settings, tm
         failing = [c for key in RETURNS for c in data[key]["checks"] if not c["ties"]]
         assert failing == [] and data["ties"]
         month_end = month_end.replace(day=1) - datetime.timedelta(days=1)
+    # Rebuilt for today, each loan's class is the one the daily loan job gave it.
+    today = timezone.localdate()
+    balances = loan_balances(as_of=today)
+    stored = dict(Loan.objects.filter(pk__in=list(balances)).values_list("pk", "classification"))
+    assert balances and classes_at(as_of=today, balances=balances) == stored
+
+
+def test_api_prepares_and_two_others_approve(books, staff_user, deciders):
+    treasurer = staff_user(roles.TREASURER)
+    assert _api(staff_user(roles.AUDITORS)).post(f"{URL}?as_of=2026-03-31").status_code == 403
+    assert _api(treasurer).post(f"{URL}?as_of=2026-03-15").status_code == 400
+    created = _api(treasurer).post(f"{URL}?as_of=2026-03-31")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == "In approval" and body["data"]["risk_classification"]["total_outstanding"] == "48700.00"
+    approve = f"{URL}{body['id']}/approve/"
+    assert _api(treasurer).post(approve, {}, format="json").status_code == 403  # prepares, does not approve
+    assert _api(deciders["joseph"]).post(approve, {"action": "maybe"}, format="json").status_code == 400
+    assert _api(deciders["joseph"]).post(approve, {}, format="json").json()["status"] == "In approval"
+    assert _api(deciders["joseph"]).post(approve, {}, format="json").status_code == 403  # not twice
+    final = _api(deciders["mercy"]).post(approve, {}, format="json")
+    assert final.status_code == 200 and final.json()["status"] == "Approved" and final.json()["live"] is True
