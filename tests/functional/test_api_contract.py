@@ -129,7 +129,7 @@ def _build_world() -> World:
     from portal.members.services import member_create
     from portal.reports.models import OutputFormat
     from portal.reports.saved_reports import report_run, saved_report_create
-    from portal.reports.services import financial_statement_prepare
+    from portal.reports.services import financial_statement_prepare, sasra_return_prepare
     from tests.conftest import PASSWORD, api_token_pair
     from tests.factories import kyc_verified
 
@@ -204,6 +204,7 @@ def _build_world() -> World:
     pack = financial_statement_prepare(
         start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 31), by=treasurer, title="Q1"
     )
+    returns = sasra_return_prepare(as_of=datetime.date(2026, 3, 31), by=treasurer)
     saved = saved_report_create(name="Loans", report_type="loan_portfolio", by=administrator)
     run = report_run(report_type="loan_portfolio", by=administrator, output_format=OutputFormat.CSV)
 
@@ -219,6 +220,7 @@ def _build_world() -> World:
         "/api/loans/applications/": pending.pk,
         "/api/loans/guarantees/": guarantee.pk,
         "/api/loans/loans/{id}/disburse/": approved.pk,
+        "/api/reports/sasra-returns/{id}/approve/": returns.pk,
         "/api/loans/loans/": loan.pk,
         "/api/members/": member.pk,
         "/api/reports/financial-statements/": pack.pk,
