@@ -184,8 +184,8 @@ def _capital_adequacy(books: _Books, tb: dict, limits: dict) -> dict:
     assets = books.figure("total_assets", "Total assets (net of provisions)", books.codes(lambda a: a.type == "asset"))
     deposits = books.figure("total_deposits", "Total deposits", books.codes(lambda a: a.code == DEPOSITS))
     tb_assets = sum((net for t, net in tb.values() if t == AccountType.ASSET), ZERO)
-    tb_equity = -sum((net for t, net in tb.values() if t == AccountType.EQUITY), ZERO)
-    tb_result = -sum((net for t, net in tb.values() if t in (AccountType.INCOME, AccountType.EXPENSE)), ZERO)
+    tb_equity = ZERO - sum((net for t, net in tb.values() if t == AccountType.EQUITY), ZERO)
+    tb_result = ZERO - sum((net for t, net in tb.values() if t in (AccountType.INCOME, AccountType.EXPENSE)), ZERO)
     return {
         "figures": [share_capital, institutional, current, deductions, core, assets, deposits],
         "ratios": [
@@ -214,7 +214,7 @@ def _capital_adequacy(books: _Books, tb: dict, limits: dict) -> dict:
         "checks": [
             _check("Total assets = trial balance assets", _amount(assets), tb_assets),
             _check("Core capital = trial balance equity + current result", _amount(core), tb_equity + tb_result),
-            _check("Total deposits = trial balance 2000", _amount(deposits), -tb.get(DEPOSITS, ("", ZERO))[1]),
+            _check("Total deposits = trial balance 2000", _amount(deposits), ZERO - tb.get(DEPOSITS, ("", ZERO))[1]),
         ],
     }
 
@@ -229,7 +229,7 @@ def _liquidity(books: _Books, tb: dict, limits: dict) -> dict:
     liquid_assets = books.figure("liquid_assets", "Liquid assets (cash and bank)", books.codes(liquid))
     liabilities = books.figure("short_term_liabilities", "Deposits and short-term liabilities", books.codes(short_term))
     tb_liquid = sum((net for code, (t, net) in tb.items() if t == AccountType.ASSET and code < CASH_BELOW), ZERO)
-    tb_short = -sum(
+    tb_short = ZERO - sum(
         (net for code, (t, net) in tb.items() if t == AccountType.LIABILITY and code < LONG_TERM_LIABILITIES_FROM),
         ZERO,
     )
@@ -293,7 +293,7 @@ def _deposit_return(books: _Books, tb: dict, as_of: datetime.date) -> dict:
         "total_amount": _m(total),
         "accounts": [{"code": DEPOSITS, "name": account.name if account else "", "amount": _m(total)}],
         "checks": [
-            _check("Σ member deposits = trial balance 2000", total, -tb.get(DEPOSITS, ("", ZERO))[1]),
+            _check("Σ member deposits = trial balance 2000", total, ZERO - tb.get(DEPOSITS, ("", ZERO))[1]),
         ],
     }
 
@@ -366,7 +366,7 @@ def _risk_classification(books: _Books, tb: dict, balances: dict, classes: dict)
     required = sum((Decimal(r["provision_required"]) for r in rows), ZERO)
     held = books.figure("provision_held", "Provisions held (1190)", books.codes(lambda a: a.code == PROVISION), sign=-1)
     tb_loans = tb.get(LOANS, ("", ZERO))[1]
-    tb_held = -tb.get(PROVISION, ("", ZERO))[1]
+    tb_held = ZERO - tb.get(PROVISION, ("", ZERO))[1]
     return {
         "classes": rows,
         "total_loans": sum(r["loans"] for r in rows),

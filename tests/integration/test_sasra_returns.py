@@ -487,3 +487,13 @@ def test_api_prepares_and_two_others_approve(books, staff_user, deciders):
     assert _api(deciders["joseph"]).post(approve, {}, format="json").status_code == 403  # not twice
     final = _api(deciders["mercy"]).post(approve, {}, format="json")
     assert final.status_code == 200 and final.json()["status"] == "Approved" and final.json()["live"] is True
+
+
+def test_empty_books_give_nil_returns_that_tie(db):
+    import json
+
+    data = sasra_returns(as_of=AS_OF)
+    assert data["ties"] and "-0.00" not in json.dumps(data)
+    assert [r["percent"] for r in data["capital_adequacy"]["ratios"]] == [None, None, None]
+    assert not any(r["meets"] for r in data["capital_adequacy"]["ratios"])
+    assert data["risk_classification"]["total_outstanding"] == "0.00" and data["insider_lending"]["insiders"] == []
