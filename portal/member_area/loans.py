@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from portal.finance.receipts import member_payment_entry_ids
 from portal.loans.eligibility import figures_annotations, free_deposits, products_eligibility
 from portal.loans.models import Guarantee, GuaranteeStatus, Loan, LoanApplication, LoanProduct
 from portal.loans.services import (
@@ -255,11 +256,14 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
         member = _member(context)
         loan = get_object_or_404(Loan.objects.select_related("product"), pk=kwargs["pk"], member=member)
         instalments = list(loan.instalments.all())
+        repayments = list(loan.repayments.all())
         context.update(
             loan=loan,
             statement=loan_statement(loan=loan),
             instalments=instalments,
-            repayments=loan.repayments.all(),
+            repayments=repayments,
+            # Issue 18: which repayments have a receipt (money came in, not reversed).
+            receipt_entries=member_payment_entry_ids(member_id=member.pk, entry_ids=[r.entry_id for r in repayments]),
             outstanding=sum((i.outstanding for i in instalments), Decimal("0.00")),
             # Issue 16: what settles it today (interest not yet due waived by the product rule).
             settlement=settlement_quote_of(loan=loan, instalments=instalments) if loan.status == "active" else None,
@@ -276,7 +280,9 @@ def loan_statement_pdf_view(request, pk):
         return redirect_to_login(request.get_full_path())
     member = member_for_user(user=request.user)
     loan = get_object_or_404(Loan.objects.select_related("product", "member__user"), pk=pk, member=member)
-    response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
+    response = HttpResponse(
+        loan_statement_pdf(loan=loan, base_url=request.build_absolute_uri("/")), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
     return response
 

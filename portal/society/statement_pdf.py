@@ -27,8 +27,40 @@ class StatementTable:
     wrap_column: int | None = 1  # the description
 
 
-def statement_pdf(*, society: str, title: str, intro: list[str], tables: list[StatementTable], closing: str) -> bytes:
-    """A4 portrait; `intro`, `closing`, headings and cells are plain text (escaped here)."""
+QR_SIZE_CM = 2.6
+
+
+def verify_block(*, url: str, text: str, style):
+    """The QR code of the document's verify address (issue 18) beside a line saying what it is for and the address
+    itself (for whoever cannot scan). ReportLab's own QR widget: no image files, a millisecond or two."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    widget = QrCodeWidget(url, barLevel="M", barBorder=2)
+    x1, y1, x2, y2 = widget.getBounds()
+    size = QR_SIZE_CM * cm
+    drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
+    drawing.add(widget)
+    words = Paragraph(f"{escape(text)}<br/><font size=7>{escape(url)}</font>", style)
+    block = Table([[drawing, words]], colWidths=[size + 0.3 * cm, None])
+    block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    return block
+
+
+def statement_pdf(
+    *,
+    society: str,
+    title: str,
+    intro: list[str],
+    tables: list[StatementTable],
+    closing: str,
+    verify_url: str | None = None,
+    verify_text: str = "",
+) -> bytes:
+    """A4 portrait; `intro`, `closing`, headings and cells are plain text (escaped here). With `verify_url`, the
+    document ends with its QR code and `verify_text` (issue 18)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -90,6 +122,8 @@ def statement_pdf(*, society: str, title: str, intro: list[str], tables: list[St
         grid.setStyle(TableStyle(commands))
         story.append(grid)
     story += [Spacer(1, 0.4 * cm), Paragraph(escape(closing), body)]
+    if verify_url:
+        story += [Spacer(1, 0.3 * cm), verify_block(url=verify_url, text=verify_text, style=body)]
     output = io.BytesIO()
     document = SimpleDocTemplate(
         output,
