@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 
 SALT = "portal.society.document-ref"
 MAX_REF_LENGTH = 200  # a token we issue is under 120 characters; anything longer is refused before any work
@@ -139,10 +140,10 @@ def document_ref_read(token: str) -> DocumentRef | None:
         payload = _signer().unsign(token.strip())
     except signing.BadSignature:
         return None
-    kind, *ids, digest = payload.split(".")
-    if not ids or kind not in _KINDS:
+    parts = payload.split(".")
+    if len(parts) < 3 or parts[0] not in _KINDS:
         return None
-    return DocumentRef(kind=kind, ids=tuple(ids), digest=digest)
+    return DocumentRef(kind=parts[0], ids=tuple(parts[1:-1]), digest=parts[-1])
 
 
 def document_verify(token: str) -> Verdict:
@@ -154,7 +155,7 @@ def document_verify(token: str) -> Verdict:
     kind = _KINDS[ref.kind]
     try:
         books = kind.books(ref.ids)
-    except (ValueError, TypeError, LookupError):
+    except (ValueError, TypeError, LookupError, ValidationError):  # ids that no longer read: not what we issued
         books = None
     if books is None or books.digest != ref.digest:
         return Verdict(Status.DOES_NOT_MATCH, kind=kind)
@@ -163,6 +164,6 @@ def document_verify(token: str) -> Verdict:
 
 def verify_url(token: str, *, base_url: str = "") -> str:
     """The address the QR code holds. `base_url` is the site's root as the request saw it ("https://host/");
-    without one (an emailed statement) the configured PORTAL_PUBLIC_URL, else WAGTAILADMIN_BASE_URL."""
-    base = base_url or getattr(settings, "PORTAL_PUBLIC_URL", "") or getattr(settings, "WAGTAILADMIN_BASE_URL", "")
+    without one (an emailed statement) WAGTAILADMIN_BASE_URL, production's https://<first allowed host>."""
+    base = base_url or getattr(settings, "WAGTAILADMIN_BASE_URL", "")
     return f"{base.rstrip('/')}{VERIFY_PATH}?{urlencode({'ref': token})}"
