@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
 from django.template.defaultfilters import floatformat
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -92,22 +93,21 @@ def receipt_of(*, entry_id, member_id) -> Receipt | None:
     )
 
 
-def member_payment_entry_ids(*, member_id, entry_ids) -> set:
-    """Of `entry_ids`, those that have a receipt for the member (one query; for links on list pages)."""
-    candidates = set(
-        JournalLine.objects.filter(
-            entry_id__in=list(entry_ids), member_id=member_id, credit__gt=0, account__code__in=list(PAID_TO)
-        ).values_list("entry_id", flat=True)
-    )
-    reversed_ids = set(
-        JournalEntry.objects.filter(reversal_of_id__in=candidates).values_list("reversal_of_id", flat=True)
-    )
-    with_cash = set(
-        JournalLine.objects.filter(
-            entry_id__in=candidates, debit__gt=0, account__code__gte=CASH_CODES[0], account__code__lt=CASH_CODES[1]
-        ).values_list("entry_id", flat=True)
-    )
-    return (candidates & with_cash) - reversed_ids
+def receipt_annotations(*, entry_field: str = "entry_id") -> dict:
+    """For a queryset of the member's own credit lines (or rows pointing at an entry): `receipt_money_in` and
+    `receipt_reversed`, so a list page tells which rows have a receipt in its own query (no query per row). A row
+    has a receipt when money came in and the entry was not reversed (receipt_of's rule)."""
+    return {
+        "receipt_money_in": Exists(
+            JournalLine.objects.filter(
+                entry_id=OuterRef(entry_field),
+                debit__gt=0,
+                account__code__gte=CASH_CODES[0],
+                account__code__lt=CASH_CODES[1],
+            )
+        ),
+        "receipt_reversed": Exists(JournalEntry.objects.filter(reversal_of_id=OuterRef(entry_field))),
+    }
 
 
 def receipt_ref(receipt: Receipt) -> str:

@@ -2,6 +2,7 @@
 1110 interest, 1120 penalties) in date order, with the running balance the member owes."""
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from portal.finance.ledger.models import JournalLine
+from portal.finance.receipts import receipt_annotations
 from portal.society.document_refs import (
     Books,
     date_of,
@@ -39,19 +41,27 @@ class StatementRow:
     debit: Decimal  # what was added to the balance
     credit: Decimal  # what was paid off
     balance: Decimal
+    receipt_entry_id: uuid.UUID | None = None  # with_receipts: the payment's entry, when it has a receipt (issue 18)
 
 
-def loan_statement(*, loan: Loan, as_of: datetime.date | None = None) -> list[StatementRow]:
-    """One row per journal entry that touched the loan, in order (up to `as_of` if given); one query."""
+def loan_statement(
+    *, loan: Loan, as_of: datetime.date | None = None, with_receipts: bool = False
+) -> list[StatementRow]:
+    """One row per journal entry that touched the loan, in order (up to `as_of` if given); one query. With
+    `with_receipts` (the member's loan page), a payment that has a receipt says which entry it is, in the same
+    query."""
     lines = JournalLine.objects.filter(loan=loan, account__code__in=RECEIVABLES)
     if as_of is not None:
         lines = lines.filter(entry__date__lte=as_of)
+    if with_receipts:
+        lines = lines.annotate(**receipt_annotations())
     lines = lines.select_related("entry", "account").order_by("entry__date", "entry__posted_at", "entry_id")
     rows: list[StatementRow] = []
     balance = Decimal("0.00")
     current = None
     debit = credit = Decimal("0.00")
     kinds: list[str] = []
+    receipt = False
 
     def flush():
         nonlocal balance
@@ -59,12 +69,14 @@ def loan_statement(*, loan: Loan, as_of: datetime.date | None = None) -> list[St
             return
         balance += debit - credit
         label = current.memo if debit else f"{current.memo} ({', '.join(kinds).lower()})"
-        rows.append(StatementRow(current.date, label, current.source, debit, credit, balance))
+        receipt_entry_id = current.pk if receipt and credit > debit else None
+        rows.append(StatementRow(current.date, label, current.source, debit, credit, balance, receipt_entry_id))
 
     for line in lines:
         if current is None or line.entry_id != current.pk:
             flush()
             current, debit, credit, kinds = line.entry, Decimal("0.00"), Decimal("0.00"), []
+            receipt = with_receipts and line.receipt_money_in and not line.receipt_reversed
         debit += line.debit
         credit += line.credit
         kinds.append(KIND[line.account.code])

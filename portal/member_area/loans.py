@@ -14,7 +14,6 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from portal.finance.receipts import member_payment_entry_ids
 from portal.loans.eligibility import figures_annotations, free_deposits, products_eligibility
 from portal.loans.models import Guarantee, GuaranteeStatus, Loan, LoanApplication, LoanProduct
 from portal.loans.services import (
@@ -256,14 +255,11 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
         member = _member(context)
         loan = get_object_or_404(Loan.objects.select_related("product"), pk=kwargs["pk"], member=member)
         instalments = list(loan.instalments.all())
-        repayments = list(loan.repayments.all())
         context.update(
             loan=loan,
-            statement=loan_statement(loan=loan),
+            statement=loan_statement(loan=loan, with_receipts=True),  # issue 18: receipts linked from the rows
             instalments=instalments,
-            repayments=repayments,
-            # Issue 18: which repayments have a receipt (money came in, not reversed).
-            receipt_entries=member_payment_entry_ids(member_id=member.pk, entry_ids=[r.entry_id for r in repayments]),
+            repayments=loan.repayments.all(),
             outstanding=sum((i.outstanding for i in instalments), Decimal("0.00")),
             # Issue 16: what settles it today (interest not yet due waived by the product rule).
             settlement=settlement_quote_of(loan=loan, instalments=instalments) if loan.status == "active" else None,

@@ -25,6 +25,7 @@ from portal.dividends.models import MemberDividend
 from portal.dividends.services import dividend_prepare, dividend_vote
 from portal.finance.receipts import receipt_of, receipt_pdf, receipt_ref
 from portal.home import verify as verify_page
+from portal.loans.reversal import repayment_reverse
 from portal.loans.services import loan_repay
 from portal.loans.statements import loan_statement_pdf
 from portal.members import roles
@@ -40,10 +41,10 @@ def _text(pdf: bytes) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def _ref_in(pdf: bytes) -> str:
+def _ref_in(pdf: bytes, host: str = "https://sacco.example") -> str:
     """The reference from the verify address printed under the QR code (ReportLab may wrap the long address)."""
     flat = re.sub(r"\s+", "", _text(pdf))
-    match = re.search(r"https://sacco\.example/verify/\?ref=([A-Za-z0-9_%.\-]+)", flat)
+    match = re.search(re.escape(host) + r"/verify/\?ref=([A-Za-z0-9_%.\-]+)", flat)
     assert match, "the PDF prints its verify address"
     return parse_qs(urlsplit(f"/?ref={match.group(1)}").query)["ref"][0]
 
@@ -190,6 +191,16 @@ def test_a_loan_statement_matches_until_a_repayment_is_posted_on_or_before_its_d
     assert document_verify(ref).status == "matches"  # after the statement's date: it said nothing about it
     loan_repay(loan=loan, amount=Decimal("100.00"), reference="RP-BACK", date=datetime.date(2026, 2, 18))
     assert document_verify(ref).status == "does_not_match"
+
+    # The repayment is reversed: its receipt no longer matches, and the loan page no longer offers it.
+    receipt_reference = _ref_in(receipt.content, host="http://testserver")
+    assert _api(receipt_reference)["status"] == "matches"
+    repayment_reverse(repayment=repayment, by=staff_user(roles.ADMINISTRATORS), reason="Bounced")
+    assert _api(receipt_reference)["status"] == "does_not_match"
+    client.logout()
+    sign_in_verified(client, borrower.user)
+    assert url not in client.get(f"/portal/loans/{loan.pk}/").content.decode()
+    assert client.get(url).status_code == 404
 
 
 def test_a_dividend_advice_matches_and_downloads_only_for_its_member(client, year_2025, staff_user, deciders, clock_at):
