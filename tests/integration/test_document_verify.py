@@ -298,6 +298,7 @@ def test_the_page_is_light_works_without_javascript_and_is_rate_limited(client, 
 
 
 def test_the_schema_types_the_answer(client):
+    assert APIClient().get("/api/").json()["document-verify"].endswith("/api/verify/")
     schema = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/json").content)
     operation = schema["paths"]["/api/verify/"]["get"]
     assert [p["name"] for p in operation["parameters"]] == ["ref"] and operation["parameters"][0]["required"]
