@@ -55,7 +55,8 @@ def loan_statement(
         lines = lines.filter(entry__date__lte=as_of)
     if with_receipts:
         lines = lines.annotate(**receipt_annotations())
-    lines = lines.select_related("entry", "account").order_by("entry__date", "entry__posted_at", "entry_id")
+    # Ordered to the line: a row's label lists its lines' kinds, and the digest (issue 18) must come out the same.
+    lines = lines.select_related("entry", "account").order_by("entry__date", "entry__posted_at", "entry_id", "pk")
     rows: list[StatementRow] = []
     balance = Decimal("0.00")
     current = None
