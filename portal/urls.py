@@ -11,6 +11,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from portal import health
+from portal.home.verify import verify_view
 from portal.members import otp_views
 from portal.members.account_views import InvitationAcceptView, UnlockConfirmView, UnlockRequestView
 
@@ -47,6 +48,8 @@ urlpatterns = [
     path("sms/", include("portal.notifications.urls")),  # Africa's Talking's delivery reports (issue 15)
     path("api/", include("portal.api.urls")),
     path("documents/", include(wagtaildocs_urls)),
+    # Issue 18: the public document check (the QR codes' address); before Wagtail's catch-all below.
+    path("verify/", verify_view, name="document_verify"),
     path("sitemap.xml", sitemap, {"sitemaps": {"wagtail": RequestHostSitemap}}),
 ]
 

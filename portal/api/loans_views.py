@@ -584,7 +584,9 @@ class GenerateStatementView(APIView):
     def get(self, request, pk):
         loan = get_object_or_404(_loans_for(request.user).select_related("member__user"), pk=pk)
         if request.query_params.get("output") == "pdf":
-            response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
+            response = HttpResponse(
+                loan_statement_pdf(loan=loan, base_url=request.build_absolute_uri("/")), content_type="application/pdf"
+            )
             response["Content-Disposition"] = (
                 f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
             )

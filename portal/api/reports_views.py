@@ -228,7 +228,10 @@ class MemberStatementView(APIView):
         member, start, end = self._member_and_period(request.query_params)
         statement = member_statement(member=member, start=start, end=end)
         if request.query_params.get("output") == "pdf":
-            response = HttpResponse(member_statement_pdf(statement), content_type="application/pdf")
+            response = HttpResponse(
+                member_statement_pdf(statement, base_url=request.build_absolute_uri("/")),
+                content_type="application/pdf",
+            )
             response["Content-Disposition"] = f'attachment; filename="statement-{start}-{end}.pdf"'
             return response
         return Response(

@@ -21,6 +21,7 @@ from . import (
     reports_views,
     sasra_views,
     saved_reports_views,
+    verify_views,
     views,
 )
 from . import contributions_views as cv
@@ -34,6 +35,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     # Sign-in: password (otp-login), then the second factor (verify-otp) issues the JWT pair.
+    path("verify/", verify_views.DocumentVerifyView.as_view(), name="document-verify"),  # issue 18, public
     path("auth/otp-login/", auth_views.OtpLoginView.as_view(), name="otp-login"),
     path("auth/verify-otp/", auth_views.VerifyOtpView.as_view(), name="verify-otp"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),

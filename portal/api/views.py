@@ -22,7 +22,7 @@ from .serializers import MemberDashboardSerializer, MemberProfileSerializer
 
 
 class ApiRootView(APIView):
-    """Where to start: the schema, the docs and the token endpoints."""
+    """Where to start: the schema, the docs, the token endpoints and the public document check."""
 
     permission_classes = [AllowAny]
 
@@ -37,6 +37,7 @@ class ApiRootView(APIView):
             "token_refresh",
             "member-profile",
             "member-dashboard",
+            "document-verify",  # issue 18: public
         ]
         links = {name: reverse(f"api:{name}", request=request) for name in names}
         return Response(links)

@@ -18,3 +18,14 @@ class DividendsConfig(AppConfig):
             DividendDeclaration,
             approved=lambda declaration, *, user, reason: dividend_post(declaration=declaration, approved_by=user),
         )
+
+        # Issue 18: dividend advices carry a signed reference that /verify/ checks against the books.
+        from django.utils.translation import gettext_lazy as _
+
+        from portal.society.document_refs import document_kind_register
+
+        from .advice import ADVICE_KIND, dividend_advice_books
+
+        document_kind_register(
+            code=ADVICE_KIND, name="dividend_advice", label=_("Dividend advice"), books=dividend_advice_books
+        )

@@ -206,7 +206,9 @@ def loan_repayment_view(request, pk):
 def loan_statement_view(request, pk):
     _require(request, "loans.view_loan")
     loan = get_object_or_404(Loan.objects.select_related("member__user", "product"), pk=pk)
-    response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
+    response = HttpResponse(
+        loan_statement_pdf(loan=loan, base_url=request.build_absolute_uri("/")), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
     return response
 

@@ -48,3 +48,14 @@ class LoansConfig(AppConfig):
             approved=lambda record, *, user, reason: write_off_post(write_off=record, user=user, reason=reason),
             rejected=lambda record, *, user, reason: write_off_reject(write_off=record, user=user, reason=reason),
         )
+
+        # Issue 18: loan statements carry a signed reference that /verify/ checks against the ledger.
+        from django.utils.translation import gettext_lazy as _
+
+        from portal.society.document_refs import document_kind_register
+
+        from .statements import LOAN_STATEMENT_KIND, loan_statement_books
+
+        document_kind_register(
+            code=LOAN_STATEMENT_KIND, name="loan_statement", label=_("Loan statement"), books=loan_statement_books
+        )

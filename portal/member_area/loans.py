@@ -257,7 +257,7 @@ class LoanDetailView(MemberAreaMixin, TemplateView):
         instalments = list(loan.instalments.all())
         context.update(
             loan=loan,
-            statement=loan_statement(loan=loan),
+            statement=loan_statement(loan=loan, with_receipts=True),  # issue 18: receipts linked from the rows
             instalments=instalments,
             repayments=loan.repayments.all(),
             outstanding=sum((i.outstanding for i in instalments), Decimal("0.00")),
@@ -276,7 +276,9 @@ def loan_statement_pdf_view(request, pk):
         return redirect_to_login(request.get_full_path())
     member = member_for_user(user=request.user)
     loan = get_object_or_404(Loan.objects.select_related("product", "member__user"), pk=pk, member=member)
-    response = HttpResponse(loan_statement_pdf(loan=loan), content_type="application/pdf")
+    response = HttpResponse(
+        loan_statement_pdf(loan=loan, base_url=request.build_absolute_uri("/")), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="loan-statement-{loan.member.membership_number}.pdf"'
     return response
 

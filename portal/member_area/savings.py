@@ -1,6 +1,10 @@
 """Member portal pages for savings: contributions and share capital, each the member's own only."""
 
+import django_tables2 as tables
 from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
@@ -16,6 +20,26 @@ from portal.society.csv_safe import safe_table_export
 from .mixins import MemberAreaMixin
 
 EXPORT_FORMATS = ("csv", "xlsx")
+
+
+class ReceiptColumn(tables.Column):
+    """A link to the payment's receipt PDF (issue 18); none for a reversed payment. Not exported."""
+
+    def __init__(self, **kwargs):
+        super().__init__(accessor="entry_id", verbose_name=_("Receipt"), orderable=False, exclude_from_export=True)
+
+    def render(self, record, value):
+        if record.is_reversed:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("member_area:receipt_pdf", args=[value]), _("PDF"))
+
+
+class ContributionReceiptTable(ContributionTable):
+    receipt = ReceiptColumn()
+
+
+class ShareCapitalReceiptTable(ShareCapitalTable):
+    receipt = ReceiptColumn()
 
 
 class _SavingsPage(MemberAreaMixin, TemplateView):
@@ -53,7 +77,7 @@ class _SavingsPage(MemberAreaMixin, TemplateView):
 
 class ContributionsView(_SavingsPage):
     template_name = "portal/contributions.html"
-    table_class = ContributionTable
+    table_class = ContributionReceiptTable
     export_name = "contributions"
 
     def rows(self, member, year):
@@ -62,7 +86,7 @@ class ContributionsView(_SavingsPage):
 
 class ShareCapitalView(_SavingsPage):
     template_name = "portal/share_capital.html"
-    table_class = ShareCapitalTable
+    table_class = ShareCapitalReceiptTable
     export_name = "share-capital"
 
     def rows(self, member, year):

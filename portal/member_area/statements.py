@@ -69,7 +69,10 @@ class MyStatementView(MemberAreaMixin, TemplateView):
         form, start, end = self._period(request.GET)
         statement = member_statement(member=member, start=start, end=end) if start else None
         if statement and request.GET.get("output") == "pdf":
-            response = HttpResponse(member_statement_pdf(statement), content_type="application/pdf")
+            response = HttpResponse(
+                member_statement_pdf(statement, base_url=request.build_absolute_uri("/")),
+                content_type="application/pdf",
+            )
             response["Content-Disposition"] = f'attachment; filename="statement-{start}-{end}.pdf"'
             return response
         context = self.get_context_data(form=form, s=statement, query=request.GET.urlencode())

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, dashboard, dividends, documents, loans, mpesa_pay, profile, savings, statements
+from . import account, dashboard, dividends, documents, loans, mpesa_pay, profile, receipts, savings, statements
 from .guarantor_substitution import guarantor_substitute_view
 from .leaving import LeavingView
 from .message_settings import MessageSettingsView
@@ -24,6 +24,8 @@ urlpatterns = [
     path("loans/guarantees/<uuid:pk>/substitute/", guarantor_substitute_view, name="guarantor_substitute"),  # issue 16
     path("loans/<uuid:pk>/statement.pdf", loans.loan_statement_pdf_view, name="loan_statement_pdf"),
     path("dividends/", dividends.DividendsView.as_view(), name="dividends"),
+    path("dividends/<int:pk>/advice.pdf", receipts.dividend_advice_pdf_view, name="dividend_advice_pdf"),  # issue 18
+    path("receipts/<uuid:entry_id>.pdf", receipts.receipt_pdf_view, name="receipt_pdf"),  # issue 18
     path("statements/", statements.StatementsView.as_view(), name="statements"),
     path("my-statement/", statements.MyStatementView.as_view(), name="my_statement"),
     path("statements/<uuid:pk>/", statements.StatementDetailView.as_view(), name="statement_detail"),

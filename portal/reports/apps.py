@@ -14,3 +14,14 @@ class ReportsConfig(AppConfig):
 
         # Approving publishes the pack (members then see it); nothing else happens on either outcome.
         outcomes.register(FinancialStatement)
+
+        # Issue 18: member statements carry a signed reference that /verify/ checks against the ledger.
+        from django.utils.translation import gettext_lazy as _
+
+        from portal.society.document_refs import document_kind_register
+
+        from .member_statement import STATEMENT_KIND, member_statement_books
+
+        document_kind_register(
+            code=STATEMENT_KIND, name="member_statement", label=_("Member statement"), books=member_statement_books
+        )

@@ -27,8 +27,76 @@ class StatementTable:
     wrap_column: int | None = 1  # the description
 
 
-def statement_pdf(*, society: str, title: str, intro: list[str], tables: list[StatementTable], closing: str) -> bytes:
-    """A4 portrait; `intro`, `closing`, headings and cells are plain text (escaped here)."""
+QR_SIZE_CM = 2.6
+
+
+def qr_matrix(text: str) -> list[list[bool]]:
+    """The QR code's modules (True = dark), error correction M, with one fixed mask pattern: choosing the best of the
+    eight masks (the `qrcode` default, and ReportLab's QR widget) cost 50–200 ms a document here, a fixed one
+    about 2 ms; any mask is valid and every reader reads it from the code's format bits."""
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=0)
+    code.add_data(text)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def _qr_flowable(text: str, size: float):
+    """The code as a tiny 1-bit image (one module a pixel, a white quiet zone) scaled to `size`: one image in the
+    PDF instead of hundreds of rectangles (ReportLab formats every coordinate in Python here: 30 ms a code)."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Flowable
+
+    matrix = qr_matrix(text)
+    quiet = 2  # modules of white on each side (the page around is white too)
+    side = len(matrix) + 2 * quiet
+    image = Image.new("1", (side, side), 1)
+    image.putdata(
+        [
+            0 if (0 <= r - quiet < len(matrix) and 0 <= c - quiet < len(matrix) and matrix[r - quiet][c - quiet]) else 1
+            for r in range(side)
+            for c in range(side)
+        ]
+    )
+    reader = ImageReader(image)
+
+    class QrCode(Flowable):
+        def wrap(self, available_width, available_height):
+            return size, size
+
+        def draw(self):
+            self.canv.drawImage(reader, 0, 0, width=size, height=size)
+
+    return QrCode()
+
+
+def verify_block(*, url: str, text: str, style):
+    """The QR code of the document's verify address (issue 18) beside a line saying what it is for and the address
+    itself (for whoever cannot scan)."""
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    size = QR_SIZE_CM * cm
+    words = Paragraph(f"{escape(text)}<br/><font size=7>{escape(url)}</font>", style)
+    block = Table([[_qr_flowable(url, size), words]], colWidths=[size + 0.3 * cm, None])
+    block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    return block
+
+
+def statement_pdf(
+    *,
+    society: str,
+    title: str,
+    intro: list[str],
+    tables: list[StatementTable],
+    closing: str,
+    verify_url: str | None = None,
+    verify_text: str = "",
+) -> bytes:
+    """A4 portrait; `intro`, `closing`, headings and cells are plain text (escaped here). With `verify_url`, the
+    document ends with its QR code and `verify_text` (issue 18)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -90,6 +158,8 @@ def statement_pdf(*, society: str, title: str, intro: list[str], tables: list[St
         grid.setStyle(TableStyle(commands))
         story.append(grid)
     story += [Spacer(1, 0.4 * cm), Paragraph(escape(closing), body)]
+    if verify_url:
+        story += [Spacer(1, 0.3 * cm), verify_block(url=verify_url, text=verify_text, style=body)]
     output = io.BytesIO()
     document = SimpleDocTemplate(
         output,

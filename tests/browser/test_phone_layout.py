@@ -33,6 +33,8 @@ NOT_PAGES = {
     "document_file",
     "pay_status",  # an M-Pesa payment's status: test_mpesa_pay_journey.py opens it on a phone
     "guarantor_substitute",  # a form's POST target on the loan page (issue 16)
+    "receipt_pdf",  # issue 18: PDF downloads, linked from the contributions, share capital and loan pages
+    "dividend_advice_pdf",
 }
 # Reached from inside another page (apply from Loans, bank details and leaving from Profile), or the "More" page.
 REACHED_FROM_A_PAGE = {"loan_apply", "guarantor_search", "bank_details", "leaving", "more"}
@@ -47,6 +49,8 @@ PUBLIC_PAGES = [
     "/downloads/",
     "/contact/",
     "/accounts/login/",
+    "/verify/",  # issue 18: the public document check, empty and with an answer
+    "/verify/?ref=not-a-reference",
 ]
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 # The first leaf element in <main> that shows an amount of money, and where it starts.

@@ -12,7 +12,8 @@ from tests.conftest import PASSWORD, sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
-# Views that take no session at all (authentication_classes = []): the sign-in steps and the token refresh.
+# Views that take no session at all (authentication_classes = []): the sign-in steps, the token refresh and the
+# public document check.
 PUBLIC = {
     "/api/auth/otp-login/",
     "/api/auth/verify-otp/",
@@ -21,6 +22,7 @@ PUBLIC = {
     "/api/auth/reset-password/",
     "/api/auth/complete-registration/",
     "/api/auth/unlock-request/",
+    "/api/verify/",  # issue 18: anyone holding a document checks it
 }
 SAMPLE = {"uuid": str(uuid.uuid4()), "int": "7", "str": "x", "slug": "x", "path": "x"}
 
