@@ -15,8 +15,8 @@ from django.utils import timezone
 from portal.audit.services import POST, audit_log
 from portal.contributions.services import summaries_add
 from portal.finance.bulk_insert import rows_insert
-from portal.finance.yearend.selectors import approved_appropriation
 from portal.finance.ledger.services import BulkPosting, ledger_post_bulk
+from portal.finance.yearend.selectors import approved_appropriation
 from portal.society.policy import sacco_settings
 from portal.workflows.services import workflow_act
 
