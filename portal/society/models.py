@@ -93,7 +93,7 @@ class SaccoSettings(BaseGenericSetting):
         **RATE,
         default=Decimal("20.0000"),
         validators=[MinValueValidator(Decimal("20")), MaxValueValidator(Decimal("100"))],
-        help_text="The share of each year's surplus the year-end appropriation must put to the statutory reserve "
+        help_text="The share of each year's surplus the appropriation must put to the statutory reserve "
         "(the Co-operative Societies Act: at least 20 %; the by-laws may ask for more).",
     )
     provision_performing = models.DecimalField(

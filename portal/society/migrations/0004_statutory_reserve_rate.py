@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=4,
                 default=Decimal("20.0000"),
-                help_text="The share of each year's surplus the year-end appropriation must put to the statutory reserve "
+                help_text="The share of each year's surplus the appropriation must put to the statutory reserve "
                 "(the Co-operative Societies Act: at least 20 %; the by-laws may ask for more).",
                 max_digits=7,
                 validators=[
