@@ -45,6 +45,7 @@ PLAIN_EDITS_ALLOWED = {
     "loans.LoanReview": "workflow review page",
     "reports.FinancialStatement": "workflow review page",
     "dividends.DividendDeclaration": "workflow review page",
+    "finance.SurplusAppropriation": "workflow review page",
     "loans.LoanRestructure": "workflow review page",
     "loans.LoanWriteOff": "workflow review page",
     # The edit view only redirects with a message: an invitation is revoked and sent again, never edited.
