@@ -14,10 +14,11 @@ deposits and other member liabilities), as domain.md says for a SACCO.
 
 Year-end close (issue 18, docs/reports.md): the closing entry (key `year-close:<year>`) and the appropriation
 (`year-appropriation:<year>`) are bookkeeping, not the year's performance: the income statement leaves them out
-(a third, small query sums their lines in the period), so the income statement of a closed year still shows its
-income, expenses and surplus. The balance sheet and the trial balance include them: after the close the income
-and expense accounts hold nothing for the closed year, the surplus sits in 3300 and then in the reserves, and the
-"surplus not yet closed" line appears only while the end date's year is open (or an older year was left open).
+(found through the year-end records, one small query sums their lines in the period), so the income statement of
+a closed year still shows its income, expenses and surplus. The balance sheet and the trial balance include them:
+after the close the income and expense accounts hold nothing for the closed year, the surplus sits in 3300 and
+then in the reserves, and the "surplus not yet closed" line appears only while the end date's year is open (or an
+older year was left open).
 """
 
 import datetime
@@ -25,8 +26,8 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from portal.finance.ledger.models import DEBIT_NORMAL, Account, AccountType, JournalLine
-from portal.finance.yearend.models import YearClose
+from portal.finance.ledger.models import DEBIT_NORMAL, Account, AccountType, JournalEntry, JournalLine
+from portal.finance.yearend.models import AppropriationPosting, YearClose
 from portal.finance.yearend.services import APPROPRIATION_PREFIX, CLOSE_PREFIX
 from portal.society.money import sum_to_cents
 
@@ -86,14 +87,22 @@ def financial_statements(*, start: datetime.date, end: datetime.date) -> dict:
         .annotate(d=Sum("debit"), c=Sum("credit"))
     )
     flows = {row["account_id"]: sum_to_cents(row["c"]) - sum_to_cents(row["d"]) for row in counter}
+    # The year-end entries, by their keys — found through the year-end records (a handful of rows, one per year),
+    # so the journal is not scanned for a key prefix.
+    year_end_ids = [
+        entry_id
+        for entry_id, key in JournalEntry.objects.filter(
+            Q(pk__in=YearClose.objects.values("entry_id"))
+            | Q(pk__in=AppropriationPosting.objects.exclude(entry=None).values("entry_id"))
+        ).values_list("pk", "idempotency_key")
+        if key.startswith((CLOSE_PREFIX, APPROPRIATION_PREFIX))
+    ]
     year_end = (
-        JournalLine.objects.filter(date__gte=start, date__lte=end)
-        .filter(
-            Q(entry__idempotency_key__startswith=CLOSE_PREFIX)
-            | Q(entry__idempotency_key__startswith=APPROPRIATION_PREFIX)
-        )
+        JournalLine.objects.filter(date__gte=start, date__lte=end, entry_id__in=year_end_ids)
         .values("account_id")
         .annotate(d=Sum("debit"), c=Sum("credit"))
+        if year_end_ids
+        else []
     )
     trading = dict(during)  # the period's movements without the year-end close and appropriation
     for row in year_end:
