@@ -25,6 +25,7 @@ __all__ = [
     "application_with_guarantors",
     "dividend_terms",
     "dividend_year_2025",
+    "year_appropriated",
     "formula_like",
     "kyc_verified",
     "loan_disbursed",
@@ -162,6 +163,34 @@ def dividend_year_2025(make_member) -> dict:
     d.status = MemberStatus.EXITED
     d.save()
     return {"a": a, "b": b, "c": c, "d": d}
+
+
+def year_appropriated(
+    year: int, *, income: str, dividends: str, preparer, approvers, statutory_reserve: str | None = None
+):
+    """An approved appropriation of `year` (what dividend_prepare asks for): other income of `income` received on 30
+    June (Dr 1010 / Cr 4900), the year closed, its surplus appropriated — 20 % (or `statutory_reserve`) to the
+    statutory reserve, `dividends` set aside, the rest retained — and approved by the two `approvers`."""
+    from portal.finance.ledger.services import Line, ledger_post
+    from portal.finance.yearend.services import appropriation_prepare, appropriation_vote, year_close
+
+    amount = Decimal(income)
+    ledger_post(
+        memo=f"Other income {year}",
+        lines=[Line("1010", debit=amount), Line("4900", credit=amount)],
+        idempotency_key=f"test-income-{year}",
+        date=datetime.date(year, 6, 30),
+    )
+    close = year_close(financial_year=year, by=preparer)
+    reserve = (
+        Decimal(statutory_reserve) if statutory_reserve else (close.surplus * Decimal("0.2")).quantize(Decimal("0.01"))
+    )
+    record = appropriation_prepare(
+        financial_year=year, statutory_reserve=reserve, dividends=Decimal(dividends), by=preparer
+    )
+    for approver in approvers:
+        appropriation_vote(appropriation=record, user=approver)
+    return record
 
 
 def dividend_terms(**overrides) -> dict:

@@ -2,6 +2,11 @@
 as interest on deposits, an expense of this year, and a third as the dividend on share capital, paid from retained
 earnings; the rest stays in reserves).
 
+Year-end close first (issue 18): every past year with income or expenses is closed (in order) and its surplus
+appropriated — the statutory reserve's minimum (`statutory_reserve_rate`, 20 %), last year's dividends set aside,
+the rest retained — prepared by the treasurer and approved by the two committee members, who approve it before the
+AGM (the committee's recommendation); the declaration is held to the amount set aside.
+
 As in a real society, the members approve it at the AGM, which the by-laws hold within four months of the year's
 end: before the demo's AGM day the declaration waits for the committee's votes; from that day it is approved by the
 two committee members and posted. It is posted on the day it is approved (dividend_post dates it so), so an earlier
@@ -10,15 +15,24 @@ on deposits, and the year to date would show a deficit. Idempotent: a declaratio
 approved once the AGM day has come."""
 
 import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from portal.finance.ledger.models import AccountType, JournalLine
+from portal.finance.yearend.models import AppropriationPosting, SurplusAppropriation, YearClose
+from portal.finance.yearend.services import (
+    CLOSE_PREFIX,
+    appropriation_prepare,
+    appropriation_vote,
+    statutory_minimum,
+    year_close,
+)
 from portal.members.models import User
 from portal.society.money import sum_to_cents
+from portal.society.policy import sacco_settings
 
 from .compute import DEPOSITS, SHARE_CAPITAL, year_balances
 from .models import DividendDeclaration, DividendPosting
@@ -36,17 +50,74 @@ def agm_held(today: datetime.date) -> bool:
 
 
 def year_surplus(year: int) -> Decimal:
-    """Income less expenses posted in `year`, from the ledger."""
-    totals = JournalLine.objects.filter(
-        date__gte=datetime.date(year, 1, 1), date__lte=datetime.date(year, 12, 31)
-    ).aggregate(
-        income=Sum("credit", filter=Q(account__type=AccountType.INCOME)),
-        income_d=Sum("debit", filter=Q(account__type=AccountType.INCOME)),
-        expense=Sum("debit", filter=Q(account__type=AccountType.EXPENSE)),
-        expense_c=Sum("credit", filter=Q(account__type=AccountType.EXPENSE)),
+    """Income less expenses posted in `year`, from the ledger (the year's closing entry left out)."""
+    totals = (
+        JournalLine.objects.filter(date__gte=datetime.date(year, 1, 1), date__lte=datetime.date(year, 12, 31))
+        .exclude(entry__idempotency_key__startswith=CLOSE_PREFIX)
+        .aggregate(
+            income=Sum("credit", filter=Q(account__type=AccountType.INCOME)),
+            income_d=Sum("debit", filter=Q(account__type=AccountType.INCOME)),
+            expense=Sum("debit", filter=Q(account__type=AccountType.EXPENSE)),
+            expense_c=Sum("credit", filter=Q(account__type=AccountType.EXPENSE)),
+        )
     )
     income = sum_to_cents(totals["income"]) - sum_to_cents(totals["income_d"])
     return income - (sum_to_cents(totals["expense"]) - sum_to_cents(totals["expense_c"]))
+
+
+def _share_capital(year: int) -> Decimal:
+    return sum((b.get(SHARE_CAPITAL, (0, 0))[0] for b in year_balances(year=year).values()), Decimal("0"))
+
+
+def dividend_allowance(year: int) -> tuple[Decimal, Decimal]:
+    """(rate on share capital in %, the amount to set aside for it): affordable_rates' rate, lowered to what the
+    surplus left after the statutory reserve affords, and the dividends at that rate on the closing share capital
+    (rounded up to the cent: members' amounts are rounded down, so they never exceed it)."""
+    surplus = max(year_surplus(year), Decimal("0"))
+    rate = max(Decimal(sacco_settings().statutory_reserve_rate), Decimal("20"))
+    room = surplus - statutory_minimum(surplus, rate)
+    shares = _share_capital(year)
+    share_rate = affordable_rates(year)[0]
+    if shares <= 0 or room <= 0:
+        return Decimal("0"), Decimal("0.00")
+    if share_rate * shares / 100 > room:
+        share_rate = (room / shares * 400).to_integral_value(rounding=ROUND_DOWN) / 4
+    amount = (share_rate * shares / 100).quantize(Decimal("0.01"), rounding=ROUND_UP)
+    return share_rate, min(amount, room)
+
+
+def year_end_seed(*, year: int, treasurer, approvers) -> None:
+    """Close every past year up to `year` that has income or expenses, in order, and have each surplus appropriated
+    and approved (last year's with its dividends set aside). Idempotent: closed years and posted appropriations are
+    left alone; one waiting from an earlier run gets its votes."""
+    first = JournalLine.objects.filter(account__type__in=(AccountType.INCOME, AccountType.EXPENSE)).order_by("date")
+    first = first.only("date").first()
+    if first is None:
+        return
+    for y in range(first.date.year, year + 1):
+        if not YearClose.objects.filter(financial_year=y).exists():
+            try:
+                year_close(financial_year=y, by=treasurer)
+            except ValidationError:
+                continue  # a year without income or expenses
+        if AppropriationPosting.objects.filter(financial_year=y).exists():
+            continue
+        record = SurplusAppropriation.objects.filter(financial_year=y).order_by("-prepared_at").first()
+        if record is None or record.state != "In approval":
+            surplus = YearClose.objects.get(financial_year=y).surplus
+            rate = max(Decimal(sacco_settings().statutory_reserve_rate), Decimal("20"))
+            dividends = dividend_allowance(y)[1] if y == year else Decimal("0.00")
+            record = appropriation_prepare(
+                financial_year=y,
+                statutory_reserve=statutory_minimum(surplus, rate),
+                dividends=dividends if surplus > 0 else Decimal("0.00"),
+                by=treasurer,
+            )
+        for approver in approvers:
+            try:
+                appropriation_vote(appropriation=record, user=approver)
+            except (ValidationError, PermissionDenied):
+                continue  # voted in an earlier run, or no longer waiting
 
 
 def affordable_rates(year: int) -> tuple[Decimal, Decimal]:
@@ -74,9 +145,12 @@ def dividends_seed() -> None:
     year = today.year - 1
     if treasurer is None or None in approvers or DividendPosting.objects.filter(financial_year=year).exists():
         return
+    year_end_seed(year=year, treasurer=treasurer, approvers=approvers)
     declaration = DividendDeclaration.objects.filter(financial_year=year).order_by("-pk").first()
     if declaration is None:
-        share_rate, deposit_rate = affordable_rates(year)
+        share_rate, deposit_rate = dividend_allowance(year)[0], affordable_rates(year)[1]
+        if share_rate <= 0 and deposit_rate <= 0:
+            return  # nothing the surplus affords
         declaration = dividend_prepare(
             financial_year=year, share_capital_rate=share_rate, deposit_rate=deposit_rate, by=treasurer
         )

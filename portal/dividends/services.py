@@ -16,6 +16,7 @@ from portal.audit.services import POST, audit_log
 from portal.contributions.services import summaries_add
 from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import BulkPosting, ledger_post_bulk
+from portal.finance.yearend.selectors import approved_appropriation
 from portal.society.policy import sacco_settings
 from portal.workflows.services import workflow_act
 
@@ -72,9 +73,30 @@ def dividend_prepare(
         errors["pool"] = ["Give the pool to share."]
     if method == Method.RATES and declaration.share_capital_rate <= 0 and declaration.deposit_rate <= 0:
         errors["share_capital_rate"] = ["Give a rate on share capital, on deposits, or both."]
+    appropriation = None
+    if "financial_year" not in errors:
+        appropriation = approved_appropriation(financial_year=financial_year)
+        if appropriation is None:
+            errors["financial_year"] = [
+                f"The {financial_year} surplus has no approved appropriation yet: close the year and have its "
+                "appropriation approved first (Ledger → Year-end closes)."
+            ]
     if errors:
         raise ValidationError(errors)
     declaration.preview = dividend_compute(declaration=declaration).summary()
+    # Dividends on share capital are paid out of what the approved appropriation set aside for them; interest on
+    # deposits is an expense (5300), not an appropriation of the surplus, so it is not held to that amount.
+    dividend_total = Decimal(declaration.preview["dividend"])
+    if dividend_total > appropriation.dividends:
+        field = "pool" if method == Method.POOL else "share_capital_rate"
+        raise ValidationError(
+            {
+                field: [
+                    f"The dividends come to KES {dividend_total:,.2f}, more than the KES "
+                    f"{appropriation.dividends:,.2f} the approved {financial_year} appropriation set aside."
+                ]
+            }
+        )
     with transaction.atomic():
         # The year's row is locked, and checked again under the lock: two people preparing the same year at once
         # are served one after the other, and the second is told the year is taken.

@@ -16,3 +16,13 @@ class FinanceConfig(AppConfig):
 
         # Issue 18: receipts carry a signed reference that /verify/ checks against the journal.
         document_kind_register(code=RECEIPT_KIND, name="receipt", label=_("Payment receipt"), books=receipt_books)
+        from portal.workflows import outcomes
+
+        from .yearend.models import SurplusAppropriation
+        from .yearend.services import appropriation_post
+
+        # Approved: posted once. Rejected: nothing to undo (another appropriation of the year may be prepared).
+        outcomes.register(
+            SurplusAppropriation,
+            approved=lambda record, *, user, reason: appropriation_post(appropriation=record, approved_by=user),
+        )

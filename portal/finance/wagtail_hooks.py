@@ -43,6 +43,7 @@ from .ledger.accounts import account_update
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.selectors import trial_balance
 from .permissions import ReadOnlyPermissionPolicy
+from .yearend.admin import SurplusAppropriationViewSet, YearCloseViewSet  # registers its admin URLs too
 
 
 class AccountEditView(ServiceEditView):
@@ -412,6 +413,8 @@ class LedgerGroup(SnippetViewSetGroup):
         TransactionBatchViewSet,
         BatchItemViewSet,
         BankTransactionViewSet,
+        YearCloseViewSet,
+        SurplusAppropriationViewSet,
     )
     menu_icon = "doc-full-inverse"
     menu_label = "Ledger"

@@ -291,6 +291,20 @@ for _role, _perms in {
 }.items():
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
 
+# Year-end close (issue 18): the treasurer closes a year and prepares the appropriation of its surplus; the credit
+# committee and administrators approve it in the workflow "Surplus appropriation" ("change" only opens the review
+# page); auditors read. Appended to the roles above so this block merges on its own.
+YEAR_END_READ = ["finance.view_yearclose", "finance.view_surplusappropriation"]
+YEAR_END_CLOSE = ["finance.close_year", "finance.prepare_surplusappropriation"]
+YEAR_END_APPROVE = ["finance.change_surplusappropriation"]
+for _role, _perms in {
+    TREASURER: [*YEAR_END_READ, *YEAR_END_CLOSE],
+    CREDIT_COMMITTEE: [*YEAR_END_READ, *YEAR_END_APPROVE],
+    AUDITORS: YEAR_END_READ,
+    ADMINISTRATORS: [*YEAR_END_READ, *YEAR_END_CLOSE, *YEAR_END_APPROVE],
+}.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
+
 # Who reads the audit trail (besides superusers); registered with portal.audit.readers in MembersConfig.ready().
 AUDIT_TRAIL_READERS = [AUDITORS, ADMINISTRATORS]
 

@@ -102,7 +102,8 @@ def financial_statements_sections(start, end, today) -> list[Section]:
     for heading, key in (("Assets", "assets"), ("Liabilities", "liabilities"), ("Equity", "equity")):
         balance.rows += [[heading, r["code"], r["name"], _d(r["amount"])] for r in bs[key]]
         balance.rows.append([f"Total {key}", "", "", _d(bs[f"total_{key}"])])
-    balance.rows.append(["Surplus not yet appropriated", "", "", _d(bs["surplus"])])
+    if bs.get("surplus_open", True):  # packs frozen before issue 18 have no flag: they always showed it
+        balance.rows.append(["Surplus not yet closed", "", "", _d(bs["surplus"])])
     balance.totals = ["Total liabilities and equity", "", "", _d(bs["total_liabilities_and_equity"])]
     cash = Section(
         "Cash flow", ["Section", "Account", "Name", "Amount"], [["Opening cash", "", "", _d(cf["opening_cash"])]]

@@ -40,7 +40,8 @@ def statement_rows(data: dict):
         for row in bs[key]:
             yield ("Balance sheet", section, row["code"], row["name"], row["amount"], "")
         yield ("Balance sheet", f"Total {key}", "", "", bs[f"total_{key}"], "")
-    yield ("Balance sheet", "Surplus not yet appropriated", "", "", bs["surplus"], "")
+    if bs.get("surplus_open", True):  # packs frozen before issue 18 have no flag: they always showed it
+        yield ("Balance sheet", "Surplus not yet closed", "", "", bs["surplus"], "")
     yield ("Balance sheet", "Total liabilities and equity", "", "", bs["total_liabilities_and_equity"], "")
     cf = data["cash_flow"]
     yield ("Cash flow", "Opening cash", "", "", cf["opening_cash"], "")

@@ -11,6 +11,14 @@ Cash is the asset accounts below 1100 (cash on hand, banks, M-Pesa). Cash-flow c
 financing — share capital, reserves and retained earnings (3xxx) and dividends payable (2100); investing — assets
 from 1200 up (fixed assets, investments); operating — everything else (income, expenses, member loans 11xx,
 deposits and other member liabilities), as domain.md says for a SACCO.
+
+Year-end close (issue 18, docs/reports.md): the closing entry (key `year-close:<year>`) and the appropriation
+(`year-appropriation:<year>`) are bookkeeping, not the year's performance: the income statement leaves them out
+(found through the year-end records, one small query sums their lines in the period), so the income statement of
+a closed year still shows its income, expenses and surplus. The balance sheet and the trial balance include them:
+after the close the income and expense accounts hold nothing for the closed year, the surplus sits in 3300 and
+then in the reserves, and the "surplus not yet closed" line appears only while the end date's year is open (or an
+older year was left open).
 """
 
 import datetime
@@ -18,7 +26,9 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from portal.finance.ledger.models import DEBIT_NORMAL, Account, AccountType, JournalLine
+from portal.finance.ledger.models import DEBIT_NORMAL, Account, AccountType, JournalEntry, JournalLine
+from portal.finance.yearend.models import AppropriationPosting, YearClose
+from portal.finance.yearend.services import APPROPRIATION_PREFIX, CLOSE_PREFIX
 from portal.society.money import sum_to_cents
 
 ZERO = Decimal("0.00")
@@ -77,12 +87,35 @@ def financial_statements(*, start: datetime.date, end: datetime.date) -> dict:
         .annotate(d=Sum("debit"), c=Sum("credit"))
     )
     flows = {row["account_id"]: sum_to_cents(row["c"]) - sum_to_cents(row["d"]) for row in counter}
+    # The year-end entries, by their keys — found through the year-end records (a handful of rows, one per year),
+    # so the journal is not scanned for a key prefix.
+    year_end_ids = [
+        entry_id
+        for entry_id, key in JournalEntry.objects.filter(
+            Q(pk__in=YearClose.objects.values("entry_id"))
+            | Q(pk__in=AppropriationPosting.objects.exclude(entry=None).values("entry_id"))
+        ).values_list("pk", "idempotency_key")
+        if key.startswith((CLOSE_PREFIX, APPROPRIATION_PREFIX))
+    ]
+    year_end = (
+        JournalLine.objects.filter(date__gte=start, date__lte=end, entry_id__in=year_end_ids)
+        .values("account_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        if year_end_ids
+        else []
+    )
+    trading = dict(during)  # the period's movements without the year-end close and appropriation
+    for row in year_end:
+        trading[row["account_id"]] = trading.get(row["account_id"], ZERO) - (
+            sum_to_cents(row["d"]) - sum_to_cents(row["c"])
+        )
+    end_year_open = not YearClose.objects.filter(financial_year=end.year).exists()
     return {
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "trial_balance": _trial_balance(accounts, before, during),
-        "income_statement": _income_statement(accounts, during),
-        "balance_sheet": _balance_sheet(accounts, before, during),
+        "income_statement": _income_statement(accounts, trading),
+        "balance_sheet": _balance_sheet(accounts, before, during, end_year_open=end_year_open),
         "cash_flow": _cash_flow(accounts, before, during, flows, cash_ids),
     }
 
@@ -131,14 +164,14 @@ def _income_statement(accounts, during) -> dict:
     }
 
 
-def _balance_sheet(accounts, before, during) -> dict:
+def _balance_sheet(accounts, before, during, *, end_year_open: bool = True) -> dict:
     closing = {pk: before.get(pk, ZERO) + during.get(pk, ZERO) for pk in set(before) | set(during)}
     assets, total_assets = _section(accounts, closing, {AccountType.ASSET})
     liabilities, total_liabilities = _section(accounts, closing, {AccountType.LIABILITY})
     equity, total_equity = _section(accounts, closing, {AccountType.EQUITY})
     _, income = _section(accounts, closing, {AccountType.INCOME})
     _, expenses = _section(accounts, closing, {AccountType.EXPENSE})
-    surplus = income - expenses  # income less expenses not yet closed to retained earnings
+    surplus = income - expenses  # income less expenses not yet closed to 3300 by a year-end close
     return {
         "assets": assets,
         "liabilities": liabilities,
@@ -147,6 +180,8 @@ def _balance_sheet(accounts, before, during) -> dict:
         "total_liabilities": _money(total_liabilities),
         "total_equity": _money(total_equity),
         "surplus": _money(surplus),
+        # The "surplus not yet closed" line: shown for an open year (or when an earlier year was left open).
+        "surplus_open": end_year_open or surplus != 0,
         "total_liabilities_and_equity": _money(total_liabilities + total_equity + surplus),
         "balances": total_assets == total_liabilities + total_equity + surplus,
     }

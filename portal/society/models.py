@@ -88,6 +88,14 @@ class SaccoSettings(BaseGenericSetting):
         default=Decimal("5.0000"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    statutory_reserve_rate = models.DecimalField(
+        "statutory reserve (% of the year's surplus, at least 20)",
+        **RATE,
+        default=Decimal("20.0000"),
+        validators=[MinValueValidator(Decimal("20")), MaxValueValidator(Decimal("100"))],
+        help_text="The share of each year's surplus the appropriation must put to the statutory reserve "
+        "(the Co-operative Societies Act: at least 20 %; the by-laws may ask for more).",
+    )
     provision_performing = models.DecimalField(
         "provision: performing (%)",
         **RATE,
@@ -160,7 +168,7 @@ class SaccoSettings(BaseGenericSetting):
                 FieldRowPanel([FieldPanel("loan_multiple"), FieldPanel("minimum_membership_months")]),
                 FieldRowPanel([FieldPanel("max_active_guarantees"), FieldPanel("penalty_rate_monthly")]),
                 FieldRowPanel([FieldPanel("guarantor_recovery_days"), FieldPanel("guarantees_shrink")]),
-                FieldPanel("withholding_tax_rate"),
+                FieldRowPanel([FieldPanel("withholding_tax_rate"), FieldPanel("statutory_reserve_rate")]),
                 FieldRowPanel([FieldPanel("exit_notice_days"), FieldPanel("share_capital_on_exit")]),
                 FieldRowPanel([FieldPanel("provision_performing"), FieldPanel("provision_watch")]),
                 FieldRowPanel(

@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.factories import dividend_year_2025, loan_products, member_with_savings
+from portal.members import roles
+from tests.factories import dividend_year_2025, loan_products, member_with_savings, year_appropriated
 
 
 @pytest.fixture
@@ -39,9 +40,20 @@ def people(make_member):
 
 
 @pytest.fixture
-def year_2025(make_member):
-    """Four members' 2025 share capital and deposits for dividend tests (see factories.dividend_year_2025)."""
-    return dividend_year_2025(make_member)
+def year_2025(make_member, make_user):
+    """Four members' 2025 share capital and deposits for dividend tests (see factories.dividend_year_2025), and 2024
+    and 2025 closed with approved appropriations (dividends are declared out of them, issue 18): KES 50,000.00 of
+    other income each year; KES 10,000.00 to the statutory reserve, 20,000.00 set aside for dividends and
+    20,000.00 retained (3200 is credited 40,000.00 a year)."""
+    books = dividend_year_2025(make_member)
+    preparer = make_user("year-end@sacco.example", role=roles.TREASURER, first_name="Yusuf", last_name="Closer")
+    approvers = [
+        make_user(f"board-{n}@sacco.example", role=roles.CREDIT_COMMITTEE, first_name=name, last_name="Board")
+        for n, name in ((1, "Halima"), (2, "Otieno"))
+    ]
+    for year in (2024, 2025):
+        year_appropriated(year, income="50000", dividends="20000", preparer=preparer, approvers=approvers)
+    return books
 
 
 @pytest.fixture

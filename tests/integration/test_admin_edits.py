@@ -46,6 +46,7 @@ PLAIN_EDITS_ALLOWED = {
     "reports.FinancialStatement": "workflow review page",
     "reports.SasraReturn": "workflow review page",
     "dividends.DividendDeclaration": "workflow review page",
+    "finance.SurplusAppropriation": "workflow review page",
     "loans.LoanRestructure": "workflow review page",
     "loans.LoanWriteOff": "workflow review page",
     # The edit view only redirects with a message: an invitation is revoked and sent again, never edited.

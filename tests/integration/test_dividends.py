@@ -94,7 +94,8 @@ def test_two_approvers_post_it_once_and_members_see_how(client, year_2025, staff
 
     posting = DividendPosting.objects.get()
     assert (posting.members, posting.gross, posting.tax, posting.net) == (3, D("4146.66"), D("207.33"), D("3939.33"))
-    assert account_balance(code="3200") == D("-1700.00")  # retained earnings debited
+    # Retained earnings: credited 40,000.00 by each of the 2024 and 2025 appropriations, debited the 1,700.00 dividend
+    assert account_balance(code="3200") == D("80000.00") - D("1700.00")
     assert account_balance(code="5300") == D("2446.66") and account_balance(code="2200") == D("207.33")
     assert account_balance(code="2100") == account_balance(code="2110") == D("0.00")  # paid on to deposits
     a = year_2025["a"]
