@@ -13,3 +13,9 @@ class PeriodForm(forms.Form):
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
             self.add_error("end", _("The period ends before it starts."))
         return cleaned
+
+
+class AgmPackForm(forms.Form):
+    """The financial year of an AGM pack."""
+
+    year = forms.IntegerField(label="Financial year", min_value=2000, max_value=2100)
