@@ -220,7 +220,16 @@ def agm_pack_pdf(*, year: int) -> bytes:
         bottomMargin=margin,
         title=f"AGM pack {parts.year}",
     )
-    document.build(story)
+    footer = f"{society} · AGM pack {parts.year}"
+
+    def number_the_page(canvas, doc):
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.drawString(margin, margin / 2, footer)
+        canvas.drawRightString(A4[0] - margin, margin / 2, f"Page {doc.page}")
+        canvas.restoreState()
+
+    document.build(story, onFirstPage=number_the_page, onLaterPages=number_the_page)
     return output.getvalue()
 
 
