@@ -6,6 +6,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from . import (
     admin_views,
+    agm_pack_views,
     audit_views,
     auth_views,
     banking_views,
@@ -234,6 +235,7 @@ urlpatterns = [
         sasra_views.SasraReturnApproveView.as_view(),
         name="sasra-return-approve",
     ),
+    path("reports/agm-pack/", agm_pack_views.AgmPackView.as_view(), name="agm-pack"),
     path("reports/member-statements/", reports_views.MemberStatementView.as_view(), name="member-statements"),
     path("reports/backups/create-backup/", reports_views.BackupCreateView.as_view(), name="create-backup"),
     path(

@@ -27,3 +27,9 @@ class MonthEndForm(forms.Form):
         if not is_month_end(day):
             raise forms.ValidationError(_("Pick a month end (the last day of a month)."))
         return day
+
+
+class AgmPackForm(forms.Form):
+    """The financial year of an AGM pack."""
+
+    year = forms.IntegerField(label="Financial year", min_value=2000, max_value=2100)

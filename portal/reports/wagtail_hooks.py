@@ -20,6 +20,7 @@ from portal.workflows.views import (
 )
 
 from . import admin_views
+from .agm_pack_admin import agm_pack_view
 from .dashboard import SaccoPanel, WorkSummaryItem, work_items
 from .models import FinancialStatement, SasraReturn
 from .saved_report_admin import ReportViewSet, SavedReportViewSet, report_download_view, saved_report_run_view
@@ -157,6 +158,7 @@ class ReportsGroup(SnippetViewSetGroup):
         items.append(
             LedgerReportItem("SASRA returns", reverse_lazy("reports_sasra_returns"), icon_name="table", order=11)
         )
+        items.append(LedgerReportItem("AGM pack", reverse_lazy("reports_agm_pack"), icon_name="doc-full", order=30))
         items.append(AuditTrailItem("Audit trail", reverse_lazy("audit_trail"), icon_name="history", order=800))
         items.append(BackupsItem("Backups", reverse_lazy("reports_backups"), icon_name="download", order=900))
         return items
@@ -178,6 +180,7 @@ def reports_admin_urls():
             name="reports_sasra_return_download",
         ),
         path("reports/backups/", admin_views.backups_view, name="reports_backups"),
+        path("reports/agm-pack/", agm_pack_view, name="reports_agm_pack"),
         path("reports/saved/<uuid:pk>/run/", saved_report_run_view, name="reports_saved_run"),
         path("reports/runs/<uuid:pk>/download/", report_download_view, name="reports_run_download"),
         path("reports/backups/<uuid:pk>/download/", admin_views.backup_download_view, name="reports_backup_download"),
