@@ -18,9 +18,11 @@ from xml.sax.saxutils import escape
 from django.core.exceptions import ValidationError
 
 from portal.dividends.models import DividendDeclaration, Method, Payout
+from portal.finance.yearend.models import SurplusAppropriation
+from portal.finance.yearend.selectors import approved_appropriation
 from portal.society.policy import sacco_settings
 
-from .models import FinancialStatement
+from .models import FinancialStatement, SasraReturn
 
 
 class AgmPackNotReady(ValidationError):
@@ -52,7 +54,9 @@ class PackSection:
 class AgmPackParts:
     year: int
     statements: FinancialStatement
+    appropriation: SurplusAppropriation
     dividends: DividendDeclaration | None
+    returns: SasraReturn
     sections: list[PackSection]
 
 
@@ -79,6 +83,11 @@ def approved_dividends(*, year: int) -> DividendDeclaration | None:
     declarations = DividendDeclaration.objects.filter(financial_year=year)
     posted = declarations.filter(posting__isnull=False).first()
     return posted or declarations.filter(live=True).order_by("-prepared_at").first()
+
+
+def approved_returns(*, year: int) -> SasraReturn | None:
+    """The latest approved SASRA returns at the year's last day."""
+    return SasraReturn.objects.filter(live=True, as_of=year_bounds(year)[1]).order_by("-prepared_at").first()
 
 
 def _statement_sections(statement: FinancialStatement) -> list[PackSection]:
@@ -158,17 +167,131 @@ def _dividend_section(declaration: DividendDeclaration | None, year: int) -> Pac
     return PackSection("Dividend resolution", intro, [PackTable("", ["", "KES"], rows, {1}, {len(rows) - 1})])
 
 
+def _appropriation_section(appropriation: SurplusAppropriation) -> PackSection:
+    year, surplus = appropriation.financial_year, appropriation.surplus
+    if surplus <= 0:
+        intro = [
+            f"The year {year} closed with a deficit of KES {-surplus:,.2f}, charged to retained earnings; "
+            "nothing is appropriated to reserves or dividends."
+        ]
+        return PackSection("Appropriation of the surplus", intro, [])
+    rows = [
+        [
+            f"Statutory reserve (at least {appropriation.statutory_reserve_rate.normalize():f} % of the surplus)",
+            _amount(appropriation.statutory_reserve),
+        ],
+        *[
+            [f"{r.get('name') or 'Other reserve'} ({r['account']})", _amount(r["amount"])]
+            for r in appropriation.other_reserves or []
+        ],
+        ["Set aside for dividends on share capital", _amount(appropriation.dividends)],
+        ["Retained earnings (the remainder)", _amount(appropriation.retained_earnings)],
+        ["Surplus for the year", _amount(surplus)],
+    ]
+    intro = [f"The surplus of {year} (after interest on deposits, an expense of the year) is appropriated as follows."]
+    return PackSection("Appropriation of the surplus", intro, [PackTable("", ["", "KES"], rows, {1}, {len(rows) - 1})])
+
+
+def _percent(text) -> str:
+    return "—" if text is None else f"{Decimal(text):.2f} %"
+
+
+def _returns_section(record: SasraReturn) -> PackSection:
+    """The returns as SASRA reads them, without names: insider lending is given in total (the pack goes to every
+    member; the named list stays with the regulator and the board)."""
+    data = record.data
+    capital, liquidity = data["capital_adequacy"], data["liquidity"]
+    ratio_rows = [
+        [r["label"], _percent(r["percent"]), _percent(r["minimum"]), "Yes" if r["meets"] else "No"]
+        for r in capital["ratios"] + liquidity["ratios"]
+    ]
+    figure_rows = [[f["label"], _amount(f["amount"])] for f in capital["figures"] + liquidity["figures"]]
+    risk = data["risk_classification"]
+    risk_rows = [
+        [
+            c["label"],
+            str(c["loans"]),
+            _amount(c["outstanding"]),
+            f"{Decimal(c['rate']):.2f} %",
+            _amount(c["provision_required"]),
+        ]
+        for c in risk["classes"]
+    ]
+    risk_rows.append(
+        ["Total", str(risk["total_loans"]), _amount(risk["total_outstanding"]), "", _amount(risk["provision_required"])]
+    )
+    deposits = data["deposit_return"]
+    deposit_rows = [[b["band"], str(b["depositors"]), _amount(b["amount"])] for b in deposits["bands"]]
+    deposit_rows.append(["Total", str(deposits["total_depositors"]), _amount(deposits["total_amount"])])
+    insider = data["insider_lending"]
+    insider_rows = [
+        ["Insiders with loans or guarantees", str(len(insider["insiders"]))],
+        ["Loans to insiders outstanding (KES)", _amount(insider["total_outstanding"])],
+        ["Guarantees given by insiders (KES)", _amount(insider["total_guaranteed"])],
+        ["Share of all loans", _percent(insider["share_of_loans"])],
+        ["Share of core capital", _percent(insider["share_of_core_capital"])],
+    ]
+    intro = [
+        f"At {data['as_of']}, as approved ({record.title}).",
+        "Every figure ties to the trial balance."
+        if data.get("ties")
+        else "Some figures do not tie to the trial balance.",
+    ]
+    return PackSection(
+        "SASRA returns",
+        intro,
+        [
+            PackTable("Capital adequacy and liquidity", ["Ratio", "Actual", "Minimum", "Meets"], ratio_rows, {1, 2}),
+            PackTable("The figures behind the ratios", ["", "KES"], figure_rows, {1}),
+            PackTable(
+                "Risk classification of loans",
+                ["Class", "Loans", "Outstanding", "Provision rate", "Provision required"],
+                risk_rows,
+                {1, 2, 3, 4},
+                {len(risk_rows) - 1},
+                note=f"Provisions held: KES {_amount(risk['provision_held'])}.",
+            ),
+            PackTable(
+                "Deposits by size (KES)",
+                ["Band", "Depositors", "Amount"],
+                deposit_rows,
+                {1, 2},
+                {len(deposit_rows) - 1},
+            ),
+            PackTable("Insider lending (board, committee and staff)", ["", ""], insider_rows, {1}),
+        ],
+    )
+
+
 def agm_pack_parts(*, year: int) -> AgmPackParts:
     """Every part of the year's pack, as approved; `AgmPackNotReady` names whatever is missing."""
     missing = []
     statements = approved_statements(year=year)
     if statements is None:
         missing.append(f"the financial statements for {year} (1 January to 31 December) are not approved")
+    appropriation = approved_appropriation(financial_year=year)
+    if appropriation is None:
+        missing.append(f"the appropriation of the {year} surplus is not approved")
+    returns = approved_returns(year=year)
+    if returns is None:
+        missing.append(f"the SASRA returns at 31 December {year} are not approved")
     if missing:
         raise AgmPackNotReady({"year": [f"The AGM pack for {year} is not ready: " + "; ".join(missing) + "."]})
     dividends = approved_dividends(year=year)
-    sections = [*_statement_sections(statements), _dividend_section(dividends, year)]
-    return AgmPackParts(year=year, statements=statements, dividends=dividends, sections=sections)
+    sections = [
+        *_statement_sections(statements),
+        _appropriation_section(appropriation),
+        _dividend_section(dividends, year),
+        _returns_section(returns),
+    ]
+    return AgmPackParts(
+        year=year,
+        statements=statements,
+        appropriation=appropriation,
+        dividends=dividends,
+        returns=returns,
+        sections=sections,
+    )
 
 
 def agm_pack_pdf(*, year: int) -> bytes:

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("finance", "0017_year_end_close"),
         ("workflows", "0004_loan_approval_workflow"),
-        ("members", "0029_roles_year_end"),
+        ("members", "0030_roles_year_end"),
         ("wagtailcore", "__latest__"),
     ]
 

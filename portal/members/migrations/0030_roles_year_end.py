@@ -6,6 +6,6 @@ from portal.members.migrations._helpers import sync_roles
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0028_roles_guarantor_recovery"), ("finance", "0017_year_end_close")]
+    dependencies = [("members", "0029_roles_sasra_returns"), ("finance", "0017_year_end_close")]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
