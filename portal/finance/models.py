@@ -10,3 +10,4 @@ from .cashbook.models import (  # noqa: F401
     TransactionBatch,
 )
 from .ledger.models import Account, AccountType, JournalEntry, JournalLine  # noqa: F401
+from .periods.models import AccountingPeriod, PeriodState  # noqa: F401
