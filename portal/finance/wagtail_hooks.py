@@ -254,6 +254,9 @@ class _CashbookCreateView(CreateView):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+            # As portal.society.admin_edit: Wagtail's form_invalid reads these (unset after a valid form: a 500).
+            self.produced_error_code = "invalid"
+            self.produced_error_message = " ".join(exc.messages)
             return self.form_invalid(form)
 
 
