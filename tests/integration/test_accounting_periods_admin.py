@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
+from portal.contributions.admin_views import CheckoffUploadForm
+from portal.contributions.services import MONTHLY, PaymentItem, payments_validate
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.cashbook.models import ExpenseCategory, SaccoExpense
 from portal.finance.ledger.services import Line, ledger_post
@@ -112,3 +114,18 @@ def test_an_api_expense_dated_in_a_closed_month_is_a_400_naming_the_date(treasur
     assert "2026-03-20" in response.json()["date"][0] and "open month" in response.json()["date"][0]
     assert not SaccoExpense.objects.exists()
     assert api.post("/api/transactions/expenses/", body, format="json").status_code == 201
+
+
+def test_check_off_and_counter_payments_name_the_date_field(march_closed, member):
+    form = CheckoffUploadForm(data={"period": "2026-03", "received_on": "2026-03-28"})
+    assert not form.is_valid() and "March 2026 is closed" in form.errors["received_on"][0]
+    checked = payments_validate(
+        kind=MONTHLY,
+        items=[
+            PaymentItem(member=member, amount="1000", period="2026-03", date=datetime.date(2026, 3, 28), row=1),
+            PaymentItem(member=member, amount="1000", period="2026-04", date=datetime.date(2026, 5, 4), row=2),
+        ],
+    )
+    first, second = (c.errors for c in checked)
+    assert [(e.row, e.field) for e in first] == [(1, "date")] and "2026-03-28" in first[0].message
+    assert second == []
