@@ -9,6 +9,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Max
 
 from portal.finance.ledger.errors import LedgerError
@@ -50,7 +51,9 @@ class PeriodClosed(LedgerError, ValidationError):
 
 def books_closed_through() -> datetime.date | None:
     """The last day of the latest closed month, or None while no month is closed."""
-    latest = AccountingPeriod.objects.filter(state__in=CLOSED_STATES).aggregate(latest=Max("month"))["latest"]
+    # From the primary, like every read a posting makes to decide its writes (a replica may lag behind a close).
+    periods = AccountingPeriod.objects.using(DEFAULT_DB_ALIAS)
+    latest = periods.filter(state__in=CLOSED_STATES).aggregate(latest=Max("month"))["latest"]
     return None if latest is None else month_after(latest) - datetime.timedelta(days=1)
 
 
