@@ -99,7 +99,7 @@ def test_an_expense_dated_in_a_closed_month_is_a_form_error_on_the_date(client, 
     response = client.post("/admin/snippets/finance/saccoexpense/add/", data)
     assert response.status_code == 200 and not SaccoExpense.objects.exists()
     errors = response.context["form"].errors
-    assert "2026-03-31" in errors["date"][0] and "March 2026 is closed" in errors["date"][0]
+    assert "2026-03-31" in errors["date"][0] and "March 2026, a closed month" in errors["date"][0]
     data["date"] = "2026-05-02"
     assert client.post("/admin/snippets/finance/saccoexpense/add/", data).status_code == 302
     assert SaccoExpense.objects.get().entry.date == datetime.date(2026, 5, 2)
@@ -118,7 +118,7 @@ def test_an_api_expense_dated_in_a_closed_month_is_a_400_naming_the_date(treasur
 
 def test_check_off_and_counter_payments_name_the_date_field(march_closed, member):
     form = CheckoffUploadForm(data={"period": "2026-03", "received_on": "2026-03-28"})
-    assert not form.is_valid() and "March 2026 is closed" in form.errors["received_on"][0]
+    assert not form.is_valid() and "March 2026, a closed month" in form.errors["received_on"][0]
     checked = payments_validate(
         kind=MONTHLY,
         items=[

@@ -33,7 +33,7 @@ class PeriodClosed(LedgerError, ValidationError):
         through = closed_through.strftime("%B %Y")
         first_open = closed_through + datetime.timedelta(days=1)
         where = (
-            f"{month} is closed" if month == through else f"{month} is closed (the books are closed through {through})"
+            f"{month}, a closed month" if month == through else f"{month}, and the books are closed through {through}"
         )
         self.text = (
             f"The date {date.isoformat()} falls in {where}: nothing was posted. Post the correction in the open "
@@ -44,9 +44,16 @@ class PeriodClosed(LedgerError, ValidationError):
     def __str__(self):
         return self.text
 
+    def __reduce__(self):  # keyword-only __init__: pickle (a background job's result) and copy rebuild it so
+        return _period_closed, (self.date, self.closed_through, self.field)
+
     def for_field(self, field: str) -> "PeriodClosed":
         """The same refusal on the caller's own date field (e.g. "paid_on")."""
         return PeriodClosed(date=self.date, closed_through=self.closed_through, field=field)
+
+
+def _period_closed(date, closed_through, field):
+    return PeriodClosed(date=date, closed_through=closed_through, field=field)
 
 
 def books_closed_through() -> datetime.date | None:
