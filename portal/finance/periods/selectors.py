@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from portal.finance.ledger.models import JournalEntry
@@ -26,15 +25,3 @@ def period_rows(*, months_back: int = 24) -> list[AccountingPeriod]:
         month = month_after(month)
     months = months[-months_back:]
     return [stored.get(m) or AccountingPeriod(month=m, state=PeriodState.OPEN) for m in reversed(months)]
-
-
-def months_with_entries(*, months: list[datetime.date]) -> set[datetime.date]:
-    if not months:
-        return set()
-    rows = (
-        JournalEntry.objects.filter(date__gte=min(months), date__lt=month_after(max(months)))
-        .annotate(m=TruncMonth("date"))
-        .values_list("m", flat=True)
-        .distinct()
-    )
-    return {month_start(m) if isinstance(m, datetime.date) else m for m in rows}
