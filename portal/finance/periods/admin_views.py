@@ -8,10 +8,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from .guard import books_closed_through
-from .models import PeriodState
+from .models import PeriodState, month_after
 from .selectors import period_rows
 from .services import (
     PeriodError,
@@ -64,12 +65,19 @@ def periods_view(request):
             else:
                 messages.success(request, done.format(p=period))
         return redirect(LISTING)
+    periods = period_rows()
+    closed_through = books_closed_through()
+    today = timezone.localdate()
+    latest_closed = next((p.month for p in periods if p.is_closed), None)
+    for p in periods:  # which buttons to offer (the services check again)
+        p.closable = month_after(p.month) <= today and (closed_through is None or p.month > closed_through)
+        p.reopenable = p.month == latest_closed
     return TemplateResponse(
         request,
         "finance/admin/periods.html",
         {
-            "periods": period_rows(),
-            "closed_through": books_closed_through(),
+            "periods": periods,
+            "closed_through": closed_through,
             "can_act": can_act,
             "States": PeriodState,
         },
