@@ -35,7 +35,9 @@ from portal.finance.periods.services import (
     period_reopen_request,
     period_request_reject,
 )
+from portal.loans.jobs import loans_daily
 from portal.members import roles
+from tests.factories import loan_disbursed
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -218,3 +220,18 @@ def test_a_skipped_empty_month_is_inside_the_closed_books(clock_at, people):
     with pytest.raises(PeriodClosed) as refused:
         _post("m1", datetime.date(2026, 3, 3))
     assert "closed through April 2026" in str(refused.value) and "2026-05-01" in str(refused.value)
+
+
+def test_interest_due_in_a_closed_month_is_recognised_in_the_open_month(borrower, products, staff_user):
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)  # 15 Jan 2026
+    AccountingPeriod.objects.create(month=datetime.date(2026, 2, 1), state=PeriodState.CLOSED)  # setup, not a close
+    assert loans_daily(today=datetime.date(2026, 3, 20)).interest_posted == 2  # 15 Feb (closed) and 15 Mar
+    first, second = loan.instalments.order_by("number")[:2]
+    dates = dict(
+        JournalEntry.objects.filter(idempotency_key__startswith="interest:").values_list("idempotency_key", "date")
+    )
+    assert dates == {
+        f"interest:{loan.pk}:1": datetime.date(2026, 3, 1),
+        f"interest:{loan.pk}:2": datetime.date(2026, 3, 15),
+    }
+    assert account_balance(code="1110") == first.interest + second.interest
