@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
+from portal.finance.periods.guard import PeriodClosed, period_guard
 from portal.members.models import Member
 from portal.society.file_reader import FileRejected, limits_help_text, upload_read
 from portal.society.money import format_money, to_cents
@@ -111,6 +112,10 @@ class CheckoffUploadForm(forms.Form):
         day = self.cleaned_data["received_on"]
         if day > timezone.localdate():
             raise ValidationError("The date received cannot be in the future.")
+        try:
+            period_guard(dates=[day])
+        except PeriodClosed as exc:
+            raise ValidationError(str(exc)) from None
         return day
 
 

@@ -26,6 +26,7 @@ from portal.audit.services import POST, audit_log
 from portal.finance.banking.models import BankAccount
 from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import BulkPosting, ledger_post_bulk
+from portal.finance.periods.guard import PeriodClosed, period_guard
 from portal.members.models import Member, MemberStatus
 from portal.society.file_reader import FileRejected, cell_text, read_table
 from portal.society.money import InvalidAmount, format_money, parse_amount, to_cents
@@ -372,6 +373,10 @@ def checkoff_post(
     received_on = received_on or timezone.localdate()
     if received_on > timezone.localdate():
         raise ValidationError({"received_on": ["The date received cannot be in the future."]})
+    try:
+        period_guard(dates=[received_on])
+    except PeriodClosed as exc:
+        raise exc.for_field("received_on") from None
     if not bank_account.active:
         raise ValidationError({"bank_account": [f"{bank_account.name} is not active."]})
     reason = below_minimum_reason.strip()[:255]

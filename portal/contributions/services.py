@@ -21,6 +21,7 @@ from portal.finance.banking.services import bank_account_primary
 from portal.finance.bulk_insert import instance_row, rows_insert
 from portal.finance.ledger.models import Account, JournalEntry, JournalLine
 from portal.finance.ledger.services import IdempotencyConflict, Line, Posting, ledger_post_many, ledger_reverse
+from portal.finance.periods.guard import PeriodClosed, books_closed_through
 from portal.members.models import Member, MemberStatus
 from portal.society.money import InvalidAmount, format_money, parse_amount, to_cents
 from portal.society.money_fields import MoneyField
@@ -111,6 +112,7 @@ def payments_validate(*, kind: str, items: list[PaymentItem], today: datetime.da
     latest_period = add_months(period_of(today), 12)
     checked: list[_Checked] = []
     seen_references: dict[str, int] = {}
+    closed_through = books_closed_through()  # a date in a closed month is a row error, not a refusal at posting
     for item in items:
         errors: list[RowError] = []
         row = item.row
@@ -129,6 +131,8 @@ def payments_validate(*, kind: str, items: list[PaymentItem], today: datetime.da
         day = item.date or today
         if day > today:
             errors.append(RowError(row, "date", f"{day.isoformat()} is in the future."))
+        elif closed_through is not None and day <= closed_through:
+            errors.append(RowError(row, "date", PeriodClosed(date=day, closed_through=closed_through).text))
         period = None
         if kind == MONTHLY:
             try:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from .bulk_insert import rows_insert
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.services import LedgerError, lines_content_hash
+from .periods.guard import period_guard
 
 ZERO = Decimal("0.00")
 
@@ -83,6 +84,7 @@ class JournalRows:
     def flush(self) -> int:
         """Write what is waiting; returns how many entries were written."""
         count = len(self.entries)
+        period_guard(dates=[row[1] for row in self.entries])  # not into a closed month (issue 18)
         connection = connections[DEFAULT_DB_ALIAS]
         with transaction.atomic():
             if connection.vendor == "postgresql":

@@ -10,4 +10,5 @@ from .cashbook.models import (  # noqa: F401
     TransactionBatch,
 )
 from .ledger.models import Account, AccountType, JournalEntry, JournalLine  # noqa: F401
+from .periods.models import AccountingPeriod, PeriodState  # noqa: F401
 from .yearend.models import AppropriationPosting, SurplusAppropriation, YearClose  # noqa: F401

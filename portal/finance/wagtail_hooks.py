@@ -42,6 +42,7 @@ from .cashbook.services import (
 from .ledger.accounts import account_update
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.selectors import trial_balance
+from .periods import admin_views as periods_admin_views
 from .permissions import ReadOnlyPermissionPolicy
 from .yearend.admin import SurplusAppropriationViewSet, YearCloseViewSet  # registers its admin URLs too
 
@@ -254,6 +255,9 @@ class _CashbookCreateView(CreateView):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+            # As portal.society.admin_edit: Wagtail's form_invalid reads these (unset after a valid form: a 500).
+            self.produced_error_code = "invalid"
+            self.produced_error_message = " ".join(exc.messages)
             return self.form_invalid(form)
 
 
@@ -433,6 +437,7 @@ class LedgerGroup(SnippetViewSetGroup):
             *super().get_submenu_items(),
             item("Import bank statement", "finance_statement_import", "finance.add_bankstatement", "upload", 950),
             item("Unreconciled items", "finance_unreconciled", "finance.view_banktransaction", "warning", 960),
+            item("Periods", "finance_periods", "finance.view_accountingperiod", "date", 970),
         ]
 
 
@@ -495,6 +500,7 @@ def finance_admin_urls():
         ),
         path("ledger/receipts/<str:kind>/<uuid:pk>/", receipt_view, name="finance_receipt"),
         path("ledger/batches/<uuid:pk>/process/", batch_process_view, name="finance_batch_process"),
+        path("ledger/periods/", periods_admin_views.periods_view, name="finance_periods"),
     ]
 
 

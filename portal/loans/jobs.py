@@ -21,6 +21,7 @@ from django.utils import timezone
 from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.selectors import account_balance
 from portal.finance.ledger.services import Line, Posting, ledger_post, ledger_post_many
+from portal.finance.periods.guard import books_closed_through
 from portal.society.money import to_cents
 from portal.society.policy import sacco_settings
 
@@ -60,7 +61,10 @@ def loans_daily(*, today: datetime.date | None = None) -> DailyResult:
 
 
 def interest_fall_due(*, today: datetime.date) -> int:
-    """Dr 1110 / Cr 4000 for every instalment due by today whose interest is not yet recognised."""
+    """Dr 1110 / Cr 4000 for every instalment due by today whose interest is not yet recognised, dated its due date —
+    or, when that month is closed (the job did not run then), the first day of the open month (issue 18)."""
+    closed_through = books_closed_through()
+    first_open = closed_through + datetime.timedelta(days=1) if closed_through else None
     rows = list(
         LoanInstalment.objects.filter(
             loan__status=LoanStatus.ACTIVE, due_date__lte=today, interest_accrued=False, interest__gt=0
@@ -76,7 +80,7 @@ def interest_fall_due(*, today: datetime.date) -> int:
                 Line(INTEREST_INCOME, credit=row["interest"], member_id=row["loan__member_id"], loan_id=row["loan_id"]),
             ],
             idempotency_key=f"interest:{row['loan_id']}:{row['number']}",
-            date=row["due_date"],
+            date=max(row["due_date"], first_open) if first_open else row["due_date"],
             source="daily loan job",
         )
         for row in rows

@@ -27,6 +27,7 @@ from portal.contributions.services import summaries_refresh
 from portal.finance.banking.models import BankAccount
 from portal.finance.banking.services import bank_account_primary
 from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
+from portal.finance.periods.guard import books_closed_through
 from portal.members.models import Member
 from portal.notifications.models import MessageKind
 from portal.notifications.services import notify
@@ -644,6 +645,10 @@ def _accrue_interest(loan: Loan, instalment: LoanInstalment, by, date) -> None:
     """Interest of one instalment falls due: posted once (`interest:<loan>:<n>`), by the daily job or here."""
     if instalment.interest_accrued or instalment.interest == 0:
         return
+    day = min(instalment.due_date, date)
+    closed_through = books_closed_through()
+    if closed_through is not None and day <= closed_through:  # due in a closed month: recognised in the open one
+        day = closed_through + datetime.timedelta(days=1)
     ledger_post(
         memo=f"Interest due, instalment {instalment.number}",
         lines=[
@@ -652,7 +657,7 @@ def _accrue_interest(loan: Loan, instalment: LoanInstalment, by, date) -> None:
         ],
         idempotency_key=f"interest:{loan.pk}:{instalment.number}",
         posted_by=by,
-        date=min(instalment.due_date, date),
+        date=day,
         source="loan interest",
     )
     instalment.interest_accrued = True

@@ -305,6 +305,17 @@ for _role, _perms in {
 }.items():
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
 
+# Accounting periods (issue 18): the treasurer and the administrators request and approve closing or reopening a
+# month (maker-checker: the service refuses the requester as approver); the auditors read the periods.
+PERIODS_READ = ["finance.view_accountingperiod"]
+PERIODS_CLOSE = ["finance.close_accountingperiod"]
+for _role, _perms in {
+    TREASURER: [*PERIODS_READ, *PERIODS_CLOSE],
+    AUDITORS: PERIODS_READ,
+    ADMINISTRATORS: [*PERIODS_READ, *PERIODS_CLOSE],
+}.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
+
 # Who reads the audit trail (besides superusers); registered with portal.audit.readers in MembersConfig.ready().
 AUDIT_TRAIL_READERS = [AUDITORS, ADMINISTRATORS]
 

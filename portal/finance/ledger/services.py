@@ -18,15 +18,13 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from portal.finance.bulk_insert import instance_row, rows_insert
+from portal.finance.periods.guard import PeriodClosed, period_guard  # noqa: F401 (PeriodClosed: a LedgerError too)
 from portal.society.figures_cache import member_figures_invalidate
 from portal.society.money import CENT
 from portal.society.replica import reads_from_primary
 
+from .errors import LedgerError
 from .models import Account, JournalEntry, JournalLine
-
-
-class LedgerError(ValueError):
-    """A posting that must not happen: unbalanced, bad amount, unknown or inactive account, double reversal."""
 
 
 class IdempotencyConflict(LedgerError):
@@ -183,10 +181,12 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of,
     missing = sorted(codes - set(accounts))
     if missing:
         raise LedgerError(f"Unknown or inactive account(s): {', '.join(missing)}.")
+    date = date or timezone.localdate()
+    period_guard(dates=[date])  # not into a closed month (issue 18)
     try:
         with transaction.atomic():
             entry = JournalEntry.objects.create(
-                date=date or timezone.localdate(),
+                date=date,
                 memo=memo[:255],
                 source=source[:100],
                 idempotency_key=idempotency_key,
@@ -308,6 +308,7 @@ def ledger_post_many(
         results, new_entries, new_lines = _bulk_plan(
             postings, checked, digests, existing, accounts, posted_by=posted_by, compare_content=compare_content
         )
+        period_guard(dates=[e.date for e in new_entries])  # not into a closed month (issue 18)
         try:
             # rows_insert writes through the driver's own COPY on PostgreSQL, whose errors Django has not wrapped:
             # wrap them, so a unique violation is Django's IntegrityError on every backend.
@@ -439,6 +440,7 @@ def ledger_post_bulk(*, postings: list[BulkPosting], posted_by=None, chunk_size:
     for attempt in range(3):
         existing = _existing_keys(keys, chunk_size)
         results, entry_rows, line_rows = _bulk_rows(planned, existing, accounts, posted_by)
+        period_guard(dates=[row["date"] for row in entry_rows])  # not into a closed month (issue 18)
         try:
             with transaction.atomic(), connections[DEFAULT_DB_ALIAS].wrap_database_errors:
                 rows_insert(JournalEntry, entry_rows, batch_size=chunk_size)

@@ -38,9 +38,9 @@ def create(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("finance", "0017_year_end_close"),
+        ("finance", "0018_year_end_close"),
         ("workflows", "0004_loan_approval_workflow"),
-        ("members", "0030_roles_year_end"),
+        ("members", "0031_roles_year_end"),
         ("wagtailcore", "__latest__"),
     ]
 
