@@ -14,6 +14,12 @@ from portal.dividends.services import dividend_prepare
 from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.selectors import account_balance
 from portal.finance.ledger.services import Line, ledger_post
+from portal.finance.periods.services import (
+    period_close_approve,
+    period_close_request,
+    period_reopen_approve,
+    period_reopen_request,
+)
 from portal.finance.yearend.models import AppropriationPosting, SurplusAppropriation, YearClose
 from portal.finance.yearend.services import appropriation_prepare, appropriation_vote, year_close
 from portal.members import roles
@@ -142,7 +148,11 @@ def test_close_appropriate_and_declare_within_the_limit(books_2025, staff_user, 
     appropriation_vote(appropriation=record, user=deciders["mercy"])
 
     posting = AppropriationPosting.objects.get()
-    assert (posting.entry.date, posting.entry.idempotency_key) == (YEAR_END, "year-appropriation:2025")
+    # Dated the day the committee approved it (IAS 10), not 31 December.
+    assert (posting.entry.date, posting.entry.idempotency_key) == (
+        datetime.date(2026, 6, 30),
+        "year-appropriation:2025",
+    )
     assert _lines(posting.entry) == [
         ("3100", D("0.00"), D("2200.00")),
         ("3110", D("0.00"), D("800.00")),
@@ -150,12 +160,17 @@ def test_close_appropriate_and_declare_within_the_limit(books_2025, staff_user, 
         ("3300", D("11000.00"), D("0.00")),
     ]
     assert account_balance(code="3300") == D("0.00")
+    # The year's statements are as approved before the AGM: the surplus for the year stands in 3300 at 31 December.
     data = financial_statements(start=YEAR_START, end=YEAR_END)
     assert data["income_statement"]["surplus"] == "11000.00"
     bs = data["balance_sheet"]
-    assert _rows(bs["equity"]) == {"3000": "30000.00", "3100": "2200.00", "3110": "800.00", "3200": "8000.00"}
+    assert _rows(bs["equity"]) == {"3000": "30000.00", "3300": "11000.00"}
     assert (bs["surplus_open"], bs["total_equity"], bs["balances"]) == (False, "41000.00", True)
-    assert data["trial_balance"]["debit"] == data["trial_balance"]["credit"] == "41000.00"
+    # From the day of the AGM, the reserves hold it.
+    data = financial_statements(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 6, 30))
+    bs = data["balance_sheet"]
+    assert _rows(bs["equity"]) == {"3000": "30000.00", "3100": "2200.00", "3110": "800.00", "3200": "8000.00"}
+    assert (bs["surplus_open"], bs["balances"]) == (True, True)
     with pytest.raises(ValidationError):
         appropriation_prepare(financial_year=2025, statutory_reserve=D("2200.00"), by=treasurer)  # posted already
 
@@ -274,3 +289,21 @@ def test_admin_close_and_appropriate_screens(client, books_2025, staff_user, mak
     assert made.status_code == 302
     listing = client.get("/admin/snippets/finance/surplusappropriation/")
     assert listing.status_code == 200 and "Financial year 2025" in listing.content.decode()
+
+
+def test_a_year_closes_before_its_december(books_2025, staff_user, clock_at):
+    """The closing entry is dated 31 December: with December closed, the year close is refused, naming the year
+    and what to do; after December is reopened it closes."""
+    clock_at(datetime.date(2026, 1, 20))
+    treasurer, admin = staff_user(roles.TREASURER), staff_user(roles.ADMINISTRATORS)
+    for month in range(1, 13):
+        first = datetime.date(2025, month, 1)
+        period_close_request(month=first, by=treasurer)
+        period_close_approve(month=first, by=admin)
+    with pytest.raises(ValidationError) as exc:
+        year_close(financial_year=2025, by=treasurer)
+    assert "December 2025 is closed" in exc.value.message_dict["financial_year"][0]
+    assert not JournalEntry.objects.filter(idempotency_key="year-close:2025").exists()
+    period_reopen_request(month=datetime.date(2025, 12, 1), reason="Year-end close", by=treasurer)
+    period_reopen_approve(month=datetime.date(2025, 12, 1), by=admin)
+    assert year_close(financial_year=2025, by=treasurer).entry.date == YEAR_END

@@ -26,6 +26,7 @@ from portal.workflows.services import workflow_act
 
 from ..ledger.models import Account, AccountType, JournalLine
 from ..ledger.services import LedgerError, Line, ledger_post
+from ..periods.guard import books_closed_through
 from .models import AppropriationPosting, SurplusAppropriation, YearClose
 
 CLOSE_PREFIX, APPROPRIATION_PREFIX = "year-close:", "year-appropriation:"
@@ -97,6 +98,18 @@ def year_close(*, financial_year: int, by=None) -> YearClose:
     earlier = _earliest_open_year(start)
     if earlier is not None:
         raise ValidationError({"financial_year": [f"{earlier} is not closed yet: close the years in order."]})
+    closed_through = books_closed_through()
+    if closed_through is not None and closed_through >= end:
+        # The closing entry is dated 31 December: close the year before its last month, or reopen December.
+        raise ValidationError(
+            {
+                "financial_year": [
+                    f"December {financial_year} is closed, and the closing entry is dated 31 December: reopen the "
+                    f"months back to December {financial_year} (Ledger → Periods) to close the year, then close "
+                    "them again."
+                ]
+            }
+        )
     with transaction.atomic():
         lines, income, expenses = year_close_lines(financial_year=financial_year)
         if not lines:
@@ -295,7 +308,10 @@ def appropriation_post(*, appropriation: SurplusAppropriation, approved_by=None)
                 lines=appropriation_lines(locked),
                 idempotency_key=f"{APPROPRIATION_PREFIX}{year}",
                 posted_by=approved_by,
-                date=year_bounds(year)[1],
+                # Dated the day it is approved, not the year's last day: an appropriation the AGM approves after the
+                # year is not part of that year's balance sheet (IAS 10; the approved statements show the surplus
+                # for the year in 3300), and December is usually closed by then (issue 18's month close).
+                date=timezone.localdate(),
                 source=f"Appropriation {year}",
             ).entry
         posting = AppropriationPosting.objects.create(
