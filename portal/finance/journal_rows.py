@@ -5,8 +5,9 @@ the journal and compares content, then writes through `bulk_insert.rows_insert` 
 of years of history for members it has just created knows that none of its keys can exist yet, and builds lines
 that balance by construction: `JournalRows` keeps the rules that matter for the books — every entry balanced
 (checked here, and again at commit by the database's per-statement check on PostgreSQL, migration 0016), two lines
-at least, each key once, the content hash `ledger_post` would store, each line dated like its entry — and skips the
-per-key lookups, so millions of entries cost what writing them costs. Only for keys that are new by construction."""
+at least, each key once, the content hash `ledger_post` would store, each line dated like its entry, each entry
+linked into the journal's hash chain (ledger.chain) — and skips the per-key lookups, so millions of entries cost
+what writing them costs. Only for keys that are new by construction."""
 
 import datetime
 import uuid
@@ -16,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from .bulk_insert import rows_insert
+from .ledger.chain import chain_extend, chain_lock
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.services import LedgerError, lines_content_hash
 
@@ -84,12 +86,15 @@ class JournalRows:
         """Write what is waiting; returns how many entries were written."""
         count = len(self.entries)
         connection = connections[DEFAULT_DB_ALIAS]
+        entries = [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self.entries]
         with transaction.atomic():
+            head = chain_lock() if entries else None  # the journal's hash chain (issue 18): see ledger.chain
             if connection.vendor == "postgresql":
                 self._copy(connection)
             else:
-                rows_insert(JournalEntry, [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self.entries])
+                rows_insert(JournalEntry, entries)
                 rows_insert(JournalLine, [dict(zip(LINE_COLUMNS, row, strict=True)) for row in self.lines])
+            chain_extend(head, entries)
         self.entries, self.lines = [], []
         self.keys.clear()
         self.posted += count
