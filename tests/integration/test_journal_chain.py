@@ -79,7 +79,10 @@ def _guard(table, *, on: bool):
     database owner's rights) can."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # ALTER TABLE waits for no deferred balance check of this transaction: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE {table} {'ENABLE' if on else 'DISABLE'} TRIGGER {table}_immutable")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         elif on:
             cursor.execute(
                 f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN "
