@@ -335,3 +335,20 @@ def test_concurrent_postings_get_a_gapless_chain_on_postgresql(member):
     assert list(ChainLink.objects.order_by("sequence").values_list("sequence", flat=True)) == list(range(1, 29))
     assert chain_problems() == []
     assert connection.vendor == "postgresql"
+
+
+def test_the_chain_costs_two_queries_a_posting_and_two_a_bulk_file(member):
+    from django.test.utils import CaptureQueriesContext
+
+    def chain_queries(post):
+        with CaptureQueriesContext(connection) as queries:
+            post()
+        return [q["sql"] for q in queries.captured_queries if "chain" in q["sql"].lower()]
+
+    _post(member, "first")
+    assert len(chain_queries(lambda: _post(member, "second"))) == 2
+    lines = (("1010", D("5.00"), Z, None, None, ""), ("4000", Z, D("5.00"), None, None, ""))
+    bulk = [BulkPosting(f"file:{n}", "File", lines) for n in range(120)]
+    # On PostgreSQL the links go by COPY, which the query log does not show: the head's query alone is seen.
+    assert 1 <= len(chain_queries(lambda: ledger_post_bulk(postings=bulk))) <= 2
+    assert chain_head().sequence == 122 and chain_problems() == []
