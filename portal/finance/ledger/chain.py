@@ -13,7 +13,8 @@ chain's head in one round trip (the function of finance migration 0017; each of 
 before the lock was granted), so concurrent postings get consecutive sequences; the lock is held until the posting's
 transaction ends. Taking it before the journal insert means whoever holds an uncommitted journal row holds the lock
 too, so two postings racing for one idempotency key never wait on each other in opposite orders. On SQLite the
-database's single write lock, taken by the journal insert, already serialises writers: the head is read after it.
+database's single write lock (transactions begin IMMEDIATE, settings) already serialises writers: `chain_lock` does
+nothing and the head is read after the journal insert.
 Per posting: one query for the lock and head (PostgreSQL; on SQLite one for the head), one for the links."""
 
 import datetime
