@@ -86,7 +86,7 @@ def link_hash(
         previous_hash,
         _instant(linked_at),
         _text(entry_id),
-        _text(date),
+        _text(date.date() if isinstance(date, datetime.datetime) else date),  # as the DateField keeps it
         memo,
         source,
         idempotency_key,
