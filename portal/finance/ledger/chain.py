@@ -242,9 +242,12 @@ def chain_problems(*, chunk_size: int = 5000, expect: dict[int, str] | None = No
                     f"journal chain: link {sequence}, entry {entry_id} ({date} {memo}, key {key}) no longer matches "
                     "its hash: the entry, its lines or its link were changed after posting"
                 )
-            previous_recomputed = link_hash(
-                sequence=sequence, previous_hash=previous_recomputed, linked_at=linked_at, **content
-            )
+            if previous_recomputed == stored_previous:  # the usual case: the same hash, computed once
+                previous_recomputed = recomputed
+            else:
+                previous_recomputed = link_hash(
+                    sequence=sequence, previous_hash=previous_recomputed, linked_at=linked_at, **content
+                )
             if sequence in expect and expect.pop(sequence) != previous_recomputed:
                 problem(f"journal chain: link {sequence} no longer has the hash given (the books changed before it)")
             previous_sequence, previous_hash = sequence, stored
