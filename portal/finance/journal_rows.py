@@ -5,8 +5,9 @@ the journal and compares content, then writes through `bulk_insert.rows_insert` 
 of years of history for members it has just created knows that none of its keys can exist yet, and builds lines
 that balance by construction: `JournalRows` keeps the rules that matter for the books — every entry balanced
 (checked here, and again at commit by the database's per-statement check on PostgreSQL, migration 0016), two lines
-at least, each key once, the content hash `ledger_post` would store, each line dated like its entry — and skips the
-per-key lookups, so millions of entries cost what writing them costs. Only for keys that are new by construction."""
+at least, each key once, the content hash `ledger_post` would store, each line dated like its entry, each entry
+linked into the journal's hash chain (ledger.chain) — and skips the per-key lookups, so millions of entries cost
+what writing them costs. Only for keys that are new by construction."""
 
 import datetime
 import uuid
@@ -16,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from .bulk_insert import rows_insert
+from .ledger.chain import chain_extend, chain_lock
 from .ledger.models import Account, JournalEntry, JournalLine
 from .ledger.services import LedgerError, lines_content_hash
 from .periods.guard import period_guard
@@ -86,12 +88,15 @@ class JournalRows:
         count = len(self.entries)
         period_guard(dates=[row[1] for row in self.entries])  # not into a closed month (issue 18)
         connection = connections[DEFAULT_DB_ALIAS]
+        entries = [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self.entries]
         with transaction.atomic():
+            head = chain_lock() if entries else None  # the journal's hash chain (issue 18): see ledger.chain
             if connection.vendor == "postgresql":
                 self._copy(connection)
             else:
-                rows_insert(JournalEntry, [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self.entries])
+                rows_insert(JournalEntry, entries)
                 rows_insert(JournalLine, [dict(zip(LINE_COLUMNS, row, strict=True)) for row in self.lines])
+            chain_extend(head, entries)
         self.entries, self.lines = [], []
         self.keys.clear()
         self.posted += count

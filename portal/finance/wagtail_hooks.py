@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -40,8 +41,9 @@ from .cashbook.services import (
     income_record,
 )
 from .ledger.accounts import account_update
+from .ledger.chain import chain_head
 from .ledger.models import Account, JournalEntry, JournalLine
-from .ledger.selectors import trial_balance
+from .ledger.selectors import chain_month_ends, trial_balance
 from .periods import admin_views as periods_admin_views
 from .permissions import ReadOnlyPermissionPolicy
 from .yearend.admin import SurplusAppropriationViewSet, YearCloseViewSet  # registers its admin URLs too
@@ -438,6 +440,7 @@ class LedgerGroup(SnippetViewSetGroup):
             item("Import bank statement", "finance_statement_import", "finance.add_bankstatement", "upload", 950),
             item("Unreconciled items", "finance_unreconciled", "finance.view_banktransaction", "warning", 960),
             item("Periods", "finance_periods", "finance.view_accountingperiod", "date", 970),
+            item("Journal hash chain", "finance_journal_chain", "finance.view_journalentry", "lock", 980),
         ]
 
 
@@ -483,10 +486,28 @@ def trial_balance_view(request):
     )
 
 
+def journal_chain_view(request):
+    """Each month's last hash of the journal's hash chain (issue 18), as the AGM pack prints it; read only."""
+    if not request.user.has_perm("finance.view_journalentry"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year") or today.year)
+    except ValueError:
+        year = today.year
+    year = min(max(year, 2000), today.year)
+    return TemplateResponse(
+        request,
+        "wagtailadmin_custom/journal_chain.html",
+        {"year": year, "rows": chain_month_ends(year=year), "head": chain_head(), "years": range(today.year, 1999, -1)},
+    )
+
+
 @hooks.register("register_admin_urls")
 def finance_admin_urls():
     return [
         path("ledger/trial-balance/", trial_balance_view, name="finance_trial_balance"),
+        path("ledger/chain/", journal_chain_view, name="finance_journal_chain"),
         path(
             "ledger/bank-statements/import/", banking_admin_views.statement_import_view, name="finance_statement_import"
         ),

@@ -110,7 +110,8 @@ def test_ledger_check_passes_on_a_sound_ledger(member, capsys):
 @pytest.mark.skipif("connection.vendor == 'postgresql'")
 def test_ledger_check_finds_an_entry_without_lines(member):
     JournalEntry.objects.create(memo="half-written", idempotency_key="half")  # only possible outside the service
-    with pytest.raises(CommandError, match="1 ledger problem"):
+    # Unbalanced, and unchained: both are reported.
+    with pytest.raises(CommandError, match="2 ledger problem"):
         call_command("ledger_check")
 
 

@@ -111,3 +111,35 @@ class JournalLine(models.Model):
     def __str__(self):
         side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
         return f"{self.account.code} {side}"
+
+
+class ChainLink(models.Model):
+    """The journal's hash chain (issue 18): one link per entry, in posting order, numbered 1, 2, 3… without gaps.
+
+    A link's hash is SHA-256 over its sequence, the previous link's hash (64 zeros before the first), the entry's
+    fields and a hash of its lines (see `ledger.chain.link_hash`), so changing any posted figure, memo or date — or
+    removing, inserting or reordering entries — breaks every hash after it. The posting services write the link in
+    the posting's own transaction; `ledger_check` recomputes the chain; the AGM pack prints each month's last hash,
+    which members can later check against the books. Immutable like the journal (triggers from the migration).
+
+    A table of its own rather than columns on JournalEntry: adding a NOT NULL column makes SQLite rebuild the
+    journal table, which drops its guard triggers (why `content_hash` is nullable), and a link is written after its
+    entry and lines, which the journal's triggers would refuse to UPDATE."""
+
+    sequence = models.PositiveBigIntegerField(primary_key=True)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="chain_link")
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    linked_at = models.DateTimeField(
+        help_text="When it was chained: the entry's posting time, never earlier than the previous link's (so a month "
+        "end splits the chain in two). A month's last hash is that of the last link chained on or before it."
+    )
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [models.Index(fields=["linked_at", "sequence"])]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.hash[:12]}…"

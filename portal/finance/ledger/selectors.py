@@ -9,10 +9,11 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, Sum
 from django.db.models.functions import Round
+from django.utils import timezone
 
 from portal.society.money import sum_to_cents
 
-from .models import Account, JournalEntry, JournalLine
+from .models import Account, ChainLink, JournalEntry, JournalLine
 
 
 def account_balance(*, code: str, member=None, as_of: datetime.date | None = None) -> Decimal:
@@ -75,3 +76,41 @@ def unbalanced_entries():
         .filter(Q(n__lt=2) | ~Q(diff=0))
         .order_by("date")
     )
+
+
+@dataclass(frozen=True)
+class MonthEndHash:
+    """The journal chain as it stood at the end of a month: its last link's sequence and hash (None: nothing had been
+    posted yet). `closed` is False for the month still running, whose figure can still change."""
+
+    month: datetime.date  # the month's last day
+    sequence: int | None
+    hash: str | None
+    closed: bool
+
+
+def chain_month_ends(*, year: int) -> list[MonthEndHash]:
+    """Each month's last hash for the AGM pack, January to the current month (or December of a past year).
+
+    The chain runs in posting order, not in the order of entry dates: a month's hash is that of the last link
+    chained on or before the month's last day (midnight, society time), whatever the dates of its entries. It
+    commits to everything in the books at that moment — including entries posted that month but dated earlier —
+    and an entry posted later but dated in that month lies further down the chain. A link's `linked_at` never
+    goes back (ledger.chain), so one index lookup a month finds it."""
+    now = timezone.now()
+    rows = []
+    for month in range(1, 13):
+        start = datetime.date(year, month, 1)
+        following = datetime.date(year + month // 12, month % 12 + 1, 1)
+        boundary = timezone.make_aware(datetime.datetime.combine(following, datetime.time.min))
+        if timezone.make_aware(datetime.datetime.combine(start, datetime.time.min)) > now:
+            break
+        link = (
+            ChainLink.objects.filter(linked_at__lt=boundary)
+            .order_by("-linked_at", "-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
+        sequence, digest = link or (None, None)
+        rows.append(MonthEndHash(following - datetime.timedelta(days=1), sequence, digest, boundary <= now))
+    return rows

@@ -23,6 +23,7 @@ from portal.society.figures_cache import member_figures_invalidate
 from portal.society.money import CENT
 from portal.society.replica import reads_from_primary
 
+from .chain import chain_extend, chain_lock
 from .errors import LedgerError
 from .models import Account, JournalEntry, JournalLine
 
@@ -185,6 +186,7 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of,
     period_guard(dates=[date])  # not into a closed month (issue 18)
     try:
         with transaction.atomic():
+            head = chain_lock()  # the journal's hash chain (issue 18): see ledger.chain
             entry = JournalEntry.objects.create(
                 date=date,
                 memo=memo[:255],
@@ -209,6 +211,7 @@ def _post(*, memo, lines, idempotency_key, posted_by, date, source, reversal_of,
                     for line, debit, credit in checked
                 ]
             )
+            chain_extend(head, [instance_row(entry)])
             # The members' (and the loans') dashboard figures are forgotten once this commits (issue 17).
             member_figures_invalidate(
                 member_ids=[line.member_id for line, _, _ in checked],
@@ -313,8 +316,11 @@ def ledger_post_many(
             # rows_insert writes through the driver's own COPY on PostgreSQL, whose errors Django has not wrapped:
             # wrap them, so a unique violation is Django's IntegrityError on every backend.
             with transaction.atomic(), connections[DEFAULT_DB_ALIAS].wrap_database_errors:
-                rows_insert(JournalEntry, [instance_row(e) for e in new_entries], batch_size=chunk_size)
+                head = chain_lock() if new_entries else None
+                entry_rows = [instance_row(e) for e in new_entries]
+                rows_insert(JournalEntry, entry_rows, batch_size=chunk_size)
                 rows_insert(JournalLine, new_lines, batch_size=chunk_size)
+                chain_extend(head, entry_rows)
                 # One cache call for the whole batch, after the commit (issue 17).
                 member_figures_invalidate(
                     member_ids=[row["member_id"] for row in new_lines], loan_ids=[row["loan_id"] for row in new_lines]
@@ -443,8 +449,10 @@ def ledger_post_bulk(*, postings: list[BulkPosting], posted_by=None, chunk_size:
         period_guard(dates=[row["date"] for row in entry_rows])  # not into a closed month (issue 18)
         try:
             with transaction.atomic(), connections[DEFAULT_DB_ALIAS].wrap_database_errors:
+                head = chain_lock() if entry_rows else None
                 rows_insert(JournalEntry, entry_rows, batch_size=chunk_size)
                 rows_insert(JournalLine, line_rows, batch_size=chunk_size)
+                chain_extend(head, entry_rows)
                 # One cache call for the whole file, after the commit (issue 17), as ledger_post_many.
                 member_figures_invalidate(
                     member_ids=[row["member_id"] for row in line_rows], loan_ids=[row["loan_id"] for row in line_rows]

@@ -38,7 +38,7 @@ def create(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("finance", "0018_year_end_close"),
+        ("finance", "0019_year_end_close"),
         ("workflows", "0004_loan_approval_workflow"),
         ("members", "0031_roles_year_end"),
         ("wagtailcore", "__latest__"),
