@@ -35,6 +35,7 @@ def html_indentation_strip(html: str) -> str:
 # A line break next to a table row or cell tag: never rendered (white space between cells is dropped, and at the
 # start or end of a cell it is collapsed away). Wagtail writes `<td >` for a cell without a class.
 _CELL_LINE_BREAK = re.compile(r"\n*(</?t[rdh]\b[^>]*>)\n*")
+_WAGTAIL_CONFIG = re.compile(r'(<script id="wagtail-config" type="application/json">)(.*?)(</script>)', re.S)
 _SIDEBAR_PROPS = re.compile(r'(<script id="wagtail-sidebar-props" type="application/json">)(.*?)(</script>)', re.S)
 # What Django's json_script escapes, so the JSON cannot close its <script> element.
 _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -44,9 +45,7 @@ def _menu_item_compact(value):
     """Wagtail's sidebar menu data less the empty `attrs` of each item (the sidebar's script takes `{}` for a missing
     one), recursively."""
     if isinstance(value, dict):
-        return {
-            key: _menu_item_compact(item) for key, item in value.items() if not (key == "attrs" and item == {})
-        }
+        return {key: _menu_item_compact(item) for key, item in value.items() if not (key == "attrs" and item == {})}
     if isinstance(value, list):
         return [_menu_item_compact(item) for item in value]
     return value
@@ -59,9 +58,19 @@ def _sidebar_props_compact(match) -> str:
     return match.group(1) + props.translate(_JSON_SCRIPT_ESCAPES) + match.group(3)
 
 
+def _config_compact(match) -> str:
+    """Wagtail's page configuration less the bulk-action strings (~1.1 KB), which only bulk-actions.js reads — a
+    script these lists do not load (no row can be selected)."""
+    config = json.loads(match.group(2))
+    config.get("STRINGS", {}).pop("BULK_ACTIONS", None)
+    props = json.dumps(config, separators=(",", ":"))
+    return match.group(1) + props.translate(_JSON_SCRIPT_ESCAPES) + match.group(3)
+
+
 def html_compact(html: str) -> str:
     """`html_indentation_strip`, then no line break next to a table row or cell tag and `<td>` for Wagtail's
-    `<td >` (both never rendered), and the sidebar's menu data written compactly."""
+    `<td >` (both never rendered), and the sidebar's menu data and Wagtail's configuration written compactly
+    (for a list page only: the configuration loses the strings of the bulk actions these lists do not have)."""
     html = html_indentation_strip(html)
     parts = _KEEP_WHITESPACE.split(html)
     kept = []
@@ -69,7 +78,8 @@ def html_compact(html: str) -> str:
         kept.append(_CELL_LINE_BREAK.sub(r"\1", parts[at]).replace("<td >", "<td>").replace("<th >", "<th>"))
         if at + 1 < len(parts):
             kept.append(parts[at + 1])
-    return _SIDEBAR_PROPS.sub(_sidebar_props_compact, "".join(kept), count=1)
+    html = _SIDEBAR_PROPS.sub(_sidebar_props_compact, "".join(kept), count=1)
+    return _WAGTAIL_CONFIG.sub(_config_compact, html, count=1)
 
 
 def _response_compact(response):
@@ -81,16 +91,16 @@ def _response_compact(response):
 class LightListingMixin:
     """A work list whose rows are worked one by one (issue 14), lighter still than every list (CompactListingMixin,
     which ExportingIndexView applies): no per-row menu at all (the row's title already opens the record: its review
-    page for those who decide, its read-only page for readers). A view adds back only the row actions its roles use,
-    as small buttons (`get_list_more_buttons`)."""
+    page for those who decide, its read-only page for readers). A view adds back only the row actions its roles use
+    (`get_list_more_buttons`), which CompactListingMixin shows as plain links."""
 
     def get_list_more_buttons(self, instance):
         return []
 
 
 class RowActions(BaseButton):
-    """A row's own actions as plain links, no icons, no per-item attributes: one action is a link beside the row's
-    title; several are a native <details> (opens without script) — a fraction of Wagtail's "more" dropdown (~1.5 KB
+    """A row's own actions as plain links, no icons, no per-item attributes: one or two side by side in the row's
+    title cell, more in a native <details> (opens without script) — a fraction of Wagtail's "more" dropdown (~1.5 KB
     a row once its indentation is gone). The summary needs no label of its own: it sits in the row's title cell."""
 
     def __init__(self, buttons, *, title: str = ""):
@@ -100,7 +110,7 @@ class RowActions(BaseButton):
 
     def render_html(self, parent_context=None):
         links = format_html_join(" · ", '<a href="{}">{}</a>', ((b.url, b.label) for b in self.buttons))
-        if len(self.buttons) == 1:
+        if len(self.buttons) <= 2:
             return links
         return format_html('<details class="row-actions"><summary>{}</summary>{}</details>', self.label, links)
 
@@ -132,15 +142,15 @@ class CompactListingMixin:
     def get_list_buttons(self, instance):
         wagtails = {button.url for button in IndexView.get_list_more_buttons(self, instance)}
         wagtails.add(self.get_edit_url(instance))
-        buttons = []
+        ours, others = [], []
         for button in super().get_list_buttons(instance):
             if isinstance(button, ButtonWithDropdown):
-                ours = [b for b in button.dropdown_buttons if b.url not in wagtails]
-                if ours:
-                    buttons.append(RowActions(ours, title=str(instance)))
+                ours.extend(b for b in button.dropdown_buttons if b.url not in wagtails)
+            elif getattr(button, "url", None) and button.url not in wagtails:
+                ours.append(button)  # a list's own small button (LightListingMixin): a plain link too
             else:
-                buttons.append(button)
-        return buttons
+                others.append(button)
+        return others + ([RowActions(ours, title=str(instance))] if ours else [])
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)

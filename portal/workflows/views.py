@@ -78,6 +78,9 @@ class SubjectColumn(TitleColumn):
 
     cell_template_name = "wagtailadmin_custom/approval_title_cell.html"
 
+    class Media:
+        css = {"all": ["css/approval_listing.css"]}  # its width: one rule a page, not a style on each row (issue 17)
+
 
 class WhatColumn(Column):
     """What is asked and how much, on two lines (a phone shows it without scrolling the table)."""
@@ -90,6 +93,7 @@ class ApprovalIndexView(ExportingIndexView):
     The viewset's own list_display after its first entry follow (status, dates…)."""
 
     subject_label = "Member or record"  # what the summary's subject is for this kind ("Member", "Period"…)
+    what_column = True  # False where the subject already says what it is for (a statement pack's period)
 
     @property
     def columns(self):
@@ -101,7 +105,7 @@ class ApprovalIndexView(ExportingIndexView):
         )
         columns = [
             title,
-            WhatColumn("what", label="For", accessor=summary_for),
+            *([WhatColumn("what", label="For", accessor=summary_for)] if self.what_column else []),
             FlagsColumn("flags", label="Flags", accessor=lambda obj: summary_for(obj).flags),
             Column("step", label="Step", accessor=waiting_step),
             Column("waiting", label="Waiting", accessor=days_waiting_display),
