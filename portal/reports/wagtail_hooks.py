@@ -37,7 +37,6 @@ class StatementPanel(Panel):
 
 class StatementIndexView(ApprovalIndexView):
     subject_label = "Statements"
-    what_column = False  # the pack's title already names its period (issue 17: 60 KB a page of 50)
 
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))

@@ -103,10 +103,9 @@ class RowActions(BaseButton):
     title cell, more in a native <details> (opens without script) — a fraction of Wagtail's "more" dropdown (~1.5 KB
     a row once its indentation is gone). The summary needs no label of its own: it sits in the row's title cell."""
 
-    def __init__(self, buttons, *, title: str = ""):
+    def __init__(self, buttons):
         super().__init__(label=gettext("Actions"), priority=1000)
         self.buttons = [button for button in buttons if button.url]
-        self.title = title
 
     def render_html(self, parent_context=None):
         links = format_html_join(" · ", '<a href="{}">{}</a>', ((b.url, b.label) for b in self.buttons))
@@ -150,7 +149,7 @@ class CompactListingMixin:
                 ours.append(button)  # a list's own small button (LightListingMixin): a plain link too
             else:
                 others.append(button)
-        return others + ([RowActions(ours, title=str(instance))] if ours else [])
+        return others + ([RowActions(ours)] if ours else [])
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)

@@ -93,7 +93,6 @@ class ApprovalIndexView(ExportingIndexView):
     The viewset's own list_display after its first entry follow (status, dates…)."""
 
     subject_label = "Member or record"  # what the summary's subject is for this kind ("Member", "Period"…)
-    what_column = True  # False where the subject already says what it is for (a statement pack's period)
 
     @property
     def columns(self):
@@ -105,7 +104,7 @@ class ApprovalIndexView(ExportingIndexView):
         )
         columns = [
             title,
-            *([WhatColumn("what", label="For", accessor=summary_for)] if self.what_column else []),
+            WhatColumn("what", label="For", accessor=summary_for),
             FlagsColumn("flags", label="Flags", accessor=lambda obj: summary_for(obj).flags),
             Column("step", label="Step", accessor=waiting_step),
             Column("waiting", label="Waiting", accessor=days_waiting_display),
