@@ -90,8 +90,7 @@ class MonthlyContributionViewSet(SnippetViewSet):
         Column("period_label", label="Period", accessor="period_label"),
         "amount",
         "date",
-        "reference",
-        "source",
+        "reference",  # the source (staff, check-off, M-Pesa…) is a filter, in the export and on the record (issue 17)
         Column("status", label="Status", accessor=_status),
     ]
     list_filter = ["period", "source", "date"]
@@ -115,8 +114,7 @@ class ShareCapitalPaymentViewSet(SnippetViewSet):
         "member",  # the first column carries the row's links and action buttons
         "amount",
         "date",
-        "reference",
-        "source",
+        "reference",  # the source (staff, check-off, M-Pesa…) is a filter, in the export and on the record (issue 17)
         Column("status", label="Status", accessor=_status),
     ]
     list_filter = ["source", "date"]

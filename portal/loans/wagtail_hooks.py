@@ -10,9 +10,9 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import Panel
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.widgets.button import ListingButton
+from wagtail.admin.widgets.button import Button, ListingButton
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import InspectView, SnippetViewSet, SnippetViewSetGroup
 
 from portal.finance.permissions import ReadOnlyPermissionPolicy
 from portal.society.admin_edit import ServiceEditView
@@ -115,27 +115,37 @@ class ApplicationIndexView(LightListingMixin, ExportingIndexView):
         return buttons
 
 
-class LoanIndexView(ExportingIndexView):
-    def get_list_more_buttons(self, instance):
-        buttons = list(super().get_list_more_buttons(instance))
-        if instance.status == "active" and self.request.user.has_perm("loans.record_repayment"):
-            url = reverse("loans_loan_repayment", args=[instance.pk])
-            buttons.append(ListingMenuItem("Record repayment", url=url, icon_name="plus"))
-            url = reverse("loans_loan_settle", args=[instance.pk])
-            buttons.append(ListingMenuItem(_("Settle early"), url=url, icon_name="tick"))
-        if (
-            instance.status == "active"
-            and self.request.user.has_perm("loans.disburse_loan")
-            and payout_pending_channel(instance) is not None
-        ):
-            url = reverse("loans_loan_payout_not_made", args=[instance.pk])
-            buttons.append(ListingMenuItem(_("Payout not made"), url=url, icon_name="warning"))
-        url = reverse("loans_loan_statement", args=[instance.pk])
-        buttons.append(ListingMenuItem("Statement (PDF)", url=url, icon_name="doc-full"))
-        for label, url in loan_workout_buttons(instance, self.request.user):  # issue 16
-            buttons.append(ListingMenuItem(label, url=url, icon_name="repeat" if label == "Restructure" else "bin"))
-        if (recover := loan_recovery_button(self.request, instance)) is not None:  # issue 16
-            buttons.append(recover)
+def loan_actions(request, loan) -> list[Button]:
+    """A loan's own actions for this user: repayment, early settlement, payout not made, statement, restructure or
+    write-off (issue 16), recovery from guarantors."""
+    user = request.user
+    buttons = []
+    if loan.status == "active" and user.has_perm("loans.record_repayment"):
+        buttons.append(
+            Button("Record repayment", url=reverse("loans_loan_repayment", args=[loan.pk]), icon_name="plus")
+        )
+        buttons.append(Button(_("Settle early"), url=reverse("loans_loan_settle", args=[loan.pk]), icon_name="tick"))
+    if loan.status == "active" and user.has_perm("loans.disburse_loan") and payout_pending_channel(loan) is not None:
+        url = reverse("loans_loan_payout_not_made", args=[loan.pk])
+        buttons.append(Button(_("Payout not made"), url=url, icon_name="warning"))
+    url = reverse("loans_loan_statement", args=[loan.pk])
+    buttons.append(Button("Statement (PDF)", url=url, icon_name="doc-full"))
+    for label, url in loan_workout_buttons(loan, user):  # issue 16
+        buttons.append(Button(label, url=url, icon_name="repeat" if label == "Restructure" else "bin"))
+    if (recover := loan_recovery_button(request, loan)) is not None:  # issue 16
+        buttons.append(Button(recover.label, url=recover.url, icon_name=recover.icon_name))
+    return buttons
+
+
+class LoanInspectView(InspectView):
+    """A loan's page: its own actions (`loan_actions`) in the header's menu. The loan book's rows carry none (issue
+    17: five links a row were half of a 60 KB page); each row's title opens this page."""
+
+    def get_header_more_buttons(self):
+        buttons = list(super().get_header_more_buttons())
+        for priority, button in enumerate(loan_actions(self.request, self.object), start=100):
+            button.priority = priority
+            buttons.append(button)
         return buttons
 
 
@@ -272,7 +282,8 @@ class LoanViewSet(SnippetViewSet):
     """The loan book."""
 
     model = Loan
-    index_view_class = LoanIndexView
+    index_view_class = ExportingIndexView  # the row's title opens the loan, whose page offers its actions
+    inspect_view_class = LoanInspectView
     permission_policy = ReadOnlyPermissionPolicy(Loan)
     icon = "form"
     menu_label = "Loan book"

@@ -78,6 +78,9 @@ class SubjectColumn(TitleColumn):
 
     cell_template_name = "wagtailadmin_custom/approval_title_cell.html"
 
+    class Media:
+        css = {"all": ["css/approval_listing.css"]}  # its width: one rule a page, not a style on each row (issue 17)
+
 
 class WhatColumn(Column):
     """What is asked and how much, on two lines (a phone shows it without scrolling the table)."""

@@ -94,3 +94,40 @@ def test_the_page_reads_the_same_without_its_indentation():
     assert html_indentation_strip(html) == (
         "<div>\n<p>a\nb</p>\n<pre>  keep\n    this</pre>\n<textarea>\n  x</textarea><script>\n  var a;</script>"
     )
+
+
+def test_the_compacted_page_keeps_its_cells_menu_and_settings():
+    """Issue 17: line breaks next to table tags, `<td >`, JSON's spaces and the menu items' empty attributes go; the
+    bulk-action strings leave the configuration (only bulk-actions.js reads them, and the lists do not load it)."""
+    import json
+
+    from portal.society.light_listing import html_compact
+
+    sidebar = {"modules": [{"_type": "x", "_args": [{"name": "m", "label": "<b>", "classname": "", "attrs": {}}]}]}
+    config = {"CSRF_TOKEN": "t", "STRINGS": {"MONTHS": ["January"], "BULK_ACTIONS": {"PAGE": {"SINGULAR": "1"}}}}
+    html = (
+        f'<script id="wagtail-sidebar-props" type="application/json">{json.dumps(sidebar)}</script>'
+        f'<script id="wagtail-config" type="application/json">{json.dumps(config)}</script>'
+        '<table>\n<tr>\n<td >\n  KES 1,000.00\n</td>\n<td class="a">b</td>\n</tr>\n</table><pre>\n<td >\n</pre>'
+    )
+    assert html_compact(html) == (
+        '<script id="wagtail-sidebar-props" type="application/json">'
+        '{"modules":[{"_type":"x","_args":[{"name":"m","label":"\\u003Cb\\u003E","classname":""}]}]}</script>'
+        '<script id="wagtail-config" type="application/json">{"CSRF_TOKEN":"t","STRINGS":{"MONTHS":["January"]}}'
+        '</script><table><tr><td>KES 1,000.00</td><td class="a">b</td></tr></table><pre>\n<td >\n</pre>'
+    )
+
+
+def test_the_loan_page_offers_the_loan_actions_its_row_no_longer_carries(client, borrower, products, staff_user):
+    """Issue 17: the loan book's rows carry no actions (five links a row were half the page); the row's title opens
+    the loan, whose header menu offers them."""
+    from tests.factories import loan_disbursed
+
+    loan = loan_disbursed(borrower=borrower, products=products, staff_user=staff_user)
+    sign_in_verified(client, staff_user(roles.CLERKS))  # who records repayments
+    book = client.get("/admin/snippets/loans/loan/").content.decode()
+    assert f"/admin/snippets/loans/loan/inspect/{loan.pk}/" in book
+    assert f"/admin/loans/loans/{loan.pk}/statement.pdf" not in book
+    page = client.get(f"/admin/snippets/loans/loan/inspect/{loan.pk}/").content.decode()
+    for action in ("repayment/", "settle/", "statement.pdf"):
+        assert f"/admin/loans/loans/{loan.pk}/{action}" in page, action

@@ -263,7 +263,7 @@ def test_the_admin_prepares_and_a_second_person_approves(client, people, product
     assert refused.status_code in (302, 403) and not loan.guarantor_recoveries.exists()  # Wagtail: back to /admin/
     client.logout()
     sign_in_verified(client, staff(roles.TREASURER))
-    listing = client.get("/admin/snippets/loans/loan/").content.decode()
+    listing = client.get(f"/admin/snippets/loans/loan/inspect/{loan.pk}/").content.decode()  # the loan's page
     assert f"/admin/loans/loans/{loan.pk}/guarantor-recovery/" in listing
     form = client.get(f"/admin/loans/loans/{loan.pk}/guarantor-recovery/").content.decode()
     assert "94 days past due" in form and "KES 10,000.00" in form

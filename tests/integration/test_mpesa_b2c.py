@@ -472,7 +472,7 @@ def test_a_payout_whose_result_never_comes_is_marked_not_made_by_the_treasurer_a
     clerk = client.post(url, {"reason": "x", "checked": "on"})
     assert clerk.status_code == 302 and clerk["Location"] == "/admin/"
     sign_in_verified(client, treasurer)
-    book = client.get("/admin/snippets/loans/loan/").content.decode()
+    book = client.get(f"/admin/snippets/loans/loan/inspect/{loan.pk}/").content.decode()  # the loan's page (issue 17)
     assert f"/admin/loans/loans/{loan.pk}/payout-not-made/" in book
     early = client.post(url, {"reason": "Not on the M-Pesa portal", "checked": "on"})
     assert early.status_code == 200 and "M-Pesa may still answer" in early.content.decode()
