@@ -16,8 +16,11 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from portal.dividends.models import DividendDeclaration, Method, Payout
+from portal.finance.ledger.chain import ChainHead, chain_head
+from portal.finance.ledger.selectors import MonthEndHash, chain_month_ends
 from portal.finance.yearend.models import SurplusAppropriation
 from portal.finance.yearend.selectors import approved_appropriation
 from portal.society.policy import sacco_settings
@@ -39,6 +42,7 @@ class PackTable:
     numeric: set[int] = field(default_factory=set)
     strong_rows: set[int] = field(default_factory=set)
     note: str = ""
+    monospace: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -263,6 +267,26 @@ def _returns_section(record: SasraReturn) -> PackSection:
     )
 
 
+def _chain_section(year: int, month_ends: list[MonthEndHash], head: ChainHead) -> PackSection:
+    """The journal's hash at each month end: anyone given this page can later check, with `ledger_check --hash`
+    or their own tool (docs/ledger.md), that the books they are shown are the books that were kept."""
+    rows = [
+        [f"{m.month:%b %Y}", "—" if m.sequence is None else str(m.sequence), m.hash or "nothing posted yet"]
+        for m in month_ends
+    ]
+    if head.sequence:
+        rows.append([f"Printed {timezone.localdate():%d %b %Y}", str(head.sequence), head.hash])
+    intro = [
+        "Every entry in the journal carries a hash of its content and of the entry before it, so no entry can be "
+        "changed or removed without changing every hash after it.",
+        f"These are the last link of the chain at each month end of {year} (in the order entries were posted), "
+        "and the last link when this pack was printed, which covers the year-end entries posted after 31 December. "
+        "Keep this page: the society's auditors, or any member, can check the books against it.",
+    ]
+    table = PackTable("", ["Month end", "Link", "Hash (SHA-256)"], rows, {1}, monospace={2})
+    return PackSection("Books members can verify", intro, [table])
+
+
 def agm_pack_parts(*, year: int) -> AgmPackParts:
     """Every part of the year's pack, as approved; `AgmPackNotReady` names whatever is missing."""
     missing = []
@@ -283,6 +307,7 @@ def agm_pack_parts(*, year: int) -> AgmPackParts:
         _appropriation_section(appropriation),
         _dividend_section(dividends, year),
         _returns_section(returns),
+        _chain_section(year, chain_month_ends(year=year), chain_head()),
     ]
     return AgmPackParts(
         year=year,
@@ -373,13 +398,18 @@ def _grid(table: PackTable, width, cell):
     free = width - numeric_width * len(table.numeric)
     text_columns = [i for i in range(columns) if i not in table.numeric]
     if text_columns:
-        first = 1.6 * cm if columns > 2 and len(text_columns) > 1 else free / len(text_columns)
+        first = 2.2 * cm if columns > 2 and len(text_columns) > 1 else free / len(text_columns)
         rest = (free - first) / max(len(text_columns) - 1, 1)
         for n, i in enumerate(text_columns):
             widths[i] = first if n == 0 else rest
     data = [list(table.columns)] if any(table.columns) else []
     for row in table.rows:
-        data.append([Paragraph(escape(text), cell) if i not in table.numeric else text for i, text in enumerate(row)])
+        data.append(
+            [
+                text if i in table.numeric or i in table.monospace else Paragraph(escape(text), cell)
+                for i, text in enumerate(row)
+            ]
+        )
     offset = 1 if any(table.columns) else 0
     style = [
         ("FONTSIZE", (0, 0), (-1, -1), 8.5),
@@ -390,6 +420,8 @@ def _grid(table: PackTable, width, cell):
         style.append(("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"))
     for i in table.numeric:
         style.append(("ALIGN", (i, 0), (i, -1), "RIGHT"))
+    for i in table.monospace:
+        style.append(("FONT", (i, offset), (i, -1), "Courier", 7))
     for r in table.strong_rows:
         style.append(("FONTNAME", (0, r + offset), (-1, r + offset), "Helvetica-Bold"))
         style.append(("LINEABOVE", (0, r + offset), (-1, r + offset), 0.4, colors.grey))

@@ -5,10 +5,13 @@ import datetime
 import io
 
 import pytest
+from django.core.management import call_command
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from portal.dividends.services import dividend_prepare, dividend_vote
+from portal.finance.ledger.chain import chain_head
+from portal.finance.ledger.selectors import chain_month_ends
 from portal.members import roles
 from portal.reports.agm_pack import AgmPackNotReady, agm_pack_parts, agm_pack_pdf
 from portal.reports.services import (
@@ -87,6 +90,13 @@ def test_the_pack_prints_each_approved_part(approved_year, deciders):
     assert "Core capital / total assets" in text and "Risk classification of loans" in text
     # Insider lending in total only: the pack goes to every member.
     assert "Loans to insiders outstanding" in text
+    # The journal's hash at each month end (nothing was posted in 2025 by the clock: the fixtures post today) and
+    # when the pack was printed, as ledger_check verifies it.
+    month_ends = chain_month_ends(year=YEAR)
+    assert [m.month.month for m in month_ends] == list(range(1, 13)) and "Dec 2025 — nothing posted yet" in text
+    head = chain_head()
+    assert head.sequence > 0 and f"{head.sequence} {head.hash}" in text
+    call_command("ledger_check", "--hash", f"{head.sequence}:{head.hash}")
 
 
 def test_admin_page_and_api(client, approved_year, staff_user, member):
