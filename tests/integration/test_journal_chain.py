@@ -245,7 +245,7 @@ def test_links_are_immutable(member):
 
 
 def test_the_migration_backfill_builds_the_chain_the_services_build(member):
-    backfill = importlib.import_module("portal.finance.migrations.0017_journal_hash_chain").links_backfill
+    backfill = importlib.import_module("portal.finance.migrations.0018_journal_hash_chain").links_backfill
     for key in ("a", "b", "c"):
         _post(member, key)
     before = list(ChainLink.objects.order_by("sequence").values_list("sequence", "entry_id", "previous_hash", "hash"))
