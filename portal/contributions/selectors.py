@@ -74,7 +74,10 @@ def _balances_annotations(pool: bool) -> tuple:
     return tuple(figures.items())
 
 
-_BALANCES_NAMES = {True: ("balances_term", "balances_monthly", "balances_pool"), False: ("balances_term", "balances_monthly")}
+_BALANCES_NAMES = {
+    True: ("balances_term", "balances_monthly", "balances_pool"),
+    False: ("balances_term", "balances_monthly"),
+}
 
 
 def savings_totals(rows: list[dict]) -> dict[str, Decimal]:
