@@ -97,9 +97,9 @@ def member_balances(
     the ledger, then the schedule with the society's pool. pool=False leaves the pool share at zero (eligibility
     reads none); `rows` (savings_rows, already read for the chart) saves the ledger query, and so do `totals`
     (savings_totals of those rows)."""
-    if totals is not None:
-        pass
-    elif rows is None:
+    if totals is None and rows is not None:
+        totals = savings_totals(rows)
+    elif totals is None:
         totals = {
             row["account__code"]: sum_to_cents(row["credit"]) - sum_to_cents(row["debit"])
             for row in JournalLine.objects.filter(
@@ -108,8 +108,6 @@ def member_balances(
             .values("account__code")
             .annotate(debit=Sum("debit"), credit=Sum("credit"))
         }
-    else:
-        totals = savings_totals(rows)
     share_capital = totals.get(SHARE_CAPITAL_ACCOUNT, ZERO)
     names = _BALANCES_NAMES[bool(pool)]
     if all(hasattr(member, name) for name in names):
