@@ -1,7 +1,7 @@
 """Benchmark (issue 17): the member dashboard's CPU work per request, in-process — what a shared machine can still
 measure when throughput cannot be.
 
-    .venv/bin/python bench/bench_dashboard_cpu.py            # a throwaway SQLite database
+    .venv/bin/python bench/bench_dashboard_cpu.py   # SQLite: var/test-db<TEST_DB_SUFFIX>.sqlite3, dropped after
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/bench_dashboard_cpu.py
 
 A society of BENCH_MEMBERS members (200) with BENCH_YEARS (5) of monthly contributions is loaded in bulk (the
