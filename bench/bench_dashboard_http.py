@@ -7,7 +7,8 @@ A society of BENCH_MEMBERS members (10,000) with BENCH_YEARS (5) of monthly cont
 helpers of bench/run.py); one member signs in with a confirmed authenticator app and a verified session (the second
 factor is enforced for them on every request, as in production). BENCH_CLIENTS (8) threads then send requests
 over loopback for BENCH_SECONDS (10) seconds each — first to `/healthz` (the floor), then to `/portal/` — and the
-script prints requests/s, p50 and p95 of each, the workers' CPU time per request (/proc) and the ratio. BENCH_PROFILE=1 also profiles the dashboard
+script prints requests/s, p50 and p95 of each, the workers' CPU time per request (/proc; workers are not recycled
+during the bench, so none of their CPU time is lost) and the ratio. BENCH_PROFILE=1 also profiles the dashboard
 in-process (cProfile around the test client) and prints where the time goes.
 
 The server runs portal.settings.production (DEBUG off, persistent database connections, JSON logs, metrics
@@ -190,6 +191,7 @@ class gunicorn:  # noqa: N801 - used as a context manager
             "BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": os.environ.get("BENCH_WORKERS", "2"),
             "GUNICORN_LOG_LEVEL": "warning",
+            "GUNICORN_MAX_REQUESTS": "0",  # no recycling mid-run: a recycled worker's CPU time would be lost
         }
 
     def __enter__(self):
