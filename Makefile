@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint bench setup setup-dev migrate demo clean
+.PHONY: run test lint bench bench-cpu setup setup-dev migrate demo clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: setup-dev
 ## Benchmarks: never part of the test run; numbers go to docs/benchmarks.md.
 bench: setup-dev
 	$(PY) bench/run.py
+
+## The member dashboard's CPU time and Python calls per request, in-process (readable on a shared machine).
+bench-cpu: setup-dev
+	$(PY) bench/bench_dashboard_cpu.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 test-output .pytest_cache .ruff_cache

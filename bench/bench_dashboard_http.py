@@ -7,7 +7,8 @@ A society of BENCH_MEMBERS members (10,000) with BENCH_YEARS (5) of monthly cont
 helpers of bench/run.py); one member signs in with a confirmed authenticator app and a verified session (the second
 factor is enforced for them on every request, as in production). BENCH_CLIENTS (8) threads then send requests
 over loopback for BENCH_SECONDS (10) seconds each — first to `/healthz` (the floor), then to `/portal/` — and the
-script prints requests/s, p50 and p95 of each and the ratio. BENCH_PROFILE=1 also profiles the dashboard
+script prints requests/s, p50 and p95 of each, the workers' CPU time per request (/proc; workers are not recycled
+during the bench, so none of their CPU time is lost) and the ratio. BENCH_PROFILE=1 also profiles the dashboard
 in-process (cProfile around the test client) and prints where the time goes.
 
 The server runs portal.settings.production (DEBUG off, persistent database connections, JSON logs, metrics
@@ -79,18 +80,24 @@ def run(*, members: int, years: int, clients: int, seconds: float) -> None:
     )
     connection.close()  # the server's workers get the connections
     port = free_port()
-    with gunicorn(port=port, database_url=url):
+    with gunicorn(port=port, database_url=url) as server:
         headers = {"Cookie": f"sessionid={cookie}", "X-Forwarded-Proto": "https", "Host": "portal.example"}
         check = request(port, "/portal/", headers)
         assert check[0] == 200, f"dashboard answered {check[0]}"
         print(f"dashboard page: {check[1]:,} bytes")
         request(port, "/healthz", headers)
+        for _ in range(20):  # every worker warm (templates, prepared queries, caches)
+            request(port, "/portal/", headers)
+        cpu = workers_cpu_seconds(server.process.pid)
         floor = load(port=port, path="/healthz", headers=headers, clients=clients, seconds=seconds)
+        floor["cpu"], cpu = workers_cpu_seconds(server.process.pid) - cpu, workers_cpu_seconds(server.process.pid)
         dashboard = load(port=port, path="/portal/", headers=headers, clients=clients, seconds=seconds)
+        dashboard["cpu"] = workers_cpu_seconds(server.process.pid) - cpu
     for name, result in (("/healthz (the floor)", floor), ("/portal/ (dashboard)", dashboard)):
         print(
             f"{name}: {result['rate']:,.0f} requests/s, p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms "
-            f"({result['count']:,} requests, {clients} clients, {result['errors']} not 200)"
+            f"({result['count']:,} requests, {clients} clients, {result['errors']} not 200); "
+            f"workers' CPU {result['cpu'] / max(result['count'], 1) * 1000:.2f} ms a request"
         )
     print(f"dashboard / floor: {floor['rate'] / dashboard['rate']:.1f}× slower ({members:,} members × {years} years)")
 
@@ -143,6 +150,21 @@ def profile_dashboard(*, member, requests: int = 50) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
 
 
+def workers_cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of the gunicorn workers so far (Linux /proc): what the requests cost the server
+    whatever else the machine runs (the PostgreSQL and Redis servers' share is not in it)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -169,6 +191,7 @@ class gunicorn:  # noqa: N801 - used as a context manager
             "BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": os.environ.get("BENCH_WORKERS", "2"),
             "GUNICORN_LOG_LEVEL": "warning",
+            "GUNICORN_MAX_REQUESTS": "0",  # no recycling mid-run: a recycled worker's CPU time would be lost
         }
 
     def __enter__(self):

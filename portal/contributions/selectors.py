@@ -4,6 +4,7 @@ Balances come from the ledger (one indexed aggregate per member); lists over all
 cache, which the posting services keep equal to the ledger (checked by `ledger_check`)."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -52,7 +53,14 @@ def savings_rows(*, member: Member) -> list[dict]:
 
 def balances_annotations(*, pool: bool = True) -> dict:
     """The member's schedule (and the society's pool) as expressions on a Member query: member_balances reads them in
-    one query, or from the member when the page read the member with them (issue 17). NULL without a schedule."""
+    one query, or from the member when the page read the member with them (issue 17). NULL without a schedule.
+    Built once per process (they name no member: OuterRef): a fresh dict each call, the expressions shared — Django
+    copies an expression when a query resolves it, so a query never changes them."""
+    return dict(_balances_annotations(pool))
+
+
+@functools.cache
+def _balances_annotations(pool: bool) -> tuple:
     schedule = MemberContributionSchedule.objects.filter(member=OuterRef("pk"))
     figures = {
         "balances_term": Subquery(schedule.values("share_capital_term_months")[:1]),
@@ -63,14 +71,35 @@ def balances_annotations(*, pool: bool = True) -> dict:
         figures["balances_pool"] = Subquery(
             everyone.annotate(total=Sum("share_capital")).values("total"), output_field=MONEY_FIELD
         )
-    return figures
+    return tuple(figures.items())
 
 
-def member_balances(*, member: Member, pool: bool = True, rows: list[dict] | None = None) -> MemberBalances:
+_BALANCES_NAMES = {
+    True: ("balances_term", "balances_monthly", "balances_pool"),
+    False: ("balances_term", "balances_monthly"),
+}
+
+
+def savings_totals(rows: list[dict]) -> dict[str, Decimal]:
+    """Net balance per account code (credits less debits, in cents) from savings_rows: what member_balances reads.
+    The dashboard keeps these few figures in its cache instead of the rows (issue 17: no per-row rounding a page)."""
+    totals: dict[str, Decimal] = {}
+    for row in rows:
+        net = sum_to_cents(row["c"]) - sum_to_cents(row["d"])
+        totals[row["account__code"]] = totals.get(row["account__code"], ZERO) + net
+    return totals
+
+
+def member_balances(
+    *, member: Member, pool: bool = True, rows: list[dict] | None = None, totals: dict[str, Decimal] | None = None
+) -> MemberBalances:
     """Share capital and deposits from the ledger, and progress against the share capital target. Two queries:
     the ledger, then the schedule with the society's pool. pool=False leaves the pool share at zero (eligibility
-    reads none); `rows` (savings_rows, already read for the chart) saves the ledger query."""
-    if rows is None:
+    reads none); `rows` (savings_rows, already read for the chart) saves the ledger query, and so do `totals`
+    (savings_totals of those rows)."""
+    if totals is None and rows is not None:
+        totals = savings_totals(rows)
+    elif totals is None:
         totals = {
             row["account__code"]: sum_to_cents(row["credit"]) - sum_to_cents(row["debit"])
             for row in JournalLine.objects.filter(
@@ -79,17 +108,13 @@ def member_balances(*, member: Member, pool: bool = True, rows: list[dict] | Non
             .values("account__code")
             .annotate(debit=Sum("debit"), credit=Sum("credit"))
         }
-    else:
-        totals = {}
-        for row in rows:
-            net = sum_to_cents(row["c"]) - sum_to_cents(row["d"])
-            totals[row["account__code"]] = totals.get(row["account__code"], ZERO) + net
     share_capital = totals.get(SHARE_CAPITAL_ACCOUNT, ZERO)
-    figures = balances_annotations(pool=pool)
-    if all(hasattr(member, name) for name in figures):
+    names = _BALANCES_NAMES[bool(pool)]
+    if all(hasattr(member, name) for name in names):
         # Read with the member already, in the query the page made for it (the portal's MemberAreaMixin).
-        row = {name.removeprefix("balances_"): getattr(member, name) for name in figures}
+        row = {name.removeprefix("balances_"): getattr(member, name) for name in names}
     else:
+        figures = balances_annotations(pool=pool)
         row = {
             name.removeprefix("balances_"): value
             for name, value in (Member.objects.filter(pk=member.pk).values(**figures).first() or {}).items()

@@ -1,6 +1,7 @@
 """Eligibility (L2): one answer — the most a member can borrow on a product — with every rule, passed or failed,
 and the numbers behind it, so the portal, the API and the appraisal all say the same thing."""
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -128,11 +129,15 @@ def member_figures(*, member: Member, today=None, clearing=None, loans=None) -> 
 
 def figures_annotations() -> dict:
     """What member_figures reads of the member itself, as expressions for the query that reads the member (the
-    portal's loans page, issue 17): the schedule, and whether the member is leaving."""
-    return {
-        **balances_annotations(pool=False),
-        "eligibility_leaving": Exists(MemberExit.objects.filter(member=OuterRef("pk"))),
-    }
+    portal's loans page, issue 17): the schedule, and whether the member is leaving. The same expression objects on
+    every call (they name no member: OuterRef), so the portal's member query is compiled once for them
+    (members.selectors.member_for_user)."""
+    return {**balances_annotations(pool=False), "eligibility_leaving": _leaving_annotation()}
+
+
+@functools.cache
+def _leaving_annotation():
+    return Exists(MemberExit.objects.filter(member=OuterRef("pk")))
 
 
 def products_eligibility(*, member: Member, products, today=None, loans=None) -> list[Eligibility]:

@@ -7,7 +7,13 @@ from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
 from portal.contributions.chart import savings_chart
-from portal.contributions.selectors import balances_annotations, member_balances, savings_rows, savings_series
+from portal.contributions.selectors import (
+    balances_annotations,
+    member_balances,
+    savings_rows,
+    savings_series,
+    savings_totals,
+)
 from portal.loans.member_position import member_loan_position
 from portal.society.figures_cache import member_figures_get_or_compute
 from portal.society.models import SaccoSettings
@@ -34,15 +40,16 @@ class DashboardView(MemberAreaMixin, TemplateView):
             # The member's own ledger movements and loan position are cached until a change to them commits
             # (portal/society/figures_cache.py); the variant names what else they depend on. The balances read the
             # schedule and the society's pool from the member query, so they are never cached.
-            rows, position, series, chart, savings_html = member_figures_get_or_compute(
+            # "dashboard2": the cached tuple holds the account totals, not the rows (a new shape, a new name).
+            totals, position, series, chart, savings_html = member_figures_get_or_compute(
                 member_id=member.pk,
-                variant=f"dashboard:{today.isoformat()}:{translation.get_language()}:{int(bool(shrink))}",
+                variant=f"dashboard2:{today.isoformat()}:{translation.get_language()}:{int(bool(shrink))}",
                 compute=lambda: self._figures(member, today, shrink),
             )
             context.update(
                 today=today,
                 position=position,
-                balances=member_balances(member=member, rows=rows),
+                balances=member_balances(member=member, totals=totals),
                 series=series,
                 chart=chart,
                 savings_html=mark_safe(savings_html),  # noqa: S308 -- our own template's output, escaped when rendered
@@ -57,4 +64,5 @@ class DashboardView(MemberAreaMixin, TemplateView):
         chart = savings_chart(series)
         # The chart and its table of 24 months are the costliest part of the page to render: rendered here, once.
         savings_html = str(render_to_string("portal/dashboard_savings.html", {"chart": chart, "series": series}))
-        return rows, position, series, chart, savings_html
+        # The balances need only each account's total: summed here once, not from every row on every request.
+        return savings_totals(rows), position, series, chart, savings_html

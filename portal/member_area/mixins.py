@@ -1,6 +1,9 @@
 """What every member-area page shares."""
 
+import functools
+
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import OuterRef
 from django.shortcuts import render
 from django.views.generic import TemplateView
 
@@ -10,6 +13,13 @@ from portal.notifications.selectors import unread_notifications_count, unread_no
 # Pages about the account itself or the society as a whole: they work for a signed-in user without a member record
 # (staff set up their second factor on the security page). Every other member-area page needs a member record.
 ACCOUNT_PAGES = frozenset({"more", "notifications", "security", "activity", "statements", "statement_detail"})
+
+
+@functools.cache
+def _unread_count():
+    """The inbox badge as an expression on the member query, built once per process (issue 17): it names no user
+    (the member's own, OuterRef), and Django copies an expression when a query resolves it, so no query changes it."""
+    return unread_notifications_subquery(user=OuterRef("user"))
 
 
 def no_membership_response(request):
@@ -30,11 +40,7 @@ class MemberAreaMixin(LoginRequiredMixin):
         if request.user.is_authenticated:
             # The inbox badge is counted in the query that reads the member (issue 17): one query fewer a page.
             self.member = member_for_user(
-                user=request.user,
-                annotations={
-                    "unread_count": unread_notifications_subquery(user=request.user),
-                    **self.member_annotations(),
-                },
+                user=request.user, annotations={"unread_count": _unread_count(), **self.member_annotations()}
             )
             if self.member is None and getattr(request.resolver_match, "url_name", None) not in ACCOUNT_PAGES:
                 return no_membership_response(request)
