@@ -10,10 +10,12 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from portal.workflows import outcomes
 
-        from .models import FinancialStatement
+        from .models import FinancialStatement, SasraReturn
 
-        # Approving publishes the pack (members then see it); nothing else happens on either outcome.
+        # Approving publishes the pack (members then see it), or the SASRA returns (the AGM pack then prints them);
+        # nothing else happens on either outcome.
         outcomes.register(FinancialStatement)
+        outcomes.register(SasraReturn)
 
         # Issue 18: member statements carry a signed reference that /verify/ checks against the ledger.
         from django.utils.translation import gettext_lazy as _

@@ -1,5 +1,6 @@
-"""Demo report data: last year's statements approved by two committee members (members read them in the portal)
-and this year's to date waiting for approval. Idempotent: packs are found by title."""
+"""Demo report data: last year's statements and year-end SASRA returns approved by two committee members (members
+read the statements in the portal; with the appropriation, the AGM pack is ready) and this year's to date waiting
+for approval. Idempotent: packs are found by title."""
 
 import datetime
 
@@ -7,9 +8,14 @@ from django.utils import timezone
 
 from portal.members.models import User
 
-from .models import FinancialStatement, SavedReport
+from .models import FinancialStatement, SasraReturn, SavedReport
 from .saved_reports import saved_report_create, saved_report_run
-from .services import financial_statement_approve, financial_statement_prepare
+from .services import (
+    financial_statement_approve,
+    financial_statement_prepare,
+    sasra_return_approve,
+    sasra_return_prepare,
+)
 
 
 def reports_seed() -> None:
@@ -27,6 +33,11 @@ def reports_seed() -> None:
         )
         for approver in approvers:
             financial_statement_approve(statement=pack, user=approver)
+    title = f"SASRA returns 31 Dec {last_year}"
+    if not SasraReturn.objects.filter(title=title).exists():
+        returns = sasra_return_prepare(as_of=datetime.date(last_year, 12, 31), title=title, by=treasurer)
+        for approver in approvers:
+            sasra_return_approve(record=returns, user=approver)
     title = f"Financial statements {today.year} to date"
     if not FinancialStatement.objects.filter(title=title).exists():
         financial_statement_prepare(start=datetime.date(today.year, 1, 1), end=today, title=title, by=treasurer)

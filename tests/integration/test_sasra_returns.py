@@ -285,14 +285,14 @@ def test_each_drill_down_sums_to_its_figure(books):
 def test_a_new_equity_account_counts_in_institutional_capital(books):
     from portal.finance.ledger.models import Account
 
-    Account.objects.create(code="3110", name="Other reserves", type="equity")
-    _post("other-reserve", AS_OF, Line("3200", debit=D("1000")), Line("3110", credit=D("1000")))
+    Account.objects.create(code="3120", name="Education fund", type="equity")
+    _post("other-reserve", AS_OF, Line("3200", debit=D("1000")), Line("3120", credit=D("1000")))
     figures = _figures(sasra_returns(as_of=AS_OF)["capital_adequacy"])
     assert figures["institutional_capital"] == "13800.00" and figures["core_capital"] == "113800.00"
     institutional = next(
         f for f in sasra_returns(as_of=AS_OF)["capital_adequacy"]["figures"] if f["key"] == "institutional_capital"
     )
-    assert {"code": "3110", "name": "Other reserves", "amount": "1000.00"} in institutional["accounts"]
+    assert {"code": "3120", "name": "Education fund", "amount": "1000.00"} in institutional["accounts"]
 
 
 # --- API ------------------------------------------------------------------------------------------------------
