@@ -37,9 +37,15 @@ class ReceiptColumn(tables.Column):
 class ContributionReceiptTable(ContributionTable):
     receipt = ReceiptColumn()
 
+    class Meta(ContributionTable.Meta):  # django-tables2 does not inherit Meta: the table's class and template
+        pass
+
 
 class ShareCapitalReceiptTable(ShareCapitalTable):
     receipt = ReceiptColumn()
+
+    class Meta(ShareCapitalTable.Meta):
+        pass
 
 
 class _SavingsPage(MemberAreaMixin, TemplateView):
