@@ -54,6 +54,7 @@ from portal.finance.banking.models import BankAccount, BankAccountKind
 from portal.finance.banking.services import bank_account_create
 from portal.finance.ledger.models import JournalEntry
 from portal.finance.ledger.services import LedgerError, Line, Posting, ledger_post, ledger_post_many
+from portal.finance.periods.guard import books_closed_through
 from portal.loans.allocation import allocation_plan
 from portal.loans.models import Loan, LoanStatus
 from portal.loans.services import DEPOSITS, UNALLOCATED, LoanStateError, loan_repay
@@ -197,6 +198,16 @@ def _date(paid_at: datetime.datetime) -> datetime.date:
     return min(timezone.localdate(paid_at), timezone.localdate())
 
 
+def _posting_date(paid_at: datetime.datetime, closed_through: datetime.date | None) -> datetime.date:
+    """The day paid, or the first open day when its month is already closed (issue 18): a callback that arrives
+    after the month's close posts in the open month, the receipt naming the payment, instead of failing (Safaricom
+    would retry it until it gave up). The contribution period stays the month paid."""
+    day = _date(paid_at)
+    if closed_through is not None and day <= closed_through:
+        return closed_through + datetime.timedelta(days=1)
+    return day
+
+
 def _amount(amount) -> Decimal:
     if isinstance(amount, float) or not isinstance(amount, (Decimal, int, str)):
         raise ValidationError({"amount": ["The amount must be a Decimal."]})
@@ -244,7 +255,7 @@ def mpesa_receipt_post(
                 status=ReceiptStatus.UNALLOCATED,
                 bank_account=account,
             )
-            _post(receipt, account=account, date=_date(paid_at))
+            _post(receipt, account=account, date=_posting_date(paid_at, books_closed_through()))
     except IntegrityError:
         # The same TransID committed meanwhile by another worker (our insert waited for it, then collided).
         existing = MpesaReceipt.objects.filter(trans_id=trans_id).first()
@@ -363,12 +374,13 @@ def _payable(items: list[ReceiptIn], *, kind: str) -> list[ReceiptIn]:
 
 
 def _payment_items(items: list[ReceiptIn], *, kind: str) -> list[PaymentItem]:
+    closed_through = books_closed_through()
     return [
         PaymentItem(
             item.member,
             item.amount,
             period=period_of(_date(item.paid_at)) if kind == MONTHLY else None,
-            date=_date(item.paid_at),
+            date=_posting_date(item.paid_at, closed_through),
             reference=item.trans_id,
             below_minimum_reason="M-Pesa paybill payment" if kind == MONTHLY else "",
             row=row,
@@ -395,6 +407,7 @@ def _payments_post_many(items: list[ReceiptIn], *, kind: str, account: BankAccou
 def _unallocated_post_many(items: list[ReceiptIn], *, account: BankAccount, note: str) -> None:
     """Dr paybill / Cr 2300 Unallocated receipts [member, when known] for each, as _to_unallocated posts one."""
     postings = []
+    closed_through = books_closed_through()
     for item in items:
         memo = f"M-Pesa {item.trans_id} from {item.phone or 'unknown'} ref. {item.reference or '-'}"[:255]
         postings.append(
@@ -410,7 +423,7 @@ def _unallocated_post_many(items: list[ReceiptIn], *, account: BankAccount, note
                     ),
                 ],
                 idempotency_key=f"mpesa:{item.trans_id}",
-                date=_date(item.paid_at),
+                date=_posting_date(item.paid_at, closed_through),
                 source=item.trans_id,
             )
         )
@@ -438,7 +451,7 @@ def _post(receipt: MpesaReceipt, *, account: BankAccount, date: datetime.date) -
     item = PaymentItem(
         member,
         receipt.amount,
-        period=period_of(date) if kind == MONTHLY else None,
+        period=period_of(_date(receipt.paid_at)) if kind == MONTHLY else None,  # the month paid, whatever the date
         date=date,
         reference=receipt.trans_id,
         below_minimum_reason="M-Pesa paybill payment" if kind == MONTHLY else "",
@@ -451,7 +464,7 @@ def _post(receipt: MpesaReceipt, *, account: BankAccount, date: datetime.date) -
         return _to_unallocated(receipt, account=account, date=date, note=f"Not posted as asked: {reason}")
     receipt.entry_id = result.record.entry_id
     receipt.status = ReceiptStatus.POSTED
-    receipt.note = "Share capital" if kind == SHARE_CAPITAL else f"Deposits for {period_of(date):%Y-%m}"
+    receipt.note = "Share capital" if kind == SHARE_CAPITAL else f"Deposits for {item.period:%Y-%m}"
     receipt.save(update_fields=["entry", "status", "note"])
 
 

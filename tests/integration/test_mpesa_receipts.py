@@ -13,7 +13,9 @@ from portal.contributions.models import MonthlyContribution, ShareCapitalPayment
 from portal.finance.banking.models import BankAccount
 from portal.finance.ledger.models import JournalEntry, JournalLine
 from portal.finance.ledger.selectors import account_balance
+from portal.finance.periods.services import period_close_approve, period_close_request
 from portal.loans.models import LoanRepayment
+from portal.members import roles
 from portal.members.models import MemberStatus
 from portal.mpesa.models import MpesaReceipt, ReceiptStatus
 from portal.mpesa.receipts import Purpose, ReceiptConflict, mpesa_receipt_post, paybill_account, reference_parse
@@ -199,3 +201,17 @@ def test_the_same_trans_id_from_four_threads_at_once_posts_once(make_member):
     assert MpesaReceipt.objects.count() == 1
     assert account_balance(code="2000", member=member) == D("1200.00")
     call_command("ledger_check")
+
+
+def test_a_receipt_for_a_closed_month_posts_on_the_first_open_day(member, staff_user, clock_at):
+    """A callback that arrives after its month was closed (issue 18) posts in the open month instead of failing;
+    the contribution still counts for the month paid."""
+    clock_at(datetime.date(2026, 3, 3))
+    treasurer, admin = staff_user(roles.TREASURER), staff_user(roles.ADMINISTRATORS)
+    period_close_request(month=datetime.date(2026, 2, 1), by=treasurer)
+    period_close_approve(month=datetime.date(2026, 2, 1), by=admin)
+    result = _post("SLATE0001", member, Purpose.DEPOSITS, "1500")  # paid 25 Feb
+    entry = JournalEntry.objects.get(idempotency_key__contains="SLATE0001")
+    assert entry.date == datetime.date(2026, 3, 1) and result.receipt.status == ReceiptStatus.POSTED
+    assert MonthlyContribution.objects.get(member=member).period == datetime.date(2026, 2, 1)
+    assert account_balance(code="2000", member=member) == D("1500")
