@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from portal.contributions.demo import bank_interest_seed, savings_seed
 from portal.dividends.demo import dividends_seed
-from portal.finance.periods.demo import periods_seed
 from portal.home.demo import site_seed
 from portal.home.demo_society import society_loans_seed, society_members_seed
 from portal.loans.demo import loans_history_seed, loans_seed
@@ -114,8 +113,6 @@ class Command(BaseCommand):
         dividends_seed()
         self.stdout.write("Statements and SASRA returns (last year approved, this year in approval), saved reports…")
         reports_seed()
-        self.stdout.write("Months closed up to the end of last year…")
-        periods_seed()
         return logins
 
     def _summary(self, logins, *, base: str, kept: tuple[int, int]) -> None:
