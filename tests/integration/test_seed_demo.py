@@ -72,12 +72,13 @@ def test_demo_money_is_posted_through_the_services_and_the_books_tie(settings, t
     from portal.dividends.models import DividendPosting, MemberDividend
 
     assert DividendPosting.objects.count() == 1 and MemberDividend.objects.count() > 10
-    # nor votes twice (+2 on the AGM pack, +2 on the dividends, +2 on each year's surplus appropriation)
+    # nor votes twice (+2 on the statements, +2 on the year-end SASRA returns, +2 on the dividends, +2 on each
+    # year's surplus appropriation)
     from portal.finance.yearend.models import AppropriationPosting, SurplusAppropriation, YearClose
 
     appropriations = SurplusAppropriation.objects.count()
     assert appropriations == AppropriationPosting.objects.count() == YearClose.objects.count() >= 1
-    assert CommitteeVote.objects.count() == votes + 4 + 2 * appropriations and LoanReview.objects.count() == 4
+    assert CommitteeVote.objects.count() == votes + 6 + 2 * appropriations and LoanReview.objects.count() == 4
     from portal.reports.models import Report, SavedReport
 
     assert SavedReport.objects.count() == 4 and SavedReport.objects.exclude(schedule=None).count() == 2
