@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from .bulk_insert import rows_insert
 from .ledger.chain import chain_extend, chain_lock
+from .ledger.errors import LedgerError
+from .ledger.hashing import lines_content_hash
 from .ledger.models import Account, JournalEntry, JournalLine
-from .ledger.services import LedgerError, lines_content_hash
 from .periods.guard import period_guard
 
 ZERO = Decimal("0.00")

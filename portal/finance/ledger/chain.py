@@ -2,7 +2,7 @@
 
 A link's hash is SHA-256 over a canonical text (a JSON array) of: the link's sequence, the previous link's hash
 (`GENESIS`, 64 zeros, before the first), the time it was chained, and the entry's id, date, memo, source,
-idempotency key, reversal_of, posted_by, posted_at and the hash of its lines (`services.lines_content_hash`: account,
+idempotency key, reversal_of, posted_by, posted_at and the hash of its lines (`hashing.lines_content_hash`: account,
 member, loan, debit, credit of every line). Changing any of them, or removing or reordering entries, breaks the
 link's hash and, through `previous_hash`, every link after it; `ledger_check` recomputes the whole chain from the
 entries and lines (`chain_problems`), and the AGM pack prints each month's last hash (`selectors.chain_month_ends`).
@@ -28,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from portal.finance.bulk_insert import rows_insert
 
+from .hashing import lines_content_hash
 from .models import ChainLink, JournalEntry, JournalLine
 
 GENESIS = "0" * 64
@@ -178,8 +179,6 @@ def chain_problems(*, chunk_size: int = 5000, expect: dict[int, str] | None = No
     an entry with no link; and, for each `expect` {sequence: hash} (a hash printed in an AGM pack), a chain that no
     longer produces it. Each link is checked against the hash stored before it, so every tampered entry is named,
     not only the first; the count of the rest is given after PROBLEMS_SHOWN."""
-    from .services import lines_content_hash
-
     expect = dict(expect or {})
     problems: list[str] = []
     found = 0

@@ -9,7 +9,6 @@ raises `IdempotencyConflict`, so a typed reference used twice for two different 
 import datetime
 import hashlib
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -25,6 +24,7 @@ from portal.society.replica import reads_from_primary
 
 from .chain import chain_extend, chain_lock
 from .errors import LedgerError
+from .hashing import id_text, lines_content_hash
 from .models import Account, JournalEntry, JournalLine
 
 
@@ -86,39 +86,6 @@ def _validated_lines(lines: list[Line]) -> list[tuple[Line, Decimal, Decimal]]:
     if total_debit != total_credit:
         raise LedgerError(f"The entry does not balance: debits {total_debit}, credits {total_credit}.")
     return checked
-
-
-def _id_text(value) -> str:
-    """A member or loan id in one spelling, whether it came as a UUID, its text (with or without hyphens) or an
-    integer."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def lines_content_hash(lines: Iterable[tuple]) -> str:
-    """SHA-256 of what an entry does with money: for each line (account code, member id, loan id, debit, credit),
-    in a canonical spelling, sorted so that the order the caller listed the lines in does not matter.
-
-    Deliberately not part of the content:
-    - the date: a posting without an explicit date is dated the day it is posted, so a retry of the same event on
-      another day (a job re-run after midnight, a client retrying a timed-out request) must still match; and some
-      callers date the same event differently (interest accrued by the daily job on its due date, or by a
-      repayment on the payment date);
-    - memo, source and line descriptions: wording, not money; a retry may phrase them differently;
-    - who posted it.
-    Two different events with the same key, the same lines and only another date are therefore one posting;
-    callers that need more (the cashbook compares the payee) compare their own records too."""
-    canonical = sorted(
-        f"{code}|{_id_text(member_id)}|{_id_text(loan_id)}|{Decimal(debit):.2f}|{Decimal(credit):.2f}"
-        for code, member_id, loan_id, debit, credit in lines
-    )
-    return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
 
 
 def _checked_hash(checked: list[tuple[Line, Decimal, Decimal]]) -> str:
@@ -437,7 +404,7 @@ def ledger_post_bulk(*, postings: list[BulkPosting], posted_by=None, chunk_size:
             raise LedgerError(
                 f"{posting.idempotency_key}: the entry does not balance: debits {total_debit}, credits {total_credit}."
             )
-        canonical = sorted(f"{c}|{_id_text(m)}|{_id_text(loan)}|{d[1]}|{cr[1]}" for c, d, cr, m, loan, _ in texts)
+        canonical = sorted(f"{c}|{id_text(m)}|{id_text(loan)}|{d[1]}|{cr[1]}" for c, d, cr, m, loan, _ in texts)
         planned.append((posting, texts, hashlib.sha256("\n".join(canonical).encode()).hexdigest()))
     accounts = dict(Account.objects.filter(code__in=codes, active=True).values_list("code", "pk"))
     missing = sorted(codes - set(accounts))
