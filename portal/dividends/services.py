@@ -18,7 +18,7 @@ from portal.finance.bulk_insert import rows_insert
 from portal.finance.ledger.services import BulkPosting, ledger_post_bulk
 from portal.finance.yearend.selectors import approved_appropriation
 from portal.society.policy import sacco_settings
-from portal.workflows.services import workflow_act
+from portal.workflows.services import workflow_act, workflow_submit
 
 from .compute import dividend_compute
 from .models import DividendDeclaration, DividendPosting, DividendYear, MemberDividend, Method, Payout
@@ -117,11 +117,11 @@ def dividend_prepare(
                 raise ValidationError(
                     {"financial_year": [f"A declaration for {financial_year} is already waiting for approval."]}
                 ) from None
-        declaration.save_revision(user=by, log_action=True)
-        workflow = declaration.get_workflow()
-        if workflow is None:
-            raise ValidationError("No approval workflow is set up for dividends (Settings → Workflows).")
-        workflow.start(declaration, by)
+        workflow_submit(
+            obj=declaration,
+            by=by,
+            missing=ValidationError("No approval workflow is set up for dividends (Settings → Workflows)."),
+        )
     return declaration
 
 

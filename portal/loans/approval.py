@@ -16,7 +16,7 @@ from wagtail.models import WorkflowState
 
 from portal.society.money import format_money, to_cents
 from portal.workflows.models import CommitteeVote
-from portal.workflows.services import decision_validate, workflow_act
+from portal.workflows.services import decision_validate, workflow_act, workflow_submit
 from portal.workflows.summary import ApprovalFlag, ApprovalSummary
 
 from .eligibility import Eligibility, application_eligibility
@@ -131,11 +131,11 @@ def loan_review_start(*, application: LoanApplication, by=None) -> LoanReview | 
         return existing
     with transaction.atomic():
         review = LoanReview.objects.create(application=application, live=False)
-        review.save_revision(user=by, log_action=True)
-        workflow = review.get_workflow()
-        if workflow is None:
-            raise LoanStateError("No approval workflow is set up for loan applications (Settings → Workflows).")
-        workflow.start(review, by)
+        workflow_submit(
+            obj=review,
+            by=by,
+            missing=LoanStateError("No approval workflow is set up for loan applications (Settings → Workflows)."),
+        )
     return review
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from portal.audit.services import ACTION, POST, audit_log
 from portal.finance.ledger.services import Line, ledger_post
 from portal.society.money import format_money
-from portal.workflows.services import workflow_act
+from portal.workflows.services import workflow_act, workflow_submit
 
 from .models import (
     Classification,
@@ -114,11 +114,11 @@ def restructure_prepare(
             prepared_by=by,
             live=False,
         )
-        record.save_revision(user=by, log_action=True)
-        workflow = record.get_workflow()
-        if workflow is None:
-            raise LoanStateError("No approval workflow is set up for loan restructures (Settings → Workflows).")
-        workflow.start(record, by)
+        workflow_submit(
+            obj=record,
+            by=by,
+            missing=LoanStateError("No approval workflow is set up for loan restructures (Settings → Workflows)."),
+        )
         audit_log(
             instance=record,
             action=ACTION,

@@ -29,7 +29,7 @@ from portal.audit.services import ACTION, POST, audit_log
 from portal.contributions.services import summaries_refresh
 from portal.finance.ledger.services import IdempotencyConflict, Line, ledger_post
 from portal.society.money import format_money
-from portal.workflows.services import workflow_act
+from portal.workflows.services import workflow_act, workflow_submit
 
 from .models import Classification, Loan, LoanInstalment, LoanRepayment, LoanStatus, LoanWriteOff, ProposalStatus
 from .services import (
@@ -69,11 +69,11 @@ def write_off_prepare(*, loan: Loan, reason: str, by) -> LoanWriteOff:
         ):
             raise LoanStateError("This loan already has a restructure or write-off waiting for the committee.")
         record = LoanWriteOff.objects.create(loan=locked, reason=reason[:1000], prepared_by=by, live=False)
-        record.save_revision(user=by, log_action=True)
-        workflow = record.get_workflow()
-        if workflow is None:
-            raise LoanStateError("No approval workflow is set up for loan write-offs (Settings → Workflows).")
-        workflow.start(record, by)
+        workflow_submit(
+            obj=record,
+            by=by,
+            missing=LoanStateError("No approval workflow is set up for loan write-offs (Settings → Workflows)."),
+        )
         audit_log(instance=record, action=ACTION, by=by, summary=f"Write-off prepared: {reason[:200]}")
     return record
 

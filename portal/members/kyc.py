@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.notifications.services import notify
 from portal.society.file_types import sniff_content_type
-from portal.workflows.services import workflow_act
+from portal.workflows.services import workflow_act, workflow_submit
 
 from .activity import activity_record
 from .models import (
@@ -70,10 +70,7 @@ def kyc_document_upload(*, member: Member, document_type: str, upload, by: User,
     try:
         with transaction.atomic():
             document.save()
-            document.save_revision(user=by, log_action=True)
-            workflow = document.get_workflow()
-            if workflow is not None:
-                workflow.start(document, by)
+            workflow_submit(obj=document, by=by, missing=None)  # without a workflow the document stays a draft
             activity_record(
                 action=ActivityAction.DOCUMENT_UPLOADED,
                 request=request,

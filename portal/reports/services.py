@@ -5,7 +5,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from portal.workflows.services import workflow_act
+from portal.workflows.services import workflow_act, workflow_submit
 
 from .financial import financial_statements
 from .models import FinancialStatement, SasraReturn
@@ -20,11 +20,11 @@ def financial_statement_prepare(*, start: datetime.date, end: datetime.date, tit
         statement = FinancialStatement.objects.create(
             title=title[:150], period_start=start, period_end=end, data=data, prepared_by=by, live=False
         )
-        statement.save_revision(user=by, log_action=True)
-        workflow = statement.get_workflow()
-        if workflow is None:
-            raise ValidationError("No approval workflow is set up for financial statements (Settings → Workflows).")
-        workflow.start(statement, by)
+        workflow_submit(
+            obj=statement,
+            by=by,
+            missing=ValidationError("No approval workflow is set up for financial statements (Settings → Workflows)."),
+        )
     return statement
 
 
@@ -51,11 +51,11 @@ def sasra_return_prepare(*, as_of: datetime.date, title: str = "", by) -> SasraR
     title = (title or "").strip() or f"SASRA returns {as_of:%d %b %Y}"
     with transaction.atomic():
         record = SasraReturn.objects.create(title=title[:150], as_of=as_of, data=data, prepared_by=by, live=False)
-        record.save_revision(user=by, log_action=True)
-        workflow = record.get_workflow()
-        if workflow is None:
-            raise ValidationError("No approval workflow is set up for SASRA returns (Settings → Workflows).")
-        workflow.start(record, by)
+        workflow_submit(
+            obj=record,
+            by=by,
+            missing=ValidationError("No approval workflow is set up for SASRA returns (Settings → Workflows)."),
+        )
     return record
 
 

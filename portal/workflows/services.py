@@ -1,10 +1,27 @@
-"""Acting on an approval object's workflow from code (the seed's approve/reject/verify endpoints, the demo): the
-same checks as the admin's buttons, because it asks the current task which actions this user has."""
+"""Sending an approval object into its workflow, and acting on it from code (the seed's approve/reject/verify
+endpoints, the demo): the same checks as the admin's buttons, because it asks the current task which actions this
+user has."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from wagtail.models import TaskState
 
 ACTIONS = ("approve", "reject")
+
+
+def workflow_submit(*, obj, by, missing: Exception | None) -> None:
+    """Send a freshly prepared approval object into its workflow as `by`: one place for what every approval record
+    does when prepared (a logged revision for the workflow to approve, then the model's workflow started).
+
+    `missing` is raised when no workflow is set up for the model (Settings → Workflows); None where the workflow is
+    optional (a KYC document without one stays a draft). Call it inside the caller's transaction, so that a missing
+    workflow undoes the object too."""
+    obj.save_revision(user=by, log_action=True)
+    workflow = obj.get_workflow()
+    if workflow is None:
+        if missing is not None:
+            raise missing
+        return
+    workflow.start(obj, by)
 
 
 def decision_validate(*, action: str, reason: str, reason_message: str) -> None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from portal.audit.services import POST, audit_log
 from portal.society.money import sum_to_cents
 from portal.society.policy import sacco_settings
-from portal.workflows.services import workflow_act
+from portal.workflows.services import workflow_act, workflow_submit
 
 from ..ledger.models import Account, AccountType, JournalLine
 from ..ledger.services import LedgerError, Line, ledger_post
@@ -247,11 +247,13 @@ def appropriation_prepare(
     )
     with transaction.atomic():
         record.save()
-        record.save_revision(user=by, log_action=True)
-        workflow = record.get_workflow()
-        if workflow is None:
-            raise ValidationError("No approval workflow is set up for surplus appropriations (Settings → Workflows).")
-        workflow.start(record, by)
+        workflow_submit(
+            obj=record,
+            by=by,
+            missing=ValidationError(
+                "No approval workflow is set up for surplus appropriations (Settings → Workflows)."
+            ),
+        )
     return record
 
 
