@@ -12,10 +12,8 @@ go through `JournalRows` without a per-key lookup (portal/finance/journal_rows.p
 
 import datetime
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 
-from portal.finance.bulk_insert import rows_insert
 from portal.finance.journal_rows import JournalRows
 from portal.members.demo_bulk import GeneratedMember
 from portal.society.policy import sacco_settings
@@ -44,10 +42,11 @@ class SavingsPlan:
 
 def savings_bulk_seed(
     *, plans: list[GeneratedMember], terms: SavingsPlan, journal: JournalRows, seed: int = 2026
-) -> tuple[dict, Callable[[], None]]:
+) -> tuple[dict, list[tuple]]:
     """Queue the entries in `journal`. Returns each member's deposits over time, {member id: [(date, balance)]},
-    which the loan book sizes loans on, and the function that writes the records (inside the caller's transaction,
-    after the journal is flushed: the records point at its entries)."""
+    which the loan book sizes loans on, and the records as [(model, rows)] for the caller to write in its
+    transaction, after the journal is flushed (the records point at its entries). No query: `terms` holds what
+    the database said, so a worker thread may run it."""
     schedules, contributions, shares, summaries = [], [], [], []
     timelines: dict = {}
     minimum, target, today, bank_code = terms.minimum, terms.target, terms.today, terms.bank_code
@@ -118,10 +117,11 @@ def savings_bulk_seed(
         summaries.append({"member_id": plan.id, "share_capital": share_paid, "deposits": deposits})
         timelines[plan.id] = timeline
 
-    def write() -> None:
-        rows_insert(MemberContributionSchedule, schedules)
-        rows_insert(MonthlyContribution, contributions)
-        rows_insert(SharePayment, shares)  # (keys a model does not have are not written)
-        rows_insert(MemberShareSummary, summaries)
-
-    return timelines, write
+    # (keys a model does not have are not written)
+    records = [
+        (MemberContributionSchedule, schedules),
+        (MonthlyContribution, contributions),
+        (SharePayment, shares),
+        (MemberShareSummary, summaries),
+    ]
+    return timelines, records

@@ -62,7 +62,8 @@ class MemberPayment(models.Model):
     """What the two payment kinds share: the member, the amount, the entry that posted it and who did it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: each payment kind's (member, …) index serves it (issue 17: fewer indexes to write).
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+", db_index=False)
     amount = MoneyField()
     date = models.DateField(help_text="The day the money was received.")
     reference = models.CharField(max_length=100, blank=True, help_text="Receipt, bank slip or file reference.")
@@ -82,7 +83,9 @@ class MemberPayment(models.Model):
 class ShareCapitalPayment(MemberPayment):
     """Share capital bought by a member: Dr bank / Cr 3000 Share capital [member]."""
 
-    entry = models.ForeignKey("finance.JournalEntry", on_delete=models.PROTECT, related_name="share_capital_payments")
+    entry = models.ForeignKey(  # indexed by its unique constraint
+        "finance.JournalEntry", on_delete=models.PROTECT, related_name="share_capital_payments", db_index=False
+    )
 
     class Meta:
         ordering = ["-date", "-recorded_at"]
@@ -98,7 +101,9 @@ class MonthlyContribution(MemberPayment):
 
     Below the member's due amount it needs a staff override with a reason, kept here."""
 
-    entry = models.ForeignKey("finance.JournalEntry", on_delete=models.PROTECT, related_name="monthly_contributions")
+    entry = models.ForeignKey(  # indexed by its unique constraint
+        "finance.JournalEntry", on_delete=models.PROTECT, related_name="monthly_contributions", db_index=False
+    )
     period = models.DateField(help_text="The month this pays for (stored as its first day).")
     below_minimum_reason = models.CharField(max_length=255, blank=True)
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from .bulk_insert import rows_insert
-from .ledger.chain import chain_extend, chain_lock
+from .bulk_insert import ESCAPES, rows_insert
+from .ledger.chain import ChainHead, chain_extend, chain_links, chain_lock
 from .ledger.errors import LedgerError
 from .ledger.hashing import lines_content_hash
 from .ledger.models import Account, JournalEntry, JournalLine
@@ -26,16 +26,10 @@ from .periods.guard import period_guard
 ZERO = Decimal("0.00")
 
 
-ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 ENTRY_COLUMNS = ("id", "date", "memo", "source", "idempotency_key", "content_hash", "posted_by_id", "posted_at")
 LINE_COLUMNS = ("entry_id", "account_id", "debit", "credit", "member_id", "loan_id", "description", "date")
-
-
-def _text(value) -> str:
-    """A value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    return str(value).translate(ESCAPES)
+LINK_COLUMNS = ("sequence", "entry_id", "previous_hash", "hash", "linked_at")
+NULL = "\\N"
 
 
 class JournalRows:
@@ -45,14 +39,17 @@ class JournalRows:
     entry the COPY wrote once per statement, at commit (migration 0016): an unbalanced entry still rolls the whole
     batch back, and nothing here sets that check aside."""
 
-    def __init__(self, *, posted_by=None):
-        self.accounts = dict(Account.objects.filter(active=True).values_list("code", "pk"))
+    def __init__(self, *, posted_by=None, accounts: dict[str, int] | None = None):
+        """`accounts` ({code: pk}, from `journal_accounts()`) lets a worker thread build entries without a query."""
+        self.accounts = journal_accounts() if accounts is None else accounts
         self.posted_by_id = posted_by.pk if posted_by is not None else None
         self.now = timezone.now()
         self.entries: list[tuple] = []
         self.lines: list[tuple] = []
         self.keys: set[str] = set()
         self.posted = 0
+        self._text: tuple[str, str] | None = None
+        self._links: tuple[ChainHead, str] | None = None
 
     def add(
         self,
@@ -84,32 +81,81 @@ class JournalRows:
             )
         return entry_id
 
+    def prepare(self, *, head: ChainHead | None = None) -> ChainHead | None:
+        """Spell the COPY payloads of what is waiting (PostgreSQL's text format): pure Python, no query, so a
+        worker can do it for the next batch while the database writes this one. `flush` does it otherwise.
+        Text columns are escaped; ids, amounts and dates print as they are.
+
+        With `head` — the chain's head this batch expects to follow (the previous batch's last link) — the chain
+        links are spelled too, and the head after them is returned. `flush` writes those links only if the chain's
+        head, read under its lock, is still `head`; if anything else posted in between it links afresh from the
+        real head, so the chain is never wrong, only the work ahead wasted."""
+        posted_by = NULL if self.posted_by_id is None else str(self.posted_by_id)
+        now = str(self.now)
+        entries = "".join(
+            f"{i}\t{d}\t{memo.translate(ESCAPES)}\t{source.translate(ESCAPES)}\t{key.translate(ESCAPES)}\t{digest}"
+            f"\t{posted_by}\t{now}\n"
+            for i, d, memo, source, key, digest, _, _ in self.entries
+        )
+        lines = "".join(
+            f"{e}\t{a}\t{dr}\t{cr}\t{NULL if m is None else m}\t{NULL if lo is None else lo}"
+            f"\t{text.translate(ESCAPES)}\t{d}\n"
+            for e, a, dr, cr, m, lo, text, d in self.lines
+        )
+        self._text = (entries, lines)
+        if head is None:
+            self._links = None
+            return None
+        links = chain_links(head, [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self.entries])
+        spelled = (
+            f"{k['sequence']}\t{k['entry_id']}\t{k['previous_hash']}\t{k['hash']}\t{k['linked_at']}\n" for k in links
+        )
+        self._links = (head, "".join(spelled))
+        if not links:
+            return head
+        return ChainHead(links[-1]["sequence"], links[-1]["hash"], links[-1]["linked_at"])
+
     def flush(self) -> int:
         """Write what is waiting; returns how many entries were written."""
         count = len(self.entries)
         period_guard(dates=[row[1] for row in self.entries])  # not into a closed month (issue 18)
         connection = connections[DEFAULT_DB_ALIAS]
-        entries = [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self.entries]
+        postgres = connection.vendor == "postgresql"
         with transaction.atomic():
-            head = chain_lock() if entries else None  # the journal's hash chain (issue 18): see ledger.chain
-            if connection.vendor == "postgresql":
+            head = chain_lock() if self.entries else None  # the journal's hash chain (issue 18): see ledger.chain
+            if postgres:
                 self._copy(connection)
             else:
-                rows_insert(JournalEntry, entries)
+                rows_insert(JournalEntry, self._entry_dicts())
                 rows_insert(JournalLine, [dict(zip(LINE_COLUMNS, row, strict=True)) for row in self.lines])
-            chain_extend(head, entries)
+            if not self.entries:
+                pass
+            elif postgres and self._links is not None and head == self._links[0]:
+                with connection.cursor() as cursor:
+                    with cursor.cursor.copy(f"COPY finance_chainlink ({', '.join(LINK_COLUMNS)}) FROM STDIN") as copy:
+                        copy.write(self._links[1])
+            else:
+                chain_extend(head, self._entry_dicts())
         self.entries, self.lines = [], []
         self.keys.clear()
+        self._text = self._links = None
         self.posted += count
         return count
 
+    def _entry_dicts(self) -> list[dict]:
+        return [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self.entries]
+
     def _copy(self, connection) -> None:
+        if self._text is None:
+            self.prepare()
         with connection.cursor() as cursor:
-            for table, columns, rows in (
-                ("finance_journalentry", ENTRY_COLUMNS, self.entries),
-                ("finance_journalline", LINE_COLUMNS, self.lines),
+            for table, columns, text in zip(
+                ("finance_journalentry", "finance_journalline"), (ENTRY_COLUMNS, LINE_COLUMNS), self._text, strict=True
             ):
                 with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for start in range(0, len(rows), 5000):
-                        block = rows[start : start + 5000]
-                        copy.write("".join("\t".join(map(_text, row)) + "\n" for row in block))
+                    copy.write(text)
+
+
+def journal_accounts() -> dict[str, int]:
+    """{code: pk} of the active accounts, for `JournalRows(accounts=…)`."""
+    return dict(Account.objects.filter(active=True).values_list("code", "pk"))

@@ -24,7 +24,6 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from portal.finance.bulk_insert import rows_insert
 from portal.finance.journal_rows import JournalRows
 from portal.finance.ledger.selectors import account_balance
 from portal.finance.ledger.services import Line, ledger_post
@@ -101,14 +100,16 @@ class BookRows:
     repayments: list = field(default_factory=list)
     guarantees: list = field(default_factory=list)
 
-    def write(self) -> None:
-        """Inside the caller's transaction, after the journal is flushed (loans point at their entries)."""
-        rows_insert(LoanApplication, self.applications)
-        rows_insert(Loan, self.loans)
-        rows_insert(LoanInstalment, self.instalments)
-        rows_insert(LoanRepayment, self.repayments)
-        rows_insert(Guarantee, self.guarantees)
-        self.applications, self.loans, self.instalments, self.repayments, self.guarantees = [], [], [], [], []
+    def records(self) -> list[tuple]:
+        """[(model, rows)] in the order to write them, inside the caller's transaction after the journal is flushed
+        (loans point at their entries)."""
+        return [
+            (LoanApplication, self.applications),
+            (Loan, self.loans),
+            (LoanInstalment, self.instalments),
+            (LoanRepayment, self.repayments),
+            (Guarantee, self.guarantees),
+        ]
 
 
 class LoanBook:

@@ -378,7 +378,8 @@ class CurrentInstalmentManager(models.Manager):
 class LoanInstalment(models.Model):
     """One row of the schedule, with what has been paid against it."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments")
+    # Indexed by the (loan, number) unique constraint.
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments", db_index=False)
     number = models.PositiveSmallIntegerField()
     due_date = models.DateField()
     principal = MoneyField()

@@ -85,22 +85,31 @@ def generated_existing() -> set[str]:
     return set(User.objects.filter(email__endswith=f"@{GENERATED_DOMAIN}").values_list("email", flat=True))
 
 
-def generated_members_rows(*, plans: list[GeneratedMember], password_hash: str) -> list[tuple]:
-    """Users, their Members group and member rows for `plans` (none of them existing yet), as [(model, rows)] for
-    the bulk insert (finance's bulk_insert.rows_insert, which this app cannot import: the caller writes them in the
-    transaction that reserved the numbers). Fills in each plan's membership number."""
+def generated_numbers_reserve(*, plans: list[GeneratedMember]) -> None:
+    """Fill in each plan's membership number from the same per-year counters as `membership_number_next`,
+    reserving a block per join year (the counter row stays locked by the UPDATE until the caller's transaction
+    commits). Reserved for the whole run at once, so the rows can be built ahead without the database: a run that
+    fails later leaves a gap in the numbers, as a rolled-back registration never does — demo data only."""
     by_year: dict[int, list[GeneratedMember]] = {}
     for plan in plans:
         by_year.setdefault(plan.join_date.year, []).append(plan)
     for year, group in by_year.items():
-        # Reserve a block of sequence numbers: the counter row stays locked by the UPDATE until commit.
         MembershipNumberCounter.objects.bulk_create([MembershipNumberCounter(year=year)], ignore_conflicts=True)
         MembershipNumberCounter.objects.filter(year=year).update(last_value=F("last_value") + len(group))
         last = MembershipNumberCounter.objects.values_list("last_value", flat=True).get(year=year)
         for sequence, plan in enumerate(group, start=last - len(group) + 1):
             plan.membership_number = membership_number_format(join_date=plan.join_date, sequence=sequence)
+
+
+def members_group_id() -> int:
+    return Group.objects.values_list("pk", flat=True).get(name=roles.MEMBERS)
+
+
+def generated_members_rows(*, plans: list[GeneratedMember], password_hash: str, group_id: int) -> list[tuple]:
+    """Users, their Members group (`group_id`, from `members_group_id()`) and member rows for `plans` (none of them
+    existing yet, numbers reserved by `generated_numbers_reserve`), as [(model, rows)] for the bulk insert
+    (finance's bulk_insert, which this app cannot import). No query: a worker thread may build them."""
     now = datetime.datetime.now(datetime.UTC)
-    members_group = Group.objects.get(name=roles.MEMBERS)
     users = (
         User,
         [
@@ -118,7 +127,7 @@ def generated_members_rows(*, plans: list[GeneratedMember], password_hash: str) 
             for p in plans
         ],
     )
-    groups = (User.groups.through, [{"user_id": p.user_id, "group_id": members_group.pk} for p in plans])
+    groups = (User.groups.through, [{"user_id": p.user_id, "group_id": group_id} for p in plans])
     members = (
         Member,
         [

@@ -10,8 +10,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from portal.finance.journal_rows import JournalRows
+from portal.finance.ledger.chain import chain_head, chain_problems
 from portal.finance.ledger.models import JournalEntry, JournalLine
-from portal.finance.ledger.services import LedgerError, entry_content_hash
+from portal.finance.ledger.services import LedgerError, Line, entry_content_hash, ledger_post
 
 pytestmark = pytest.mark.django_db
 Z = Decimal("0.00")
@@ -56,3 +57,34 @@ def test_on_postgresql_the_database_refuses_an_unbalanced_entry_the_copy_wrote()
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what commit does
     assert not JournalEntry.objects.filter(idempotency_key__in=["t:ok", "t:bad"]).exists()
+
+
+@pytest.mark.postgres
+def test_chain_links_spelled_ahead_are_written_when_the_head_is_still_theirs():
+    head = chain_head()
+    journal = JournalRows()
+    for i in range(3):
+        journal.add(key=f"t:ahead:{i}", date=DAY, memo="Check-off 2024-03", source="t", lines=_lines())
+    after = journal.prepare(head=head)  # what a worker does for the next batch
+    assert after.sequence == head.sequence + 3
+    journal.flush()
+    assert chain_head() == after
+    assert chain_problems() == []
+
+
+@pytest.mark.postgres
+def test_links_spelled_from_a_head_that_moved_are_not_written_the_chain_links_afresh():
+    head = chain_head()
+    journal = JournalRows()
+    for i in range(2):
+        journal.add(key=f"t:stale:{i}", date=DAY, memo="Check-off 2024-03", source="t", lines=_lines())
+    spelled = journal.prepare(head=head)
+    ledger_post(  # someone else posts in between: the head the links were spelled from is gone
+        memo="Another posting",
+        lines=[Line("1010", debit=Decimal("5.00")), Line("4000", credit=Decimal("5.00"))],
+        idempotency_key="t:between",
+        date=DAY,
+    )
+    journal.flush()
+    assert chain_head().sequence == head.sequence + 3 and chain_head() != spelled
+    assert chain_problems() == []
