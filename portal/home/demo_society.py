@@ -69,9 +69,9 @@ _inherited: list = []
 
 
 def _worker_start(context: dict) -> None:
-    """In the worker process (forked: it shares nothing with the database session it came from). Its inherited
-    connections are set aside, never used and never closed — closing one would end the parent's session on the
-    shared socket; the worker ends by os._exit, without closing them."""
+    """In the worker process, forked with the parent's database connections, sockets included. They are set aside,
+    never used and never closed — closing one would end the parent's session on the shared socket; the worker
+    ends by os._exit, without closing them. The worker makes no query."""
     for alias_connection in connections.all(initialized_only=True):
         _inherited.append(alias_connection.connection)
         alias_connection.connection = None
@@ -121,7 +121,7 @@ def _journal_ready(journal: JournalRows) -> None:
     """Spell the batch's journal (and its chain links, from the head the previous batch reached) for PostgreSQL."""
     if _context["postgres"]:
         _context["head"] = journal.prepare(head=_context["head"])
-        journal.lines = []  # spelled: the text is what flush writes, and a worker process sends back less
+        journal.lines, journal.keys = [], set()  # spelled: the text is what flush writes; a worker sends back less
 
 
 def _savings_batch(batch: list[GeneratedMember]) -> tuple:
