@@ -11,11 +11,11 @@ Keys are `demo-checkoff:<membership number>:<YYYY-MM>`: new by construction (the
 go through `JournalRows` without a per-key lookup (portal/finance/journal_rows.py)."""
 
 import datetime
-import uuid
 from decimal import Decimal
 
 from portal.finance.journal_rows import JournalRows
 from portal.members.demo_bulk import GeneratedMember
+from portal.society.ordered_ids import ordered_uuid
 from portal.society.policy import sacco_settings
 
 from .models import MemberContributionSchedule, MemberShareSummary, MonthlyContribution, PaymentSource
@@ -90,7 +90,7 @@ def savings_bulk_seed(
                 contributions.append(
                     {
                         **common,
-                        "id": uuid.uuid4(),
+                        "id": ordered_uuid(),
                         "member_id": plan.id,
                         "amount": contribution,
                         "date": paid_on,
@@ -105,7 +105,7 @@ def savings_bulk_seed(
                 shares.append(
                     {
                         **common,
-                        "id": uuid.uuid4(),
+                        "id": ordered_uuid(),
                         "member_id": plan.id,
                         "amount": share,
                         "date": paid_on,

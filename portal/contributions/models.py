@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.society.money_fields import MoneyField
+from portal.society.ordered_ids import ordered_uuid
 
 from .periods import format_period
 
@@ -61,7 +62,7 @@ class MemberContributionSchedule(models.Model):
 class MemberPayment(models.Model):
     """What the two payment kinds share: the member, the amount, the entry that posted it and who did it."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=ordered_uuid, editable=False)  # time-ordered, as the entries
     # No index of its own: each payment kind's (member, …) index serves it (issue 17: fewer indexes to write).
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+", db_index=False)
     amount = MoneyField()

@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from portal.society.ordered_ids import ordered_uuid
+
 from .bulk_insert import ESCAPES, rows_insert
 from .ledger.chain import ChainHead, chain_extend, chain_links, chain_lock
 from .ledger.errors import LedgerError
@@ -71,7 +73,7 @@ class JournalRows:
         if key in self.keys:
             raise LedgerError(f"{key}: the same key twice.")
         self.keys.add(key)
-        entry_id = entry_id or uuid.uuid4()
+        entry_id = entry_id or ordered_uuid()
         digest = lines_content_hash((c, m, lo, d, cr) for c, d, cr, m, lo, _ in lines)
         self.entries.append((entry_id, date, memo[:255], source[:100], key, digest, self.posted_by_id, self.now))
         accounts = self.accounts

@@ -1,5 +1,5 @@
 """Issue 17: PostgreSQL still refuses, at commit, a journal entry that does not balance or has fewer than two lines —
-checked once per INSERT statement (finance 0016) rather than once per row, whether rows come by INSERT or COPY — and
+checked once per transaction (finance 0016, 0023) rather than once per row, whether rows come by INSERT or COPY — and
 the lean bulk posting path keeps the ledger's rules and content hashes."""
 
 import uuid
@@ -79,6 +79,49 @@ def test_an_entry_without_lines_and_a_line_added_later_are_refused(member):
         rows_insert(JournalLine, [_line(entry, "1010", debit="3")])
         rows_insert(JournalLine, [_line(entry, "2000", credit="3")])
     assert JournalEntry.objects.filter(idempotency_key="two-steps").exists()
+    assert _pending_rows() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_check_at_commit_covers_every_statement_of_the_transaction():
+    """finance 0023: the first check to fire takes every queued row of the transaction; an unbalanced entry written by
+    a later statement is still refused, a check forced mid-transaction does not end the checking, and a savepoint
+    rolled back takes its rows with it."""
+    good = [_entry(f"stmt:{n}") for n in range(3)]
+    bad = _entry("stmt:bad")
+    with pytest.raises(DatabaseError, match=f"journal entry {bad['id']} is not balanced"), transaction.atomic():
+        for entry in good:
+            rows_insert(JournalEntry, [entry])
+            rows_insert(JournalLine, [_line(entry, "1010", debit="4"), _line(entry, "2000", credit="4")])
+        assert _pending_rows() == 6  # one queued row per statement
+        rows_insert(JournalEntry, [bad])
+        rows_insert(JournalLine, [_line(bad, "1010", debit="4"), _line(bad, "2000", credit="3")])
+    assert not JournalEntry.objects.filter(idempotency_key__startswith="stmt:").exists()
+
+    with pytest.raises(DatabaseError, match="not balanced"), transaction.atomic():
+        rows_insert(JournalEntry, [good[0]])
+        rows_insert(JournalLine, [_line(good[0], "1010", debit="4"), _line(good[0], "2000", credit="4")])
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checks and takes the rows queued so far
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        assert _pending_rows() == 0
+        rows_insert(JournalLine, [_line(good[0], "1010", debit="1")])  # unbalances it afterwards
+    assert not JournalEntry.objects.filter(idempotency_key__startswith="stmt:").exists()
+
+    with transaction.atomic():
+        rows_insert(JournalEntry, [good[1]])
+        rows_insert(JournalLine, [_line(good[1], "1010", debit="4"), _line(good[1], "2000", credit="4")])
+        with pytest.raises(DatabaseError, match="not balanced"), transaction.atomic():  # a savepoint
+            rows_insert(JournalEntry, [bad])
+            rows_insert(JournalLine, [_line(bad, "1010", debit="4")])
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    assert list(JournalEntry.objects.filter(idempotency_key__startswith="stmt:").values_list("pk", flat=True)) == [
+        good[1]["id"]
+    ]
     assert _pending_rows() == 0
 
 

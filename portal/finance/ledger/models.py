@@ -1,14 +1,13 @@
 """Chart of accounts and the journal. Journal rows are immutable: the database refuses UPDATE and DELETE on them
 (triggers from a migration), and on PostgreSQL it also refuses an unbalanced entry at commit."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from portal.society.money_fields import MoneyField
+from portal.society.ordered_ids import ordered_uuid
 
 
 class AccountType(models.TextChoices):
@@ -47,7 +46,8 @@ class Account(models.Model):
 class JournalEntry(models.Model):
     """One business event, posted once: its lines balance and its idempotency key is unique."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Time-ordered (portal/society/ordered_ids.py): entries posted together sit together in every index.
+    id = models.UUIDField(primary_key=True, default=ordered_uuid, editable=False)
     date = models.DateField(default=timezone.localdate)
     memo = models.CharField(max_length=255)
     source = models.CharField(max_length=100, blank=True, help_text="The document behind it, e.g. a file or receipt.")
@@ -88,10 +88,14 @@ class JournalLine(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines", db_index=False)
     debit = MoneyField(default=0)
     credit = MoneyField(default=0)
+    # Member and loan: indexed only where set (Meta.indexes) — most lines are neither a member's nor a loan's, and
+    # a NULL in an index is one more entry to write per line (issue 17).
     member = models.ForeignKey(
-        "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines"
+        "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", db_index=False
     )
-    loan = models.ForeignKey("loans.Loan", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines")
+    loan = models.ForeignKey(
+        "loans.Loan", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", db_index=False
+    )
     description = models.CharField(max_length=255, blank=True)
     date = models.DateField(
         null=True,
@@ -107,7 +111,12 @@ class JournalLine(models.Model):
                 name="journalline_one_positive_side",
             )
         ]
-        indexes = [models.Index(fields=["account", "member"]), models.Index(fields=["date", "account"])]
+        indexes = [
+            models.Index(fields=["account", "member"]),
+            models.Index(fields=["date", "account"]),
+            models.Index(fields=["member"], name="journalline_member_set", condition=Q(member__isnull=False)),
+            models.Index(fields=["loan"], name="journalline_loan_set", condition=Q(loan__isnull=False)),
+        ]
 
     def __str__(self):
         side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"

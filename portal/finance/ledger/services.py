@@ -8,7 +8,6 @@ raises `IdempotencyConflict`, so a typed reference used twice for two different 
 
 import datetime
 import hashlib
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -20,6 +19,7 @@ from portal.finance.bulk_insert import instance_row, rows_insert
 from portal.finance.periods.guard import PeriodClosed, period_guard  # noqa: F401 (PeriodClosed: a LedgerError too)
 from portal.society.figures_cache import member_figures_invalidate
 from portal.society.money import CENT
+from portal.society.ordered_ids import ordered_uuid
 from portal.society.replica import reads_from_primary
 
 from .chain import chain_extend, chain_lock
@@ -473,7 +473,7 @@ def _bulk_rows(planned, existing, accounts, posted_by):
                 raise IdempotencyConflict(idempotency_key=key, entry=JournalEntry.objects.get(pk=entry_id))
             results.append((entry_id, False))
             continue
-        entry_id = uuid.uuid4()
+        entry_id = ordered_uuid()
         date = posting.date or today
         entry_rows.append(
             {
