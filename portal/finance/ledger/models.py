@@ -88,8 +88,8 @@ class JournalLine(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines", db_index=False)
     debit = MoneyField(default=0)
     credit = MoneyField(default=0)
-    # Member and loan: indexed only where set (Meta.indexes) — most lines are neither a member's nor a loan's, and
-    # a NULL in an index is one more entry to write per line (issue 17).
+    # Member and loan: indexed only where set (Meta.indexes) — every bank line has neither, most lines are not a
+    # loan's, and a NULL in an index is one more entry to write per line (issue 17).
     member = models.ForeignKey(
         "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", db_index=False
     )
