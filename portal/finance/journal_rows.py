@@ -130,19 +130,23 @@ class JournalRows:
             else:
                 rows_insert(JournalEntry, self._entry_dicts())
                 rows_insert(JournalLine, [dict(zip(LINE_COLUMNS, row, strict=True)) for row in self.lines])
-            if not self.entries:
-                pass
-            elif postgres and self._links is not None and head == self._links[0]:
-                with connection.cursor() as cursor:
-                    with cursor.cursor.copy(f"COPY finance_chainlink ({', '.join(LINK_COLUMNS)}) FROM STDIN") as copy:
-                        copy.write(self._links[1])
-            else:
-                chain_extend(head, self._entry_dicts())
+            if self.entries:
+                self._chain(connection, head, spelled_ahead=postgres and self._links is not None)
         self.entries, self.lines = [], []
         self.keys.clear()
         self._text = self._links = None
         self.posted += count
         return count
+
+    def _chain(self, connection, head: ChainHead | None, *, spelled_ahead: bool) -> None:
+        """Link the entries just written: with the links `prepare` spelled if they follow the real head, else
+        afresh from it."""
+        if spelled_ahead and head == self._links[0]:
+            with connection.cursor() as cursor:
+                with cursor.cursor.copy(f"COPY finance_chainlink ({', '.join(LINK_COLUMNS)}) FROM STDIN") as copy:
+                    copy.write(self._links[1])
+            return
+        chain_extend(head, self._entry_dicts())
 
     def _entry_dicts(self) -> list[dict]:
         return [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self.entries]
