@@ -10,6 +10,7 @@ rows go by COPY; elsewhere by multi-row INSERT statements.
 import datetime
 import uuid
 from decimal import Decimal
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -165,11 +166,14 @@ def rows_insert(model, rows: list[dict], *, batch_size: int = 5000) -> None:
     attnames, full = _filler(fields, now)
     adapted = [(a, adapt) for a, adapt in zip(attnames, adapters, strict=True) if adapt is not None]
 
-    def values(row) -> list:
+    # itemgetter picks the columns in C: a check-off file writes 800,000 rows through here.
+    pick = itemgetter(*attnames) if len(attnames) > 1 else (lambda filled: (filled[attnames[0]],))
+
+    def values(row) -> tuple:
         filled = full(row)
         for attname, adapt in adapted:
             filled[attname] = adapt(filled[attname])
-        return [filled[a] for a in attnames]
+        return pick(filled)
 
     if connection.vendor == "postgresql":
         # COPY: the rows stream to the server in one command, typed by psycopg's own adapters.
