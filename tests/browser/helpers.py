@@ -26,7 +26,7 @@ def staff_page(browser, base, user):
     """A new page signed in to the Wagtail admin as `user` with a fresh confirmed TOTP device: (page, device)."""
     device = TOTPDevice.objects.create(user=user, name="App", confirmed=True)
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     sign_in(page, base, user.email, PASSWORD)
     page.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     page.get_by_role("button", name="Verify").click()

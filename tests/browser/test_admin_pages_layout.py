@@ -63,7 +63,7 @@ def _signed_in(browser, base, user, viewport):
     device = TOTPDevice.objects.create(user=user, name=f"App {viewport['width']}", confirmed=True)
     context = browser.new_context(viewport=viewport, is_mobile=viewport["width"] < 600, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     sign_in(page, base, user.email, PASSWORD)
     page.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     page.get_by_role("button", name="Verify").click()

@@ -27,7 +27,7 @@ def _watched_context(browser):
     messages: list[str] = []
     context.on("console", lambda msg: messages.append(msg.text) if msg.type in ("error", "warning") else None)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     return page, messages
 
 

@@ -52,7 +52,7 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
 
     # 1. Juma, on his phone, sees how much he can borrow and applies; submitting asks for his code.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    phone.set_default_timeout(15_000)
+    phone.set_default_timeout(30_000)
     sign_in(phone, base, juma.user.email, PASSWORD)
     phone.get_by_role("textbox", name="Code").fill(code_from_key(juma_device.bin_key))
     phone.get_by_role("button", name="Verify").click()
@@ -74,7 +74,7 @@ def test_member_applies_committee_approves_treasurer_disburses_member_sees_it(
     # 2. Each guarantor signs in on their own phone and accepts (with their code).
     for guarantor, device in guarantors:
         other = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-        other.set_default_timeout(15_000)
+        other.set_default_timeout(30_000)
         sign_in(other, base, guarantor.user.email, PASSWORD)
         other.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
         other.get_by_role("button", name="Verify").click()

@@ -23,7 +23,7 @@ def test_member_pays_with_mpesa_and_sees_it_paid(browser, live_server, fake_dara
     device = TOTPDevice.objects.create(user=member.user, name="Phone", confirmed=True)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     sign_in(page, live_server.url, member.user.email, PASSWORD)
     page.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     page.get_by_role("button", name="Verify").click()

@@ -106,7 +106,7 @@ def _signed_in(browser, base, user, viewport):
     device = TOTPDevice.objects.create(user=user, name=f"Phone {viewport['width']}", confirmed=True)
     context = browser.new_context(viewport=viewport, is_mobile=viewport["width"] < 600, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     sign_in(page, base, user.email, PASSWORD)
     page.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     page.get_by_role("button", name="Verify").click()
@@ -182,7 +182,7 @@ def test_public_pages_fit_phones_and_the_menu_opens_without_javascript(browser, 
     problems = []
     for viewport in (SMALL_PHONE, PHONE, DESKTOP):
         page = browser.new_context(viewport=viewport).new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         for path in PUBLIC_PAGES:
             response = page.goto(live_server.url + path)
             assert response.status == 200, (path, response.status)

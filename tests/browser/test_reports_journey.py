@@ -56,7 +56,7 @@ def test_statements_approved_then_read_saved_report_run_and_audited(
     # 3. Amina reads the approved pack on her phone and downloads the PDF.
     device = TOTPDevice.objects.create(user=amina.user, name="Phone", confirmed=True)
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    phone.set_default_timeout(15_000)
+    phone.set_default_timeout(30_000)
     sign_in(phone, base, amina.user.email, PASSWORD)
     phone.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     phone.get_by_role("button", name="Verify").click()

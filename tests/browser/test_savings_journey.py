@@ -30,7 +30,7 @@ def test_clerk_imports_checkoff_and_member_sees_it(
     period = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
 
     staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    staff.set_default_timeout(15_000)
+    staff.set_default_timeout(30_000)
     sign_in(staff, base, clerk.email, PASSWORD)
     staff.get_by_role("textbox", name="Code").fill(code_from_key(device.bin_key))
     staff.get_by_role("button", name="Verify").click()
@@ -64,7 +64,7 @@ def test_clerk_imports_checkoff_and_member_sees_it(
 
     # 3. Amina, on her phone, sees her deposits, share capital progress and the contribution.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    phone.set_default_timeout(15_000)
+    phone.set_default_timeout(30_000)
     sign_in(phone, base, "amina@example.com", PASSWORD)
     phone.get_by_role("heading", name="Your balances").wait_for()
     assert "KES 1,500.00" in phone.locator(".balance-deposits").inner_text()
